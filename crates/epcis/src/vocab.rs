@@ -106,11 +106,7 @@ pub(crate) const BIZ_TRANSACTION_TYPES: &[&str] = &[
 ];
 
 /// Terms of `sourceList[].type / destinationList[].type`.
-pub(crate) const SOURCE_DEST_TYPES: &[&str] = &[
-    "location",
-    "owning_party",
-    "possessing_party",
-];
+pub(crate) const SOURCE_DEST_TYPES: &[&str] = &["location", "owning_party", "possessing_party"];
 
 /// Terms of `sensorReport[].type`.
 pub(crate) const MEASUREMENT_TYPES: &[&str] = &[
@@ -189,10 +185,7 @@ pub(crate) const MEASUREMENT_TYPES: &[&str] = &[
 ];
 
 /// Terms of `sensorReport[].exception`.
-pub(crate) const SENSOR_EXCEPTIONS: &[&str] = &[
-    "ALARM_CONDITION",
-    "ERROR_CONDITION",
-];
+pub(crate) const SENSOR_EXCEPTIONS: &[&str] = &["ALARM_CONDITION", "ERROR_CONDITION"];
 
 /// Terms of `sensorReport[].component`.
 pub(crate) const COMPONENTS: &[&str] = &[
@@ -213,8 +206,4 @@ pub(crate) const COMPONENTS: &[&str] = &[
 ];
 
 /// Terms of `errorDeclaration.reason`.
-pub(crate) const ERROR_REASONS: &[&str] = &[
-    "did_not_occur",
-    "incorrect_data",
-];
-
+pub(crate) const ERROR_REASONS: &[&str] = &["did_not_occur", "incorrect_data"];

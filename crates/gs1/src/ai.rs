@@ -331,7 +331,12 @@ pub fn validate_associations(ais: &[AiValue]) -> Result<(), Error> {
             if !met {
                 let expected = rule
                     .iter()
-                    .map(|g| g.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join("+"))
+                    .map(|g| {
+                        g.iter()
+                            .map(|p| format!("({p})"))
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    })
                     .collect::<Vec<_>>()
                     .join(" or ");
                 return Err(Error::MissingRequiredAi {

@@ -155,11 +155,26 @@ pub enum Error {
     #[error("AI ({ai}) has an empty value")]
     EmptyValue { ai: String },
     #[error("AI ({ai}) value {value:?} is too short: {len} characters, at least {min} expected")]
-    ValueTooShort { ai: String, value: String, len: usize, min: usize },
+    ValueTooShort {
+        ai: String,
+        value: String,
+        len: usize,
+        min: usize,
+    },
     #[error("AI ({ai}) value {value:?} is too long: {len} characters, at most {max} allowed")]
-    ValueTooLong { ai: String, value: String, len: usize, max: usize },
+    ValueTooLong {
+        ai: String,
+        value: String,
+        len: usize,
+        max: usize,
+    },
     #[error("AI ({ai}) value {value:?}, position {pos}: {kind} ({code})", code = kind.code())]
-    Lint { ai: String, value: String, pos: usize, kind: LintError },
+    Lint {
+        ai: String,
+        value: String,
+        pos: usize,
+        kind: LintError,
+    },
     #[error("AI ({ai}) appears more than once with different values")]
     ConflictingDuplicate { ai: String },
     #[error("AI ({ai}) appears more than once in the Digital Link URI")]
@@ -189,7 +204,11 @@ pub enum Error {
     #[error("query parameter {param:?} is numeric but is not a known AI")]
     UnknownAiInQuery { param: String },
     #[error("path AIs ({sequence}) are not a valid key/qualifier sequence for primary key ({key}); allowed qualifier orders: {expected}")]
-    InvalidKeyQualifierSequence { key: String, sequence: String, expected: String },
+    InvalidKeyQualifierSequence {
+        key: String,
+        sequence: String,
+        expected: String,
+    },
     #[error("AI ({ai}) is not permitted as a GS1 Digital Link query attribute")]
     NotDlAttribute { ai: String },
     #[error("AI ({ai}) is a key qualifier and must be in the URI path, not in the query")]
@@ -199,5 +218,9 @@ pub enum Error {
     #[error("unrecognised scan payload: {reason}")]
     UnrecognisedPayload { reason: &'static str },
     #[error("{what} {value:?} is invalid: {reason}")]
-    InvalidIdentifier { what: &'static str, value: String, reason: &'static str },
+    InvalidIdentifier {
+        what: &'static str,
+        value: String,
+        reason: &'static str,
+    },
 }

@@ -81,10 +81,7 @@ pub fn verify(
         let Some(timestamp) = s.timestamp else {
             continue;
         };
-        if cosigners
-            .iter()
-            .all(|c| c.key.ed25519() != s.key.ed25519())
-        {
+        if cosigners.iter().all(|c| c.key.ed25519() != s.key.ed25519()) {
             cosigners.push(Cosigner {
                 key: s.key,
                 timestamp,

@@ -105,7 +105,10 @@ impl VerifierKey {
         let vk = VerifyingKey::from_bytes(&key).map_err(|_| KeyError::BadKey)?;
         let computed = key_id(&name, kind, &key);
         if computed != id {
-            return Err(KeyError::IdMismatch { given: id, computed });
+            return Err(KeyError::IdMismatch {
+                given: id,
+                computed,
+            });
         }
         Ok(Self {
             name,
@@ -200,12 +203,18 @@ impl SignerKey {
 
     /// Parses `PRIVATE+KEY+name+hex8+base64(type ‖ seed)`, the form Go's `note.GenerateKey` writes.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let rest = s.trim().strip_prefix("PRIVATE+KEY+").ok_or(KeyError::NotPrivate)?;
+        let rest = s
+            .trim()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(KeyError::NotPrivate)?;
         let (name, id, kind, seed) = parse_parts(rest)?;
         let key = Self::from_seed(&name, kind, &seed)?;
         let computed = key.id();
         if computed != id {
-            return Err(KeyError::IdMismatch { given: id, computed });
+            return Err(KeyError::IdMismatch {
+                given: id,
+                computed,
+            });
         }
         Ok(key)
     }
@@ -270,7 +279,10 @@ mod tests {
             let k = SignerKey::from_seed("example.com/log", kind, &[7u8; 32]).unwrap();
             let back = SignerKey::parse(&k.to_secret_string()).unwrap();
             assert_eq!(back.verifier(), k.verifier());
-            assert_eq!(VerifierKey::parse(&k.verifier().to_string()).unwrap(), k.verifier());
+            assert_eq!(
+                VerifierKey::parse(&k.verifier().to_string()).unwrap(),
+                k.verifier()
+            );
         }
         let a = SignerKey::from_seed("w", KeyType::Ed25519, &[7u8; 32]).unwrap();
         let b = SignerKey::from_seed("w", KeyType::Cosignature, &[7u8; 32]).unwrap();
@@ -291,7 +303,9 @@ mod tests {
     fn bad_keys_are_named() {
         assert_eq!(VerifierKey::parse("nope"), Err(KeyError::Format));
         assert!(matches!(
-            VerifierKey::parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
+            VerifierKey::parse(
+                "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            ),
             Err(KeyError::IdMismatch { .. })
         ));
         assert_eq!(

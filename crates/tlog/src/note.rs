@@ -78,8 +78,10 @@ impl signed_note::Verifier for Adapter {
     fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
         match self.0.kind() {
             KeyType::Ed25519 => self.0.verify_raw(msg, sig),
-            KeyType::Cosignature => Cosignature::from_note_signature(self.0.name(), self.0.id(), sig)
-                .is_some_and(|c| c.verify(&self.0, msg)),
+            KeyType::Cosignature => {
+                Cosignature::from_note_signature(self.0.name(), self.0.id(), sig)
+                    .is_some_and(|c| c.verify(&self.0, msg))
+            }
         }
     }
 }
@@ -102,7 +104,11 @@ impl signed_note::Signer for SignAdapter<'_> {
             KeyType::Ed25519 => self.key.sign_raw(msg).to_vec(),
             KeyType::Cosignature => {
                 let mut out = self.timestamp.to_be_bytes().to_vec();
-                out.extend_from_slice(&self.key.sign_raw(&cosignature::message(self.timestamp, msg)));
+                out.extend_from_slice(
+                    &self
+                        .key
+                        .sign_raw(&cosignature::message(self.timestamp, msg)),
+                );
                 out
             }
         })
@@ -117,14 +123,21 @@ pub fn sign(text: &[u8], keys: &[SignerKey], timestamp: u64) -> Result<Vec<u8>, 
 }
 
 /// Adds signatures to an existing signed note, replacing earlier ones by the same keys.
-pub fn add_signatures(note: &[u8], keys: &[SignerKey], timestamp: u64) -> Result<Vec<u8>, NoteError> {
+pub fn add_signatures(
+    note: &[u8],
+    keys: &[SignerKey],
+    timestamp: u64,
+) -> Result<Vec<u8>, NoteError> {
     let mut note = signed_note::Note::from_bytes(note)?;
     add(&mut note, keys, timestamp)?;
     Ok(note.to_bytes())
 }
 
 fn add(note: &mut signed_note::Note, keys: &[SignerKey], timestamp: u64) -> Result<(), NoteError> {
-    let adapters: Vec<SignAdapter> = keys.iter().map(|key| SignAdapter { key, timestamp }).collect();
+    let adapters: Vec<SignAdapter> = keys
+        .iter()
+        .map(|key| SignAdapter { key, timestamp })
+        .collect();
     let dyns: Vec<&dyn signed_note::Signer> = adapters.iter().map(|a| a as _).collect();
     note.add_sigs(&dyns)?;
     Ok(())

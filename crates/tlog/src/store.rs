@@ -24,7 +24,11 @@ pub enum StoreError {
 }
 
 /// Inclusion proof (audit path, leaf sibling first) for leaf `index` in the tree of `size` leaves.
-pub fn inclusion_proof<R: HashReader>(r: &R, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+pub fn inclusion_proof<R: HashReader>(
+    r: &R,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, StoreError> {
     if index >= size {
         return Err(StoreError::IndexOutOfRange { index, size });
     }
@@ -32,7 +36,11 @@ pub fn inclusion_proof<R: HashReader>(r: &R, index: u64, size: u64) -> Result<Ve
 }
 
 /// Consistency proof from the tree of `old` leaves to the tree of `new` leaves (`0 < old <= new`).
-pub fn consistency_proof<R: HashReader>(r: &R, old: u64, new: u64) -> Result<Vec<Hash>, StoreError> {
+pub fn consistency_proof<R: HashReader>(
+    r: &R,
+    old: u64,
+    new: u64,
+) -> Result<Vec<Hash>, StoreError> {
     if old == 0 || old > new {
         return Err(StoreError::BadSizes { old, new });
     }

@@ -91,7 +91,12 @@ impl TilePath {
         let parts: Vec<&str> = groups.split('/').collect();
         let (last, init) = parts.split_last().ok_or_else(bad)?;
         let mut index: u64 = 0;
-        for (i, g) in init.iter().map(|g| g.strip_prefix('x')).chain([Some(*last)]).enumerate() {
+        for (i, g) in init
+            .iter()
+            .map(|g| g.strip_prefix('x'))
+            .chain([Some(*last)])
+            .enumerate()
+        {
             let g = g.ok_or_else(bad)?;
             if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
@@ -112,7 +117,8 @@ impl TilePath {
 
 /// Parses a canonical decimal (no sign, no leading zeros).
 fn parse_decimal<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -152,9 +158,17 @@ mod tests {
 
     #[test]
     fn spec_example_paths() {
-        let t = TilePath { kind: TileKind::Hashes(0), index: 1234067, width: 256 };
+        let t = TilePath {
+            kind: TileKind::Hashes(0),
+            index: 1234067,
+            width: 256,
+        };
         assert_eq!(t.path(), "tile/0/x001/x234/067");
-        let e = TilePath { kind: TileKind::Entries, index: 7, width: 3 };
+        let e = TilePath {
+            kind: TileKind::Entries,
+            index: 7,
+            width: 3,
+        };
         assert_eq!(e.path(), "tile/entries/007.p/3");
         for p in [t, e] {
             assert_eq!(TilePath::parse(&p.path()), Ok(p));

@@ -22,7 +22,9 @@ fn checkpoint_text(size: u64) -> Vec<u8> {
 #[test]
 fn log_signature_and_witness_threshold() {
     let log = key("tally.example/log1", KeyType::Ed25519, 1);
-    let w: Vec<SignerKey> = (2..5).map(|i| key(&format!("w{i}"), KeyType::Cosignature, i)).collect();
+    let w: Vec<SignerKey> = (2..5)
+        .map(|i| key(&format!("w{i}"), KeyType::Cosignature, i))
+        .collect();
     let wv: Vec<_> = w.iter().map(|k| k.verifier()).collect();
     let text = checkpoint_text(10);
     let signed = note::sign(&text, std::slice::from_ref(&log), 0).unwrap();
@@ -43,7 +45,13 @@ fn log_signature_and_witness_threshold() {
     assert!(!c.verify(&w[1].verifier(), &text));
     let mut all = cosigned.clone();
     all.extend_from_slice(c.to_line().as_bytes());
-    assert_eq!(checkpoint::verify(&all, &log.verifier(), &wv, 3).unwrap().cosigners.len(), 3);
+    assert_eq!(
+        checkpoint::verify(&all, &log.verifier(), &wv, 3)
+            .unwrap()
+            .cosigners
+            .len(),
+        3
+    );
     // Note keys cannot make cosignatures.
     assert!(Cosignature::sign(&log, &text, 1).is_none());
 }
@@ -55,7 +63,8 @@ fn the_same_witness_key_under_two_names_counts_once() {
     let b = key("witness-b", KeyType::Cosignature, 9); // same secret, other name
     let text = checkpoint_text(3);
     let signed = note::sign(&text, &[log.clone(), a.clone(), b.clone()], 5).unwrap();
-    let err = checkpoint::verify(&signed, &log.verifier(), &[a.verifier(), b.verifier()], 2).unwrap_err();
+    let err =
+        checkpoint::verify(&signed, &log.verifier(), &[a.verifier(), b.verifier()], 2).unwrap_err();
     assert_eq!(err, CheckpointError::UnderCosigned { got: 1, need: 2 });
 }
 
@@ -78,8 +87,12 @@ fn tampering_is_caught() {
         Err(CheckpointError::Note(NoteError::Unverified))
     ));
     // A checkpoint body with a leading-zero size is malformed even when validly signed.
-    let bad = note::sign(b"tally.example/log1\n05\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", &[log.clone()], 0)
-        .unwrap();
+    let bad = note::sign(
+        b"tally.example/log1\n05\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+        std::slice::from_ref(&log),
+        0,
+    )
+    .unwrap();
     assert_eq!(
         checkpoint::verify(&bad, &log.verifier(), &[], 0).unwrap_err(),
         CheckpointError::Malformed
@@ -89,5 +102,8 @@ fn tampering_is_caught() {
 #[test]
 fn note_without_trailing_newline_is_refused() {
     let k = key("k", KeyType::Ed25519, 1);
-    assert!(matches!(note::sign(b"no newline", &[k], 0), Err(NoteError::Malformed(_))));
+    assert!(matches!(
+        note::sign(b"no newline", &[k], 0),
+        Err(NoteError::Malformed(_))
+    ));
 }

@@ -3,10 +3,14 @@
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use tally_tlog::{checkpoint, leaf_hash, merkle, note, CompactTree, Hash, KeyType, MemoryStore, VerifierKey};
+use tally_tlog::{
+    checkpoint, leaf_hash, merkle, note, CompactTree, Hash, KeyType, MemoryStore, VerifierKey,
+};
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vectors")
+        .join(rel)
 }
 
 fn b64hash(s: &str) -> Option<Hash> {
@@ -53,7 +57,11 @@ struct InclusionProbe {
 #[test]
 fn transparency_dev_inclusion() {
     let files = json_files("transparency-dev-merkle/testdata/inclusion");
-    assert!(files.len() >= 90, "found only {} inclusion vectors", files.len());
+    assert!(
+        files.len() >= 90,
+        "found only {} inclusion vectors",
+        files.len()
+    );
     for f in &files {
         let v: InclusionProbe = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
         let ok = (|| {
@@ -81,7 +89,11 @@ struct ConsistencyProbe {
 #[test]
 fn transparency_dev_consistency() {
     let files = json_files("transparency-dev-merkle/testdata/consistency");
-    assert!(files.len() >= 90, "found only {} consistency vectors", files.len());
+    assert!(
+        files.len() >= 90,
+        "found only {} consistency vectors",
+        files.len()
+    );
     for f in &files {
         let v: ConsistencyProbe = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
         let ok = (|| {
@@ -110,13 +122,18 @@ struct ReferenceTree {
 #[test]
 fn rfc6962_reference_tree() {
     let t: ReferenceTree =
-        serde_json::from_slice(&std::fs::read(shared("rfc6962-reference-tree.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(shared("rfc6962-reference-tree.json")).unwrap())
+            .unwrap();
     let leaves_file = std::fs::read_to_string(shared("rfc6962-reference-leaves.hex")).unwrap();
     let file_leaves: Vec<&str> = leaves_file.lines().collect();
     assert_eq!(t.roots_by_size_hex.len(), 9, "roots for sizes 0..=8");
     let mut store = MemoryStore::new();
     let mut compact = CompactTree::new();
-    assert_eq!(compact.root(), hexhash(&t.roots_by_size_hex[0]), "empty tree");
+    assert_eq!(
+        compact.root(),
+        hexhash(&t.roots_by_size_hex[0]),
+        "empty tree"
+    );
     for (i, leaf_hex) in t.leaves_hex.iter().enumerate() {
         if let Some(l) = file_leaves.get(i) {
             assert_eq!(l.trim(), leaf_hex, "leaves file line {i}");
@@ -127,7 +144,12 @@ fn rfc6962_reference_tree() {
         compact.push(leaf_hash(&leaf));
         let want = hexhash(&t.roots_by_size_hex[i + 1]);
         assert_eq!(compact.root(), want, "compact root at size {}", i + 1);
-        assert_eq!(store.root(i as u64 + 1).unwrap(), want, "store root at size {}", i + 1);
+        assert_eq!(
+            store.root(i as u64 + 1).unwrap(),
+            want,
+            "store root at size {}",
+            i + 1
+        );
     }
     // Every proof the store generates on the reference tree verifies.
     for size in 1..=8u64 {
@@ -155,12 +177,17 @@ struct SigsumProbe {
 
 #[test]
 fn sigsum_inclusion() {
-    for (file, want_ok) in [("sigsum/inclusion-valid.json", true), ("sigsum/inclusion-invalid.json", false)] {
-        let probes: Vec<SigsumProbe> = serde_json::from_slice(&std::fs::read(shared(file)).unwrap()).unwrap();
+    for (file, want_ok) in [
+        ("sigsum/inclusion-valid.json", true),
+        ("sigsum/inclusion-invalid.json", false),
+    ] {
+        let probes: Vec<SigsumProbe> =
+            serde_json::from_slice(&std::fs::read(shared(file)).unwrap()).unwrap();
         assert!(!probes.is_empty());
         for (i, p) in probes.iter().enumerate() {
             let ok = (|| {
-                let proof: Option<Vec<Hash>> = p.inclusion_path.iter().map(|s| b64hash(s)).collect();
+                let proof: Option<Vec<Hash>> =
+                    p.inclusion_path.iter().map(|s| b64hash(s)).collect();
                 Some(
                     merkle::verify_inclusion(
                         p.leaf_index,
@@ -190,11 +217,17 @@ struct NoteVector {
 
 #[test]
 fn signed_note_vectors() {
-    let vs: Vec<NoteVector> =
-        serde_json::from_slice(&std::fs::read(shared("signed-note/signed-note-vectors.json")).unwrap()).unwrap();
+    let vs: Vec<NoteVector> = serde_json::from_slice(
+        &std::fs::read(shared("signed-note/signed-note-vectors.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(vs.len(), 21);
     for v in &vs {
-        let keys: Vec<VerifierKey> = v.vkeys.iter().map(|k| VerifierKey::parse(k).unwrap()).collect();
+        let keys: Vec<VerifierKey> = v
+            .vkeys
+            .iter()
+            .map(|k| VerifierKey::parse(k).unwrap())
+            .collect();
         let res = note::open_threshold(v.note.as_bytes(), &keys, v.min_verified.unwrap_or(1));
         assert_eq!(res.is_err(), v.want_err, "{}: {res:?}", v.desc);
         if let (Ok(opened), Some(want)) = (&res, &v.want_verified) {
@@ -222,11 +255,17 @@ struct SigsumCheckpoint {
 
 #[test]
 fn sigsum_checkpoint_with_eight_real_cosignatures() {
-    let meta: SigsumCheckpoint =
-        serde_json::from_slice(&std::fs::read(shared("sigsum/sigsum-test-checkpoint.json")).unwrap()).unwrap();
+    let meta: SigsumCheckpoint = serde_json::from_slice(
+        &std::fs::read(shared("sigsum/sigsum-test-checkpoint.json")).unwrap(),
+    )
+    .unwrap();
     let signed = std::fs::read(shared("sigsum/sigsum-test-checkpoint.txt")).unwrap();
     let log = VerifierKey::parse(&meta.log_vkey).unwrap();
-    let witnesses: Vec<VerifierKey> = meta.witness_vkeys.iter().map(|k| VerifierKey::parse(k).unwrap()).collect();
+    let witnesses: Vec<VerifierKey> = meta
+        .witness_vkeys
+        .iter()
+        .map(|k| VerifierKey::parse(k).unwrap())
+        .collect();
     assert!(witnesses.iter().all(|w| w.kind() == KeyType::Cosignature));
 
     let v = checkpoint::verify(&signed, &log, &witnesses, 8).unwrap();
@@ -245,20 +284,36 @@ fn sigsum_checkpoint_with_eight_real_cosignatures() {
 
     // Re-signing a changed timestamp is not possible without the key: flip one timestamp bit.
     let text = String::from_utf8(signed.clone()).unwrap();
-    let line = text.lines().find(|l| l.starts_with("— poc.sigsum.org/nisse ")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("— poc.sigsum.org/nisse "))
+        .unwrap();
     let mut raw = B64.decode(line.rsplit(' ').next().unwrap()).unwrap();
     raw[11] ^= 1;
     let forged = text.replace(line, &format!("— poc.sigsum.org/nisse {}", B64.encode(raw)));
     assert!(matches!(
         checkpoint::verify(forged.as_bytes(), &log, &witnesses, 1),
-        Err(checkpoint::CheckpointError::Note(note::NoteError::InvalidSignature { .. }))
+        Err(checkpoint::CheckpointError::Note(
+            note::NoteError::InvalidSignature { .. }
+        ))
     ));
 
     // The inclusion proof that came with it verifies under the signed root.
     {
         let leaf = &meta.leaf_hash_hex;
-        let proof: Vec<Hash> = meta.inclusion_proof_hex.iter().map(|h| hexhash(h)).collect();
-        merkle::verify_inclusion(meta.leaf_index, meta.size, &hexhash(leaf), &proof, v.checkpoint.hash()).unwrap();
+        let proof: Vec<Hash> = meta
+            .inclusion_proof_hex
+            .iter()
+            .map(|h| hexhash(h))
+            .collect();
+        merkle::verify_inclusion(
+            meta.leaf_index,
+            meta.size,
+            &hexhash(leaf),
+            &proof,
+            v.checkpoint.hash(),
+        )
+        .unwrap();
     }
 }
 
@@ -274,13 +329,16 @@ struct EdVector {
 fn ed25519_vectors() {
     use ed25519_dalek::{Signature, Verifier, VerifyingKey};
     let vs: Vec<EdVector> =
-        serde_json::from_slice(&std::fs::read(shared("cctv-ed25519/ed25519vectors.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(shared("cctv-ed25519/ed25519vectors.json")).unwrap())
+            .unwrap();
     assert_eq!(vs.len(), 914);
     let (mut ours, mut strict) = (0, 0);
     for v in &vs {
         let key: [u8; 32] = hex::decode(&v.key).unwrap().try_into().unwrap();
         let sig = hex::decode(&v.sig).unwrap();
-        let Ok(vk) = VerifyingKey::from_bytes(&key) else { continue };
+        let Ok(vk) = VerifyingKey::from_bytes(&key) else {
+            continue;
+        };
         // Our verification path: a type-0x01 verifier key over these bytes.
         let name = "cctv";
         let typed = [&[0x01u8][..], &key].concat();
@@ -293,9 +351,15 @@ fn ed25519_vectors() {
             if vk.verify_strict(v.msg.as_bytes(), &s).is_ok() {
                 strict += 1;
             }
-            assert_eq!(vk.verify(v.msg.as_bytes(), &s).is_ok(), vkey.verify_raw(v.msg.as_bytes(), &sig));
+            assert_eq!(
+                vk.verify(v.msg.as_bytes(), &s).is_ok(),
+                vkey.verify_raw(v.msg.as_bytes(), &sig)
+            );
         }
     }
-    assert_eq!(ours, 208, "Go's crypto/ed25519 accepts 208 of the 914 CCTV vectors");
+    assert_eq!(
+        ours, 208,
+        "Go's crypto/ed25519 accepts 208 of the 914 CCTV vectors"
+    );
     assert_eq!(strict, 43);
 }

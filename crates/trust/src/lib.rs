@@ -1,1 +1,28 @@
-//! placeholder
+//! Trust and custody rules for a Tally network, sans-I/O.
+//!
+//! This crate decides whether a product's history is genuine. It reads no network, disk or clock:
+//! the caller (app, CLI, bookkeeper, tests) passes in the policy, the evidence it fetched, its trust
+//! state and the current time, and gets back a [`verdict::Verdict`] plus the trust-state updates to
+//! store.
+//!
+//! - [`policy`]: the network policy file (bookkeepers, keys, operators, quorums).
+//! - [`entry`]: the versioned, domain-separated log entry encoding and its signatures.
+//! - [`registry`]: organisations, certified devices and revocations, themselves log entries.
+//! - [`state`]: the client's trusted checkpoints; fork and rollback detection.
+//! - [`custody`]: which events belong to a product (aggregation, transformation) and the custody rules.
+//! - [`verdict`]: puts it together into Verified / Warning / Failed with machine-readable reasons.
+#![forbid(unsafe_code)]
+
+pub mod custody;
+pub mod entry;
+pub mod hash_id;
+pub mod policy;
+pub mod registry;
+pub mod state;
+pub mod verdict;
+
+pub use entry::{Entry, EntryError, EntryKind};
+pub use policy::{Policy, PolicyError};
+pub use registry::{Record, Registry};
+pub use state::{TrustState, TrustedCheckpoint};
+pub use verdict::{verify, LogEvidence, ProvenEntry, Reason, Request, Severity, Status, Verdict};

@@ -1,0 +1,286 @@
+//! The network policy: the one file that defines a Tally network.
+//!
+//! A client installs it once (from its operator, out of band) and from then on trusts nothing that is
+//! not derived from it: which bookkeepers exist, which keys sign their checkpoints and cosignatures,
+//! which governance keys may register organisations, and how many independent logs and witnesses
+//! must agree. Counting is by distinct keys and distinct operators, never by lines: two bookkeepers
+//! run by one organisation are one vote.
+//!
+//! Format (JSON):
+//! ```json
+//! {
+//!   "network": "tally.example",
+//!   "governance": ["gov+1234abcd+AQ..."],
+//!   "bookkeepers": [
+//!     {"name": "bk1", "operator": "Org A", "log_key": "bk1.example/log+...+AQ...",
+//!      "witness_key": "bk1.example/witness+...+BA...", "urls": ["http://127.0.0.1:7001"]}
+//!   ],
+//!   "log_quorum": 2,
+//!   "witness_threshold": 1,
+//!   "cold_chain": [{"gtin_prefix": "0950600", "min_celsius": -1.0, "max_celsius": 4.0}]
+//! }
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tally_tlog::{KeyType, VerifierKey};
+use thiserror::Error;
+
+/// Largest policy file accepted.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
+/// A policy file that cannot define a network.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PolicyError {
+    #[error("policy is larger than {MAX_POLICY_BYTES} bytes")]
+    TooLarge,
+    #[error("policy is not valid JSON of the expected shape: {0}")]
+    Json(String),
+    #[error("{what} key {key:?}: {reason}")]
+    Key {
+        what: &'static str,
+        key: String,
+        reason: String,
+    },
+    #[error("bookkeeper name {0:?} appears twice")]
+    DuplicateName(String),
+    #[error(
+        "bookkeepers {0:?} and {1:?} share a key: each must have its own log and witness keys"
+    )]
+    SharedKey(String, String),
+    #[error("bookkeeper {0:?} has no URL")]
+    NoUrl(String),
+    #[error("bookkeeper {name:?} URL {url:?} is not http(s)")]
+    BadUrl { name: String, url: String },
+    #[error("log quorum {k} is impossible: only {operators} distinct operators run bookkeepers")]
+    QuorumTooLarge { k: usize, operators: usize },
+    #[error("log quorum must be at least 1")]
+    QuorumZero,
+    #[error("witness threshold {t} is impossible: a log has at most {peers} peer witnesses")]
+    WitnessThresholdTooLarge { t: usize, peers: usize },
+    #[error("policy has no governance key")]
+    NoGovernance,
+    #[error("cold-chain rule for {0:?} has min above max")]
+    BadColdChain(String),
+}
+
+/// One bookkeeper as the policy declares it.
+#[derive(Debug, Clone)]
+pub struct Bookkeeper {
+    /// Short name, unique in the policy.
+    pub name: String,
+    /// The organisation that runs it; quorums count operators, not machines.
+    pub operator: String,
+    /// Signs the log's checkpoints (type 0x01); its name is the log's origin.
+    pub log_key: VerifierKey,
+    /// Cosigns the other logs' checkpoints (type 0x04).
+    pub witness_key: VerifierKey,
+    /// Base URLs, tried in order.
+    pub urls: Vec<String>,
+}
+
+/// A temperature range that a product class must stay within.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ColdChainRule {
+    /// Applies to GTINs (14 digits) starting with this prefix.
+    pub gtin_prefix: String,
+    pub min_celsius: f64,
+    pub max_celsius: f64,
+}
+
+/// A validated network policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub network: String,
+    pub governance: Vec<VerifierKey>,
+    pub bookkeepers: Vec<Bookkeeper>,
+    /// k: an entry must be proven in the logs of at least k distinct operators.
+    pub log_quorum: usize,
+    /// Each checkpoint needs cosignatures from at least this many distinct peer witness keys.
+    pub witness_threshold: usize,
+    pub cold_chain: Vec<ColdChainRule>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    network: String,
+    governance: Vec<String>,
+    bookkeepers: Vec<RawBookkeeper>,
+    log_quorum: usize,
+    witness_threshold: usize,
+    #[serde(default)]
+    cold_chain: Vec<ColdChainRule>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawBookkeeper {
+    name: String,
+    operator: String,
+    log_key: String,
+    witness_key: String,
+    urls: Vec<String>,
+}
+
+fn key(what: &'static str, s: &str, kind: KeyType) -> Result<VerifierKey, PolicyError> {
+    let k = VerifierKey::parse(s).map_err(|e| PolicyError::Key {
+        what,
+        key: s.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if k.kind() != kind {
+        return Err(PolicyError::Key {
+            what,
+            key: s.to_owned(),
+            reason: format!("must be of type 0x{:02x}", kind.byte()),
+        });
+    }
+    Ok(k)
+}
+
+impl Policy {
+    /// Parses and validates a policy file.
+    pub fn parse(bytes: &[u8]) -> Result<Self, PolicyError> {
+        if bytes.len() > MAX_POLICY_BYTES {
+            return Err(PolicyError::TooLarge);
+        }
+        let raw: RawPolicy =
+            serde_json::from_slice(bytes).map_err(|e| PolicyError::Json(e.to_string()))?;
+        let governance = raw
+            .governance
+            .iter()
+            .map(|g| key("governance", g, KeyType::Ed25519))
+            .collect::<Result<Vec<_>, _>>()?;
+        if governance.is_empty() {
+            return Err(PolicyError::NoGovernance);
+        }
+        let mut bookkeepers: Vec<Bookkeeper> = Vec::new();
+        for b in raw.bookkeepers {
+            if b.urls.is_empty() {
+                return Err(PolicyError::NoUrl(b.name));
+            }
+            if let Some(url) = b
+                .urls
+                .iter()
+                .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+            {
+                return Err(PolicyError::BadUrl {
+                    name: b.name.clone(),
+                    url: url.clone(),
+                });
+            }
+            let bk = Bookkeeper {
+                log_key: key("log", &b.log_key, KeyType::Ed25519)?,
+                witness_key: key("witness", &b.witness_key, KeyType::Cosignature)?,
+                name: b.name,
+                operator: b.operator,
+                urls: b.urls,
+            };
+            for other in &bookkeepers {
+                if other.name == bk.name {
+                    return Err(PolicyError::DuplicateName(bk.name));
+                }
+                let theirs = [other.log_key.ed25519(), other.witness_key.ed25519()];
+                if theirs.contains(&bk.log_key.ed25519())
+                    || theirs.contains(&bk.witness_key.ed25519())
+                {
+                    return Err(PolicyError::SharedKey(other.name.clone(), bk.name));
+                }
+            }
+            bookkeepers.push(bk);
+        }
+        for r in &raw.cold_chain {
+            if r.min_celsius > r.max_celsius || r.min_celsius.is_nan() || r.max_celsius.is_nan() {
+                return Err(PolicyError::BadColdChain(r.gtin_prefix.clone()));
+            }
+        }
+        let policy = Policy {
+            network: raw.network,
+            governance,
+            bookkeepers,
+            log_quorum: raw.log_quorum,
+            witness_threshold: raw.witness_threshold,
+            cold_chain: raw.cold_chain,
+        };
+        if policy.log_quorum == 0 {
+            return Err(PolicyError::QuorumZero);
+        }
+        let operators = policy.operators().len();
+        if policy.log_quorum > operators {
+            return Err(PolicyError::QuorumTooLarge {
+                k: policy.log_quorum,
+                operators,
+            });
+        }
+        let peers = policy.bookkeepers.len().saturating_sub(1);
+        if policy.witness_threshold > peers {
+            return Err(PolicyError::WitnessThresholdTooLarge {
+                t: policy.witness_threshold,
+                peers,
+            });
+        }
+        Ok(policy)
+    }
+
+    /// Serialises the policy back to its JSON form.
+    pub fn to_json(&self) -> String {
+        let raw = RawPolicy {
+            network: self.network.clone(),
+            governance: self.governance.iter().map(ToString::to_string).collect(),
+            bookkeepers: self
+                .bookkeepers
+                .iter()
+                .map(|b| RawBookkeeper {
+                    name: b.name.clone(),
+                    operator: b.operator.clone(),
+                    log_key: b.log_key.to_string(),
+                    witness_key: b.witness_key.to_string(),
+                    urls: b.urls.clone(),
+                })
+                .collect(),
+            log_quorum: self.log_quorum,
+            witness_threshold: self.witness_threshold,
+            cold_chain: self.cold_chain.clone(),
+        };
+        serde_json::to_string_pretty(&raw).unwrap_or_default()
+    }
+
+    /// Distinct operators.
+    pub fn operators(&self) -> BTreeSet<&str> {
+        self.bookkeepers
+            .iter()
+            .map(|b| b.operator.as_str())
+            .collect()
+    }
+
+    /// The bookkeeper with this name.
+    pub fn bookkeeper(&self, name: &str) -> Option<&Bookkeeper> {
+        self.bookkeepers.iter().find(|b| b.name == name)
+    }
+
+    /// The witness keys that may cosign `log`'s checkpoints: every *other* bookkeeper's. A log
+    /// cosigning itself would add no independent check.
+    pub fn witnesses_for(&self, log: &str) -> Vec<VerifierKey> {
+        self.bookkeepers
+            .iter()
+            .filter(|b| b.name != log)
+            .map(|b| b.witness_key.clone())
+            .collect()
+    }
+
+    /// Whether a public key is a governance key.
+    pub fn is_governance(&self, key: &[u8; 32]) -> bool {
+        self.governance
+            .iter()
+            .any(|g| g.ed25519().as_bytes() == key)
+    }
+
+    /// The cold-chain range for a GTIN, the most specific (longest prefix) rule first.
+    pub fn cold_chain_for(&self, gtin: &str) -> Option<&ColdChainRule> {
+        self.cold_chain
+            .iter()
+            .filter(|r| gtin.starts_with(&r.gtin_prefix))
+            .max_by_key(|r| r.gtin_prefix.len())
+    }
+}

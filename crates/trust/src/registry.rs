@@ -1,0 +1,330 @@
+//! Participants: organisations, their certified devices, and revocations — all of them log entries.
+//!
+//! Governance registers organisations; an organisation certifies its devices for roles (the CBV
+//! business steps they may sign) and places (the GLNs where they may sign them), for a period;
+//! governance or the organisation revokes keys. Because these records live in the same logs as the
+//! events, a client checks them the same way (signature, inclusion in k logs) and an auditor can see
+//! who was allowed to do what, when.
+//!
+//! Payloads are JSON, kept as original bytes inside the entry:
+//! ```json
+//! {"type":"registration","gln":"9506000000005","name":"Waikato Dairy","country":"NZ","key":"<vkey>"}
+//! {"type":"certification","org":"9506000000005","device":"<vkey>","roles":["shipping"],
+//!  "places":["9506000000012"],"valid_from":"2026-01-01T00:00:00Z","expires":"2027-01-01T00:00:00Z"}
+//! {"type":"revocation","key":"<vkey>","since":"2026-06-01T00:00:00Z","reason":"device lost"}
+//! ```
+//! A revocation takes effect for events whose time is at or after `since`. Entries in a log are
+//! ordered, but the order differs between logs, so the claimed event time is what is compared; a
+//! stolen key's backdated events stay a risk that auditors see in the logs' order.
+
+use crate::entry::{Entry, EntryKind};
+use crate::policy::Policy;
+use serde::{Deserialize, Serialize};
+use tally_tlog::{Hash, KeyType, VerifierKey};
+use time::OffsetDateTime;
+
+/// A registration, certification or revocation payload.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Record {
+    Registration {
+        /// The organisation's party GLN (13 digits).
+        gln: String,
+        name: String,
+        /// ISO 3166 alpha-2.
+        country: String,
+        /// The organisation's signing key (type 0x01 verifier key string).
+        key: String,
+    },
+    Certification {
+        org: String,
+        device: String,
+        /// CBV business steps the device may sign (bare words: `shipping`, `receiving`, …).
+        roles: Vec<String>,
+        /// GLNs where the device may sign them.
+        places: Vec<String>,
+        #[serde(with = "time::serde::rfc3339")]
+        valid_from: OffsetDateTime,
+        #[serde(with = "time::serde::rfc3339")]
+        expires: OffsetDateTime,
+    },
+    Revocation {
+        key: String,
+        #[serde(with = "time::serde::rfc3339")]
+        since: OffsetDateTime,
+        reason: String,
+    },
+}
+
+impl Record {
+    /// The entry kind this record is logged as.
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            Record::Registration { .. } => EntryKind::Registration,
+            Record::Certification { .. } => EntryKind::Certification,
+            Record::Revocation { .. } => EntryKind::Revocation,
+        }
+    }
+
+    /// The payload bytes to sign.
+    pub fn to_payload(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A registered organisation.
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub gln: String,
+    pub name: String,
+    pub country: String,
+    pub key: VerifierKey,
+    /// Leaf hash of the registration entry.
+    pub entry: Hash,
+}
+
+/// A certified device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub key: VerifierKey,
+    pub org: String,
+    pub roles: Vec<String>,
+    pub places: Vec<String>,
+    pub valid_from: OffsetDateTime,
+    pub expires: OffsetDateTime,
+    pub entry: Hash,
+}
+
+/// A record that was logged but does not count, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejected {
+    pub entry: String,
+    pub reason: String,
+}
+
+/// Why a signer may not sign an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AuthError {
+    SignerUnknown,
+    SignerRevoked { since: String },
+    SignerExpired { expires: String },
+    SignerNotYetValid { valid_from: String },
+    NotAuthorisedStep { step: String, roles: Vec<String> },
+    NotAuthorisedPlace { place: String, places: Vec<String> },
+}
+
+/// Everyone the logs say may sign, built from verified registry entries.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub orgs: Vec<Org>,
+    pub devices: Vec<Device>,
+    /// Revoked public keys and the time from which they are revoked.
+    pub revoked: Vec<([u8; 32], OffsetDateTime)>,
+    /// Logged records that do not count (wrong signer, malformed).
+    pub rejected: Vec<Rejected>,
+}
+
+fn parse_key(s: &str) -> Result<VerifierKey, String> {
+    let k = VerifierKey::parse(s).map_err(|e| e.to_string())?;
+    if k.kind() != KeyType::Ed25519 {
+        return Err("key must be of type 0x01".into());
+    }
+    Ok(k)
+}
+
+impl Registry {
+    /// Builds the registry from entries whose signatures and log inclusion were already checked.
+    ///
+    /// Records are applied kind by kind (registrations, then certifications, then revocations), so
+    /// the result does not depend on the order in which logs returned them.
+    pub fn build(policy: &Policy, entries: &[&Entry]) -> Registry {
+        let mut r = Registry::default();
+        let mut sorted: Vec<&Entry> = entries
+            .iter()
+            .copied()
+            .filter(|e| e.kind != EntryKind::Event)
+            .collect();
+        sorted.sort_by_key(|e| e.kind);
+        for e in sorted {
+            if let Err(reason) = r.apply(policy, e) {
+                r.rejected.push(Rejected {
+                    entry: e.leaf_hash().to_string(),
+                    reason,
+                });
+            }
+        }
+        r
+    }
+
+    fn apply(&mut self, policy: &Policy, e: &Entry) -> Result<(), String> {
+        let record: Record =
+            serde_json::from_slice(&e.payload).map_err(|err| format!("malformed record: {err}"))?;
+        if record.kind() != e.kind {
+            return Err("record type does not match the entry kind".into());
+        }
+        match record {
+            Record::Registration {
+                gln,
+                name,
+                country,
+                key,
+            } => {
+                if !policy.is_governance(&e.signer) {
+                    return Err("registration not signed by a governance key".into());
+                }
+                let key = parse_key(&key)?;
+                if self.org(&gln).is_some() {
+                    return Err(format!("organisation {gln} is already registered"));
+                }
+                self.orgs.push(Org {
+                    gln,
+                    name,
+                    country,
+                    key,
+                    entry: e.leaf_hash(),
+                });
+            }
+            Record::Certification {
+                org,
+                device,
+                roles,
+                places,
+                valid_from,
+                expires,
+            } => {
+                let o = self
+                    .org(&org)
+                    .ok_or_else(|| format!("certification for unregistered organisation {org}"))?;
+                if o.key.ed25519().as_bytes() != &e.signer {
+                    return Err(format!("certification not signed by {org}'s key"));
+                }
+                let key = parse_key(&device)?;
+                self.devices.push(Device {
+                    key,
+                    org,
+                    roles,
+                    places,
+                    valid_from,
+                    expires,
+                    entry: e.leaf_hash(),
+                });
+            }
+            Record::Revocation { key, since, .. } => {
+                let k = parse_key(&key)?;
+                let target = *k.ed25519().as_bytes();
+                let org_of_target = self
+                    .devices
+                    .iter()
+                    .find(|d| d.key.ed25519().as_bytes() == &target)
+                    .map(|d| d.org.clone())
+                    .or_else(|| {
+                        self.orgs
+                            .iter()
+                            .find(|o| o.key.ed25519().as_bytes() == &target)
+                            .map(|o| o.gln.clone())
+                    });
+                let by_owner = org_of_target
+                    .and_then(|gln| {
+                        self.org(&gln)
+                            .map(|o| o.key.ed25519().as_bytes() == &e.signer)
+                    })
+                    .unwrap_or(false);
+                if !(by_owner || policy.is_governance(&e.signer)) {
+                    return Err(
+                        "revocation signed neither by governance nor by the key's organisation"
+                            .into(),
+                    );
+                }
+                self.revoked.push((target, since));
+            }
+        }
+        Ok(())
+    }
+
+    /// The organisation with this GLN.
+    pub fn org(&self, gln: &str) -> Option<&Org> {
+        self.orgs.iter().find(|o| o.gln == gln)
+    }
+
+    /// The earliest revocation time of a key.
+    pub fn revoked_since(&self, key: &[u8; 32]) -> Option<OffsetDateTime> {
+        self.revoked
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, t)| *t)
+            .min()
+    }
+
+    /// Checks that `signer` may sign `step` at `place` (a GLN) at `at`, and returns its certification.
+    ///
+    /// Several certifications of one key (renewals, extra roles) are tried in turn; the most telling
+    /// refusal is returned when none fits.
+    pub fn authorise(
+        &self,
+        signer: &[u8; 32],
+        step: Option<&str>,
+        place: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<&Device, AuthError> {
+        let certs: Vec<&Device> = self
+            .devices
+            .iter()
+            .filter(|d| d.key.ed25519().as_bytes() == signer)
+            .collect();
+        if certs.is_empty() {
+            return Err(AuthError::SignerUnknown);
+        }
+        let fmt = |t: OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        if let Some(since) = self.revoked_since(signer) {
+            if at >= since {
+                return Err(AuthError::SignerRevoked { since: fmt(since) });
+            }
+        }
+        let mut refusal = AuthError::SignerUnknown;
+        for d in certs {
+            if let Some(since) = self
+                .org(&d.org)
+                .and_then(|o| self.revoked_since(o.key.ed25519().as_bytes()))
+            {
+                if at >= since {
+                    refusal = AuthError::SignerRevoked { since: fmt(since) };
+                    continue;
+                }
+            }
+            if at < d.valid_from {
+                refusal = AuthError::SignerNotYetValid {
+                    valid_from: fmt(d.valid_from),
+                };
+                continue;
+            }
+            if at >= d.expires {
+                refusal = AuthError::SignerExpired {
+                    expires: fmt(d.expires),
+                };
+                continue;
+            }
+            let step = step.unwrap_or("");
+            if !d.roles.iter().any(|r| r == step) {
+                refusal = AuthError::NotAuthorisedStep {
+                    step: step.to_owned(),
+                    roles: d.roles.clone(),
+                };
+                continue;
+            }
+            let place = place.unwrap_or("");
+            if !d.places.iter().any(|p| p == place) {
+                refusal = AuthError::NotAuthorisedPlace {
+                    place: place.to_owned(),
+                    places: d.places.clone(),
+                };
+                continue;
+            }
+            return Ok(d);
+        }
+        Err(refusal)
+    }
+}

@@ -1,0 +1,540 @@
+//! The verdict on a product's history: Verified, Warning or Failed, with every reason.
+//!
+//! Input is everything the client fetched — per bookkeeper, a signed checkpoint, a consistency proof
+//! from the checkpoint the client trusted before, and entries with inclusion proofs — plus the
+//! policy, the client's trust state and the time. Nothing in it is trusted: each log's checkpoint
+//! must carry its key's signature and enough peer cosignatures, must be consistent with what this
+//! client saw before, each entry must be proven under it, and an entry counts only when the logs of
+//! at least k distinct operators prove it. Only then are signatures, authorisations and custody
+//! rules looked at. One lying or absent bookkeeper can lower confidence (a warning) but can neither
+//! forge history nor, alone, make an honest product fail.
+
+use crate::custody::{self, Facts, Finding, Temperature};
+use crate::entry::{self, Entry, EntryKind};
+use crate::policy::Policy;
+use crate::registry::{AuthError, Registry};
+use crate::state::{Advance, Inconsistency, TrustState, TrustedCheckpoint};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use tally_epcis::raw::RawEvent;
+use tally_tlog::{checkpoint, leaf_hash, merkle, Hash};
+use time::OffsetDateTime;
+
+/// An entry as one log served it, with its inclusion proof.
+#[derive(Debug, Clone)]
+pub struct ProvenEntry {
+    pub index: u64,
+    pub bytes: Vec<u8>,
+    pub proof: Vec<Hash>,
+}
+
+/// What one bookkeeper answered.
+#[derive(Debug, Clone)]
+pub struct LogEvidence {
+    /// The bookkeeper's name in the policy.
+    pub bookkeeper: String,
+    /// Its signed, cosigned checkpoint.
+    pub checkpoint: Vec<u8>,
+    /// Consistency proof from the size in the client's trust state to this checkpoint, if any.
+    pub consistency: Option<Vec<Hash>>,
+    pub entries: Vec<ProvenEntry>,
+}
+
+/// Everything the verdict is computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub policy: &'a Policy,
+    /// The scanned product, as a GS1 Digital Link URI.
+    pub product: &'a str,
+    pub logs: &'a [LogEvidence],
+    /// Bookkeepers the client could not reach.
+    pub unreachable: &'a [String],
+    pub state: &'a TrustState,
+    pub now: OffsetDateTime,
+}
+
+/// The overall answer, in the words a shopper needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Verified,
+    Warning,
+    Failed,
+}
+
+/// How much a reason weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth showing, does not change the verdict.
+    Info,
+    Warning,
+    Failed,
+}
+
+/// One machine-readable reason. `entry` fields are leaf hashes (base64).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Reason {
+    LogUnreachable {
+        log: String,
+    },
+    UnknownLog {
+        log: String,
+    },
+    /// The checkpoint is unsigned, badly signed, malformed or under-cosigned: the log is not used.
+    CheckpointInvalid {
+        log: String,
+        detail: String,
+    },
+    /// Fork or rollback, with both signed notes.
+    LogInconsistent {
+        log: String,
+        evidence: Inconsistency,
+    },
+    /// A newer checkpoint came without a valid consistency proof; the trust state was not advanced.
+    ConsistencyUnproven {
+        log: String,
+    },
+    /// The log served an entry that its own signed checkpoint does not include.
+    BadInclusionProof {
+        log: String,
+        index: u64,
+        entry: String,
+    },
+    MalformedEntry {
+        entry: String,
+        detail: String,
+    },
+    /// Proven in the logs of fewer than k operators: not counted.
+    EntryBelowQuorum {
+        entry: String,
+        logs: Vec<String>,
+        need: usize,
+    },
+    BadSignature {
+        entry: String,
+    },
+    HashIdMismatch {
+        entry: String,
+    },
+    MalformedEvent {
+        entry: String,
+        detail: String,
+    },
+    Unauthorised {
+        entry: String,
+        error: AuthError,
+    },
+    RegistryRecordRejected {
+        entry: String,
+        detail: String,
+    },
+    Custody {
+        entry: String,
+        finding: Finding,
+    },
+    /// No confirmed or unconfirmed event names this product.
+    NoHistory,
+}
+
+impl Reason {
+    /// The weight of this reason; the verdict is the heaviest.
+    pub fn severity(&self) -> Severity {
+        use Reason::*;
+        match self {
+            LogUnreachable { .. } | UnknownLog { .. } | RegistryRecordRejected { .. } => {
+                Severity::Info
+            }
+            CheckpointInvalid { .. }
+            | ConsistencyUnproven { .. }
+            | BadInclusionProof { .. }
+            | MalformedEntry { .. }
+            | EntryBelowQuorum { .. } => Severity::Warning,
+            Custody { finding, .. } => match finding {
+                Finding::Recalled { .. }
+                | Finding::AlreadySold { .. }
+                | Finding::ColdChainExcursion { .. } => Severity::Warning,
+                Finding::CustodyBreak { .. }
+                | Finding::WrongReceiver { .. }
+                | Finding::ImpossibleTimeOrder { .. } => Severity::Failed,
+            },
+            LogInconsistent { .. }
+            | BadSignature { .. }
+            | HashIdMismatch { .. }
+            | MalformedEvent { .. }
+            | Unauthorised { .. }
+            | NoHistory => Severity::Failed,
+        }
+    }
+}
+
+/// One step of the verified timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub entry: String,
+    pub hash_id: String,
+    pub time: String,
+    pub event_type: &'static str,
+    pub biz_step: Option<String>,
+    pub disposition: Option<String>,
+    /// GLN, name and country of the organisation whose device signed it (if authorised).
+    pub org: Option<OrgRef>,
+    pub place: Option<String>,
+    /// The signing device's verifier key (if certified).
+    pub signer: Option<String>,
+    /// Bookkeepers whose logs prove this entry.
+    pub logs: Vec<String>,
+    pub temperatures: Vec<Temperature>,
+    /// The event's original JSON, for the evidence view.
+    pub event: String,
+}
+
+/// An organisation as shown on a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgRef {
+    pub gln: String,
+    pub name: String,
+    pub country: String,
+}
+
+/// What was seen of one bookkeeper.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReport {
+    pub name: String,
+    pub reachable: bool,
+    /// Checkpoint size, if a valid checkpoint was received.
+    pub size: Option<u64>,
+    pub cosigners: Vec<String>,
+    /// Whether the log's evidence was used.
+    pub used: bool,
+}
+
+/// The verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub status: Status,
+    pub product: String,
+    pub reasons: Vec<Reason>,
+    pub timeline: Vec<Step>,
+    pub logs: Vec<LogReport>,
+    /// Checkpoints the caller should now trust (origin → checkpoint).
+    #[serde(skip)]
+    pub trust_updates: Vec<(String, TrustedCheckpoint)>,
+}
+
+/// An entry proven in one or more logs.
+struct Seen {
+    bytes: Vec<u8>,
+    logs: Vec<String>,
+    operators: BTreeSet<String>,
+}
+
+/// Checks every log's checkpoint and proofs; returns the entries each usable log proves.
+fn check_logs(
+    req: &Request,
+    reasons: &mut Vec<Reason>,
+    reports: &mut Vec<LogReport>,
+    updates: &mut Vec<(String, TrustedCheckpoint)>,
+) -> Vec<(Hash, Seen)> {
+    let mut seen: Vec<(Hash, Seen)> = Vec::new();
+    for ev in req.logs {
+        let Some(bk) = req.policy.bookkeeper(&ev.bookkeeper) else {
+            reasons.push(Reason::UnknownLog {
+                log: ev.bookkeeper.clone(),
+            });
+            continue;
+        };
+        let mut report = LogReport {
+            name: bk.name.clone(),
+            reachable: true,
+            size: None,
+            cosigners: vec![],
+            used: false,
+        };
+        let witnesses = req.policy.witnesses_for(&bk.name);
+        let verified = match checkpoint::verify(
+            &ev.checkpoint,
+            &bk.log_key,
+            &witnesses,
+            req.policy.witness_threshold,
+        ) {
+            Ok(v) if v.checkpoint.origin() == bk.log_key.name() => v,
+            Ok(v) => {
+                reasons.push(Reason::CheckpointInvalid {
+                    log: bk.name.clone(),
+                    detail: format!(
+                        "origin {:?} is not {:?}",
+                        v.checkpoint.origin(),
+                        bk.log_key.name()
+                    ),
+                });
+                reports.push(report);
+                continue;
+            }
+            Err(e) => {
+                reasons.push(Reason::CheckpointInvalid {
+                    log: bk.name.clone(),
+                    detail: e.to_string(),
+                });
+                reports.push(report);
+                continue;
+            }
+        };
+        let cp = &verified.checkpoint;
+        report.size = Some(cp.size());
+        report.cosigners = verified
+            .cosigners
+            .iter()
+            .map(|c| c.key.name().to_owned())
+            .collect();
+        match req
+            .state
+            .check(&verified, &ev.checkpoint, ev.consistency.as_deref())
+        {
+            Advance::First(t) | Advance::Newer(t) => updates.push((cp.origin().to_owned(), t)),
+            Advance::Same => {}
+            Advance::Unproven => reasons.push(Reason::ConsistencyUnproven {
+                log: bk.name.clone(),
+            }),
+            Advance::Inconsistent(evidence) => {
+                reasons.push(Reason::LogInconsistent {
+                    log: bk.name.clone(),
+                    evidence,
+                });
+                reports.push(report);
+                continue;
+            }
+        }
+        report.used = true;
+        for pe in &ev.entries {
+            let leaf = leaf_hash(&pe.bytes);
+            if merkle::verify_inclusion(pe.index, cp.size(), &leaf, &pe.proof, cp.hash()).is_err() {
+                reasons.push(Reason::BadInclusionProof {
+                    log: bk.name.clone(),
+                    index: pe.index,
+                    entry: leaf.to_string(),
+                });
+                continue;
+            }
+            let slot = match seen.iter_mut().find(|(h, _)| *h == leaf) {
+                Some((_, s)) => s,
+                None => {
+                    seen.push((
+                        leaf,
+                        Seen {
+                            bytes: pe.bytes.clone(),
+                            logs: vec![],
+                            operators: BTreeSet::new(),
+                        },
+                    ));
+                    &mut seen.last_mut().expect("just pushed").1
+                }
+            };
+            if !slot.logs.contains(&bk.name) {
+                slot.logs.push(bk.name.clone());
+                slot.operators.insert(bk.operator.clone());
+            }
+        }
+        reports.push(report);
+    }
+    seen
+}
+
+/// A confirmed, decoded and signature-checked event.
+struct EventItem {
+    leaf: Hash,
+    entry: Entry,
+    logs: Vec<String>,
+    facts: Facts,
+    hash_id: String,
+}
+
+/// Computes the verdict. Pure: same input, same output; the caller applies `trust_updates`.
+pub fn verify(req: &Request) -> Verdict {
+    let product =
+        tally_epcis::epc::canonical_gs1_uri(req.product).unwrap_or_else(|| req.product.to_owned());
+    let mut reasons: Vec<Reason> = req
+        .unreachable
+        .iter()
+        .map(|l| Reason::LogUnreachable { log: l.clone() })
+        .collect();
+    let mut reports: Vec<LogReport> = req
+        .unreachable
+        .iter()
+        .map(|l| LogReport {
+            name: l.clone(),
+            reachable: false,
+            size: None,
+            cosigners: vec![],
+            used: false,
+        })
+        .collect();
+    let mut trust_updates = Vec::new();
+    let seen = check_logs(req, &mut reasons, &mut reports, &mut trust_updates);
+
+    // Quorum, then decoding.
+    let mut confirmed: Vec<(Hash, Entry, Vec<String>)> = Vec::new();
+    for (leaf, s) in seen {
+        if s.operators.len() < req.policy.log_quorum {
+            reasons.push(Reason::EntryBelowQuorum {
+                entry: leaf.to_string(),
+                logs: s.logs,
+                need: req.policy.log_quorum,
+            });
+            continue;
+        }
+        match Entry::decode(&s.bytes) {
+            Ok(e) => confirmed.push((leaf, e, s.logs)),
+            Err(err) => reasons.push(Reason::MalformedEntry {
+                entry: leaf.to_string(),
+                detail: err.to_string(),
+            }),
+        }
+    }
+    let sig_ok = entry::verify_all(&confirmed.iter().map(|(_, e, _)| e).collect::<Vec<_>>());
+    let mut good: Vec<(Hash, Entry, Vec<String>)> = Vec::new();
+    for ((leaf, e, logs), ok) in confirmed.into_iter().zip(sig_ok) {
+        if ok {
+            good.push((leaf, e, logs));
+        } else {
+            reasons.push(Reason::BadSignature {
+                entry: leaf.to_string(),
+            });
+        }
+    }
+
+    let registry = Registry::build(
+        req.policy,
+        &good.iter().map(|(_, e, _)| e).collect::<Vec<_>>(),
+    );
+    for r in &registry.rejected {
+        reasons.push(Reason::RegistryRecordRejected {
+            entry: r.entry.clone(),
+            detail: r.reason.clone(),
+        });
+    }
+
+    let mut items: Vec<EventItem> = Vec::new();
+    for (leaf, entry, logs) in good
+        .into_iter()
+        .filter(|(_, e, _)| e.kind == EntryKind::Event)
+    {
+        let parsed = RawEvent::parse(&entry.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|raw| {
+                let facts = Facts::from_event(&raw.event)?;
+                Ok(facts)
+            });
+        let facts = match parsed {
+            Ok(f) => f,
+            Err(detail) => {
+                reasons.push(Reason::MalformedEvent {
+                    entry: leaf.to_string(),
+                    detail,
+                });
+                continue;
+            }
+        };
+        let hash_id = crate::hash_id::of_event(&entry.payload).unwrap_or_default();
+        if entry.hash_id.as_deref() != Some(hash_id.as_str()) {
+            reasons.push(Reason::HashIdMismatch {
+                entry: leaf.to_string(),
+            });
+            continue;
+        }
+        items.push(EventItem {
+            leaf,
+            entry,
+            logs,
+            facts,
+            hash_id,
+        });
+    }
+
+    let facts: Vec<Facts> = items.iter().map(|i| i.facts.clone()).collect();
+    let order = custody::relevant(&custody::product_ids(req.product), &facts);
+    let unconfirmed = reasons
+        .iter()
+        .any(|r| matches!(r, Reason::EntryBelowQuorum { .. }));
+    if order.is_empty() && !unconfirmed {
+        reasons.push(Reason::NoHistory);
+    }
+
+    let mut actor: Vec<Option<String>> = vec![None; items.len()];
+    let mut timeline = Vec::new();
+    for &i in &order {
+        let it = &items[i];
+        let auth = registry.authorise(
+            &it.entry.signer,
+            it.facts.biz_step.as_deref(),
+            it.facts.place.as_deref(),
+            it.facts.time,
+        );
+        let device = match auth {
+            Ok(d) => {
+                actor[i] = Some(d.org.clone());
+                Some(d)
+            }
+            Err(error) => {
+                reasons.push(Reason::Unauthorised {
+                    entry: it.leaf.to_string(),
+                    error,
+                });
+                None
+            }
+        };
+        let org = device.and_then(|d| registry.org(&d.org)).map(|o| OrgRef {
+            gln: o.gln.clone(),
+            name: o.name.clone(),
+            country: o.country.clone(),
+        });
+        timeline.push(Step {
+            entry: it.leaf.to_string(),
+            hash_id: it.hash_id.clone(),
+            time: it
+                .facts
+                .time
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            event_type: it.facts.event_type,
+            biz_step: it.facts.biz_step.clone(),
+            disposition: it.facts.disposition.clone(),
+            org,
+            place: it.facts.place.clone(),
+            signer: device.map(|d| d.key.to_string()),
+            logs: it.logs.clone(),
+            temperatures: it.facts.temperatures.clone(),
+            event: String::from_utf8_lossy(&it.entry.payload).into_owned(),
+        });
+    }
+    let rule = custody::gtin_of(req.product).and_then(|g| req.policy.cold_chain_for(&g));
+    for finding in custody::check(&facts, &order, &actor, rule, req.now) {
+        let event = match &finding {
+            Finding::CustodyBreak { event, .. }
+            | Finding::WrongReceiver { event, .. }
+            | Finding::ImpossibleTimeOrder { event, .. }
+            | Finding::Recalled { event }
+            | Finding::AlreadySold { event, .. }
+            | Finding::ColdChainExcursion { event, .. } => *event,
+        };
+        reasons.push(Reason::Custody {
+            entry: items[event].leaf.to_string(),
+            finding,
+        });
+    }
+
+    let status = match reasons.iter().map(Reason::severity).max() {
+        Some(Severity::Failed) => Status::Failed,
+        Some(Severity::Warning) => Status::Warning,
+        _ => Status::Verified,
+    };
+    Verdict {
+        status,
+        product,
+        reasons,
+        timeline,
+        logs: reports,
+        trust_updates,
+    }
+}

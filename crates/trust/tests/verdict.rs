@@ -1,0 +1,700 @@
+//! The verdict on real (in-memory) logs: every reason the issue names, each provoked on purpose.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use tally_tlog::{Hash, KeyType};
+use tally_trust::custody::Finding;
+use tally_trust::registry::AuthError;
+use tally_trust::verdict::{LogEvidence, Reason};
+use tally_trust::{verify, Entry, Record, Request, Status, TrustState, Verdict};
+
+fn run(
+    net: &Net,
+    product: &str,
+    logs: &[LogEvidence],
+    unreachable: &[String],
+    state: &TrustState,
+) -> Verdict {
+    verify(&Request {
+        policy: &net.policy,
+        product,
+        logs,
+        unreachable,
+        state,
+        now: t("2026-06-01T00:00:00Z"),
+    })
+}
+
+fn verdict(net: &Net, product: &str) -> Verdict {
+    run(
+        net,
+        product,
+        &net.all_evidence(),
+        &[],
+        &TrustState::default(),
+    )
+}
+
+fn codes(v: &Verdict) -> Vec<String> {
+    v.reasons
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn finding(v: &Verdict) -> Vec<&Finding> {
+    v.reasons
+        .iter()
+        .filter_map(|r| {
+            if let Reason::Custody { finding, .. } = r {
+                Some(finding)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn honest_journey_is_verified_with_pallet_events_in_the_timeline() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
+    let steps: Vec<&str> = v
+        .timeline
+        .iter()
+        .map(|s| s.biz_step.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "commissioning",
+            "packing",
+            "shipping",
+            "receiving",
+            "unpacking",
+            "shipping",
+            "receiving"
+        ]
+    );
+    assert!(v.timeline.iter().all(|s| s.logs.len() == 3));
+    assert_eq!(v.timeline[0].org.as_ref().unwrap().gln, c.processor);
+    assert_eq!(v.timeline[2].temperatures[0].celsius, 18.5);
+    assert_eq!(
+        v.trust_updates.len(),
+        3,
+        "first use trusts every log's checkpoint"
+    );
+    // The unit's sibling shares the pallet but not the retail leg.
+    let sib = verdict(&c.net, &unit(1002));
+    assert_eq!(sib.status, Status::Verified);
+    assert_eq!(sib.timeline.len(), 5);
+}
+
+#[test]
+fn pallet_events_after_unpacking_do_not_belong_to_the_unit() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let dev = c.imp_dev.clone();
+    let imp = c.importer.clone();
+    c.net.record(
+        &dev,
+        &Event::object("2026-03-25T10:00:00Z", "storing", vec![sscc(1)], &imp),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert!(!v
+        .timeline
+        .iter()
+        .any(|s| s.biz_step.as_deref() == Some("storing")));
+}
+
+#[test]
+fn unknown_product_has_no_history() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let v = verdict(&c.net, &unit(9999));
+    assert_eq!(v.status, Status::Failed);
+    assert_eq!(codes(&v), ["no_history"]);
+}
+
+#[test]
+fn one_bookkeeper_down_still_verifies_two_of_three() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let logs = vec![c.net.evidence(0), c.net.evidence(2)];
+    let v = run(
+        &c.net,
+        &unit(1001),
+        &logs,
+        &["bk1".into()],
+        &TrustState::default(),
+    );
+    assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
+    assert_eq!(codes(&v), ["log_unreachable"]);
+    assert!(v.timeline.iter().all(|s| s.logs == ["bk0", "bk2"]));
+    // Two down: nothing reaches the quorum of 2, so nothing can be confirmed.
+    let v = run(
+        &c.net,
+        &unit(1001),
+        &logs[..1],
+        &["bk1".into(), "bk2".into()],
+        &TrustState::default(),
+    );
+    assert_eq!(v.status, Status::Warning);
+    assert!(codes(&v).contains(&"entry_below_quorum".to_owned()));
+    assert!(v.timeline.is_empty());
+}
+
+#[test]
+fn a_bookkeeper_serving_a_tampered_entry_is_caught() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let mut logs = c.net.all_evidence();
+    // bk2 serves a rewritten shipping event (to another destination) with its old proof.
+    let shipping = |b: &[u8]| String::from_utf8_lossy(b).contains("\"bizStep\":\"shipping\"");
+    let pos = logs[2]
+        .entries
+        .iter()
+        .position(|e| shipping(&e.bytes))
+        .unwrap();
+    let bytes = &mut logs[2].entries[pos].bytes;
+    let at = bytes
+        .windows(13)
+        .position(|w| w == c.importer.as_bytes())
+        .unwrap();
+    bytes[at..at + 13].copy_from_slice(c.retailer.as_bytes());
+    let v = run(&c.net, &unit(1001), &logs, &[], &TrustState::default());
+    assert_eq!(v.status, Status::Warning);
+    assert!(v
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::BadInclusionProof { log, .. } if log == "bk2")));
+    assert_eq!(
+        v.timeline.len(),
+        7,
+        "the genuine entry is still proven by bk0 and bk1"
+    );
+}
+
+#[test]
+fn an_entry_in_one_log_only_is_not_counted() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let r = c.retailer.clone();
+    let mut s = Event::object(
+        "2026-04-01T10:00:00Z",
+        "retail_selling",
+        vec![unit(1001)],
+        &r,
+    );
+    s.disposition = Some("retail_sold");
+    let e = Entry::sign_event(&s.json(), &c.ret_dev).unwrap();
+    c.net.append(&[1], &e.encode());
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Warning);
+    assert!(v
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::EntryBelowQuorum { logs, need: 2, .. } if logs == &["bk1"])));
+    assert!(
+        finding(&v).is_empty(),
+        "the unconfirmed sale is not a finding"
+    );
+}
+
+#[test]
+fn forged_signature_fails() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let r = c.retailer.clone();
+    let mut e = Entry::sign_event(
+        &Event::object("2026-04-01T10:00:00Z", "storing", vec![unit(1001)], &r).json(),
+        &c.ret_dev,
+    )
+    .unwrap();
+    e.signature[10] ^= 1;
+    c.net.append_all(&e.encode());
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Failed);
+    assert!(codes(&v).contains(&"bad_signature".to_owned()));
+}
+
+fn auth_error(v: &Verdict) -> Option<&AuthError> {
+    v.reasons.iter().find_map(|r| {
+        if let Reason::Unauthorised { error, .. } = r {
+            Some(error)
+        } else {
+            None
+        }
+    })
+}
+
+#[test]
+fn unknown_signer_fails() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let stranger = key("stranger", KeyType::Ed25519, 99);
+    let r = c.retailer.clone();
+    c.net.record(
+        &stranger,
+        &Event::object("2026-04-01T10:00:00Z", "storing", vec![unit(1001)], &r),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Failed);
+    assert_eq!(auth_error(&v), Some(&AuthError::SignerUnknown));
+}
+
+#[test]
+fn revoked_device_fails_for_events_after_revocation() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let org = c
+        .net
+        .orgs
+        .iter()
+        .find(|(g, _)| *g == c.retailer)
+        .unwrap()
+        .1
+        .clone();
+    let rev = Record::Revocation {
+        key: c.ret_dev.verifier().to_string(),
+        since: t("2026-03-30T00:00:00Z"),
+        reason: "device lost".into(),
+    };
+    c.net.append_all(
+        &Entry::sign(rev.kind(), rev.to_payload(), None, &org)
+            .unwrap()
+            .encode(),
+    );
+    let r = c.retailer.clone();
+    let dev = c.ret_dev.clone();
+    c.net.record(
+        &dev,
+        &Event::object("2026-04-01T10:00:00Z", "storing", vec![unit(1001)], &r),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Failed);
+    assert!(matches!(
+        auth_error(&v),
+        Some(AuthError::SignerRevoked { .. })
+    ));
+    // Its earlier receiving event (before the revocation) still counts.
+    assert_eq!(
+        v.reasons
+            .iter()
+            .filter(|r| matches!(r, Reason::Unauthorised { .. }))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn revocation_by_an_unrelated_organisation_does_not_count() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let other_org = c
+        .net
+        .orgs
+        .iter()
+        .find(|(g, _)| *g == c.farm)
+        .unwrap()
+        .1
+        .clone();
+    let rev = Record::Revocation {
+        key: c.ret_dev.verifier().to_string(),
+        since: t("2026-01-01T00:00:00Z"),
+        reason: "x".into(),
+    };
+    c.net.append_all(
+        &Entry::sign(rev.kind(), rev.to_payload(), None, &other_org)
+            .unwrap()
+            .encode(),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
+    assert!(codes(&v).contains(&"registry_record_rejected".to_owned()));
+}
+
+#[test]
+fn expired_certificate_and_wrong_step_and_wrong_place_fail() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let r = c.retailer.clone();
+    let dev = c.ret_dev.clone();
+    c.net.record(
+        &dev,
+        &Event::object("2027-02-01T10:00:00Z", "storing", vec![unit(1001)], &r),
+    );
+    let v = run(
+        &c.net,
+        &unit(1001),
+        &c.net.all_evidence(),
+        &[],
+        &TrustState::default(),
+    );
+    assert!(
+        matches!(auth_error(&v), Some(AuthError::SignerExpired { .. })),
+        "{:?}",
+        v.reasons
+    );
+
+    let mut c = Chain::new();
+    c.journey(false);
+    let r = c.retailer.clone();
+    let dev = c.ret_dev.clone();
+    c.net.record(
+        &dev,
+        &Event::object("2026-04-01T10:00:00Z", "destroying", vec![unit(1001)], &r),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert!(
+        matches!(auth_error(&v), Some(AuthError::NotAuthorisedStep { step, .. }) if step == "destroying")
+    );
+
+    let mut c = Chain::new();
+    c.journey(false);
+    let elsewhere = gln(77);
+    let dev = c.ret_dev.clone();
+    c.net.record(
+        &dev,
+        &Event::object(
+            "2026-04-01T10:00:00Z",
+            "storing",
+            vec![unit(1001)],
+            &elsewhere,
+        ),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Failed);
+    assert!(
+        matches!(auth_error(&v), Some(AuthError::NotAuthorisedPlace { place, .. }) if *place == elsewhere)
+    );
+}
+
+#[test]
+fn under_cosigned_checkpoint_is_not_used() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let mut logs = c.net.all_evidence();
+    // bk0's checkpoint with only its own log signature.
+    let b = &c.net.bks[0];
+    let size = b.store.size();
+    let cp =
+        tally_tlog::Checkpoint::new(b.log.name(), size, b.store.root(size).unwrap(), "").unwrap();
+    logs[0].checkpoint =
+        tally_tlog::note::sign(&cp.to_bytes(), std::slice::from_ref(&b.log), 0).unwrap();
+    let v = run(&c.net, &unit(1001), &logs, &[], &TrustState::default());
+    assert_eq!(v.status, Status::Warning);
+    assert!(v.reasons.iter().any(|r| matches!(r, Reason::CheckpointInvalid { log, detail } if log == "bk0" && detail.contains("witness"))));
+    assert!(v.timeline.iter().all(|s| s.logs == ["bk1", "bk2"]));
+}
+
+#[test]
+fn rollback_and_fork_are_detected_with_both_notes() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let first = verdict(&c.net, &unit(1001));
+    let mut state = TrustState::default();
+    for (origin, cp) in first.trust_updates {
+        state.trust(&origin, cp);
+    }
+    let old_note = String::from_utf8(c.net.checkpoint(0)).unwrap();
+
+    // Growth with a valid consistency proof advances the state.
+    let mut grown = Chain::new();
+    grown.journey(true);
+    let old_size = c.net.bks[0].store.size();
+    let mut logs = grown.net.all_evidence();
+    for (i, l) in logs.iter_mut().enumerate() {
+        let s = &grown.net.bks[i].store;
+        l.consistency = Some(s.consistency_proof(old_size, s.size()).unwrap());
+    }
+    let v = run(&grown.net, &unit(1001), &logs, &[], &state);
+    assert_eq!(v.trust_updates.len(), 3);
+    assert_eq!(v.status, Status::Warning, "sold: {:?}", v.reasons);
+
+    // Rollback: the trusted state is from the grown logs, the logs now show the old, smaller tree.
+    let mut later = TrustState::default();
+    for (origin, cp) in v.trust_updates {
+        later.trust(&origin, cp);
+    }
+    let v = run(&c.net, &unit(1001), &c.net.all_evidence(), &[], &later);
+    assert_eq!(v.status, Status::Failed);
+    let ev = v
+        .reasons
+        .iter()
+        .find_map(|r| {
+            if let Reason::LogInconsistent { evidence, .. } = r {
+                Some(evidence)
+            } else {
+                None
+            }
+        })
+        .unwrap();
+    assert_eq!(ev.kind, "rollback");
+    assert_eq!(ev.new_note, old_note);
+
+    // Fork: same size, different root (a log rewrote an entry and re-signed).
+    let mut forked = Chain::new();
+    forked.journey(false);
+    let b = &mut forked.net.bks[0];
+    let last = b.entries.len() - 1;
+    b.entries[last][20] ^= 1;
+    let mut store = tally_tlog::MemoryStore::new();
+    for e in &b.entries {
+        store.append(e).unwrap();
+    }
+    b.store = store;
+    let v = run(
+        &forked.net,
+        &unit(1001),
+        &forked.net.all_evidence(),
+        &[],
+        &state,
+    );
+    assert!(v.reasons.iter().any(|r| matches!(r, Reason::LogInconsistent { log, evidence } if log == "bk0" && evidence.kind == "fork")));
+    assert_eq!(v.status, Status::Failed);
+}
+
+#[test]
+fn consistency_proof_missing_or_wrong() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let first = verdict(&c.net, &unit(1001));
+    let mut state = TrustState::default();
+    for (origin, cp) in first.trust_updates {
+        state.trust(&origin, cp);
+    }
+    let mut grown = Chain::new();
+    grown.journey(true);
+    let v = run(
+        &grown.net,
+        &unit(1001),
+        &grown.net.all_evidence(),
+        &[],
+        &state,
+    );
+    assert!(
+        codes(&v)
+            .iter()
+            .filter(|c| *c == "consistency_unproven")
+            .count()
+            == 3
+    );
+    assert!(v.trust_updates.is_empty());
+    let mut logs = grown.net.all_evidence();
+    let s = &grown.net.bks[0].store;
+    let mut p = s
+        .consistency_proof(c.net.bks[0].store.size(), s.size())
+        .unwrap();
+    p[0] = Hash([7; 32]);
+    logs[0].consistency = Some(p);
+    let v = run(&grown.net, &unit(1001), &logs, &[], &state);
+    assert!(v
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::LogInconsistent { log, .. } if log == "bk0")));
+}
+
+#[test]
+fn shipped_by_a_party_that_did_not_hold_it() {
+    let mut c = Chain::new();
+    c.journey(false);
+    // The farm ships the unit it never held.
+    let f = c.farm.clone();
+    let dev = c.farm_dev.clone();
+    let mut ship = Event::object("2026-04-02T10:00:00Z", "shipping", vec![unit(1001)], &f);
+    ship.ship_to = Some(c.importer.clone());
+    c.net.record(&dev, &ship);
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Failed);
+    assert!(finding(&v)
+        .iter()
+        .any(|f| matches!(f, Finding::CustodyBreak { holder, .. } if *holder == c.retailer)));
+}
+
+/// Commissioning, shipping to the importer, then a receipt by `receiver` at `received`.
+fn ship_and_receive(c: &mut Chain, receiver: &str, received: &str) -> Verdict {
+    let (p, i) = (c.processor.clone(), c.importer.clone());
+    let pd = c.proc_dev.clone();
+    let rd = if receiver == c.importer {
+        c.imp_dev.clone()
+    } else {
+        c.ret_dev.clone()
+    };
+    let mut com = Event::object("2026-03-01T08:00:00Z", "commissioning", vec![unit(1)], &p);
+    com.action = Some("ADD");
+    c.net.record(&pd, &com);
+    let mut ship = Event::object("2026-03-02T10:00:00Z", "shipping", vec![unit(1)], &p);
+    ship.ship_to = Some(i);
+    c.net.record(&pd, &ship);
+    c.net.record(
+        &rd,
+        &Event::object(received, "receiving", vec![unit(1)], receiver),
+    );
+    verdict(&c.net, &unit(1))
+}
+
+#[test]
+fn received_by_a_party_it_was_not_shipped_to() {
+    let mut c = Chain::new();
+    let r = c.retailer.clone();
+    let v = ship_and_receive(&mut c, &r, "2026-03-03T10:00:00Z");
+    assert_eq!(v.status, Status::Failed);
+    assert!(finding(&v)
+        .iter()
+        .any(|f| matches!(f, Finding::WrongReceiver { actor, .. } if *actor == r)));
+    let mut ok = Chain::new();
+    let i = ok.importer.clone();
+    assert_eq!(
+        ship_and_receive(&mut ok, &i, "2026-03-03T10:00:00Z").status,
+        Status::Verified
+    );
+}
+
+#[test]
+fn received_before_it_was_shipped() {
+    let mut c = Chain::new();
+    let i = c.importer.clone();
+    let v = ship_and_receive(&mut c, &i, "2026-03-01T10:00:00Z");
+    assert_eq!(v.status, Status::Failed);
+    let f = finding(&v);
+    // In time order the receipt precedes the shipment: nobody had shipped it to the receiver yet.
+    assert!(f.iter().any(|f| matches!(f, Finding::CustodyBreak { detail, .. } if detail.contains("without a shipment"))), "{f:?}");
+}
+
+#[test]
+fn events_before_commissioning_are_impossible() {
+    let mut c = Chain::new();
+    let p = c.processor.clone();
+    let pd = c.proc_dev.clone();
+    c.net.record(
+        &pd,
+        &Event::object("2026-02-01T08:00:00Z", "storing", vec![unit(1)], &p),
+    );
+    let mut com = Event::object("2026-03-01T08:00:00Z", "commissioning", vec![unit(1)], &p);
+    com.action = Some("ADD");
+    c.net.record(&pd, &com);
+    let v = verdict(&c.net, &unit(1));
+    assert_eq!(v.status, Status::Failed);
+    assert!(finding(&v).iter().any(|f| matches!(f, Finding::ImpossibleTimeOrder { detail, .. } if detail.contains("commission"))));
+}
+
+#[test]
+fn events_in_the_future_are_impossible() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let r = c.retailer.clone();
+    let dev = c.ret_dev.clone();
+    c.net.record(
+        &dev,
+        &Event::object("2026-09-01T10:00:00Z", "storing", vec![unit(1001)], &r),
+    );
+    let v = verdict(&c.net, &unit(1001));
+    assert!(finding(&v)
+        .iter()
+        .any(|f| matches!(f, Finding::ImpossibleTimeOrder { .. })));
+}
+
+#[test]
+fn sold_unit_warns_already_sold() {
+    let mut c = Chain::new();
+    c.journey(true);
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Warning);
+    assert!(finding(&v)
+        .iter()
+        .any(|f| matches!(f, Finding::AlreadySold { count: 1, .. })));
+}
+
+#[test]
+fn recalled_lot_warns_and_unset_clears_it() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let p = c.processor.clone();
+    let dev = c.proc_dev.clone();
+    let mut recall = Event::object("2026-04-01T10:00:00Z", "recalling", vec![], &p);
+    recall.disposition = Some("recalled");
+    recall.extra = json!({"epcList": [], "quantityList": [{"epcClass": lot(), "quantity": 500}],
+        "persistentDisposition": {"set": ["recalled"]}});
+    c.net.record(&dev, &recall);
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Warning, "{:?}", v.reasons);
+    assert!(finding(&v)
+        .iter()
+        .any(|f| matches!(f, Finding::Recalled { .. })));
+
+    let mut lift = Event::object("2026-04-05T10:00:00Z", "recalling", vec![], &p);
+    lift.extra = json!({"epcList": [], "quantityList": [{"epcClass": lot(), "quantity": 500}],
+        "persistentDisposition": {"unset": ["recalled"]}});
+    c.net.record(&dev, &lift);
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
+}
+
+#[test]
+fn temperature_excursion_warns() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let i = c.importer.clone();
+    let dev = c.imp_dev.clone();
+    let mut hot = Event::object(
+        "2026-03-21T12:00:00Z",
+        "sensor_reporting",
+        vec![unit(1001)],
+        &i,
+    );
+    hot.extra = json!({"sensorElementList": [{"sensorMetadata": {"time": "2026-03-21T12:00:00Z"},
+        "sensorReport": [{"type": "Temperature", "minValue": 20.0, "maxValue": 31.5, "uom": "CEL"}]}]});
+    c.net.record(&dev, &hot);
+    let v = verdict(&c.net, &unit(1001));
+    assert_eq!(v.status, Status::Warning);
+    assert!(finding(&v).iter().any(|f| matches!(f, Finding::ColdChainExcursion { celsius, max: Some(m), .. } if *celsius == 31.5 && *m == 25.0)));
+}
+
+#[test]
+fn transformation_brings_the_inputs_history() {
+    let mut c = Chain::new();
+    let (f, p) = (c.farm.clone(), c.processor.clone());
+    let (fd, pd) = (c.farm_dev.clone(), c.proc_dev.clone());
+    let milk = format!(
+        "https://id.gs1.org/01/{}/10/MILK7",
+        with_check("0950600012345")
+    );
+    let mut com = Event::object(
+        "2026-02-01T05:00:00Z",
+        "commissioning",
+        vec![milk.clone()],
+        &f,
+    );
+    com.action = Some("ADD");
+    c.net.record(&fd, &com);
+    let mut ship = Event::object("2026-02-01T08:00:00Z", "shipping", vec![milk.clone()], &f);
+    ship.ship_to = Some(p.clone());
+    c.net.record(&fd, &ship);
+    c.net.record(
+        &pd,
+        &Event::object("2026-02-01T12:00:00Z", "receiving", vec![milk.clone()], &p),
+    );
+    let mut tr = Event::object(
+        "2026-02-02T12:00:00Z",
+        "commissioning",
+        vec![milk.clone(), unit(5)],
+        &p,
+    );
+    tr.kind = "TransformationEvent";
+    tr.action = None;
+    c.net.record(&pd, &tr);
+    let v = verdict(&c.net, &unit(5));
+    assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
+    assert_eq!(v.timeline.len(), 4);
+    assert_eq!(v.timeline[0].org.as_ref().unwrap().gln, f);
+}
