@@ -37,15 +37,19 @@ fn build_go_helper(dir: &Path) -> Option<PathBuf> {
     }
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("go-interop/main.go");
     let bin = dir.join("go-interop");
-    let out = Command::new("go")
+    let mut build = Command::new("go");
+    build
         .args(["build", "-o"])
         .arg(&bin)
         .arg(&src)
         .env("GOPATH", DEBIAN_GOPATH)
         .env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .output()
-        .expect("run go build");
+        .env("GOFLAGS", "");
+    // CI sandboxes may have no HOME, and go refuses to build without a cache directory.
+    if std::env::var_os("GOCACHE").is_none() && std::env::var_os("HOME").is_none() {
+        build.env("GOCACHE", dir.join("gocache"));
+    }
+    let out = build.output().expect("run go build");
     assert!(
         out.status.success(),
         "go build failed (is golang-golang-x-mod-dev installed in {DEBIAN_GOPATH}?): {}",

@@ -363,8 +363,12 @@ fn canonical_digital_link(uri: &str) -> Option<String> {
         return None;
     }
     let mut u = uri.split('?').next().unwrap_or(uri).to_string();
+    // Deprecated alphabetic keys are rare: test before rebuilding the string (this runs for every
+    // identifier of every hashed event).
     for (alpha, ai) in ALPHA_AIS {
-        u = u.replace(alpha, ai);
+        if u.contains(alpha) {
+            u = u.replace(alpha, ai);
+        }
     }
     if !re.canonical_host.is_match(&u) {
         if let Some(pos) = REHOST_KEYS.iter().find_map(|k| u.find(k)) {

@@ -34,6 +34,11 @@ fn check_len(len: usize) -> Result<(), Error> {
 /// here; see [`ElementString::parse`].
 pub fn parse_element_string(data: &str) -> Result<Vec<AiValue>, Error> {
     check_len(data.len())?;
+    if !data.is_ascii() {
+        return Err(Error::UnrecognisedPayload {
+            reason: "element strings contain only ASCII characters",
+        });
+    }
     let bytes = data.as_bytes();
     let mut pos = usize::from(bytes.first() == Some(&0x1d));
     let mut out = Vec::new();

@@ -62,6 +62,33 @@ pub fn verify(
     witnesses: &[VerifierKey],
     witness_threshold: usize,
 ) -> Result<VerifiedCheckpoint, CheckpointError> {
+    verify_with(signed, log, witnesses, witness_threshold, note::open)
+}
+
+/// [`verify`] with the signatures checked in one batch ([`note::open_batched`]): for a light client,
+/// never for a witness.
+pub fn verify_batched(
+    signed: &[u8],
+    log: &VerifierKey,
+    witnesses: &[VerifierKey],
+    witness_threshold: usize,
+) -> Result<VerifiedCheckpoint, CheckpointError> {
+    verify_with(
+        signed,
+        log,
+        witnesses,
+        witness_threshold,
+        note::open_batched,
+    )
+}
+
+fn verify_with(
+    signed: &[u8],
+    log: &VerifierKey,
+    witnesses: &[VerifierKey],
+    witness_threshold: usize,
+    open: fn(&[u8], &[VerifierKey]) -> Result<note::VerifiedNote, NoteError>,
+) -> Result<VerifiedCheckpoint, CheckpointError> {
     if log.kind() != KeyType::Ed25519 {
         return Err(CheckpointError::LogKeyType(log.to_string()));
     }
@@ -71,7 +98,7 @@ pub fn verify(
     let mut known = Vec::with_capacity(witnesses.len() + 1);
     known.push(log.clone());
     known.extend_from_slice(witnesses);
-    let opened = note::open(signed, &known)?;
+    let opened = open(signed, &known)?;
     if !opened.signatures.iter().any(|s| &s.key == log) {
         return Err(CheckpointError::NoLogSignature(log.to_string()));
     }

@@ -6,6 +6,8 @@
 
 use crate::cosignature::{self, Cosignature};
 use crate::keys::{KeyType, SignerKey, VerifierKey};
+use std::cell::RefCell;
+use std::rc::Rc;
 use thiserror::Error;
 
 /// A note could not be parsed, signed or verified.
@@ -65,23 +67,49 @@ pub struct VerifiedNote {
     pub unknown: usize,
 }
 
+/// A signature check that [`open_batched`] postpones: key, signed message, signature.
+type Deferred = (
+    ed25519_dalek::VerifyingKey,
+    Vec<u8>,
+    ed25519_dalek::Signature,
+);
+
 /// Adapts a [`VerifierKey`] of either type to `signed_note::Verifier`.
-struct Adapter(VerifierKey);
+///
+/// With `deferred` set, it only checks the signature's shape and records the check for one batch
+/// verification afterwards; `signed_note` still applies all of its rules (unknown keys, duplicates,
+/// limits) exactly as in the one-by-one path.
+struct Adapter {
+    key: VerifierKey,
+    deferred: Option<Rc<RefCell<Vec<Deferred>>>>,
+}
 
 impl signed_note::Verifier for Adapter {
     fn name(&self) -> &str {
-        self.0.name()
+        self.key.name()
     }
     fn key_id(&self) -> u32 {
-        self.0.id()
+        self.key.id()
     }
     fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        match self.0.kind() {
-            KeyType::Ed25519 => self.0.verify_raw(msg, sig),
+        let (message, sig) = match self.key.kind() {
+            KeyType::Ed25519 => (msg.to_vec(), sig),
             KeyType::Cosignature => {
-                Cosignature::from_note_signature(self.0.name(), self.0.id(), sig)
-                    .is_some_and(|c| c.verify(&self.0, msg))
+                match Cosignature::from_note_signature(self.key.name(), self.key.id(), sig) {
+                    Some(c) => (cosignature::message(c.timestamp, msg), &sig[8..]),
+                    None => return false,
+                }
             }
+        };
+        match &self.deferred {
+            None => self.key.verify_raw(&message, sig),
+            Some(list) => match ed25519_dalek::Signature::from_slice(sig) {
+                Ok(s) => {
+                    list.borrow_mut().push((*self.key.ed25519(), message, s));
+                    true
+                }
+                Err(_) => false,
+            },
         }
     }
 }
@@ -145,12 +173,47 @@ fn add(note: &mut signed_note::Note, keys: &[SignerKey], timestamp: u64) -> Resu
 
 /// Opens a signed note: every signature from a key in `known` must verify, unknown signatures are
 /// ignored, and at least one known key must have signed.
+///
+/// Signatures are checked one by one with cofactorless verification, exactly as Go does: use this
+/// wherever independent parties must agree on a note's validity (witnesses, bookkeepers, auditors).
 pub fn open(note: &[u8], known: &[VerifierKey]) -> Result<VerifiedNote, NoteError> {
+    open_with(note, known, None)
+}
+
+/// Like [`open`], with all signatures checked in one Ed25519 batch; if the batch fails, the note is
+/// opened again one signature at a time so that the error names the failing key.
+///
+/// For a light client deciding for itself. Batch and single verification can disagree only on
+/// signatures with small-order components, which cannot be made without the signer's own valid
+/// signature on the same text: no note that an honest key never signed can pass.
+pub fn open_batched(note: &[u8], known: &[VerifierKey]) -> Result<VerifiedNote, NoteError> {
+    let deferred = Rc::new(RefCell::new(Vec::new()));
+    let opened = open_with(note, known, Some(&deferred))?;
+    let deferred = deferred.borrow();
+    let keys: Vec<_> = deferred.iter().map(|d| d.0).collect();
+    let msgs: Vec<&[u8]> = deferred.iter().map(|d| d.1.as_slice()).collect();
+    let sigs: Vec<_> = deferred.iter().map(|d| d.2).collect();
+    match ed25519_dalek::verify_batch(&msgs, &sigs, &keys) {
+        Ok(()) => Ok(opened),
+        Err(_) => open(note, known),
+    }
+}
+
+fn open_with(
+    note: &[u8],
+    known: &[VerifierKey],
+    deferred: Option<&Rc<RefCell<Vec<Deferred>>>>,
+) -> Result<VerifiedNote, NoteError> {
     let parsed = signed_note::Note::from_bytes(note)?;
     let list = signed_note::VerifierList::new(
         known
             .iter()
-            .map(|k| Box::new(Adapter(k.clone())) as Box<dyn signed_note::Verifier>)
+            .map(|k| {
+                Box::new(Adapter {
+                    key: k.clone(),
+                    deferred: deferred.cloned(),
+                }) as Box<dyn signed_note::Verifier>
+            })
             .collect(),
     );
     let (verified, unknown) = parsed.verify(&list)?;

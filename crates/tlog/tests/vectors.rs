@@ -230,6 +230,13 @@ fn signed_note_vectors() {
             .collect();
         let res = note::open_threshold(v.note.as_bytes(), &keys, v.min_verified.unwrap_or(1));
         assert_eq!(res.is_err(), v.want_err, "{}: {res:?}", v.desc);
+        // The batched path must reach the same decision with the same error.
+        let batched = note::open_batched(v.note.as_bytes(), &keys);
+        match (&batched, note::open(v.note.as_bytes(), &keys)) {
+            (Ok(b), Ok(o)) => assert_eq!(b.signatures, o.signatures, "{}", v.desc),
+            (Err(b), Err(o)) => assert_eq!(b, &o, "{}", v.desc),
+            (b, o) => panic!("{}: batched {b:?} vs one by one {o:?}", v.desc),
+        }
         if let (Ok(opened), Some(want)) = (&res, &v.want_verified) {
             let got: Vec<String> = opened
                 .signatures
@@ -269,6 +276,8 @@ fn sigsum_checkpoint_with_eight_real_cosignatures() {
     assert!(witnesses.iter().all(|w| w.kind() == KeyType::Cosignature));
 
     let v = checkpoint::verify(&signed, &log, &witnesses, 8).unwrap();
+    let b = checkpoint::verify_batched(&signed, &log, &witnesses, 8).unwrap();
+    assert_eq!(b.cosigners, v.cosigners);
     assert_eq!(v.checkpoint.origin(), meta.origin);
     assert_eq!(v.checkpoint.size(), meta.size);
     assert_eq!(*v.checkpoint.hash(), hexhash(&meta.root_hex));

@@ -66,7 +66,12 @@ fn canon_all<'a>(
 
 /// The GLN in a canonical location or party URI (`…/414/{gln}[/254/…]` or `…/417/{gln}`).
 pub fn gln_of(uri: &str) -> Option<String> {
-    let c = canon(uri);
+    // Only EPC URNs need converting; a Digital Link of any host carries the GLN in its path.
+    let c = if uri.starts_with("urn:") {
+        canon(uri)
+    } else {
+        uri.to_owned()
+    };
     let rest = c.split_once("/414/").or_else(|| c.split_once("/417/"))?.1;
     let gln: String = rest.chars().take_while(char::is_ascii_digit).collect();
     (gln.len() == 13).then_some(gln)

@@ -259,12 +259,21 @@ fn signed_message(unsigned: &[u8]) -> Vec<u8> {
 /// cannot forge a statement its signer never made. Notes and cosignatures, which decide agreement
 /// between independent parties, are always checked one by one.
 pub fn verify_all(entries: &[&Entry]) -> Vec<bool> {
+    // A history has many entries but few signers: decompress each key once.
+    let mut decoded: Vec<([u8; 32], VerifyingKey)> = Vec::new();
     let mut keys = Vec::with_capacity(entries.len());
     for e in entries {
-        match VerifyingKey::from_bytes(&e.signer) {
-            Ok(k) => keys.push(k),
-            Err(_) => return entries.iter().map(|e| e.verify_signature()).collect(),
-        }
+        let key = match decoded.iter().find(|(raw, _)| *raw == e.signer) {
+            Some((_, k)) => *k,
+            None => match VerifyingKey::from_bytes(&e.signer) {
+                Ok(k) => {
+                    decoded.push((e.signer, k));
+                    k
+                }
+                Err(_) => return entries.iter().map(|e| e.verify_signature()).collect(),
+            },
+        };
+        keys.push(key);
     }
     let messages: Vec<Vec<u8>> = entries.iter().map(|e| e.signed_message()).collect();
     let msg_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();

@@ -253,7 +253,7 @@ fn check_logs(
             used: false,
         };
         let witnesses = req.policy.witnesses_for(&bk.name);
-        let verified = match checkpoint::verify(
+        let verified = match checkpoint::verify_batched(
             &ev.checkpoint,
             &bk.log_key,
             &witnesses,
@@ -341,12 +341,11 @@ fn check_logs(
     seen
 }
 
-/// A confirmed, decoded and signature-checked event.
+/// A confirmed, decoded and signature-checked event (its [`Facts`] are kept alongside, by index).
 struct EventItem {
     leaf: Hash,
     entry: Entry,
     logs: Vec<String>,
-    facts: Facts,
     hash_id: String,
 }
 
@@ -416,6 +415,7 @@ pub fn verify(req: &Request) -> Verdict {
     }
 
     let mut items: Vec<EventItem> = Vec::new();
+    let mut facts: Vec<Facts> = Vec::new();
     for (leaf, entry, logs) in good
         .into_iter()
         .filter(|(_, e, _)| e.kind == EntryKind::Event)
@@ -426,7 +426,7 @@ pub fn verify(req: &Request) -> Verdict {
                 let facts = Facts::from_event(&raw.event)?;
                 Ok(facts)
             });
-        let facts = match parsed {
+        let event_facts = match parsed {
             Ok(f) => f,
             Err(detail) => {
                 reasons.push(Reason::MalformedEvent {
@@ -447,12 +447,11 @@ pub fn verify(req: &Request) -> Verdict {
             leaf,
             entry,
             logs,
-            facts,
             hash_id,
         });
+        facts.push(event_facts);
     }
 
-    let facts: Vec<Facts> = items.iter().map(|i| i.facts.clone()).collect();
     let order = custody::relevant(&custody::product_ids(req.product), &facts);
     let unconfirmed = reasons
         .iter()
@@ -464,12 +463,12 @@ pub fn verify(req: &Request) -> Verdict {
     let mut actor: Vec<Option<String>> = vec![None; items.len()];
     let mut timeline = Vec::new();
     for &i in &order {
-        let it = &items[i];
+        let (it, f) = (&items[i], &facts[i]);
         let auth = registry.authorise(
             &it.entry.signer,
-            it.facts.biz_step.as_deref(),
-            it.facts.place.as_deref(),
-            it.facts.time,
+            f.biz_step.as_deref(),
+            f.place.as_deref(),
+            f.time,
         );
         let device = match auth {
             Ok(d) => {
@@ -492,19 +491,18 @@ pub fn verify(req: &Request) -> Verdict {
         timeline.push(Step {
             entry: it.leaf.to_string(),
             hash_id: it.hash_id.clone(),
-            time: it
-                .facts
+            time: f
                 .time
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
-            event_type: it.facts.event_type,
-            biz_step: it.facts.biz_step.clone(),
-            disposition: it.facts.disposition.clone(),
+            event_type: f.event_type,
+            biz_step: f.biz_step.clone(),
+            disposition: f.disposition.clone(),
             org,
-            place: it.facts.place.clone(),
+            place: f.place.clone(),
             signer: device.map(|d| d.key.to_string()),
             logs: it.logs.clone(),
-            temperatures: it.facts.temperatures.clone(),
+            temperatures: f.temperatures.clone(),
             event: String::from_utf8_lossy(&it.entry.payload).into_owned(),
         });
     }

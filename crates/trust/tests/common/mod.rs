@@ -297,7 +297,10 @@ pub const ALL_STEPS: &[&str] = &[
 
 impl Chain {
     pub fn new() -> Chain {
-        let mut net = Net::new(3, 2, 1);
+        Chain::new_with(Net::new(3, 2, 1))
+    }
+
+    pub fn new_with(mut net: Net) -> Chain {
         let (farm, processor, exporter, importer, retailer) =
             (gln(1), gln(2), gln(3), gln(4), gln(5));
         let mut devs = vec![];
