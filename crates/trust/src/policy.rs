@@ -56,7 +56,7 @@ pub enum PolicyError {
     QuorumTooLarge { k: usize, operators: usize },
     #[error("log quorum must be at least 1")]
     QuorumZero,
-    #[error("witness threshold {t} is impossible: a log has at most {peers} peer witnesses")]
+    #[error("witness threshold {t} is impossible: a log has at most {peers} witnesses of other operators")]
     WitnessThresholdTooLarge { t: usize, peers: usize },
     #[error("policy has no governance key")]
     NoGovernance,
@@ -96,7 +96,7 @@ pub struct Policy {
     pub bookkeepers: Vec<Bookkeeper>,
     /// k: an entry must be proven in the logs of at least k distinct operators.
     pub log_quorum: usize,
-    /// Each checkpoint needs cosignatures from at least this many distinct peer witness keys.
+    /// Each checkpoint needs cosignatures from witnesses of at least this many other operators.
     pub witness_threshold: usize,
     pub cold_chain: Vec<ColdChainRule>,
 }
@@ -213,7 +213,7 @@ impl Policy {
                 operators,
             });
         }
-        let peers = policy.bookkeepers.len().saturating_sub(1);
+        let peers = operators.saturating_sub(1);
         if policy.witness_threshold > peers {
             return Err(PolicyError::WitnessThresholdTooLarge {
                 t: policy.witness_threshold,
@@ -267,6 +267,29 @@ impl Policy {
             .filter(|b| b.name != log)
             .map(|b| b.witness_key.clone())
             .collect()
+    }
+
+    /// How many distinct operators, other than `log`'s own, cosigned among `cosigners` (witness keys
+    /// that already verified). A witness run by the log's operator checks nothing independently, and
+    /// two witnesses of one operator are one vote.
+    pub fn independent_cosigners<'a>(
+        &self,
+        log: &str,
+        cosigners: impl Iterator<Item = &'a VerifierKey>,
+    ) -> usize {
+        let own = self.bookkeeper(log).map(|b| b.operator.as_str());
+        let mut operators: Vec<&str> = cosigners
+            .filter_map(|k| {
+                self.bookkeepers
+                    .iter()
+                    .find(|b| b.witness_key.ed25519() == k.ed25519())
+            })
+            .map(|b| b.operator.as_str())
+            .filter(|op| Some(*op) != own)
+            .collect();
+        operators.sort_unstable();
+        operators.dedup();
+        operators.len()
     }
 
     /// Whether a public key is a governance key.

@@ -253,29 +253,34 @@ fn check_logs(
             used: false,
         };
         let witnesses = req.policy.witnesses_for(&bk.name);
-        let verified = match checkpoint::verify_batched(
-            &ev.checkpoint,
-            &bk.log_key,
-            &witnesses,
-            req.policy.witness_threshold,
-        ) {
-            Ok(v) if v.checkpoint.origin() == bk.log_key.name() => v,
-            Ok(v) => {
-                reasons.push(Reason::CheckpointInvalid {
-                    log: bk.name.clone(),
-                    detail: format!(
+        // Signatures first (threshold 0), then the threshold counted by independent operators.
+        let checked = checkpoint::verify_batched(&ev.checkpoint, &bk.log_key, &witnesses, 0)
+            .map_err(|e| e.to_string())
+            .and_then(|v| {
+                if v.checkpoint.origin() != bk.log_key.name() {
+                    return Err(format!(
                         "origin {:?} is not {:?}",
                         v.checkpoint.origin(),
                         bk.log_key.name()
-                    ),
-                });
-                reports.push(report);
-                continue;
-            }
-            Err(e) => {
+                    ));
+                }
+                let got = req
+                    .policy
+                    .independent_cosigners(&bk.name, v.cosigners.iter().map(|c| &c.key));
+                if got < req.policy.witness_threshold {
+                    return Err(format!(
+                        "{got} cosignatures from independent operators, {} required",
+                        req.policy.witness_threshold
+                    ));
+                }
+                Ok(v)
+            });
+        let verified = match checked {
+            Ok(v) => v,
+            Err(detail) => {
                 reasons.push(Reason::CheckpointInvalid {
                     log: bk.name.clone(),
-                    detail: e.to_string(),
+                    detail,
                 });
                 reports.push(report);
                 continue;

@@ -393,7 +393,7 @@ fn under_cosigned_checkpoint_is_not_used() {
         tally_tlog::note::sign(&cp.to_bytes(), std::slice::from_ref(&b.log), 0).unwrap();
     let v = run(&c.net, &unit(1001), &logs, &[], &TrustState::default());
     assert_eq!(v.status, Status::Warning);
-    assert!(v.reasons.iter().any(|r| matches!(r, Reason::CheckpointInvalid { log, detail } if log == "bk0" && detail.contains("witness"))));
+    assert!(v.reasons.iter().any(|r| matches!(r, Reason::CheckpointInvalid { log, detail } if log == "bk0" && detail.contains("independent operators"))));
     assert!(v.timeline.iter().all(|s| s.logs == ["bk1", "bk2"]));
 }
 
@@ -697,4 +697,38 @@ fn transformation_brings_the_inputs_history() {
     assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
     assert_eq!(v.timeline.len(), 4);
     assert_eq!(v.timeline[0].org.as_ref().unwrap().gln, f);
+}
+
+#[test]
+fn cosignatures_count_by_independent_operator() {
+    // bk1 and bk2 are run by one operator: for bk0 their two cosignatures are one vote; for bk1,
+    // bk2's cosignature is its own operator's and does not count at all.
+    let mut net = Net::new(3, 1, 1);
+    let mut v: serde_json::Value = serde_json::from_str(&net.policy.to_json()).unwrap();
+    v["bookkeepers"][2]["operator"] = json!("Operator 1");
+    net.policy = tally_trust::Policy::parse(v.to_string().as_bytes()).unwrap();
+    net.append_all(b"not even an entry");
+    let mut bk1 = net.evidence(1);
+    // bk1's checkpoint cosigned only by bk2 (same operator).
+    let b = &net.bks[1];
+    let size = b.store.size();
+    let cp =
+        tally_tlog::Checkpoint::new(b.log.name(), size, b.store.root(size).unwrap(), "").unwrap();
+    let signed = tally_tlog::note::sign(&cp.to_bytes(), std::slice::from_ref(&b.log), 0).unwrap();
+    bk1.checkpoint =
+        tally_tlog::note::add_signatures(&signed, std::slice::from_ref(&net.bks[2].witness), 5)
+            .unwrap();
+    let logs = vec![net.evidence(0), bk1];
+    let verdict = run(&net, &unit(1), &logs, &[], &TrustState::default());
+    assert!(verdict.reasons.iter().any(|r| matches!(r, Reason::CheckpointInvalid { log, detail } if log == "bk1" && detail.contains("0 cosignatures"))), "{:?}", verdict.reasons);
+    assert!(!verdict
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::CheckpointInvalid { log, .. } if log == "bk0")));
+    let mut v2 = v.clone();
+    v2["witness_threshold"] = json!(2);
+    assert!(
+        tally_trust::Policy::parse(v2.to_string().as_bytes()).is_err(),
+        "only 2 operators: at most 1 other"
+    );
 }
