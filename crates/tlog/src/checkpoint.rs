@@ -4,6 +4,7 @@
 //! without leading zeros, base64 root, optional non-empty extension lines). This module adds the
 //! verification policy: the log's own signature, then a threshold of distinct witness keys.
 
+use crate::batch::SignatureBatch;
 use crate::keys::{KeyType, VerifierKey};
 use crate::note::{self, NoteError};
 use thiserror::Error;
@@ -65,21 +66,21 @@ pub fn verify(
     verify_with(signed, log, witnesses, witness_threshold, note::open)
 }
 
-/// [`verify`] with the signatures checked in one batch ([`note::open_batched`]): for a light client,
-/// never for a witness.
-pub fn verify_batched(
+/// [`verify`] without the signature checks themselves, which are returned as a batch: the result
+/// holds only if the batch verifies, and a caller whose batch fails must call [`verify`] to learn why.
+pub fn verify_deferred(
     signed: &[u8],
     log: &VerifierKey,
     witnesses: &[VerifierKey],
     witness_threshold: usize,
-) -> Result<VerifiedCheckpoint, CheckpointError> {
-    verify_with(
-        signed,
-        log,
-        witnesses,
-        witness_threshold,
-        note::open_batched,
-    )
+) -> Result<(VerifiedCheckpoint, SignatureBatch), CheckpointError> {
+    let mut batch = SignatureBatch::new();
+    let v = verify_with(signed, log, witnesses, witness_threshold, |n, k| {
+        let (opened, mut b) = note::open_deferred(n, k)?;
+        batch.append(&mut b);
+        Ok(opened)
+    })?;
+    Ok((v, batch))
 }
 
 fn verify_with(
@@ -87,7 +88,7 @@ fn verify_with(
     log: &VerifierKey,
     witnesses: &[VerifierKey],
     witness_threshold: usize,
-    open: fn(&[u8], &[VerifierKey]) -> Result<note::VerifiedNote, NoteError>,
+    mut open: impl FnMut(&[u8], &[VerifierKey]) -> Result<note::VerifiedNote, NoteError>,
 ) -> Result<VerifiedCheckpoint, CheckpointError> {
     if log.kind() != KeyType::Ed25519 {
         return Err(CheckpointError::LogKeyType(log.to_string()));

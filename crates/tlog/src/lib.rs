@@ -37,6 +37,7 @@
 //! the choice.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod checkpoint;
 pub mod compact;
 pub mod cosignature;
@@ -46,6 +47,7 @@ pub mod note;
 pub mod store;
 pub mod tiles;
 
+pub use batch::SignatureBatch;
 pub use checkpoint::{Checkpoint, CheckpointError, VerifiedCheckpoint};
 pub use compact::CompactTree;
 pub use cosignature::Cosignature;

@@ -4,6 +4,7 @@
 //! Tally's keys of both types (0x01 note signatures, 0x04 cosignatures) through its `Signer` and
 //! `Verifier` traits and reports which keys signed.
 
+use crate::batch::SignatureBatch;
 use crate::cosignature::{self, Cosignature};
 use crate::keys::{KeyType, SignerKey, VerifierKey};
 use std::cell::RefCell;
@@ -67,13 +68,6 @@ pub struct VerifiedNote {
     pub unknown: usize,
 }
 
-/// A signature check that [`open_batched`] postpones: key, signed message, signature.
-type Deferred = (
-    ed25519_dalek::VerifyingKey,
-    Vec<u8>,
-    ed25519_dalek::Signature,
-);
-
 /// Adapts a [`VerifierKey`] of either type to `signed_note::Verifier`.
 ///
 /// With `deferred` set, it only checks the signature's shape and records the check for one batch
@@ -81,7 +75,7 @@ type Deferred = (
 /// limits) exactly as in the one-by-one path.
 struct Adapter {
     key: VerifierKey,
-    deferred: Option<Rc<RefCell<Vec<Deferred>>>>,
+    deferred: Option<Rc<RefCell<SignatureBatch>>>,
 }
 
 impl signed_note::Verifier for Adapter {
@@ -105,7 +99,7 @@ impl signed_note::Verifier for Adapter {
             None => self.key.verify_raw(&message, sig),
             Some(list) => match ed25519_dalek::Signature::from_slice(sig) {
                 Ok(s) => {
-                    list.borrow_mut().push((*self.key.ed25519(), message, s));
+                    list.borrow_mut().push(*self.key.ed25519(), message, s);
                     true
                 }
                 Err(_) => false,
@@ -181,28 +175,34 @@ pub fn open(note: &[u8], known: &[VerifierKey]) -> Result<VerifiedNote, NoteErro
 }
 
 /// Like [`open`], with all signatures checked in one Ed25519 batch; if the batch fails, the note is
-/// opened again one signature at a time so that the error names the failing key.
-///
-/// For a light client deciding for itself. Batch and single verification can disagree only on
-/// signatures with small-order components, which cannot be made without the signer's own valid
-/// signature on the same text: no note that an honest key never signed can pass.
+/// opened again one signature at a time so that the error names the failing key. For a light client
+/// deciding for itself; see [`crate::batch`] for why that is sound.
 pub fn open_batched(note: &[u8], known: &[VerifierKey]) -> Result<VerifiedNote, NoteError> {
-    let deferred = Rc::new(RefCell::new(Vec::new()));
-    let opened = open_with(note, known, Some(&deferred))?;
-    let deferred = deferred.borrow();
-    let keys: Vec<_> = deferred.iter().map(|d| d.0).collect();
-    let msgs: Vec<&[u8]> = deferred.iter().map(|d| d.1.as_slice()).collect();
-    let sigs: Vec<_> = deferred.iter().map(|d| d.2).collect();
-    match ed25519_dalek::verify_batch(&msgs, &sigs, &keys) {
-        Ok(()) => Ok(opened),
-        Err(_) => open(note, known),
+    let (opened, batch) = open_deferred(note, known)?;
+    if batch.verify() {
+        Ok(opened)
+    } else {
+        open(note, known)
     }
+}
+
+/// Applies every rule of [`open`] except the signature checks themselves, which are returned as a
+/// [`SignatureBatch`]: the result holds only if the batch verifies. Lets a caller verify the
+/// signatures of many notes and entries in one batch; on failure it must fall back to [`open`].
+pub fn open_deferred(
+    note: &[u8],
+    known: &[VerifierKey],
+) -> Result<(VerifiedNote, SignatureBatch), NoteError> {
+    let batch = Rc::new(RefCell::new(SignatureBatch::new()));
+    let opened = open_with(note, known, Some(&batch))?;
+    let batch = batch.take();
+    Ok((opened, batch))
 }
 
 fn open_with(
     note: &[u8],
     known: &[VerifierKey],
-    deferred: Option<&Rc<RefCell<Vec<Deferred>>>>,
+    deferred: Option<&Rc<RefCell<SignatureBatch>>>,
 ) -> Result<VerifiedNote, NoteError> {
     let parsed = signed_note::Note::from_bytes(note)?;
     let list = signed_note::VerifierList::new(

@@ -276,8 +276,14 @@ fn sigsum_checkpoint_with_eight_real_cosignatures() {
     assert!(witnesses.iter().all(|w| w.kind() == KeyType::Cosignature));
 
     let v = checkpoint::verify(&signed, &log, &witnesses, 8).unwrap();
-    let b = checkpoint::verify_batched(&signed, &log, &witnesses, 8).unwrap();
+    let (b, batch) = checkpoint::verify_deferred(&signed, &log, &witnesses, 8).unwrap();
     assert_eq!(b.cosigners, v.cosigners);
+    assert_eq!(
+        batch.len(),
+        9,
+        "one log signature and eight cosignatures, checked as one batch"
+    );
+    assert!(batch.verify());
     assert_eq!(v.checkpoint.origin(), meta.origin);
     assert_eq!(v.checkpoint.size(), meta.size);
     assert_eq!(*v.checkpoint.hash(), hexhash(&meta.root_hex));

@@ -20,7 +20,7 @@
 
 use crate::hash_id;
 use ed25519_dalek::{Signature, VerifyingKey};
-use tally_tlog::{leaf_hash, Hash, SignerKey};
+use tally_tlog::{leaf_hash, Hash, SignatureBatch, SignerKey};
 use thiserror::Error;
 
 const MAGIC: &[u8] = b"tally/entry/v1\n";
@@ -173,7 +173,7 @@ impl Entry {
         signed_message(&self.unsigned_bytes())
     }
 
-    /// Checks the signature alone (cofactorless, as for notes). Batch checks: [`verify_all`].
+    /// Checks the signature alone (cofactorless, as for notes). Batch checks: [`batch_signatures`].
     pub fn verify_signature(&self) -> bool {
         let Ok(vk) = VerifyingKey::from_bytes(&self.signer) else {
             return false;
@@ -249,42 +249,28 @@ fn signed_message(unsigned: &[u8]) -> Vec<u8> {
     m
 }
 
-/// Checks every entry's signature; `result[i]` says whether `entries[i]` is validly signed.
+/// Adds every entry's signature check to `batch`; `result[i]` is false where entry `i`'s signer key
+/// is not a valid point (that entry is invalid whatever the batch says).
 ///
-/// Uses ed25519-dalek batch verification first and falls back to one-by-one checks only when the
-/// batch fails, to name the culprits. Why batching is sound *here*: bookkeepers admit entries with
-/// single, cofactorless verification, so every entry in a log already passed the strict check; the
-/// light client re-checks entries it has fetched from logs, where the only possible disagreement
-/// between batch and single verification is a torsion-malleated copy of an honest signature, which
-/// cannot forge a statement its signer never made. Notes and cosignatures, which decide agreement
-/// between independent parties, are always checked one by one.
-pub fn verify_all(entries: &[&Entry]) -> Vec<bool> {
+/// Batching is how a light client checks entries it fetched from logs; see `tally_tlog::batch` for
+/// why that is sound. Bookkeepers admit entries with [`Entry::verify_signature`], one by one.
+pub fn batch_signatures(entries: &[&Entry], batch: &mut SignatureBatch) -> Vec<bool> {
     // A history has many entries but few signers: decompress each key once.
     let mut decoded: Vec<([u8; 32], VerifyingKey)> = Vec::new();
-    let mut keys = Vec::with_capacity(entries.len());
+    let mut ok = Vec::with_capacity(entries.len());
     for e in entries {
         let key = match decoded.iter().find(|(raw, _)| *raw == e.signer) {
-            Some((_, k)) => *k,
-            None => match VerifyingKey::from_bytes(&e.signer) {
-                Ok(k) => {
-                    decoded.push((e.signer, k));
-                    k
-                }
-                Err(_) => return entries.iter().map(|e| e.verify_signature()).collect(),
-            },
+            Some((_, k)) => Some(*k),
+            None => VerifyingKey::from_bytes(&e.signer)
+                .ok()
+                .inspect(|k| decoded.push((e.signer, *k))),
         };
-        keys.push(key);
+        if let Some(k) = key {
+            batch.push(k, e.signed_message(), Signature::from_bytes(&e.signature));
+        }
+        ok.push(key.is_some());
     }
-    let messages: Vec<Vec<u8>> = entries.iter().map(|e| e.signed_message()).collect();
-    let msg_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    let sigs: Vec<Signature> = entries
-        .iter()
-        .map(|e| Signature::from_bytes(&e.signature))
-        .collect();
-    if ed25519_dalek::verify_batch(&msg_refs, &sigs, &keys).is_ok() {
-        return vec![true; entries.len()];
-    }
-    entries.iter().map(|e| e.verify_signature()).collect()
+    ok
 }
 
 #[cfg(test)]
@@ -324,17 +310,26 @@ mod tests {
     }
 
     #[test]
-    fn batch_names_the_bad_signature() {
+    fn batch_fails_and_single_checks_name_the_bad_signature() {
         let k = key();
         let mut es: Vec<Entry> = (0..5)
             .map(|i| Entry::sign(EntryKind::Revocation, vec![b'a' + i], None, &k).unwrap())
             .collect();
-        assert_eq!(verify_all(&es.iter().collect::<Vec<_>>()), vec![true; 5]);
-        es[3].payload[0] = b'z';
+        let mut batch = SignatureBatch::new();
         assert_eq!(
-            verify_all(&es.iter().collect::<Vec<_>>()),
-            vec![true, true, true, false, true]
+            batch_signatures(&es.iter().collect::<Vec<_>>(), &mut batch),
+            vec![true; 5]
         );
+        assert!(batch.verify());
+        es[3].payload[0] = b'z';
+        let mut batch = SignatureBatch::new();
+        assert_eq!(
+            batch_signatures(&es.iter().collect::<Vec<_>>(), &mut batch),
+            vec![true; 5]
+        );
+        assert!(!batch.verify(), "one bad signature fails the batch");
+        let single: Vec<bool> = es.iter().map(Entry::verify_signature).collect();
+        assert_eq!(single, vec![true, true, true, false, true]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::state::{Advance, Inconsistency, TrustState, TrustedCheckpoint};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use tally_epcis::raw::RawEvent;
-use tally_tlog::{checkpoint, leaf_hash, merkle, Hash};
+use tally_tlog::{checkpoint, leaf_hash, merkle, Hash, SignatureBatch};
 use time::OffsetDateTime;
 
 /// An entry as one log served it, with its inclusion proof.
@@ -230,9 +230,19 @@ struct Seen {
     operators: BTreeSet<String>,
 }
 
+/// How signatures are checked: collected into one batch (the fast path), or one by one (the path
+/// that names every bad signature, taken when the batch fails).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Batch,
+    OneByOne,
+}
+
 /// Checks every log's checkpoint and proofs; returns the entries each usable log proves.
 fn check_logs(
     req: &Request,
+    mode: Mode,
+    batch: &mut SignatureBatch,
     reasons: &mut Vec<Reason>,
     reports: &mut Vec<LogReport>,
     updates: &mut Vec<(String, TrustedCheckpoint)>,
@@ -254,27 +264,34 @@ fn check_logs(
         };
         let witnesses = req.policy.witnesses_for(&bk.name);
         // Signatures first (threshold 0), then the threshold counted by independent operators.
-        let checked = checkpoint::verify_batched(&ev.checkpoint, &bk.log_key, &witnesses, 0)
-            .map_err(|e| e.to_string())
-            .and_then(|v| {
-                if v.checkpoint.origin() != bk.log_key.name() {
-                    return Err(format!(
-                        "origin {:?} is not {:?}",
-                        v.checkpoint.origin(),
-                        bk.log_key.name()
-                    ));
-                }
-                let got = req
-                    .policy
-                    .independent_cosigners(&bk.name, v.cosigners.iter().map(|c| &c.key));
-                if got < req.policy.witness_threshold {
-                    return Err(format!(
-                        "{got} cosignatures from independent operators, {} required",
-                        req.policy.witness_threshold
-                    ));
-                }
-                Ok(v)
-            });
+        let checked = match mode {
+            Mode::Batch => checkpoint::verify_deferred(&ev.checkpoint, &bk.log_key, &witnesses, 0)
+                .map(|(v, mut b)| {
+                    batch.append(&mut b);
+                    v
+                }),
+            Mode::OneByOne => checkpoint::verify(&ev.checkpoint, &bk.log_key, &witnesses, 0),
+        }
+        .map_err(|e| e.to_string())
+        .and_then(|v| {
+            if v.checkpoint.origin() != bk.log_key.name() {
+                return Err(format!(
+                    "origin {:?} is not {:?}",
+                    v.checkpoint.origin(),
+                    bk.log_key.name()
+                ));
+            }
+            let got = req
+                .policy
+                .independent_cosigners(&bk.name, v.cosigners.iter().map(|c| &c.key));
+            if got < req.policy.witness_threshold {
+                return Err(format!(
+                    "{got} cosignatures from independent operators, {} required",
+                    req.policy.witness_threshold
+                ));
+            }
+            Ok(v)
+        });
         let verified = match checked {
             Ok(v) => v,
             Err(detail) => {
@@ -355,7 +372,20 @@ struct EventItem {
 }
 
 /// Computes the verdict. Pure: same input, same output; the caller applies `trust_updates`.
+///
+/// All signatures (checkpoints, cosignatures, entries) are first checked as one batch; only if that
+/// batch fails is the whole evaluation repeated one signature at a time, to name what failed.
 pub fn verify(req: &Request) -> Verdict {
+    let mut batch = SignatureBatch::new();
+    let verdict = evaluate(req, Mode::Batch, &mut batch);
+    if batch.verify() {
+        verdict
+    } else {
+        evaluate(req, Mode::OneByOne, &mut SignatureBatch::new())
+    }
+}
+
+fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
     let product =
         tally_epcis::epc::canonical_gs1_uri(req.product).unwrap_or_else(|| req.product.to_owned());
     let mut reasons: Vec<Reason> = req
@@ -375,7 +405,14 @@ pub fn verify(req: &Request) -> Verdict {
         })
         .collect();
     let mut trust_updates = Vec::new();
-    let seen = check_logs(req, &mut reasons, &mut reports, &mut trust_updates);
+    let seen = check_logs(
+        req,
+        mode,
+        batch,
+        &mut reasons,
+        &mut reports,
+        &mut trust_updates,
+    );
 
     // Quorum, then decoding.
     let mut confirmed: Vec<(Hash, Entry, Vec<String>)> = Vec::new();
@@ -396,7 +433,16 @@ pub fn verify(req: &Request) -> Verdict {
             }),
         }
     }
-    let sig_ok = entry::verify_all(&confirmed.iter().map(|(_, e, _)| e).collect::<Vec<_>>());
+    let sig_ok = match mode {
+        Mode::Batch => entry::batch_signatures(
+            &confirmed.iter().map(|(_, e, _)| e).collect::<Vec<_>>(),
+            batch,
+        ),
+        Mode::OneByOne => confirmed
+            .iter()
+            .map(|(_, e, _)| e.verify_signature())
+            .collect(),
+    };
     let mut good: Vec<(Hash, Entry, Vec<String>)> = Vec::new();
     for ((leaf, e, logs), ok) in confirmed.into_iter().zip(sig_ok) {
         if ok {

@@ -732,3 +732,32 @@ fn cosignatures_count_by_independent_operator() {
         "only 2 operators: at most 1 other"
     );
 }
+
+#[test]
+fn a_bad_cosignature_is_named_after_the_batch_fails() {
+    let mut c = Chain::new();
+    c.journey(false);
+    let mut logs = c.net.all_evidence();
+    let text = String::from_utf8(logs[0].checkpoint.clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("— bk1.tally.example/witness "))
+        .unwrap();
+    let sig = line.rsplit(' ').next().unwrap();
+    // Change one base64 character inside the Ed25519 signature part.
+    let mut chars: Vec<char> = sig.chars().collect();
+    chars[40] = if chars[40] == 'A' { 'B' } else { 'A' };
+    let bad = chars.into_iter().collect::<String>();
+    logs[0].checkpoint = text.replace(sig, &bad).into_bytes();
+    let v = run(&c.net, &unit(1001), &logs, &[], &TrustState::default());
+    assert!(
+        v.reasons.iter().any(|r| matches!(r, Reason::CheckpointInvalid { log, detail } if log == "bk0" && detail.contains("bk1.tally.example/witness"))),
+        "{:?}",
+        v.reasons
+    );
+    assert_eq!(
+        v.status,
+        Status::Warning,
+        "bk1 and bk2 still prove every entry"
+    );
+}
