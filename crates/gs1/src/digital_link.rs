@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::ai::{
     dl_key_sequences, is_valid_dl_path_sequence, lookup, validate_associations, AiEntry, AiValue,
 };
+use crate::compression;
 use crate::element_string::{to_bracketed, to_element_string, MAX_INPUT_LEN};
 use crate::error::Error;
 use crate::json::Gs1Json;
@@ -146,6 +147,35 @@ fn pad_gtin(entry: &AiEntry, value: String, opts: DlParseOptions) -> String {
     }
 }
 
+/// Parses the query: AI parameters are appended to `ais`, the others to
+/// `other_params` (percent-decoded, in received order).
+fn parse_query(
+    query: &str,
+    opts: DlParseOptions,
+    ais: &mut Vec<AiValue>,
+    other_params: &mut Vec<(String, String)>,
+) -> Result<(), Error> {
+    for param in query.split('&').filter(|p| !p.is_empty()) {
+        let Some((key, raw)) = param.split_once('=') else {
+            other_params.push((decode_lossy(param), String::new()));
+            continue;
+        };
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
+            other_params.push((decode_lossy(key), decode_lossy(raw)));
+            continue;
+        }
+        let entry = lookup(key).ok_or_else(|| Error::UnknownAiInQuery { param: key.into() })?;
+        if raw.is_empty() {
+            return Err(Error::EmptyQueryValue {
+                ai: entry.ai.into(),
+            });
+        }
+        let value = pad_gtin(entry, decode_value(entry.ai, raw, true)?, opts);
+        ais.push(AiValue::with_entry(entry, &value)?);
+    }
+    Ok(())
+}
+
 impl DigitalLink {
     /// Parses a GS1 Digital Link URI with the strict defaults.
     pub fn parse(uri: &str) -> Result<Self, Error> {
@@ -160,6 +190,12 @@ impl DigitalLink {
     /// must not be qualifiers that belong in the path, and must not repeat.
     /// Non-AI query parameters (e.g. `linkType`) are kept aside; the fragment
     /// is ignored.
+    ///
+    /// If the path holds no primary key and its last segment is base64url, it
+    /// is read as a compressed Digital Link ([`crate::compression`]); the rest
+    /// of the path is the stem and the query may add non-AI parameters and
+    /// attributes. Malformed compressed data gives
+    /// [`Error::InvalidCompressedUri`].
     pub fn parse_with(uri: &str, opts: DlParseOptions) -> Result<Self, Error> {
         if uri.len() > MAX_INPUT_LEN {
             return Err(Error::InputTooLong {
@@ -205,16 +241,27 @@ impl DigitalLink {
             }
             end -= 2;
         }
-        let key_idx = key_idx.ok_or(Error::NoPrimaryKey)?;
-        let stem_path = segs.get(..key_idx).unwrap_or_default().join("/");
         let scheme_host = uri
             .get(..uri.len() - rest.len() + host_end)
             .unwrap_or_default();
-        let stem = if stem_path.is_empty() {
-            scheme_host.to_owned()
-        } else {
-            format!("{scheme_host}/{stem_path}")
+        let make_stem = |stem_segs: &[&str]| {
+            if stem_segs.is_empty() {
+                scheme_host.to_owned()
+            } else {
+                format!("{scheme_host}/{}", stem_segs.join("/"))
+            }
         };
+        let Some(key_idx) = key_idx else {
+            // No uncompressed primary key: the last segment may be a
+            // compressed Digital Link.
+            return match segs.split_last() {
+                Some((last, stem_segs)) if compression::is_candidate(last) => {
+                    Self::from_compressed(make_stem(stem_segs), last, query, opts)
+                }
+                _ => Err(Error::NoPrimaryKey),
+            };
+        };
+        let stem = make_stem(segs.get(..key_idx).unwrap_or_default());
 
         let mut ais = Vec::new();
         for pair in segs.get(key_idx..).unwrap_or_default().chunks(2) {
@@ -234,25 +281,89 @@ impl DigitalLink {
         let path_len = ais.len();
 
         let mut other_params = Vec::new();
-        for param in query.split('&').filter(|p| !p.is_empty()) {
-            let Some((key, raw)) = param.split_once('=') else {
-                other_params.push((decode_lossy(param), String::new()));
-                continue;
-            };
-            if key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()) {
-                other_params.push((decode_lossy(key), decode_lossy(raw)));
-                continue;
-            }
-            let entry = lookup(key).ok_or_else(|| Error::UnknownAiInQuery { param: key.into() })?;
-            if raw.is_empty() {
-                return Err(Error::EmptyQueryValue {
-                    ai: entry.ai.into(),
-                });
-            }
-            let value = pad_gtin(entry, decode_value(entry.ai, raw, true)?, opts);
-            ais.push(AiValue::with_entry(entry, &value)?);
-        }
+        parse_query(query, opts, &mut ais, &mut other_params)?;
 
+        let dl = DigitalLink {
+            stem,
+            ais,
+            path_len,
+            other_params,
+        };
+        dl.check_structure()?;
+        validate_associations(&dl.ais)?;
+        Ok(dl)
+    }
+
+    /// Builds a Digital Link from a compressed path segment (see
+    /// [`crate::compression`]). The path is the primary key followed by the
+    /// qualifiers present, in `dlpkey` order; the other AIs become query
+    /// attributes sorted by AI (the order of the canonical URI), followed by
+    /// any AIs of the real query. Non-GS1 pairs from the compressed data come
+    /// before the query's own non-AI parameters.
+    fn from_compressed(
+        stem: String,
+        segment: &str,
+        query: &str,
+        opts: DlParseOptions,
+    ) -> Result<Self, Error> {
+        let mut decoded: Vec<AiValue> = Vec::new();
+        let mut other_params = Vec::new();
+        for d in compression::decompress(segment)? {
+            match d {
+                compression::Decoded::Ai(entry, value) => {
+                    if decoded.iter().any(|a| a.ai() == entry.ai) {
+                        return Err(Error::DuplicateAi {
+                            ai: entry.ai.into(),
+                        });
+                    }
+                    decoded.push(AiValue::with_entry(entry, &value)?);
+                }
+                compression::Decoded::Other(k, v) => other_params.push((k, v)),
+            }
+        }
+        let mut keys = decoded.iter().filter(|a| a.entry().dlpkey.is_some());
+        let key = match (keys.next(), keys.next()) {
+            (Some(k), None) => k.entry(),
+            (None, _) => {
+                return Err(Error::InvalidCompressedUri {
+                    reason: "it decodes to AIs without a primary key".into(),
+                })
+            }
+            (Some(a), Some(b)) => {
+                return Err(Error::InvalidCompressedUri {
+                    reason: format!(
+                        "it decodes to more than one primary key: ({}) and ({})",
+                        a.ai(),
+                        b.ai()
+                    ),
+                })
+            }
+        };
+        let mut best: Vec<&str> = vec![key.ai];
+        let mut best_count = 0;
+        for seq in dl_key_sequences(key) {
+            let count = seq
+                .iter()
+                .skip(1)
+                .filter(|q| decoded.iter().any(|a| a.ai() == **q))
+                .count();
+            if count > best_count {
+                best_count = count;
+                best = seq;
+            }
+        }
+        let mut ais: Vec<AiValue> = best
+            .iter()
+            .filter_map(|q| decoded.iter().find(|a| a.ai() == *q).cloned())
+            .collect();
+        let path_len = ais.len();
+        let mut attrs: Vec<AiValue> = decoded
+            .into_iter()
+            .filter(|a| !best.contains(&a.ai()))
+            .collect();
+        attrs.sort_by_key(|a| a.ai());
+        ais.extend(attrs);
+        parse_query(query, opts, &mut ais, &mut other_params)?;
         let dl = DigitalLink {
             stem,
             ais,

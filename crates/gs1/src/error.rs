@@ -195,6 +195,8 @@ pub enum Error {
     IllegalHostCharacter { ch: char },
     #[error("no GS1 primary key (such as /01/<GTIN> or /00/<SSCC>) found in the URI path")]
     NoPrimaryKey,
+    #[error("no GS1 primary key in the URI path, and its last segment is not a valid compressed GS1 Digital Link: {reason}")]
+    InvalidCompressedUri { reason: String },
     #[error("AI ({ai}) has an empty value in the URI path")]
     EmptyPathValue { ai: String },
     #[error("AI ({ai}) has an empty value in the URI query")]

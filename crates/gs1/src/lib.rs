@@ -21,6 +21,15 @@
 //!   of uncompressed URIs, following the strict defaults of the GS1 Syntax
 //!   Engine ([`DigitalLink`]); conversion both ways between element strings
 //!   and Digital Link URIs.
+//! * **Compressed GS1 Digital Link URIs** (GS1 Digital Link 1.1 URI
+//!   compression), decompression only ([`compression`]): when no uncompressed
+//!   primary key is found and the last path segment is base64url, it is
+//!   decoded (optimisation codes, AI values per their format, non-GS1
+//!   key=value pairs) and the result is validated exactly like an
+//!   uncompressed URI, so [`DigitalLink::parse`] and [`parse_scan_payload`]
+//!   give the same [`DigitalLink`] and [`DigitalLink::canonical_uri`] for both
+//!   forms. Malformed data gives [`Error::InvalidCompressedUri`]. Checked
+//!   against every compression vector of `gs1/digital-link.js`.
 //! * Scanner payloads with AIM symbology identifiers `]Q1` (URI), `]Q3`,
 //!   `]d2`, `]C1`, `]e0` (element string with FNC1 = 0x1D):
 //!   [`parse_scan_payload`].
@@ -37,10 +46,13 @@
 //!
 //! # Not supported, and why
 //!
-//! * **Compressed Digital Link URIs** (decompression): not implemented. GS1
-//!   recommends the uncompressed form and implementations disagree on
-//!   compression; a compressed URI is rejected with
-//!   [`Error::NoPrimaryKey`].
+//! * **Compressing** Digital Link URIs: GS1 recommends the uncompressed form
+//!   and implementations disagree on compression, so Tally only reads it.
+//!   Partially compressed URIs (uncompressed key, compressed rest) are not
+//!   recognised. AI formats for compression are derived from the syntax
+//!   dictionary, so AIs whose General Specifications format the reference
+//!   toolkit wrote differently (e.g. (7230)-(7239) `X2+X..28`, where the
+//!   toolkit has `X..30`) may not interoperate.
 //! * Zero-suppressed GTIN-8/12/13 in URIs and the deprecated alphabetic path
 //!   names (`/gtin/`) are rejected by default, as by the GS1 Syntax Engine;
 //!   both can be enabled with [`DlParseOptions`].
@@ -54,6 +66,7 @@
 pub mod ai;
 pub mod ai_table;
 pub mod check_digit;
+pub mod compression;
 pub mod digital_link;
 pub mod element_string;
 pub mod error;

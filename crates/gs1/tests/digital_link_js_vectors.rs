@@ -2,11 +2,11 @@
 //!
 //! digital-link.js is more lenient than the GS1 Syntax Engine (alphabetic
 //! path names, GTIN-8/12/13), so those cases run with both leniencies of
-//! [`DlParseOptions`] enabled. Compressed URIs are not supported (decompression
-//! is not implemented) and must be rejected, not misread.
+//! [`DlParseOptions`] enabled. Compressed URIs must decompress to exactly the
+//! link their uncompressed partners parse to.
 
 use serde_json::Value;
-use tally_gs1::{DigitalLink, DlParseOptions};
+use tally_gs1::{parse_scan_payload, DigitalLink, DlParseOptions};
 
 const LENIENT: DlParseOptions = DlParseOptions {
     permit_zero_suppressed_gtin: true,
@@ -64,6 +64,8 @@ fn structure() {
 #[test]
 fn compression_vectors() {
     let v = vectors();
+    let mut pairs = 0;
+    let mut valid = 0;
     for case in v["compression"].as_array().unwrap() {
         if let (Some(u), Some(d)) = (
             case["uncompressed"].as_str(),
@@ -74,14 +76,30 @@ fn compression_vectors() {
             assert_eq!(a.ais(), b.ais());
             assert_eq!(a.other_params(), b.other_params());
             assert_eq!(b.to_uri(), d, "non-AI params and order survive formatting");
+
+            // The compressed partner decompresses to exactly the same link,
+            // strictly and leniently, and via the scanner entry point.
+            let c = case["compressed"]
+                .as_str()
+                .expect("pair has a compressed URI");
+            let strict = DigitalLink::parse(c).unwrap_or_else(|e| panic!("{c}: {e}"));
+            assert_eq!(strict, DigitalLink::parse_with(c, LENIENT).unwrap(), "{c}");
+            assert_eq!(strict.ais(), a.ais(), "{c}");
+            assert_eq!(strict.path(), a.path(), "{c}");
+            assert_eq!(strict.stem(), a.stem(), "{c}");
+            assert_eq!(strict.other_params(), a.other_params(), "{c}");
+            assert_eq!(strict.canonical_uri(), a.canonical_uri(), "{c}");
+            assert_eq!(strict.to_uri(), d, "{c}");
+            assert_eq!(strict, b, "{c}");
+            let scan = parse_scan_payload(format!("]Q1{c}").as_bytes()).unwrap();
+            assert_eq!(scan.to_digital_link().unwrap(), strict, "{c}");
+            pairs += 1;
         }
-        for key in ["compressed", "compressed_valid"] {
-            if let Some(c) = case[key].as_str() {
-                assert!(
-                    DigitalLink::parse_with(c, LENIENT).is_err(),
-                    "{c} (compression unsupported)"
-                );
-            }
+        if let Some(c) = case["compressed_valid"].as_str() {
+            let dl = DigitalLink::parse(c).unwrap_or_else(|e| panic!("{c}: {e}"));
+            assert_eq!(dl.primary().ai(), "01", "{c}");
+            valid += 1;
         }
     }
+    assert_eq!((pairs, valid), (3, 1));
 }
