@@ -11,20 +11,8 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// GS1 mod-10 check digit of `digits` (the key body without its check digit):
-/// weights 3,1,3,… from the rightmost digit. `None` if a non-ASCII-digit occurs.
-pub fn check_digit(digits: &str) -> Option<u8> {
-    let mut sum = 0u32;
-    for (i, c) in digits.bytes().rev().enumerate() {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = u32::from(c - b'0');
-        sum += if i % 2 == 0 { 3 * d } else { d };
-    }
-    // The modulus keeps the value below 10, so the narrowing cannot truncate.
-    Some(((10 - sum % 10) % 10) as u8)
-}
+/// The GS1 mod-10 check digit (one implementation for all of Tally, in `tally-gs1`).
+pub use tally_gs1::gs1_check_digit as check_digit;
 
 /// Canonical GS1 Digital Link for an EPC URN or a (non-canonical) GS1 Digital
 /// Link URI; `None` when `value` is neither (it is then not an identifier the
