@@ -293,6 +293,20 @@ pub enum Finding {
     },
 }
 
+impl Finding {
+    /// Index of the event the finding is about.
+    pub fn event(&self) -> usize {
+        match self {
+            Finding::CustodyBreak { event, .. }
+            | Finding::WrongReceiver { event, .. }
+            | Finding::ImpossibleTimeOrder { event, .. }
+            | Finding::Recalled { event }
+            | Finding::AlreadySold { event, .. }
+            | Finding::ColdChainExcursion { event, .. } => *event,
+        }
+    }
+}
+
 /// Clock skew allowed for device clocks when checking for events in the future.
 pub const CLOCK_SKEW_SECONDS: i64 = 24 * 3600;
 

@@ -363,12 +363,114 @@ fn check_logs(
     seen
 }
 
+/// An entry proven by at least k operators' logs, decoded.
+struct Confirmed {
+    leaf: Hash,
+    entry: Entry,
+    logs: Vec<String>,
+}
+
 /// A confirmed, decoded and signature-checked event (its [`Facts`] are kept alongside, by index).
 struct EventItem {
     leaf: Hash,
     entry: Entry,
     logs: Vec<String>,
     hash_id: String,
+}
+
+/// Keeps the entries proven by at least k operators' logs that decode; reports the others.
+fn confirm(policy: &Policy, seen: Vec<(Hash, Seen)>, reasons: &mut Vec<Reason>) -> Vec<Confirmed> {
+    let mut confirmed = Vec::new();
+    for (leaf, s) in seen {
+        if s.operators.len() < policy.log_quorum {
+            reasons.push(Reason::EntryBelowQuorum {
+                entry: leaf.to_string(),
+                logs: s.logs,
+                need: policy.log_quorum,
+            });
+            continue;
+        }
+        match Entry::decode(&s.bytes) {
+            Ok(entry) => confirmed.push(Confirmed {
+                leaf,
+                entry,
+                logs: s.logs,
+            }),
+            Err(err) => reasons.push(Reason::MalformedEntry {
+                entry: leaf.to_string(),
+                detail: err.to_string(),
+            }),
+        }
+    }
+    confirmed
+}
+
+/// Keeps the validly signed entries (in batch mode: if the batch verifies) and reports the others.
+fn check_signatures(
+    confirmed: Vec<Confirmed>,
+    mode: Mode,
+    batch: &mut SignatureBatch,
+    reasons: &mut Vec<Reason>,
+) -> Vec<Confirmed> {
+    let ok = match mode {
+        Mode::Batch => entry::batch_signatures(
+            &confirmed.iter().map(|c| &c.entry).collect::<Vec<_>>(),
+            batch,
+        ),
+        Mode::OneByOne => confirmed
+            .iter()
+            .map(|c| c.entry.verify_signature())
+            .collect(),
+    };
+    let mut good = Vec::with_capacity(confirmed.len());
+    for (c, ok) in confirmed.into_iter().zip(ok) {
+        if ok {
+            good.push(c);
+        } else {
+            reasons.push(Reason::BadSignature {
+                entry: c.leaf.to_string(),
+            });
+        }
+    }
+    good
+}
+
+/// Parses the event entries and checks their hash IDs; returns them with their custody facts.
+fn read_events(good: Vec<Confirmed>, reasons: &mut Vec<Reason>) -> (Vec<EventItem>, Vec<Facts>) {
+    let (mut items, mut facts) = (Vec::new(), Vec::new());
+    for Confirmed { leaf, entry, logs } in good
+        .into_iter()
+        .filter(|c| c.entry.kind == EntryKind::Event)
+    {
+        let parsed = RawEvent::parse(&entry.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|raw| Facts::from_event(&raw.event));
+        let event_facts = match parsed {
+            Ok(f) => f,
+            Err(detail) => {
+                reasons.push(Reason::MalformedEvent {
+                    entry: leaf.to_string(),
+                    detail,
+                });
+                continue;
+            }
+        };
+        let hash_id = crate::hash_id::of_event(&entry.payload).unwrap_or_default();
+        if entry.hash_id.as_deref() != Some(hash_id.as_str()) {
+            reasons.push(Reason::HashIdMismatch {
+                entry: leaf.to_string(),
+            });
+            continue;
+        }
+        items.push(EventItem {
+            leaf,
+            entry,
+            logs,
+            hash_id,
+        });
+        facts.push(event_facts);
+    }
+    (items, facts)
 }
 
 /// Computes the verdict. Pure: same input, same output; the caller applies `trust_updates`.
@@ -414,49 +516,11 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         &mut trust_updates,
     );
 
-    // Quorum, then decoding.
-    let mut confirmed: Vec<(Hash, Entry, Vec<String>)> = Vec::new();
-    for (leaf, s) in seen {
-        if s.operators.len() < req.policy.log_quorum {
-            reasons.push(Reason::EntryBelowQuorum {
-                entry: leaf.to_string(),
-                logs: s.logs,
-                need: req.policy.log_quorum,
-            });
-            continue;
-        }
-        match Entry::decode(&s.bytes) {
-            Ok(e) => confirmed.push((leaf, e, s.logs)),
-            Err(err) => reasons.push(Reason::MalformedEntry {
-                entry: leaf.to_string(),
-                detail: err.to_string(),
-            }),
-        }
-    }
-    let sig_ok = match mode {
-        Mode::Batch => entry::batch_signatures(
-            &confirmed.iter().map(|(_, e, _)| e).collect::<Vec<_>>(),
-            batch,
-        ),
-        Mode::OneByOne => confirmed
-            .iter()
-            .map(|(_, e, _)| e.verify_signature())
-            .collect(),
-    };
-    let mut good: Vec<(Hash, Entry, Vec<String>)> = Vec::new();
-    for ((leaf, e, logs), ok) in confirmed.into_iter().zip(sig_ok) {
-        if ok {
-            good.push((leaf, e, logs));
-        } else {
-            reasons.push(Reason::BadSignature {
-                entry: leaf.to_string(),
-            });
-        }
-    }
-
+    let confirmed = confirm(req.policy, seen, &mut reasons);
+    let good = check_signatures(confirmed, mode, batch, &mut reasons);
     let registry = Registry::build(
         req.policy,
-        &good.iter().map(|(_, e, _)| e).collect::<Vec<_>>(),
+        &good.iter().map(|c| &c.entry).collect::<Vec<_>>(),
     );
     for r in &registry.rejected {
         reasons.push(Reason::RegistryRecordRejected {
@@ -465,43 +529,7 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         });
     }
 
-    let mut items: Vec<EventItem> = Vec::new();
-    let mut facts: Vec<Facts> = Vec::new();
-    for (leaf, entry, logs) in good
-        .into_iter()
-        .filter(|(_, e, _)| e.kind == EntryKind::Event)
-    {
-        let parsed = RawEvent::parse(&entry.payload)
-            .map_err(|e| e.to_string())
-            .and_then(|raw| {
-                let facts = Facts::from_event(&raw.event)?;
-                Ok(facts)
-            });
-        let event_facts = match parsed {
-            Ok(f) => f,
-            Err(detail) => {
-                reasons.push(Reason::MalformedEvent {
-                    entry: leaf.to_string(),
-                    detail,
-                });
-                continue;
-            }
-        };
-        let hash_id = crate::hash_id::of_event(&entry.payload).unwrap_or_default();
-        if entry.hash_id.as_deref() != Some(hash_id.as_str()) {
-            reasons.push(Reason::HashIdMismatch {
-                entry: leaf.to_string(),
-            });
-            continue;
-        }
-        items.push(EventItem {
-            leaf,
-            entry,
-            logs,
-            hash_id,
-        });
-        facts.push(event_facts);
-    }
+    let (items, facts) = read_events(good, &mut reasons);
 
     let order = custody::relevant(&custody::product_ids(req.product), &facts);
     let unconfirmed = reasons
@@ -559,16 +587,8 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
     }
     let rule = custody::gtin_of(req.product).and_then(|g| req.policy.cold_chain_for(&g));
     for finding in custody::check(&facts, &order, &actor, rule, req.now) {
-        let event = match &finding {
-            Finding::CustodyBreak { event, .. }
-            | Finding::WrongReceiver { event, .. }
-            | Finding::ImpossibleTimeOrder { event, .. }
-            | Finding::Recalled { event }
-            | Finding::AlreadySold { event, .. }
-            | Finding::ColdChainExcursion { event, .. } => *event,
-        };
         reasons.push(Reason::Custody {
-            entry: items[event].leaf.to_string(),
+            entry: items[finding.event()].leaf.to_string(),
             finding,
         });
     }
