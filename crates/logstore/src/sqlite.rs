@@ -1,0 +1,343 @@
+//! [`LogStore`] on an embedded SQLite database: the default for a single bookkeeper.
+//!
+//! Durability: WAL journal with `synchronous=FULL`, so every commit syncs the WAL before returning
+//! (WAL with `NORMAL` could lose the last transactions on power loss, which would let the log forget
+//! entries it already issued receipts for). Batching amortises the sync: a batch of entries is one
+//! transaction. Writers take the lock up front (`BEGIN IMMEDIATE`) and wait up to [`BUSY_TIMEOUT`] for
+//! another connection, instead of failing at once.
+
+use crate::hashes::{self, Overlay};
+use crate::schema::migrate;
+use crate::store::{Evidence, LogStore, WitnessState};
+use crate::{StoreError, MAX_ENTRY_BYTES};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+use tally_tlog::leaf_hash;
+use tlog_tiles::tlog::Error as TreeError;
+use tlog_tiles::{Hash, HashReader};
+
+/// How long a write waits for another connection's lock before failing with "database is busy".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Cached prepared statements: the fixed statements plus one `IN (…)` read per proof length.
+const STATEMENT_CACHE: usize = 128;
+
+/// A log stored in one SQLite database file (see [`crate::schema`]).
+///
+/// One connection, so one thread at a time (`&mut self` for writes); a server that wants parallel
+/// proof reads opens more stores on the same file, which WAL lets read while one writes.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// A private in-memory database, for tests: nothing is durable.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // An in-memory database answers "memory"; a file system without shared memory keeps the
+        // rollback journal, which is just as durable with synchronous=FULL. Neither is an error.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrate(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+}
+
+fn size_of(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")?
+        .query_row([], |r| r.get(0))?)
+}
+
+fn check_entries(conn: &Connection, indices: &[u64]) -> Result<(), StoreError> {
+    let stored = size_of(conn)?;
+    match indices.iter().find(|&&i| i >= stored) {
+        Some(&index) => Err(StoreError::NoSuchEntry { index, stored }),
+        None => Ok(()),
+    }
+}
+
+fn insert_keys(conn: &Connection, index: u64, keys: &[String]) -> Result<(), StoreError> {
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO lookup_keys (key, idx) VALUES (?1, ?2)")?;
+    for key in keys {
+        stmt.execute(params![key, index])?;
+    }
+    Ok(())
+}
+
+impl HashReader for SqliteStore {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
+        hashes::read(&self.conn, indexes)
+    }
+}
+
+impl LogStore for SqliteStore {
+    fn append_with_keys(
+        &mut self,
+        entries: &[Vec<u8>],
+        keys: &[Vec<String>],
+    ) -> Result<Vec<u64>, StoreError> {
+        if !keys.is_empty() && keys.len() != entries.len() {
+            return Err(StoreError::KeysMismatch {
+                entries: entries.len(),
+                keys: keys.len(),
+            });
+        }
+        let tx = self.write()?;
+        let mut size = size_of(&tx)?;
+        let base = tlog_tiles::stored_hash_index(0, size);
+        let mut tree = Overlay {
+            conn: &tx,
+            base,
+            new: Vec::new(),
+        };
+        let mut in_batch: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut indices = Vec::with_capacity(entries.len());
+        {
+            let mut find = tx.prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1")?;
+            let mut insert = tx
+                .prepare_cached("INSERT INTO entries (idx, leaf_hash, data) VALUES (?1, ?2, ?3)")?;
+            for (position, data) in entries.iter().enumerate() {
+                if data.len() > MAX_ENTRY_BYTES {
+                    return Err(StoreError::EntryTooLarge {
+                        position,
+                        len: data.len(),
+                    });
+                }
+                let leaf = leaf_hash(data);
+                let existing = match in_batch.get(&leaf.0) {
+                    Some(&index) => Some(index),
+                    None => find.query_row([&leaf.0], |r| r.get(0)).optional()?,
+                };
+                let index = match existing {
+                    Some(index) => index,
+                    None => {
+                        let new = tlog_tiles::stored_hashes_for_record_hash(size, leaf, &tree)?;
+                        tree.new.extend(new);
+                        insert.execute(params![size, &leaf.0, data])?;
+                        in_batch.insert(leaf.0, size);
+                        size += 1;
+                        size - 1
+                    }
+                };
+                if let Some(keys) = keys.get(position) {
+                    insert_keys(&tx, index, keys)?;
+                }
+                indices.push(index);
+            }
+            let mut store = tx.prepare_cached("INSERT INTO hashes (idx, hash) VALUES (?1, ?2)")?;
+            for (idx, hash) in (base..).zip(&tree.new) {
+                store.execute(params![idx, &hash.0])?;
+            }
+        }
+        tx.commit()?;
+        Ok(indices)
+    }
+
+    fn size(&self) -> Result<u64, StoreError> {
+        size_of(&self.conn)
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM entries WHERE idx = ?1")?
+            .query_row([index], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn entries(&self, range: Range<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
+        let stored = self.size()?;
+        if range.end > stored {
+            return Err(StoreError::BeyondLog {
+                size: range.end,
+                stored,
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+        let rows = stmt.query_map([range.start, range.end], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn leaf_hash(&self, index: u64) -> Result<Option<Hash>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT leaf_hash FROM entries WHERE idx = ?1")?
+            .query_row([index], |r| r.get(0).map(Hash))
+            .optional()?)
+    }
+
+    fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1")?
+            .query_row([&leaf_hash.0], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn index_keys(&mut self, index: u64, keys: &[String]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        check_entries(&tx, &[index])?;
+        insert_keys(&tx, index, keys)?;
+        Ok(tx.commit()?)
+    }
+
+    fn lookup(&self, key: &str) -> Result<Vec<u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT idx FROM lookup_keys WHERE key = ?1 ORDER BY idx")?;
+        let rows = stmt.query_map([key], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_checkpoint(&mut self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let stored = size_of(&tx)?;
+        if size > stored {
+            return Err(StoreError::BeyondLog { size, stored });
+        }
+        let latest: Option<u64> =
+            tx.query_row("SELECT MAX(size) FROM checkpoints", [], |r| r.get(0))?;
+        if let Some(latest) = latest.filter(|&l| size < l) {
+            return Err(StoreError::CheckpointRegress { size, latest });
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?1, ?2)",
+            params![size, note],
+        )?;
+        Ok(tx.commit()?)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT size, root, note FROM witness_state WHERE origin = ?1")?
+            .query_row([origin], |r| {
+                Ok(WitnessState {
+                    size: r.get(0)?,
+                    root: r.get(1)?,
+                    note: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn compare_and_swap_witness_state(
+        &mut self,
+        origin: &str,
+        expected_old_size: Option<u64>,
+        new: &WitnessState,
+    ) -> Result<bool, StoreError> {
+        // One statement, so the check and the write are one atomic step (autocommit transaction).
+        let changed = match expected_old_size {
+            None => self.conn.execute(
+                "INSERT INTO witness_state (origin, size, root, note) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (origin) DO NOTHING",
+                params![origin, new.size, &new.root, &new.note],
+            )?,
+            Some(old) => self.conn.execute(
+                "UPDATE witness_state SET size = ?2, root = ?3, note = ?4
+                 WHERE origin = ?1 AND size = ?5",
+                params![origin, new.size, &new.root, &new.note, old],
+            )?,
+        };
+        Ok(changed == 1)
+    }
+
+    fn record_evidence(
+        &mut self,
+        origin: &str,
+        old_note: &[u8],
+        new_note: &[u8],
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "INSERT INTO evidence (origin, old_note, new_note, reason) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+            params![origin, old_note, new_note, reason],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn evidence(&self) -> Result<Vec<Evidence>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, origin, old_note, new_note, reason, recorded_at FROM evidence ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Evidence {
+                id: r.get(0)?,
+                origin: r.get(1)?,
+                old_note: r.get(2)?,
+                new_note: r.get(3)?,
+                reason: r.get(4)?,
+                recorded_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn enqueue(&mut self, peer: &str, entry_indices: &[u64]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        check_entries(&tx, entry_indices)?;
+        {
+            let mut stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO outbox (peer, idx) VALUES (?1, ?2)")?;
+            for index in entry_indices {
+                stmt.execute(params![peer, index])?;
+            }
+        }
+        Ok(tx.commit()?)
+    }
+
+    fn pending(&self, peer: &str, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT idx FROM outbox WHERE peer = ?1 ORDER BY idx LIMIT ?2")?;
+        let rows = stmt.query_map(params![peer, limit], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mark_sent(&mut self, peer: &str, entry_indices: &[u64]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE peer = ?1 AND idx = ?2")?;
+            for index in entry_indices {
+                stmt.execute(params![peer, index])?;
+            }
+        }
+        Ok(tx.commit()?)
+    }
+}

@@ -1,0 +1,316 @@
+//! The store's contract: durability across reopen, all-or-nothing batches, duplicates, lookup keys,
+//! checkpoints, witness compare-and-swap, evidence and the outbox.
+
+use tally_logstore::{LogStore, SqliteStore, StoreError, WitnessState, MAX_ENTRY_BYTES};
+use tally_tlog::leaf_hash;
+use tally_tlog::merkle::verify_inclusion;
+use tally_tlog::store::inclusion_proof;
+use tally_tlog::HashReader;
+
+fn batch(from: u64, to: u64) -> Vec<Vec<u8>> {
+    (from..to)
+        .map(|i| format!("entry {i}").into_bytes())
+        .collect()
+}
+
+fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.sqlite");
+    (dir, path)
+}
+
+/// Everything a test can observe of the log's tree and entries.
+fn snapshot(store: &SqliteStore) -> (u64, [u8; 32], Vec<Vec<u8>>) {
+    let size = store.size().unwrap();
+    (
+        size,
+        store.root(size).unwrap().0,
+        store.entries(0..size).unwrap(),
+    )
+}
+
+#[test]
+fn data_survives_close_and_reopen() {
+    let (_dir, path) = temp_db();
+    let before = {
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.append(&batch(0, 100)).unwrap();
+        store.append(&batch(100, 150)).unwrap();
+        store.set_checkpoint(150, b"checkpoint 150").unwrap();
+        snapshot(&store)
+    };
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(snapshot(&store), before);
+    assert_eq!(
+        store.latest_checkpoint().unwrap(),
+        Some((150, b"checkpoint 150".to_vec()))
+    );
+    let proof = inclusion_proof(&store, 42, 150).unwrap();
+    let leaf = store.leaf_hash(42).unwrap().unwrap();
+    verify_inclusion(42, 150, &leaf, &proof, &store.root(150).unwrap()).unwrap();
+    // Appending continues the same tree.
+    assert_eq!(store.append(&batch(150, 151)).unwrap(), vec![150]);
+}
+
+#[test]
+fn failed_batch_leaves_store_unchanged() {
+    let (_dir, path) = temp_db();
+    let mut store = SqliteStore::open(&path).unwrap();
+    store.append(&batch(0, 10)).unwrap();
+    store.index_keys(3, &["k".to_string()]).unwrap();
+    let before = snapshot(&store);
+
+    // The oversized entry comes after others were already inserted in the transaction.
+    let mut bad = batch(10, 20);
+    bad.insert(5, vec![0; MAX_ENTRY_BYTES + 1]);
+    let keys = vec![vec!["k".to_string()]; bad.len()];
+    match store.append_with_keys(&bad, &keys) {
+        Err(StoreError::EntryTooLarge { position: 5, len }) => assert_eq!(len, MAX_ENTRY_BYTES + 1),
+        other => panic!("expected EntryTooLarge, got {other:?}"),
+    }
+    assert_eq!(snapshot(&store), before);
+    assert_eq!(store.lookup("k").unwrap(), vec![3]);
+    assert!(store.index_of(&leaf_hash(&bad[0])).unwrap().is_none());
+    assert!(hashes_end_at_size(&store));
+
+    // The largest allowed entry is fine, and the log continues where it was.
+    let ok = vec![vec![7; MAX_ENTRY_BYTES]];
+    assert_eq!(store.append(&ok).unwrap(), vec![10]);
+    drop(store);
+    assert_eq!(SqliteStore::open(&path).unwrap().size().unwrap(), 11);
+}
+
+/// The stored hashes end exactly where the tree's size says (no leftovers of a failed batch).
+fn hashes_end_at_size(store: &SqliteStore) -> bool {
+    let next = tlog_tiles::stored_hash_index(0, store.size().unwrap());
+    (next == 0 || store.read_hashes(&[next - 1]).is_ok()) && store.read_hashes(&[next]).is_err()
+}
+
+#[test]
+fn keys_mismatch_is_rejected() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let err = store
+        .append_with_keys(&batch(0, 3), &[vec![], vec![]])
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::KeysMismatch {
+            entries: 3,
+            keys: 2
+        }
+    ));
+    assert_eq!(store.size().unwrap(), 0);
+}
+
+#[test]
+fn duplicates_are_detected_and_skipped() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    store.append(&batch(0, 5)).unwrap();
+    let root = store.root(5).unwrap().0;
+    let dup = batch(2, 3).remove(0);
+    assert_eq!(store.index_of(&leaf_hash(&dup)).unwrap(), Some(2));
+    assert_eq!(store.index_of(&leaf_hash(b"never logged")).unwrap(), None);
+
+    // A resubmission gets its original index back; nothing is appended.
+    assert_eq!(store.append(std::slice::from_ref(&dup)).unwrap(), vec![2]);
+    assert_eq!((store.size().unwrap(), store.root(5).unwrap().0), (5, root));
+
+    // Mixed with new entries, and repeated inside one batch.
+    let new = b"new".to_vec();
+    let indices = store
+        .append(&[new.clone(), dup, new.clone(), b"newer".to_vec()])
+        .unwrap();
+    assert_eq!(indices, vec![5, 2, 5, 6]);
+    assert_eq!(store.size().unwrap(), 7);
+    assert_eq!(store.entries(5..7).unwrap(), vec![new, b"newer".to_vec()]);
+}
+
+#[test]
+fn lookup_keys() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let gtin = "https://id.gs1.org/01/09506000134352/10/LOT1".to_string();
+    let gln = "urn:epc:id:sgln:9506000.13435.0".to_string();
+    let keys = vec![vec![gtin.clone(), gln.clone()], vec![], vec![gtin.clone()]];
+    store.append_with_keys(&batch(0, 3), &keys).unwrap();
+    assert_eq!(store.lookup(&gtin).unwrap(), vec![0, 2]);
+    assert_eq!(store.lookup(&gln).unwrap(), vec![0]);
+    assert!(store.lookup("unknown").unwrap().is_empty());
+
+    store.index_keys(1, &[gln.clone(), gln.clone()]).unwrap();
+    store.index_keys(0, std::slice::from_ref(&gln)).unwrap();
+    assert_eq!(store.lookup(&gln).unwrap(), vec![0, 1]);
+    assert!(matches!(
+        store.index_keys(3, std::slice::from_ref(&gln)),
+        Err(StoreError::NoSuchEntry {
+            index: 3,
+            stored: 3
+        })
+    ));
+
+    // A duplicate's keys are added to the original.
+    store
+        .append_with_keys(&batch(1, 2), &[vec!["extra".to_string()]])
+        .unwrap();
+    assert_eq!(store.lookup("extra").unwrap(), vec![1]);
+}
+
+#[test]
+fn checkpoints_never_regress() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(store.latest_checkpoint().unwrap(), None);
+    store.append(&batch(0, 10)).unwrap();
+    store.set_checkpoint(4, b"four").unwrap();
+    store.set_checkpoint(10, b"ten").unwrap();
+    store.set_checkpoint(10, b"ten, cosigned").unwrap();
+    assert!(matches!(
+        store.set_checkpoint(11, b"eleven"),
+        Err(StoreError::BeyondLog {
+            size: 11,
+            stored: 10
+        })
+    ));
+    assert!(matches!(
+        store.set_checkpoint(9, b"nine"),
+        Err(StoreError::CheckpointRegress {
+            size: 9,
+            latest: 10
+        })
+    ));
+    assert_eq!(
+        store.latest_checkpoint().unwrap(),
+        Some((10, b"ten, cosigned".to_vec()))
+    );
+}
+
+fn state(size: u64, tag: u8) -> WitnessState {
+    WitnessState {
+        size,
+        root: [tag; 32],
+        note: vec![tag; 3],
+    }
+}
+
+#[test]
+fn witness_compare_and_swap() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let origin = "example.com/log";
+    assert_eq!(store.witness_state(origin).unwrap(), None);
+
+    // With no state, only `None` matches.
+    assert!(!store
+        .compare_and_swap_witness_state(origin, Some(0), &state(5, 1))
+        .unwrap());
+    assert_eq!(store.witness_state(origin).unwrap(), None);
+    assert!(store
+        .compare_and_swap_witness_state(origin, None, &state(5, 1))
+        .unwrap());
+    assert_eq!(store.witness_state(origin).unwrap(), Some(state(5, 1)));
+
+    // A wrong expected size (or `None` once a state exists) changes nothing.
+    for wrong in [None, Some(4), Some(6)] {
+        assert!(!store
+            .compare_and_swap_witness_state(origin, wrong, &state(9, 2))
+            .unwrap());
+        assert_eq!(store.witness_state(origin).unwrap(), Some(state(5, 1)));
+    }
+    assert!(store
+        .compare_and_swap_witness_state(origin, Some(5), &state(9, 2))
+        .unwrap());
+    assert_eq!(store.witness_state(origin).unwrap(), Some(state(9, 2)));
+    // Other origins are independent.
+    assert_eq!(store.witness_state("other.example/log").unwrap(), None);
+}
+
+#[test]
+fn evidence_is_kept_in_order() {
+    let (_dir, path) = temp_db();
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store
+                .record_evidence("a", b"old", b"new", "fork at 3")
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.record_evidence("b", b"o", b"n", "rollback").unwrap(),
+            2
+        );
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let evidence = store.evidence().unwrap();
+    assert_eq!(evidence.len(), 2);
+    assert_eq!(
+        (
+            evidence[0].id,
+            evidence[0].origin.as_str(),
+            evidence[0].reason.as_str()
+        ),
+        (1, "a", "fork at 3")
+    );
+    assert_eq!(
+        (&evidence[0].old_note[..], &evidence[0].new_note[..]),
+        (&b"old"[..], &b"new"[..])
+    );
+    assert!(evidence[0].recorded_at > 1_700_000_000);
+    assert_eq!(evidence[1].origin, "b");
+}
+
+#[test]
+fn outbox_survives_reopen() {
+    let (_dir, path) = temp_db();
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        store.append(&batch(0, 10)).unwrap();
+        store.enqueue("peer-a", &[3, 1, 2, 1]).unwrap();
+        store.enqueue("peer-b", &[0, 9]).unwrap();
+        assert!(matches!(
+            store.enqueue("peer-a", &[4, 10]),
+            Err(StoreError::NoSuchEntry {
+                index: 10,
+                stored: 10
+            })
+        ));
+        store.mark_sent("peer-a", &[1, 8]).unwrap();
+    }
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.pending("peer-a", 10).unwrap(), vec![2, 3]);
+    assert_eq!(store.pending("peer-a", 1).unwrap(), vec![2]);
+    assert_eq!(store.pending("peer-b", 10).unwrap(), vec![0, 9]);
+    assert!(store.pending("peer-c", 10).unwrap().is_empty());
+    store.mark_sent("peer-a", &[2, 3]).unwrap();
+    assert!(store.pending("peer-a", 10).unwrap().is_empty());
+}
+
+#[test]
+fn reopening_a_newer_schema_fails() {
+    let (_dir, path) = temp_db();
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(StoreError::SchemaTooNew {
+            found: 99,
+            known: 1
+        })
+    ));
+}
+
+#[test]
+fn corrupt_hash_is_an_error_not_a_panic() {
+    let (_dir, path) = temp_db();
+    let mut store = SqliteStore::open(&path).unwrap();
+    store.append(&batch(0, 4)).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // Bypass the CHECK constraint the way a damaged file would.
+    conn.pragma_update(None, "ignore_check_constraints", true)
+        .unwrap();
+    conn.execute("UPDATE hashes SET hash = x'00'", []).unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(store.root(4).is_err());
+    assert!(inclusion_proof(&store, 0, 4).is_err());
+}
