@@ -6,6 +6,7 @@
 //! can never disagree on what is valid.
 #![forbid(unsafe_code)]
 
+mod bookkeeper;
 mod checkpoint;
 mod epcis;
 mod error;
@@ -42,6 +43,8 @@ enum Command {
     Gs1(gs1::Gs1Command),
     #[command(subcommand)]
     Epcis(epcis::EpcisCommand),
+    #[command(subcommand)]
+    Bookkeeper(bookkeeper::BookkeeperCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Proof(cmd) => proof::run(cmd),
         Command::Gs1(cmd) => gs1::run(cmd),
         Command::Epcis(cmd) => epcis::run(cmd),
+        Command::Bookkeeper(cmd) => bookkeeper::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

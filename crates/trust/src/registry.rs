@@ -157,6 +157,13 @@ impl Registry {
         r
     }
 
+    /// Applies one registry record (registration, certification or revocation) whose signature the
+    /// caller already checked, in log order: what a bookkeeper does when it admits a record, so that
+    /// it refuses a record a client's [`Registry::build`] would reject.
+    pub fn admit(&mut self, policy: &Policy, e: &Entry) -> Result<(), String> {
+        self.apply(policy, e)
+    }
+
     fn apply(&mut self, policy: &Policy, e: &Entry) -> Result<(), String> {
         let record: Record =
             serde_json::from_slice(&e.payload).map_err(|err| format!("malformed record: {err}"))?;

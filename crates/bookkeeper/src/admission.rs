@@ -1,0 +1,197 @@
+//! Admission: whether a submitted entry may enter the log, and under which lookup keys.
+//!
+//! A pure function of the bytes, the network policy and the registry built from the log so far (no
+//! I/O, no clock), so every bookkeeper that holds the same log reaches the same decision, and the
+//! rules are testable without a server. Signatures are checked one at a time (not batched): peers
+//! must agree exactly on which entries are valid.
+
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use tally_epcis::RawEvent;
+use tally_trust::custody::{self, Facts};
+use tally_trust::registry::AuthError;
+use tally_trust::{hash_id, Entry, EntryKind, Policy, Record, Registry};
+
+/// The lookup key of every registration, certification and revocation.
+pub const REGISTRY_KEY: &str = "registry";
+
+/// An entry that passed every check, with the keys it is to be found under.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub entry: Entry,
+    pub keys: Vec<String>,
+}
+
+/// Checks `bytes` against the policy and the registry.
+///
+/// A registry record is checked against a copy of `registry`; the sequencer checks it again with
+/// [`admit_record`] against the registry that includes every record sequenced before it (records
+/// depend on earlier ones: a certification on its organisation's registration).
+pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admitted, ApiError> {
+    if bytes.len() > tally_trust::entry::MAX_ENTRY_BYTES {
+        return Err(too_large());
+    }
+    let entry = Entry::decode(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_entry", format!("not a Tally entry: {e}")))?;
+    if !entry.verify_signature() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_signature",
+            "the entry's signature does not verify with its signer key",
+        ));
+    }
+    let keys = match entry.kind {
+        EntryKind::Event => event_keys(registry, &entry)?,
+        EntryKind::Registration | EntryKind::Certification | EntryKind::Revocation => {
+            admit_record(policy, &mut registry.clone(), &entry)?;
+            vec![REGISTRY_KEY.to_owned()]
+        }
+    };
+    Ok(Admitted { entry, keys })
+}
+
+/// The refusal of a body over the entry size limit (the HTTP layer stops reading at the limit, so
+/// the actual length is not known).
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!(
+            "the body is too large: a log entry holds at most {} bytes",
+            tally_trust::entry::MAX_ENTRY_BYTES
+        ),
+    )
+}
+
+fn unprocessable(code: &'static str, message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// Checks an event and returns its lookup keys.
+fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiError> {
+    tally_epcis::validate_event(&entry.payload).map_err(|e| {
+        unprocessable(
+            "schema_invalid",
+            format!("the event is not valid EPCIS 2.0: {e}"),
+        )
+    })?;
+    let computed = hash_id::of_event(&entry.payload)
+        .map_err(|e| unprocessable("bad_event", format!("cannot hash the event: {e}")))?;
+    if entry.hash_id.as_deref() != Some(computed.as_str()) {
+        return Err(unprocessable(
+            "hash_id_mismatch",
+            format!("the entry's event hash ID is not the event's CBV 2.0 hash ID {computed}"),
+        ));
+    }
+    let facts = RawEvent::parse(&entry.payload)
+        .map_err(|e| e.to_string())
+        .and_then(|raw| Facts::from_event(&raw.event))
+        .map_err(|e| unprocessable("bad_event", format!("cannot read the event: {e}")))?;
+    let device = registry
+        .authorise(
+            &entry.signer,
+            facts.biz_step.as_deref(),
+            facts.place.as_deref(),
+            facts.time,
+        )
+        .map_err(auth_error)?;
+    Ok(facts_keys(&facts, &device.org))
+}
+
+/// Every identifier and place an event touches, and the signer's organisation.
+fn facts_keys(facts: &Facts, org: &str) -> Vec<String> {
+    let mut keys: Vec<String> = facts
+        .ids
+        .iter()
+        .chain(&facts.parent)
+        .chain(&facts.children)
+        .chain(&facts.inputs)
+        .chain(&facts.outputs)
+        .chain(&facts.place)
+        .chain(&facts.ship_to)
+        .cloned()
+        .chain([org.to_owned()])
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn auth_error(e: AuthError) -> ApiError {
+    let (code, message) = match e {
+        AuthError::SignerUnknown => (
+            "unknown_signer",
+            "the signer is not a certified device of a registered organisation".to_owned(),
+        ),
+        AuthError::SignerRevoked { since } => (
+            "signer_revoked",
+            format!("the signer's key (or its organisation's) is revoked since {since}"),
+        ),
+        AuthError::SignerExpired { expires } => (
+            "signer_expired",
+            format!("the signer's certification expired at {expires}"),
+        ),
+        AuthError::SignerNotYetValid { valid_from } => (
+            "signer_not_yet_valid",
+            format!("the signer's certification starts at {valid_from}"),
+        ),
+        AuthError::NotAuthorisedStep { step, roles } => (
+            "not_authorised",
+            format!(
+                "the signer may not sign business step {step:?}; its roles: {}",
+                roles.join(", ")
+            ),
+        ),
+        AuthError::NotAuthorisedPlace { place, places } => (
+            "not_authorised",
+            format!(
+                "the signer may not sign at place {place}; its places: {}",
+                places.join(", ")
+            ),
+        ),
+    };
+    ApiError::new(StatusCode::FORBIDDEN, code, message)
+}
+
+/// Applies a registry record (signature already checked) to `registry`, or says why it may not be.
+pub fn admit_record(
+    policy: &Policy,
+    registry: &mut Registry,
+    entry: &Entry,
+) -> Result<(), ApiError> {
+    serde_json::from_slice::<Record>(&entry.payload)
+        .map_err(|e| unprocessable("invalid_record", format!("not a registry record: {e}")))?;
+    registry.admit(policy, entry).map_err(|reason| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "record_not_authorised",
+            format!("the registry refuses the record: {reason}"),
+        )
+    })
+}
+
+/// The product identifiers a lookup key names: for a Digital Link, its canonical key and lot;
+/// otherwise (a GLN, `registry`) the key itself.
+pub fn lookup_ids(key: &str) -> Vec<String> {
+    if key.starts_with("http://") || key.starts_with("https://") || key.starts_with("urn:") {
+        custody::product_ids(key)
+    } else {
+        vec![key.to_owned()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digital_links_look_up_their_canonical_key_and_lot() {
+        let ids = lookup_ids("https://example.com/01/09506000134352/10/LOT1/21/7");
+        assert!(ids.len() == 2 && ids[0].contains("/21/7") && ids[1].ends_with("/10/LOT1"));
+        assert_eq!(
+            lookup_ids("9506000000005"),
+            vec!["9506000000005".to_owned()]
+        );
+        assert_eq!(lookup_ids(REGISTRY_KEY), vec![REGISTRY_KEY.to_owned()]);
+    }
+}

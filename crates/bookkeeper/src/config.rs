@@ -1,0 +1,76 @@
+//! The bookkeeper's configuration file (JSON), and loading what it points to.
+
+use crate::error::ServeError;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tally_tlog::SignerKey;
+use tally_trust::Policy;
+
+/// One bookkeeper's configuration; relative paths are taken as given (relative to the working
+/// directory), so a test or a service unit decides where files live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This bookkeeper's name in the network policy (which gives its keys, peers and URLs).
+    pub name: String,
+    /// Address to serve HTTP on, e.g. `127.0.0.1:7000`.
+    pub listen: SocketAddr,
+    /// SQLite database file (created if missing).
+    pub database: PathBuf,
+    /// Network policy file (JSON).
+    pub policy: PathBuf,
+    /// The log's note signing key (`PRIVATE+KEY+…`, type 0x01); its name is the log's origin.
+    pub log_key: PathBuf,
+    /// The witness cosigning key (`PRIVATE+KEY+…`, type 0x04).
+    pub witness_key: PathBuf,
+    /// How often a new checkpoint is signed when the tree grew.
+    #[serde(default = "default_interval")]
+    pub checkpoint_interval_ms: u64,
+    /// Most entries appended in one durable transaction.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
+}
+
+fn default_interval() -> u64 {
+    1000
+}
+
+fn default_max_batch() -> usize {
+    1024
+}
+
+impl Config {
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ServeError> {
+        let err = |reason: String| ServeError::Config {
+            path: path.display().to_string(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let config: Config = serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+        if config.checkpoint_interval_ms == 0 || config.max_batch == 0 {
+            return Err(err(
+                "checkpoint_interval_ms and max_batch must be positive".into()
+            ));
+        }
+        Ok(config)
+    }
+}
+
+/// Reads and parses the network policy.
+pub(crate) fn load_policy(path: &Path) -> Result<Policy, ServeError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| ServeError::Policy(format!("{}: {e}", path.display())))?;
+    Policy::parse(&bytes).map_err(|e| ServeError::Policy(format!("{}: {e}", path.display())))
+}
+
+/// Reads a signer key file (surrounding whitespace ignored).
+pub(crate) fn load_key(path: &Path) -> Result<SignerKey, ServeError> {
+    let err = |reason: String| ServeError::Key {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    SignerKey::parse(text.trim()).map_err(|e| err(e.to_string()))
+}

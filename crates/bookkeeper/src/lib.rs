@@ -1,0 +1,160 @@
+//! A Tally bookkeeper: one organisation's node of the network.
+//!
+//! It admits signed entries (custody events and registry records) only after checking them fully
+//! ([`admission`]), appends them durably in batches and answers with a signed receipt
+//! ([`receipt`]), signs a checkpoint whenever the tree grew and has its peers cosign it as C2SP
+//! tlog-witnesses, witnesses its peers' logs in turn, forwards every entry to every peer, and serves
+//! checkpoints, tiles, proofs and product lookups over HTTP.
+//!
+//! # Endpoints
+//! | Method | Path | Answer |
+//! |--------|------|--------|
+//! | POST | `/submit` | 200 receipt note; 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record |
+//! | POST | `/add-checkpoint` | C2SP tlog-witness: 200, 400, 403, 404, 409, 422 |
+//! | GET | `/checkpoint` | latest checkpoint with cosignatures (404 before the first) |
+//! | GET | `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles; 404 beyond the checkpoint |
+//! | GET | `/proof/inclusion?index=I&size=S` or `?hash=B64&size=S` | `{index,size,proof}` |
+//! | GET | `/proof/consistency?old=A&size=B` | `{old,size,proof}` |
+//! | GET | `/lookup?key=K` | `{indices,entries}` |
+//! | GET | `/health`, `/metrics`, `/evidence` | status, Prometheus text, witness evidence |
+//!
+//! Errors are JSON: `{"error": "<code>", "message": "<what to do>"}`.
+#![forbid(unsafe_code)]
+
+pub mod admission;
+mod broadcast;
+mod checkpointer;
+pub mod config;
+mod cosign;
+pub mod error;
+pub mod receipt;
+mod routes;
+mod sequencer;
+mod shared;
+
+pub use config::Config;
+pub use error::{ApiError, ServeError};
+
+use shared::{Peer, Shared};
+use std::future::Future;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tally_logstore::{LogStore, SqliteStore};
+use tally_trust::{Entry, EntryKind, Policy, Registry};
+use tally_witness::{LogConfig, Witness};
+use tokio::sync::{mpsc, watch};
+
+/// Submissions the sequencer may have waiting before handlers wait to hand theirs over.
+const SEQUENCER_QUEUE: usize = 16_384;
+/// Timeout of every request to a peer.
+const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves the bookkeeper described by `config` until `shutdown` completes, then stops accepting
+/// connections, finishes the requests in flight, and stops the background tasks.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let policy = config::load_policy(&config.policy)?;
+    let log_key = config::load_key(&config.log_key)?;
+    let witness_key = config::load_key(&config.witness_key)?;
+    let me = policy.bookkeeper(&config.name).ok_or_else(|| {
+        ServeError::Policy(format!("no bookkeeper {:?} in the policy", config.name))
+    })?;
+    if me.log_key != log_key.verifier() || me.witness_key != witness_key.verifier() {
+        return Err(ServeError::Policy(format!(
+            "the keys in the config are not {:?}'s keys in the policy",
+            config.name
+        )));
+    }
+    let others: Vec<_> = policy
+        .bookkeepers
+        .iter()
+        .filter(|b| b.name != config.name)
+        .collect();
+    let witness = Witness::new(
+        witness_key,
+        others
+            .iter()
+            .map(|b| LogConfig {
+                origin: b.log_key.name().to_owned(),
+                key: b.log_key.clone(),
+            })
+            .collect(),
+    )?;
+    let peers: Vec<Peer> = others
+        .iter()
+        .filter_map(|b| {
+            b.urls.first().map(|url| Peer {
+                name: b.name.clone(),
+                url: url.trim_end_matches('/').to_owned(),
+                witness_key: b.witness_key.clone(),
+            })
+        })
+        .collect();
+    let database = config.database.clone();
+    let (store, registry, policy) = tokio::task::spawn_blocking(move || {
+        open(&database, &policy).map(|(store, registry)| (store, registry, policy))
+    })
+    .await??;
+    let size = store.size()?;
+    let (jobs_tx, jobs_rx) = mpsc::channel(SEQUENCER_QUEUE);
+    let shared = Arc::new(Shared {
+        store: Arc::new(Mutex::new(store)),
+        policy,
+        registry: RwLock::new(registry),
+        log_key,
+        witness,
+        peers: peers.clone(),
+        http: reqwest::Client::builder().timeout(PEER_TIMEOUT).build()?,
+        sequencer: jobs_tx,
+        queue_len: AtomicUsize::new(0),
+        size: watch::Sender::new(size),
+        checkpoint_interval_ms: config.checkpoint_interval_ms,
+        max_batch: config.max_batch,
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(sequencer::run(Arc::clone(&shared), jobs_rx));
+    tasks.spawn(checkpointer::run(Arc::clone(&shared)));
+    for peer in peers {
+        tasks.spawn(broadcast::run(Arc::clone(&shared), peer));
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!(name = %config.name, origin = %shared.origin(), addr = %listener.local_addr()?, size, "bookkeeper serving");
+    let served = axum::serve(listener, routes::router(shared))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    tracing::info!(name = %config.name, "bookkeeper stopped");
+    Ok(served?)
+}
+
+/// Opens the store and rebuilds the registry from the records logged so far, in log order (the
+/// order in which they were admitted).
+fn open(path: &std::path::Path, policy: &Policy) -> Result<(SqliteStore, Registry), ServeError> {
+    const CHUNK: u64 = 4096;
+    let store = SqliteStore::open(path)?;
+    let size = store.size()?;
+    let mut registry = Registry::default();
+    let mut start = 0;
+    while start < size {
+        let end = size.min(start + CHUNK);
+        for (index, bytes) in (start..end).zip(store.entries(start..end)?) {
+            let entry = Entry::decode(&bytes).map_err(|e| ServeError::CorruptEntry {
+                index,
+                reason: e.to_string(),
+            })?;
+            if entry.kind != EntryKind::Event {
+                // Admitted when it was logged, so a refusal now can only come from a policy change;
+                // the record then does not count, as for a client.
+                if let Err(reason) = registry.admit(policy, &entry) {
+                    tracing::warn!(index, %reason, "logged registry record no longer admissible");
+                }
+            }
+        }
+        start = end;
+    }
+    Ok((store, registry))
+}

@@ -1,0 +1,42 @@
+//! The HTTP interface: one module per concern, assembled into one router.
+
+mod lookup;
+mod reads;
+mod submit;
+mod witness;
+
+use crate::shared::Shared;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// Every endpoint of a bookkeeper.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/submit",
+            post(submit::submit).layer(DefaultBodyLimit::max(tally_trust::entry::MAX_ENTRY_BYTES)),
+        )
+        .route(
+            "/add-checkpoint",
+            post(witness::add_checkpoint)
+                .layer(DefaultBodyLimit::max(tally_witness::MAX_BODY_SIZE)),
+        )
+        .route("/checkpoint", get(reads::checkpoint))
+        .route("/tile/{*path}", get(reads::tile))
+        .route("/proof/inclusion", get(reads::inclusion))
+        .route("/proof/consistency", get(reads::consistency))
+        .route("/lookup", get(lookup::lookup))
+        .route("/health", get(reads::health))
+        .route("/metrics", get(reads::metrics))
+        .route("/evidence", get(reads::evidence))
+        .with_state(shared)
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

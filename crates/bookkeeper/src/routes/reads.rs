@@ -1,0 +1,284 @@
+//! Read endpoints: checkpoint, tiles, proofs, health, metrics, evidence.
+//!
+//! Tiles and proofs are served only up to the latest signed checkpoint, so everything a client
+//! reads can be verified against a checkpoint it can fetch.
+
+use crate::error::ApiError;
+use crate::shared::Shared;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tally_logstore::LogStore as _;
+use tally_tlog::tiles::{encode_entry_bundle, TileKind, TilePath, TILE_WIDTH};
+use tally_tlog::Hash;
+use tlog_tiles::HashReader as _;
+
+pub(crate) type Params = HashMap<String, String>;
+
+/// The query parameters, or a JSON 400 (axum's own rejection is plain text).
+pub(crate) fn params(q: Result<Query<Params>, QueryRejection>) -> Result<Params, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request("bad_query", e.body_text()))
+}
+
+pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// The size of the latest signed checkpoint (0 before the first).
+async fn checkpoint_size(shared: &Shared) -> Result<u64, ApiError> {
+    shared
+        .with_store(|s| Ok(s.latest_checkpoint()?.map_or(0, |(n, _)| n)))
+        .await
+}
+
+/// `GET /checkpoint`: the latest signed checkpoint with the cosignatures gathered (text/plain).
+pub(crate) async fn checkpoint(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
+    let latest = shared.with_store(|s| s.latest_checkpoint()).await?;
+    let (_, note) = latest.ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        note,
+    )
+        .into_response())
+}
+
+/// `GET /tile/<L>/<N>[.p/<W>]` and `GET /tile/entries/<N>[.p/<W>]` (c2sp.org/tlog-tiles).
+pub(crate) async fn tile(
+    State(shared): State<Arc<Shared>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let tile =
+        TilePath::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
+    let size = checkpoint_size(&shared).await?;
+    let beyond = || ApiError::not_found("the tile is beyond the latest checkpoint");
+    let first = tile
+        .index
+        .checked_mul(u64::from(TILE_WIDTH))
+        .ok_or_else(beyond)?;
+    let end = first
+        .checked_add(u64::from(tile.width))
+        .ok_or_else(beyond)?;
+    let data = match tile.kind {
+        TileKind::Entries => {
+            if end > size {
+                return Err(beyond());
+            }
+            let entries = shared.with_store(move |s| s.entries(first..end)).await?;
+            encode_entry_bundle(entries.iter().map(Vec::as_slice))
+                .ok_or_else(|| ApiError::internal("stored entry too long for a bundle"))?
+        }
+        TileKind::Hashes(level) => {
+            // Tile level L holds the hashes at tree level 8·L; hash k there covers 2^(8·L) leaves.
+            let tree_level = u32::from(level) * 8;
+            let leaves = 1u64.checked_shl(tree_level).ok_or_else(beyond)?;
+            if end.checked_mul(leaves).is_none_or(|covered| covered > size) {
+                return Err(beyond());
+            }
+            let tree_level = u8::try_from(tree_level).map_err(|_| beyond())?;
+            let indexes: Vec<u64> = (first..end)
+                .map(|k| tlog_tiles::stored_hash_index(tree_level, k))
+                .collect();
+            let hashes = shared
+                .with_store(move |s| Ok(s.read_hashes(&indexes)?))
+                .await?;
+            hashes.iter().flat_map(|h| h.0).collect()
+        }
+    };
+    let cache = if tile.is_full() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        data,
+    )
+        .into_response())
+}
+
+fn param<T: std::str::FromStr>(q: &Params, name: &str) -> Result<Option<T>, ApiError> {
+    q.get(name)
+        .map(|v| {
+            v.parse().map_err(|_| {
+                ApiError::bad_request("bad_parameter", format!("{name} must be a number"))
+            })
+        })
+        .transpose()
+}
+
+fn required<T: std::str::FromStr>(q: &Params, name: &str) -> Result<T, ApiError> {
+    param(q, name)?.ok_or_else(|| {
+        ApiError::bad_request("missing_parameter", format!("parameter {name} is required"))
+    })
+}
+
+/// Checks that `size` is a signed tree size to prove against.
+async fn provable(shared: &Shared, size: u64) -> Result<(), ApiError> {
+    let signed = checkpoint_size(shared).await?;
+    if size == 0 || size > signed {
+        return Err(ApiError::bad_request(
+            "bad_size",
+            format!("size must be between 1 and the latest checkpoint size {signed}"),
+        ));
+    }
+    Ok(())
+}
+
+fn encode_proof(proof: &[Hash]) -> Vec<String> {
+    proof.iter().map(|h| B64.encode(h.0)).collect()
+}
+
+/// `GET /proof/inclusion?index=I&size=S` or `?hash=<leaf hash, base64>&size=S`:
+/// `{"index", "size", "proof": [base64…]}`.
+pub(crate) async fn inclusion(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = params(q)?;
+    let size: u64 = required(&q, "size")?;
+    provable(&shared, size).await?;
+    let index = match (param::<u64>(&q, "index")?, q.get("hash")) {
+        (Some(index), None) => index,
+        (None, Some(hash)) => {
+            let leaf = B64
+                .decode(hash)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .map(Hash)
+                .ok_or_else(|| {
+                    ApiError::bad_request("bad_parameter", "hash must be a base64 SHA-256 hash")
+                })?;
+            shared
+                .with_store(move |s| s.index_of(&leaf))
+                .await?
+                .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "missing_parameter",
+                "give exactly one of index and hash",
+            ))
+        }
+    };
+    if index >= size {
+        return Err(ApiError::not_found(format!(
+            "entry {index} is not in the tree of size {size}"
+        )));
+    }
+    let proof = shared
+        .with_store(move |s| Ok(tally_tlog::store::inclusion_proof(&*s, index, size)))
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        json!({"index": index, "size": size, "proof": encode_proof(&proof)}),
+    ))
+}
+
+/// `GET /proof/consistency?old=A&size=B` (0 < A ≤ B): `{"old", "size", "proof": [base64…]}`.
+pub(crate) async fn consistency(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = params(q)?;
+    let old: u64 = required(&q, "old")?;
+    let size: u64 = required(&q, "size")?;
+    provable(&shared, size).await?;
+    if old == 0 || old > size {
+        return Err(ApiError::bad_request(
+            "bad_size",
+            "old must be between 1 and size",
+        ));
+    }
+    let proof = shared
+        .with_store(move |s| Ok(tally_tlog::store::consistency_proof(&*s, old, size)))
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        json!({"old": old, "size": size, "proof": encode_proof(&proof)}),
+    ))
+}
+
+/// `GET /health`: 200 with the log and checkpoint sizes while the database answers.
+pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+    let (size, signed) = shared
+        .with_store(|s| Ok((s.size()?, s.latest_checkpoint()?.map_or(0, |(n, _)| n))))
+        .await?;
+    Ok(Json(
+        json!({"status": "ok", "origin": shared.origin(), "size": size, "checkpoint_size": signed}),
+    ))
+}
+
+/// Most outbox entries counted per peer for the metrics: enough to see a backlog grow.
+const BACKLOG_COUNT_LIMIT: usize = 1_000_000;
+
+/// `GET /metrics`: Prometheus text format.
+pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
+    let peers: Vec<String> = shared.peers.iter().map(|p| p.name.clone()).collect();
+    let (size, signed, backlog) = shared
+        .with_store(move |s| {
+            let backlog = peers
+                .iter()
+                .map(|p| Ok((p.clone(), s.pending(p, BACKLOG_COUNT_LIMIT)?.len())))
+                .collect::<Result<Vec<_>, tally_logstore::StoreError>>()?;
+            Ok((
+                s.size()?,
+                s.latest_checkpoint()?.map_or(0, |(n, _)| n),
+                backlog,
+            ))
+        })
+        .await?;
+    let mut out = String::new();
+    let queue = shared.queue_len.load(Ordering::Relaxed);
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "# TYPE tally_log_size gauge\ntally_log_size {size}");
+    let _ = writeln!(
+        out,
+        "# TYPE tally_checkpoint_size gauge\ntally_checkpoint_size {signed}"
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE tally_sequencer_queue_length gauge\ntally_sequencer_queue_length {queue}"
+    );
+    let _ = writeln!(out, "# TYPE tally_outbox_backlog gauge");
+    for (peer, n) in backlog {
+        let _ = writeln!(out, "tally_outbox_backlog{{peer=\"{peer}\"}} {n}");
+    }
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response())
+}
+
+/// `GET /evidence`: every recorded proof of a peer log's misbehaviour, oldest first.
+pub(crate) async fn evidence(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+    let all = shared.with_store(|s| s.evidence()).await?;
+    let items: Vec<Value> = all
+        .into_iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "origin": e.origin,
+                "old_note": String::from_utf8_lossy(&e.old_note),
+                "new_note": String::from_utf8_lossy(&e.new_note),
+                "reason": e.reason,
+                "recorded_at": e.recorded_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "evidence": items })))
+}

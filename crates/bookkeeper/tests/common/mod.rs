@@ -1,0 +1,369 @@
+//! A real Tally network for the bookkeeper tests: keys, policy and config files in a tempdir,
+//! bookkeepers served by `tally_bookkeeper::run` on free ports of 127.0.0.1, and signed entries.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+use tally_epcis::epc::check_digit;
+use tally_tlog::{KeyType, SignerKey, VerifierKey};
+use tally_trust::{Entry, EntryKind, Record};
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const GTIN: &str = "09506000134352";
+/// Polling bound: attempts × `POLL` is far above any honest delay on a loaded machine.
+pub const ATTEMPTS: usize = 600;
+pub const POLL: Duration = Duration::from_millis(50);
+
+pub fn with_check(body: &str) -> String {
+    format!("{body}{}", check_digit(body).unwrap())
+}
+
+pub fn gln(n: u32) -> String {
+    with_check(&format!("950600{n:06}"))
+}
+
+pub fn unit(serial: u32) -> String {
+    format!("https://id.gs1.org/01/{GTIN}/21/{serial}")
+}
+
+pub fn sscc(n: u32) -> String {
+    format!(
+        "https://id.gs1.org/00/{}",
+        with_check(&format!("09506000{n:09}"))
+    )
+}
+
+pub fn t(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+pub fn key(name: &str, kind: KeyType, seed: u8) -> SignerKey {
+    SignerKey::from_seed(name, kind, &[seed; 32]).unwrap()
+}
+
+/// An EPCIS ObjectEvent (or AggregationEvent when `parent` is set) as JSON text.
+pub fn event(time: &str, step: &str, epcs: &[String], place: &str, action: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "type": "ObjectEvent",
+        "action": action,
+        "eventTime": time,
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": epcs,
+        "bizStep": step,
+        "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
+    }))
+    .unwrap()
+}
+
+pub fn aggregation(
+    time: &str,
+    step: &str,
+    parent: &str,
+    children: &[String],
+    place: &str,
+    action: &str,
+) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "type": "AggregationEvent",
+        "action": action,
+        "eventTime": time,
+        "eventTimeZoneOffset": "+00:00",
+        "parentID": parent,
+        "childEPCs": children,
+        "bizStep": step,
+        "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
+    }))
+    .unwrap()
+}
+
+pub fn signed_event(json: &[u8], device: &SignerKey) -> Vec<u8> {
+    Entry::sign_event(json, device).unwrap().encode()
+}
+
+/// Governance, one organisation and its devices.
+pub struct Parties {
+    pub gov: SignerKey,
+    pub org: SignerKey,
+    pub org_gln: String,
+    /// Certified for every step used here at `place`.
+    pub device: SignerKey,
+    /// Certified for receiving only.
+    pub receiver: SignerKey,
+    /// Certified, then revoked.
+    pub revoked: SignerKey,
+    /// Never certified.
+    pub stranger: SignerKey,
+    pub place: String,
+}
+
+impl Parties {
+    pub fn new() -> Self {
+        Parties {
+            gov: key("gov.tally.example", KeyType::Ed25519, 200),
+            org: key("org-1", KeyType::Ed25519, 10),
+            org_gln: gln(1),
+            device: key("device-1", KeyType::Ed25519, 30),
+            receiver: key("device-2", KeyType::Ed25519, 31),
+            revoked: key("device-3", KeyType::Ed25519, 32),
+            stranger: key("device-4", KeyType::Ed25519, 33),
+            place: gln(2),
+        }
+    }
+
+    fn certify(&self, device: &SignerKey, roles: &[&str]) -> Vec<u8> {
+        let r = Record::Certification {
+            org: self.org_gln.clone(),
+            device: device.verifier().to_string(),
+            roles: roles.iter().map(|s| s.to_string()).collect(),
+            places: vec![self.place.clone()],
+            valid_from: t("2026-01-01T00:00:00Z"),
+            expires: t("2027-01-01T00:00:00Z"),
+        };
+        Entry::sign(r.kind(), r.to_payload(), None, &self.org)
+            .unwrap()
+            .encode()
+    }
+
+    /// Registration, certifications and a revocation, in the order they must be logged.
+    pub fn registry_entries(&self) -> Vec<Vec<u8>> {
+        let reg = Record::Registration {
+            gln: self.org_gln.clone(),
+            name: "Org 1".into(),
+            country: "NZ".into(),
+            key: self.org.verifier().to_string(),
+        };
+        let revoke = Record::Revocation {
+            key: self.revoked.verifier().to_string(),
+            since: t("2026-02-01T00:00:00Z"),
+            reason: "device lost".into(),
+        };
+        vec![
+            Entry::sign(reg.kind(), reg.to_payload(), None, &self.gov)
+                .unwrap()
+                .encode(),
+            self.certify(
+                &self.device,
+                &["commissioning", "packing", "shipping", "receiving"],
+            ),
+            self.certify(&self.receiver, &["receiving"]),
+            self.certify(&self.revoked, &["commissioning"]),
+            Entry::sign(EntryKind::Revocation, revoke.to_payload(), None, &self.org)
+                .unwrap()
+                .encode(),
+        ]
+    }
+
+    /// A valid commissioning event of unit `serial`, signed by the certified device.
+    pub fn commission(&self, serial: u32) -> Vec<u8> {
+        signed_event(
+            &event(
+                "2026-03-01T08:00:00Z",
+                "commissioning",
+                &[unit(serial)],
+                &self.place,
+                "ADD",
+            ),
+            &self.device,
+        )
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running bookkeeper.
+pub struct Node {
+    pub url: String,
+    pub log: VerifierKey,
+    pub config: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), tally_bookkeeper::ServeError>>>,
+}
+
+impl Node {
+    /// Stops it gracefully and returns what `run` returned.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// A network of `n` bookkeepers: its files live in `dir`.
+pub struct Network {
+    pub dir: TempDir,
+    pub parties: Parties,
+    pub logs: Vec<SignerKey>,
+    pub witnesses: Vec<SignerKey>,
+    pub ports: Vec<u16>,
+    pub client: reqwest::Client,
+}
+
+impl Network {
+    pub fn new(n: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let parties = Parties::new();
+        let logs: Vec<SignerKey> = (0..n)
+            .map(|i| {
+                key(
+                    &format!("bk{i}.tally.example/log"),
+                    KeyType::Ed25519,
+                    100 + i as u8,
+                )
+            })
+            .collect();
+        let witnesses: Vec<SignerKey> = (0..n)
+            .map(|i| {
+                key(
+                    &format!("bk{i}.tally.example/witness"),
+                    KeyType::Cosignature,
+                    150 + i as u8,
+                )
+            })
+            .collect();
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let policy = json!({
+            "network": "tally.example",
+            "governance": [parties.gov.verifier().to_string()],
+            "bookkeepers": (0..n).map(|i| json!({
+                "name": format!("bk{i}"),
+                "operator": format!("Operator {i}"),
+                "log_key": logs[i].verifier().to_string(),
+                "witness_key": witnesses[i].verifier().to_string(),
+                "urls": [format!("http://127.0.0.1:{}", ports[i])],
+            })).collect::<Vec<_>>(),
+            "log_quorum": 1,
+            "witness_threshold": n.saturating_sub(1),
+            "cold_chain": [],
+        });
+        std::fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();
+        for i in 0..n {
+            let p = dir.path();
+            std::fs::write(p.join(format!("bk{i}.log.key")), logs[i].to_secret_string()).unwrap();
+            std::fs::write(
+                p.join(format!("bk{i}.witness.key")),
+                witnesses[i].to_secret_string(),
+            )
+            .unwrap();
+            let config = json!({
+                "name": format!("bk{i}"),
+                "listen": format!("127.0.0.1:{}", ports[i]),
+                "database": p.join(format!("bk{i}.db")),
+                "policy": p.join("policy.json"),
+                "log_key": p.join(format!("bk{i}.log.key")),
+                "witness_key": p.join(format!("bk{i}.witness.key")),
+                "checkpoint_interval_ms": 100,
+                "max_batch": 256,
+            });
+            std::fs::write(p.join(format!("bk{i}.json")), config.to_string()).unwrap();
+        }
+        Network {
+            dir,
+            parties,
+            logs,
+            witnesses,
+            ports,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.ports[i])
+    }
+
+    /// Starts bookkeeper `i` and waits until it answers `/health`.
+    pub async fn start(&self, i: usize) -> Node {
+        let path = self.dir.path().join(format!("bk{i}.json"));
+        let config = tally_bookkeeper::Config::load(&path).unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(tally_bookkeeper::run(config, async {
+            let _ = stopped.await;
+        }));
+        let node = Node {
+            url: self.url(i),
+            log: self.logs[i].verifier(),
+            config: path,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        for _ in 0..ATTEMPTS {
+            if let Ok(r) = self.client.get(format!("{}/health", node.url)).send().await {
+                if r.status() == 200 {
+                    return node;
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!("bookkeeper {i} did not become healthy");
+    }
+
+    /// POSTs an entry to `/submit`: status and body.
+    pub async fn submit(&self, i: usize, entry: &[u8]) -> (u16, Vec<u8>) {
+        let r = self
+            .client
+            .post(format!("{}/submit", self.url(i)))
+            .body(entry.to_vec())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+
+    pub async fn get(&self, i: usize, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url(i)))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn json(&self, i: usize, path: &str) -> Value {
+        let r = self.get(i, path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn log_size(&self, i: usize) -> u64 {
+        self.json(i, "/health").await["size"].as_u64().unwrap()
+    }
+
+    /// Polls `/checkpoint` until `accept` holds for it, and returns it.
+    pub async fn checkpoint_where(&self, i: usize, accept: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+        for _ in 0..ATTEMPTS {
+            let r = self.get(i, "/checkpoint").await;
+            if r.status() == 200 {
+                let note = r.bytes().await.unwrap().to_vec();
+                if accept(&note) {
+                    return note;
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!("bookkeeper {i}'s checkpoint never reached the expected state");
+    }
+
+    /// The checkpoint of bookkeeper `i` once its size is `size`, verified with its log key.
+    pub async fn checkpoint_of_size(&self, i: usize, size: u64) -> tally_tlog::VerifiedCheckpoint {
+        let log = self.logs[i].verifier();
+        let note = self
+            .checkpoint_where(i, |n| {
+                tally_tlog::checkpoint::verify(n, &log, &[], 0)
+                    .is_ok_and(|v| v.checkpoint.size() == size)
+            })
+            .await;
+        tally_tlog::checkpoint::verify(&note, &log, &[], 0).unwrap()
+    }
+}
