@@ -27,6 +27,7 @@ mod checkpointer;
 pub mod config;
 mod cosign;
 pub mod error;
+pub mod local;
 pub mod receipt;
 mod routes;
 mod sequencer;
@@ -47,6 +48,8 @@ use tokio::sync::{mpsc, watch};
 
 /// Submissions the sequencer may have waiting before handlers wait to hand theirs over.
 const SEQUENCER_QUEUE: usize = 16_384;
+/// Read connections to the database, besides the one that writes.
+const READERS: usize = 4;
 /// Timeout of every request to a peer.
 const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -94,14 +97,20 @@ pub async fn run(
         })
         .collect();
     let database = config.database.clone();
-    let (store, registry, policy) = tokio::task::spawn_blocking(move || {
-        open(&database, &policy).map(|(store, registry)| (store, registry, policy))
+    let (store, readers, registry, policy) = tokio::task::spawn_blocking(move || {
+        let (store, registry) = open(&database, &policy)?;
+        let readers = (0..READERS)
+            .map(|_| SqliteStore::open(&database).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, ServeError>((store, readers, registry, policy))
     })
     .await??;
     let size = store.size()?;
     let (jobs_tx, jobs_rx) = mpsc::channel(SEQUENCER_QUEUE);
     let shared = Arc::new(Shared {
         store: Arc::new(Mutex::new(store)),
+        readers,
+        next_reader: AtomicUsize::new(0),
         policy,
         registry: RwLock::new(registry),
         log_key,

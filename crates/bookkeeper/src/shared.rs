@@ -1,7 +1,7 @@
 //! State shared by the HTTP handlers and the background tasks.
 
 use crate::error::ApiError;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tally_logstore::{SqliteStore, StoreError};
 use tally_tlog::{SignerKey, VerifierKey};
@@ -22,8 +22,14 @@ pub(crate) struct Peer {
 
 /// Everything a request or task needs.
 pub(crate) struct Shared {
-    /// The database; one connection behind a mutex, used only on blocking threads.
+    /// The database; the one connection that writes, behind a mutex, used only on blocking threads.
     pub store: Arc<Mutex<SqliteStore>>,
+    /// Read-only connections to the same database (WAL lets them read while the writer commits),
+    /// so reads (duplicate checks, proofs, tiles, checkpoints) neither wait for a batch's fsync nor
+    /// queue behind each other.
+    pub readers: Vec<Mutex<SqliteStore>>,
+    /// Where the search for an idle reader starts next (round robin).
+    pub next_reader: AtomicUsize,
     pub policy: Policy,
     /// Who may sign, as of the last sequenced batch. Only the sequencer writes it.
     pub registry: RwLock<Registry>,
@@ -61,5 +67,38 @@ impl Shared {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// Runs the read-only `f` on one of the read connections on a blocking thread. It sees every
+    /// batch committed before it starts.
+    pub async fn with_reader<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let shared = Arc::clone(self);
+        tokio::task::spawn_blocking(move || shared.read(|s| f(s).map_err(ApiError::from)))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// Runs the read-only `f` on one of the read connections, on this thread (which may block: call
+    /// it on a blocking thread).
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&SqliteStore) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        // The first idle connection from a rotating start, so concurrent reads rarely wait on
+        // each other; if every one is busy, wait for the one at the start.
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % n;
+        let idle = (0..n).find_map(|k| self.readers[(start + k) % n].try_lock().ok());
+        let guard = match idle {
+            Some(guard) => guard,
+            None => self.readers[start]
+                .lock()
+                .map_err(|_| ApiError::internal("store mutex poisoned"))?,
+        };
+        f(&guard)
     }
 }

@@ -35,6 +35,8 @@ fn serve(args: &ServeArgs) -> CliResult {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only help a terminal; `tally network up` sends the logs to files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let config = tally_bookkeeper::Config::load(&args.config).map_err(CliError::bad_input)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -13,6 +13,7 @@ mod error;
 mod gs1;
 mod input;
 mod keygen;
+mod network;
 mod note;
 mod proof;
 
@@ -45,6 +46,8 @@ enum Command {
     Epcis(epcis::EpcisCommand),
     #[command(subcommand)]
     Bookkeeper(bookkeeper::BookkeeperCommand),
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Gs1(cmd) => gs1::run(cmd),
         Command::Epcis(cmd) => epcis::run(cmd),
         Command::Bookkeeper(cmd) => bookkeeper::run(cmd),
+        Command::Network(cmd) => network::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,7 +35,7 @@ pub(crate) async fn lookup(
         .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter key is required"))?
         .clone();
     let ids = lookup_ids(&key);
-    let found = shared.with_store(move |s| closure(s, &ids)).await?;
+    let found = shared.with_reader(move |s| closure(s, &ids)).await?;
     let (indices, entries): (Vec<u64>, Vec<String>) = found
         .into_iter()
         .map(|(i, bytes)| (i, B64.encode(bytes)))
@@ -45,7 +45,7 @@ pub(crate) async fn lookup(
 
 /// The entries under `ids`, plus those of containers and inputs that belong to the history.
 fn closure(
-    store: &mut dyn LogStore,
+    store: &dyn LogStore,
     ids: &[String],
 ) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
     let mut direct = BTreeSet::new();

@@ -32,15 +32,15 @@ pub(crate) fn params(q: Result<Query<Params>, QueryRejection>) -> Result<Params,
 pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// The size of the latest signed checkpoint (0 before the first).
-async fn checkpoint_size(shared: &Shared) -> Result<u64, ApiError> {
+async fn checkpoint_size(shared: &Arc<Shared>) -> Result<u64, ApiError> {
     shared
-        .with_store(|s| Ok(s.latest_checkpoint()?.map_or(0, |(n, _)| n)))
+        .with_reader(|s| Ok(s.latest_checkpoint()?.map_or(0, |(n, _)| n)))
         .await
 }
 
 /// `GET /checkpoint`: the latest signed checkpoint with the cosignatures gathered (text/plain).
 pub(crate) async fn checkpoint(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
-    let latest = shared.with_store(|s| s.latest_checkpoint()).await?;
+    let latest = shared.with_reader(|s| s.latest_checkpoint()).await?;
     let (_, note) = latest.ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;
     Ok((
         [
@@ -73,7 +73,7 @@ pub(crate) async fn tile(
             if end > size {
                 return Err(beyond());
             }
-            let entries = shared.with_store(move |s| s.entries(first..end)).await?;
+            let entries = shared.with_reader(move |s| s.entries(first..end)).await?;
             encode_entry_bundle(entries.iter().map(Vec::as_slice))
                 .ok_or_else(|| ApiError::internal("stored entry too long for a bundle"))?
         }
@@ -89,7 +89,7 @@ pub(crate) async fn tile(
                 .map(|k| tlog_tiles::stored_hash_index(tree_level, k))
                 .collect();
             let hashes = shared
-                .with_store(move |s| Ok(s.read_hashes(&indexes)?))
+                .with_reader(move |s| Ok(s.read_hashes(&indexes)?))
                 .await?;
             hashes.iter().flat_map(|h| h.0).collect()
         }
@@ -126,8 +126,13 @@ fn required<T: std::str::FromStr>(q: &Params, name: &str) -> Result<T, ApiError>
 }
 
 /// Checks that `size` is a signed tree size to prove against.
-async fn provable(shared: &Shared, size: u64) -> Result<(), ApiError> {
+async fn provable(shared: &Arc<Shared>, size: u64) -> Result<(), ApiError> {
     let signed = checkpoint_size(shared).await?;
+    provable_within(signed, size)
+}
+
+/// Checks that `size` is a tree size to prove against when the latest checkpoint has `signed`.
+fn provable_within(signed: u64, size: u64) -> Result<(), ApiError> {
     if size == 0 || size > signed {
         return Err(ApiError::bad_request(
             "bad_size",
@@ -141,47 +146,62 @@ fn encode_proof(proof: &[Hash]) -> Vec<String> {
     proof.iter().map(|h| B64.encode(h.0)).collect()
 }
 
+/// The entry an inclusion proof is asked for.
+enum Target {
+    Index(u64),
+    Leaf(Hash),
+}
+
 /// `GET /proof/inclusion?index=I&size=S` or `?hash=<leaf hash, base64>&size=S`:
 /// `{"index", "size", "proof": [base64…]}`.
+///
+/// The checks and the proof run in one trip to a read connection: under load, every hop to the
+/// blocking pool costs as much as the proof itself.
 pub(crate) async fn inclusion(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = params(q)?;
     let size: u64 = required(&q, "size")?;
-    provable(&shared, size).await?;
-    let index = match (param::<u64>(&q, "index")?, q.get("hash")) {
-        (Some(index), None) => index,
-        (None, Some(hash)) => {
-            let leaf = B64
-                .decode(hash)
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .map(Hash)
-                .ok_or_else(|| {
-                    ApiError::bad_request("bad_parameter", "hash must be a base64 SHA-256 hash")
-                })?;
-            shared
-                .with_store(move |s| s.index_of(&leaf))
-                .await?
-                .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?
-        }
-        _ => {
-            return Err(ApiError::bad_request(
-                "missing_parameter",
-                "give exactly one of index and hash",
-            ))
-        }
+    // Parsed now, reported only after the size check (the order of the answers is part of the API).
+    let target = match (param::<u64>(&q, "index"), q.get("hash")) {
+        (Err(e), _) => Err(e),
+        (Ok(Some(index)), None) => Ok(Target::Index(index)),
+        (Ok(None), Some(hash)) => B64
+            .decode(hash)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(|h| Target::Leaf(Hash(h)))
+            .ok_or_else(|| {
+                ApiError::bad_request("bad_parameter", "hash must be a base64 SHA-256 hash")
+            }),
+        _ => Err(ApiError::bad_request(
+            "missing_parameter",
+            "give exactly one of index and hash",
+        )),
     };
-    if index >= size {
-        return Err(ApiError::not_found(format!(
-            "entry {index} is not in the tree of size {size}"
-        )));
-    }
-    let proof = shared
-        .with_store(move |s| Ok(tally_tlog::store::inclusion_proof(&*s, index, size)))
-        .await?
-        .map_err(ApiError::internal)?;
+    let reading = Arc::clone(&shared);
+    let (index, proof) = tokio::task::spawn_blocking(move || {
+        reading.read(|s| {
+            provable_within(s.latest_checkpoint()?.map_or(0, |(n, _)| n), size)?;
+            let index = match target? {
+                Target::Index(index) => index,
+                Target::Leaf(leaf) => s
+                    .index_of(&leaf)?
+                    .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?,
+            };
+            if index >= size {
+                return Err(ApiError::not_found(format!(
+                    "entry {index} is not in the tree of size {size}"
+                )));
+            }
+            let proof =
+                tally_tlog::store::inclusion_proof(s, index, size).map_err(ApiError::internal)?;
+            Ok((index, proof))
+        })
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(Json(
         json!({"index": index, "size": size, "proof": encode_proof(&proof)}),
     ))
@@ -203,7 +223,7 @@ pub(crate) async fn consistency(
         ));
     }
     let proof = shared
-        .with_store(move |s| Ok(tally_tlog::store::consistency_proof(&*s, old, size)))
+        .with_reader(move |s| Ok(tally_tlog::store::consistency_proof(s, old, size)))
         .await?
         .map_err(ApiError::internal)?;
     Ok(Json(
@@ -214,7 +234,7 @@ pub(crate) async fn consistency(
 /// `GET /health`: 200 with the log and checkpoint sizes while the database answers.
 pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
     let (size, signed) = shared
-        .with_store(|s| Ok((s.size()?, s.latest_checkpoint()?.map_or(0, |(n, _)| n))))
+        .with_reader(|s| Ok((s.size()?, s.latest_checkpoint()?.map_or(0, |(n, _)| n))))
         .await?;
     Ok(Json(
         json!({"status": "ok", "origin": shared.origin(), "size": size, "checkpoint_size": signed}),
@@ -228,7 +248,7 @@ const BACKLOG_COUNT_LIMIT: usize = 1_000_000;
 pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
     let peers: Vec<String> = shared.peers.iter().map(|p| p.name.clone()).collect();
     let (size, signed, backlog) = shared
-        .with_store(move |s| {
+        .with_reader(move |s| {
             let backlog = peers
                 .iter()
                 .map(|p| Ok((p.clone(), s.pending(p, BACKLOG_COUNT_LIMIT)?.len())))
@@ -266,7 +286,7 @@ pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Result<Respons
 
 /// `GET /evidence`: every recorded proof of a peer log's misbehaviour, oldest first.
 pub(crate) async fn evidence(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
-    let all = shared.with_store(|s| s.evidence()).await?;
+    let all = shared.with_reader(|s| s.evidence()).await?;
     let items: Vec<Value> = all
         .into_iter()
         .map(|e| {

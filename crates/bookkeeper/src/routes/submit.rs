@@ -15,6 +15,14 @@ use std::sync::Arc;
 use tally_logstore::LogStore as _;
 use tally_tlog::leaf_hash;
 
+/// What the blocking pool found out about a submission.
+enum Checked {
+    /// Already in the log at this index.
+    Known(u64),
+    /// New, and admissible.
+    Admitted(admission::Admitted),
+}
+
 /// Body: the encoded entry (`application/octet-stream`). 200 with the receipt note
 /// (`text/plain`), also for an entry already in the log (same index); otherwise a JSON error.
 pub(crate) async fn submit(
@@ -30,23 +38,24 @@ pub(crate) async fn submit(
     })?;
     let leaf = leaf_hash(&body);
     // A resubmission gets the original index without being admitted again: the registry may have
-    // changed since (a later revocation must not make an already logged entry look refused).
-    let known = shared.with_store(move |s| s.index_of(&leaf)).await?;
-    let index = match known {
-        Some(index) => index,
-        None => {
-            let admitting = Arc::clone(&shared);
-            let admitted = tokio::task::spawn_blocking(move || {
-                let registry = admitting
-                    .registry
-                    .read()
-                    .map_err(|_| ApiError::internal("registry lock poisoned"))?;
-                admission::admit(&admitting.policy, &registry, &body)
-            })
-            .await
-            .map_err(ApiError::internal)??;
-            sequencer::submit(&shared, admitted).await?
+    // changed since (a later revocation must not make an already logged entry look refused). The
+    // lookup and the admission share one trip to the blocking pool.
+    let admitting = Arc::clone(&shared);
+    let checked = tokio::task::spawn_blocking(move || {
+        if let Some(index) = admitting.read(|s| Ok(s.index_of(&leaf)?))? {
+            return Ok(Checked::Known(index));
         }
+        let registry = admitting
+            .registry
+            .read()
+            .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+        admission::admit(&admitting.policy, &registry, &body).map(Checked::Admitted)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let index = match checked {
+        Checked::Known(index) => index,
+        Checked::Admitted(admitted) => sequencer::submit(&shared, admitted).await?,
     };
     let note = receipt::sign(
         &shared.log_key,

@@ -1,0 +1,176 @@
+//! The files of a local network on one machine (`tally network up`, demos and end-to-end tests):
+//! one policy, and per bookkeeper its two keys and a config, all in one directory.
+//!
+//! It lives here rather than in the CLI because the layout is the bookkeeper's configuration
+//! contract: what a config must point to, and how the policy names each node's keys and URL.
+
+use crate::error::ServeError;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tally_tlog::{SignerKey, VerifierKey};
+use tally_trust::Policy;
+
+/// The network name written into a local policy.
+pub const NETWORK: &str = "tally.local";
+
+/// Checkpoint interval of local nodes: short, so a demo or test sees cosigned checkpoints quickly.
+const CHECKPOINT_INTERVAL_MS: u64 = 200;
+
+/// Largest witness threshold of a local network: every peer must cosign up to four nodes, and
+/// beyond that three peers, so a larger demo network still gets cosigned checkpoints with nodes down.
+pub const MAX_WITNESS_THRESHOLD: usize = 3;
+
+/// One bookkeeper of a local network.
+pub struct LocalNode {
+    /// Its name in the policy (also the stem of its files, so keep it file-name safe).
+    pub name: String,
+    /// Log signing key (type 0x01).
+    pub log_key: SignerKey,
+    /// Witness cosigning key (type 0x04).
+    pub witness_key: SignerKey,
+    /// Port it serves on, on 127.0.0.1.
+    pub port: u16,
+}
+
+/// The policy file of the local network in `dir`.
+pub fn policy_path(dir: &Path) -> PathBuf {
+    dir.join("policy.json")
+}
+
+/// The config file of bookkeeper `name` in `dir`.
+pub fn config_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.json"))
+}
+
+/// Log quorum of a local network of `n` nodes: a majority of operators (each node is its own).
+pub fn log_quorum(n: usize) -> usize {
+    n / 2 + 1
+}
+
+/// Witness threshold of a local network of `n` nodes: every peer, at most [`MAX_WITNESS_THRESHOLD`].
+pub fn witness_threshold(n: usize) -> usize {
+    n.saturating_sub(1).min(MAX_WITNESS_THRESHOLD)
+}
+
+/// Writes the policy (each node its own operator, governed by `governance`), each node's keys
+/// (mode 0600) and config (SQLite database `<name>.db`) into `dir`, which must exist. Paths in the
+/// configs are made absolute so the nodes can run from any working directory.
+pub fn write_network(
+    dir: &Path,
+    governance: &VerifierKey,
+    nodes: &[LocalNode],
+) -> Result<PathBuf, ServeError> {
+    let io = |path: &Path, e: std::io::Error| ServeError::Config {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let dir = dir.canonicalize().map_err(|e| io(dir, e))?;
+    let policy = json!({
+        "network": NETWORK,
+        "governance": [governance.to_string()],
+        "bookkeepers": nodes.iter().map(|n| json!({
+            "name": n.name,
+            "operator": format!("{} operator", n.name),
+            "log_key": n.log_key.verifier().to_string(),
+            "witness_key": n.witness_key.verifier().to_string(),
+            "urls": [format!("http://127.0.0.1:{}", n.port)],
+        })).collect::<Vec<_>>(),
+        "log_quorum": log_quorum(nodes.len()),
+        "witness_threshold": witness_threshold(nodes.len()),
+        "cold_chain": [],
+    })
+    .to_string();
+    // Refuse to write a policy the nodes would refuse to start with.
+    Policy::parse(policy.as_bytes()).map_err(|e| ServeError::Policy(e.to_string()))?;
+    let policy_file = policy_path(&dir);
+    write_file(&policy_file, policy.as_bytes(), 0o644).map_err(|e| io(&policy_file, e))?;
+    for n in nodes {
+        let log_key = dir.join(format!("{}.log.key", n.name));
+        let witness_key = dir.join(format!("{}.witness.key", n.name));
+        for (path, key) in [(&log_key, &n.log_key), (&witness_key, &n.witness_key)] {
+            write_file(path, key.to_secret_string().as_bytes(), 0o600).map_err(|e| io(path, e))?;
+        }
+        let config = json!({
+            "name": n.name,
+            "listen": format!("127.0.0.1:{}", n.port),
+            "database": dir.join(format!("{}.db", n.name)),
+            "policy": policy_file,
+            "log_key": log_key,
+            "witness_key": witness_key,
+            "checkpoint_interval_ms": CHECKPOINT_INTERVAL_MS,
+            "max_batch": 1024,
+        });
+        let path = config_path(&dir, &n.name);
+        write_file(&path, config.to_string().as_bytes(), 0o644).map_err(|e| io(&path, e))?;
+    }
+    Ok(policy_file)
+}
+
+/// Writes `bytes` to `path` with `mode` from the first byte (secret keys are never world-readable,
+/// not even briefly), and syncs it.
+pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_tlog::KeyType;
+
+    #[test]
+    fn quorum_is_a_majority_and_the_threshold_every_peer_up_to_the_cap() {
+        let got: Vec<_> = (1..=7)
+            .map(|n| (log_quorum(n), witness_threshold(n)))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, 0), (2, 1), (2, 2), (3, 3), (3, 3), (4, 3), (4, 3)]
+        );
+    }
+
+    #[test]
+    fn written_files_are_a_policy_and_configs_a_bookkeeper_accepts() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = |name: &str, kind, seed| SignerKey::from_seed(name, kind, &[seed; 32]).unwrap();
+        let nodes: Vec<LocalNode> = (1..=3u8)
+            .map(|i| LocalNode {
+                name: format!("bk{i}"),
+                log_key: key(&format!("bk{i}.tally.local/log"), KeyType::Ed25519, i),
+                witness_key: key(
+                    &format!("bk{i}.tally.local/witness"),
+                    KeyType::Cosignature,
+                    10 + i,
+                ),
+                port: 7000 + u16::from(i),
+            })
+            .collect();
+        let gov = key("gov.tally.local", KeyType::Ed25519, 99).verifier();
+        let policy_file = write_network(dir.path(), &gov, &nodes).unwrap();
+        let policy = crate::config::load_policy(&policy_file).unwrap();
+        assert_eq!((policy.log_quorum, policy.witness_threshold), (2, 2));
+        for n in &nodes {
+            let config = crate::Config::load(&config_path(dir.path(), &n.name)).unwrap();
+            assert_eq!(config.listen.port(), n.port);
+            let me = policy.bookkeeper(&n.name).unwrap();
+            assert_eq!(
+                crate::config::load_key(&config.log_key).unwrap().verifier(),
+                me.log_key
+            );
+            assert_eq!(
+                crate::config::load_key(&config.witness_key)
+                    .unwrap()
+                    .verifier(),
+                me.witness_key
+            );
+        }
+    }
+}
