@@ -16,13 +16,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tally_e2e::tally;
-use tally_epcis::epc::check_digit;
 use tally_logstore::{LogStore, SqliteStore};
+use tally_testkit::{key, t, with_check};
 use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
 use tally_tlog::{KeyType, MemoryStore, SignerKey, VerifierKey};
 use tally_trust::{Entry, Record};
 use tempfile::TempDir;
-use time::OffsetDateTime;
 
 /// Polling bound: `ATTEMPTS` × `POLL` (2 minutes) is far above any honest delay on a loaded CI box.
 const ATTEMPTS: usize = 1200;
@@ -317,18 +316,6 @@ fn receipt_index(receipt: &[u8]) -> u64 {
     lines[3].parse().unwrap()
 }
 
-fn with_check(body: &str) -> String {
-    format!("{body}{}", check_digit(body).unwrap())
-}
-
-fn t(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
-}
-
-fn seeded(name: &str, seed: u8) -> SignerKey {
-    SignerKey::from_seed(name, KeyType::Ed25519, &[seed; 32]).unwrap()
-}
-
 /// One organisation with a device certified for commissioning at one place, registered by the
 /// network's governance key.
 struct Parties {
@@ -341,9 +328,9 @@ struct Parties {
 impl Parties {
     fn new() -> Parties {
         Parties {
-            org: seeded("org-1", 10),
+            org: key("org-1", KeyType::Ed25519, 10),
             org_gln: with_check("950600000001"),
-            device: seeded("device-1", 30),
+            device: key("device-1", KeyType::Ed25519, 30),
             place: with_check("950600000002"),
         }
     }
@@ -606,7 +593,7 @@ fn bad_input_is_refused_with_its_own_error_and_nothing_is_stored() {
         ("forged signature", forged.encode(), 403, "bad_signature"),
         (
             "unknown signer",
-            p.commission_by(3, &seeded("device-9", 99)),
+            p.commission_by(3, &key("device-9", KeyType::Ed25519, 99)),
             403,
             "unknown_signer",
         ),

@@ -5,11 +5,12 @@
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
-use tally_epcis::epc::check_digit;
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
+pub use tally_testkit::{gln, key, sscc, t, with_check};
 use tally_tlog::{KeyType, SignerKey, VerifierKey};
 use tally_trust::{Entry, EntryKind, Record};
 use tempfile::TempDir;
-use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -18,31 +19,8 @@ pub const GTIN: &str = "09506000134352";
 pub const ATTEMPTS: usize = 600;
 pub const POLL: Duration = Duration::from_millis(50);
 
-pub fn with_check(body: &str) -> String {
-    format!("{body}{}", check_digit(body).unwrap())
-}
-
-pub fn gln(n: u32) -> String {
-    with_check(&format!("950600{n:06}"))
-}
-
 pub fn unit(serial: u32) -> String {
     format!("https://id.gs1.org/01/{GTIN}/21/{serial}")
-}
-
-pub fn sscc(n: u32) -> String {
-    format!(
-        "https://id.gs1.org/00/{}",
-        with_check(&format!("09506000{n:09}"))
-    )
-}
-
-pub fn t(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
-}
-
-pub fn key(name: &str, kind: KeyType, seed: u8) -> SignerKey {
-    SignerKey::from_seed(name, kind, &[seed; 32]).unwrap()
 }
 
 /// An EPCIS ObjectEvent (or AggregationEvent when `parent` is set) as JSON text.

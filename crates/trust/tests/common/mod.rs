@@ -3,21 +3,13 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
-use tally_epcis::epc::check_digit;
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
+pub use tally_testkit::{gln, key, sscc, t, with_check};
 use tally_tlog::{note, Checkpoint, KeyType, MemoryStore, SignerKey};
 use tally_trust::{Entry, LogEvidence, Policy, ProvenEntry, Record};
-use time::OffsetDateTime;
 
 pub const GTIN: &str = "09506000134352";
-
-/// A GS1 key with its check digit appended.
-pub fn with_check(body: &str) -> String {
-    format!("{body}{}", check_digit(body).unwrap())
-}
-
-pub fn gln(n: u32) -> String {
-    with_check(&format!("950600{n:06}"))
-}
 
 pub fn unit(serial: u32) -> String {
     format!("https://id.gs1.org/01/{GTIN}/10/LOT1/21/{serial}")
@@ -25,21 +17,6 @@ pub fn unit(serial: u32) -> String {
 
 pub fn lot() -> String {
     format!("https://id.gs1.org/01/{GTIN}/10/LOT1")
-}
-
-pub fn sscc(n: u32) -> String {
-    format!(
-        "https://id.gs1.org/00/{}",
-        with_check(&format!("09506000{n:09}"))
-    )
-}
-
-pub fn t(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
-}
-
-pub fn key(name: &str, kind: KeyType, seed: u8) -> SignerKey {
-    SignerKey::from_seed(name, kind, &[seed; 32]).unwrap()
 }
 
 pub struct Bookkeeper {
