@@ -12,8 +12,13 @@
 //! TALLY_BENCH_ENTRIES=200000 TALLY_BENCH_PROOF_LOG=10000000 cargo bench -p tally-bookkeeper --bench bookkeeper
 //! ```
 //!
+//! Submissions are measured twice: one entry per `POST /submit` (what a phone does), and bundles
+//! per `POST /submit-bundle` (what a warehouse outbox and peer broadcast do).
+//!
 //! Environment: `TALLY_BENCH_ENTRIES` (submitted entries, default 50 000),
-//! `TALLY_BENCH_SUBMITTERS` (concurrent connections, default 48), `TALLY_BENCH_PROOF_LOG`
+//! `TALLY_BENCH_SUBMITTERS` (concurrent connections, default 48), `TALLY_BENCH_BUNDLE` (entries
+//! per bundle, default 256), `TALLY_BENCH_BUNDLE_SUBMITTERS` (concurrent bundle connections,
+//! default 8), `TALLY_BENCH_PROOF_LOG`
 //! (entries in the proof log, default 1 000 000; 0 skips the measure), `TALLY_BENCH_PROOF_SECS`
 //! (seconds of proof load, default 10), `TALLY_BENCH_PROOF_CONNECTIONS` (default 16). The client runs in the same process as the server, on its
 //! own threads, so both share the machine's cores; the report splits the CPU time between them and
@@ -56,13 +61,16 @@ fn env_or(name: &str, default: u64) -> u64 {
 fn main() {
     let entries = env_or("TALLY_BENCH_ENTRIES", 50_000) as usize;
     let submitters = env_or("TALLY_BENCH_SUBMITTERS", 48) as usize;
+    let bundle = env_or("TALLY_BENCH_BUNDLE", 256).max(2) as usize;
+    let bundle_submitters = env_or("TALLY_BENCH_BUNDLE_SUBMITTERS", 8) as usize;
     let proof_log = env_or("TALLY_BENCH_PROOF_LOG", 1_000_000);
     let proof_secs = env_or("TALLY_BENCH_PROOF_SECS", 10);
     let proof_connections = env_or("TALLY_BENCH_PROOF_CONNECTIONS", 16) as usize;
     println!("Tally bookkeeper benchmark ({} cores)", cores());
     let client = runtime(CLIENT_THREADS, 2);
     let net = Net::new();
-    submissions(&net, &client, entries, submitters);
+    submissions(&net, &client, entries, submitters, 1);
+    submissions(&net, &client, entries, bundle_submitters, bundle);
     if proof_log > 0 {
         proofs(&net, &client, proof_log, proof_connections, proof_secs);
     }
@@ -334,9 +342,58 @@ fn presign(n: usize, make: impl Fn(usize) -> Vec<u8> + Sync) -> Vec<Vec<u8>> {
     })
 }
 
-/// Measures 1 and 2: sustained accepted entries/s, and receipt → checkpoint latency.
-fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize) {
-    println!("\n## Submissions: {n} distinct signed events, {submitters} concurrent connections");
+/// `POST /submit` of one entry: the index in its receipt, if it got one.
+async fn submit_one(http: &reqwest::Client, url: &str, entry: &[u8]) -> Vec<Option<u64>> {
+    let r = http
+        .post(format!("{url}/submit"))
+        .body(entry.to_vec())
+        .send()
+        .await;
+    let note = match r {
+        Ok(r) if r.status() == 200 => r.text().await.ok(),
+        _ => None,
+    };
+    vec![note.and_then(|note| note.lines().nth(3)?.parse::<u64>().ok())]
+}
+
+/// `POST /submit-bundle` of `entries`: per entry, the index it was receipted at.
+async fn submit_bundle(http: &reqwest::Client, url: &str, entries: &[Vec<u8>]) -> Vec<Option<u64>> {
+    let body =
+        tally_tlog::tiles::encode_entry_bundle(entries.iter().map(Vec::as_slice)).expect("bundle");
+    let answer = match http
+        .post(format!("{url}/submit-bundle"))
+        .body(body)
+        .send()
+        .await
+    {
+        Ok(r) if r.status() == 200 => r.json::<serde_json::Value>().await.ok(),
+        _ => None,
+    };
+    let results = answer
+        .as_ref()
+        .and_then(|a| a["results"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    (0..entries.len())
+        .map(|i| {
+            let r = results.get(i)?;
+            r["receipt"].as_str()?;
+            r["index"].as_u64()
+        })
+        .collect()
+}
+
+/// Measures 1 and 2: sustained accepted entries/s, and receipt → checkpoint latency, with `bundle`
+/// entries per request (1: `POST /submit`; more: `POST /submit-bundle`).
+fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize, bundle: usize) {
+    let how = if bundle == 1 {
+        "one entry per POST /submit".to_owned()
+    } else {
+        format!("bundles of {bundle} per POST /submit-bundle")
+    };
+    println!(
+        "\n## Submissions: {n} distinct signed events, {submitters} concurrent connections, {how}"
+    );
     let started = Instant::now();
     let events = Arc::new(presign(n, |i| net.commission(i)));
     let mean = events.iter().map(Vec::len).sum::<usize>() / n.max(1);
@@ -345,7 +402,11 @@ fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize) {
         started.elapsed().as_secs_f64()
     );
     let server = runtime(SERVER_THREADS, cores());
-    let (url, stopper) = net.start(&net.dir.path().join("submit.db"), &server, client);
+    let (url, stopper) = net.start(
+        &net.dir.path().join(format!("submit-{bundle}.db")),
+        &server,
+        client,
+    );
     let registry = net.registry_entries();
     let registry_len = registry.len() as u64;
     client.block_on(async {
@@ -402,22 +463,27 @@ fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize) {
                     Arc::clone(&receipts),
                     Arc::clone(&refused),
                 );
-                let (http, url) = (net.http.clone(), format!("{url}/submit"));
+                let (http, url) = (net.http.clone(), url.clone());
                 tokio::spawn(async move {
                     let mut mine = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(entry) = events.get(i) else { break };
-                        let r = http.post(&url).body(entry.clone()).send().await;
-                        let ok = match r {
-                            Ok(r) if r.status() == 200 => r.text().await.ok(),
-                            _ => None,
+                        let i = next.fetch_add(bundle, Ordering::Relaxed);
+                        if i >= events.len() {
+                            break;
+                        }
+                        let chunk = &events[i..events.len().min(i + bundle)];
+                        let indices = if bundle == 1 {
+                            submit_one(&http, &url, &chunk[0]).await
+                        } else {
+                            submit_bundle(&http, &url, chunk).await
                         };
                         let at = Instant::now();
-                        match ok.and_then(|note| note.lines().nth(3)?.parse::<u64>().ok()) {
-                            Some(index) => mine.push((index, at)),
-                            None => {
-                                refused.fetch_add(1, Ordering::Relaxed);
+                        for index in indices {
+                            match index {
+                                Some(index) => mine.push((index, at)),
+                                None => {
+                                    refused.fetch_add(1, Ordering::Relaxed);
+                                }
                             }
                         }
                     }

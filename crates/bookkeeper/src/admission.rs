@@ -33,7 +33,12 @@ pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admit
     }
     let entry = Entry::decode(bytes)
         .map_err(|e| ApiError::bad_request("malformed_entry", format!("not a Tally entry: {e}")))?;
-    if !entry.verify_signature() {
+    // A certified device's key is already decompressed in the registry.
+    let verified = match registry.certifications(&entry.signer).next() {
+        Some(device) => entry.verify_signature_with(device.key.ed25519()),
+        None => entry.verify_signature(),
+    };
+    if !verified {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "bad_signature",
@@ -43,11 +48,34 @@ pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admit
     let keys = match entry.kind {
         EntryKind::Event => event_keys(registry, &entry)?,
         EntryKind::Registration | EntryKind::Certification | EntryKind::Revocation => {
-            admit_record(policy, &mut registry.clone(), &entry)?;
-            vec![REGISTRY_KEY.to_owned()]
+            admit_record(policy, &mut registry.clone(), &entry)?
         }
     };
     Ok(Admitted { entry, keys })
+}
+
+/// Checks the entries of a bundle in order. A registry record admitted earlier in the bundle counts
+/// for the entries after it, so one bundle can carry an organisation's registration, its devices'
+/// certifications and their events, in the order they must be logged (how broadcast forwards a
+/// log). The sequencer checks the records again against the registry of the log itself.
+pub fn admit_bundle<B: AsRef<[u8]>>(
+    policy: &Policy,
+    registry: &Registry,
+    bodies: &[B],
+) -> Vec<Result<Admitted, ApiError>> {
+    let mut grown: Option<Registry> = None;
+    bodies
+        .iter()
+        .map(|body| {
+            let admitted = admit(policy, grown.as_ref().unwrap_or(registry), body.as_ref())?;
+            if admitted.entry.kind != EntryKind::Event {
+                let local = grown.get_or_insert_with(|| registry.clone());
+                // `admit` just checked the record against this very registry.
+                let _ = local.admit(policy, &admitted.entry);
+            }
+            Ok(admitted)
+        })
+        .collect()
 }
 
 /// The refusal of a body over the entry size limit (the HTTP layer stops reading at the limit, so
@@ -153,13 +181,14 @@ fn auth_error(e: AuthError) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, code, message)
 }
 
-/// Applies a registry record (signature already checked) to `registry`, or says why it may not be.
+/// Applies a registry record (signature already checked) to `registry` and returns its lookup
+/// keys, or says why it may not be applied.
 pub fn admit_record(
     policy: &Policy,
     registry: &mut Registry,
     entry: &Entry,
-) -> Result<(), ApiError> {
-    serde_json::from_slice::<Record>(&entry.payload)
+) -> Result<Vec<String>, ApiError> {
+    let record = serde_json::from_slice::<Record>(&entry.payload)
         .map_err(|e| unprocessable("invalid_record", format!("not a registry record: {e}")))?;
     registry.admit(policy, entry).map_err(|reason| {
         ApiError::new(
@@ -167,7 +196,45 @@ pub fn admit_record(
             "record_not_authorised",
             format!("the registry refuses the record: {reason}"),
         )
-    })
+    })?;
+    Ok(record_keys(&record))
+}
+
+/// The lookup keys of a registry record: [`REGISTRY_KEY`], and what a client needs to find the
+/// records that authorise an event's signer (see [`registration_key`], [`certification_key`],
+/// [`revocation_key`]); a certification is also found under its organisation's GLN, with the
+/// organisation's events.
+pub fn record_keys(record: &Record) -> Vec<String> {
+    let raw = |key: &str| {
+        tally_tlog::VerifierKey::parse(key)
+            .ok()
+            .map(|k| *k.ed25519().as_bytes())
+    };
+    let mut keys = vec![REGISTRY_KEY.to_owned()];
+    match record {
+        Record::Registration { gln, .. } => keys.push(registration_key(gln)),
+        Record::Certification { org, device, .. } => {
+            keys.extend(raw(device).map(|k| certification_key(&k)));
+            keys.push(org.clone());
+        }
+        Record::Revocation { key, .. } => keys.extend(raw(key).map(|k| revocation_key(&k))),
+    }
+    keys
+}
+
+/// The lookup key of organisation `gln`'s registration.
+pub fn registration_key(gln: &str) -> String {
+    format!("reg:{gln}")
+}
+
+/// The lookup key of the certifications of a device's Ed25519 public key.
+pub fn certification_key(device: &[u8; 32]) -> String {
+    format!("cert:{}", hex::encode(device))
+}
+
+/// The lookup key of the revocations of an Ed25519 public key (a device's or an organisation's).
+pub fn revocation_key(key: &[u8; 32]) -> String {
+    format!("revoke:{}", hex::encode(key))
 }
 
 /// The product identifiers a lookup key names: for a Digital Link, its canonical key and lot;

@@ -36,13 +36,12 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 }
 
 async fn tick(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     cosigner: &mut Cosigner,
     current: &mut Option<Current>,
 ) -> Result<(), ApiError> {
-    let (size, latest) = shared
-        .with_store(|s| Ok((s.size()?, s.latest_checkpoint()?.map(|(n, _)| n))))
-        .await?;
+    let size = *shared.size.borrow();
+    let latest = shared.latest().map(|l| l.size);
     // After a restart (no `current`) the latest size is signed again, so that its cosignatures are
     // gathered afresh.
     let grew = latest.is_none_or(|n| size > n) || current.as_ref().is_none_or(|c| size > c.size);
@@ -70,7 +69,10 @@ async fn tick(
 }
 
 async fn store(shared: &Shared, size: u64, note: Vec<u8>) -> Result<(), ApiError> {
+    let stored = note.clone();
     shared
-        .with_store(move |s| s.set_checkpoint(size, &note))
-        .await
+        .with_store(move |s| s.set_checkpoint(size, &stored))
+        .await?;
+    shared.set_latest(size, note);
+    Ok(())
 }

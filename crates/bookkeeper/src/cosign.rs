@@ -3,6 +3,7 @@
 use crate::shared::{Peer, Shared};
 use base64::Engine as _;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tally_tlog::Hash;
 use tokio::task::JoinSet;
@@ -41,25 +42,30 @@ impl Cosigner {
 
     /// Sends the checkpoint of `size` to every peer that has not cosigned it yet, and returns the
     /// note with every cosignature line of this size, and whether some peer is still missing.
-    pub async fn gather(&mut self, shared: &Shared, size: u64, signed: &[u8]) -> (Vec<u8>, bool) {
+    pub async fn gather(
+        &mut self,
+        shared: &Arc<Shared>,
+        size: u64,
+        signed: &[u8],
+    ) -> (Vec<u8>, bool) {
         let mut requests = JoinSet::new();
         for (i, p) in self.peers.iter().enumerate() {
             if p.line.as_ref().is_some_and(|(n, _)| *n == size) {
                 continue;
             }
             let proof = proof_from(shared, p.cosigned_size, size).await;
+            let shared = Arc::clone(shared);
             let (http, url, signed) = (
                 shared.http.clone(),
                 format!("{}/add-checkpoint", p.peer.url),
                 signed.to_vec(),
             );
-            let store = std::sync::Arc::clone(&shared.store);
             let old = p.cosigned_size;
             requests.spawn(async move {
                 let first = post(&http, &url, request_body(old, &proof, &signed)).await;
                 let answer = match first {
                     Answer::Conflict(held) if held <= size => {
-                        let proof = match prove(store, held, size).await {
+                        let proof = match prove(&shared, held, size).await {
                             Some(p) => p,
                             None => return (i, Answer::Failed("no proof".into())),
                         };
@@ -119,27 +125,19 @@ enum Answer {
 }
 
 /// The consistency proof from `old` to `size` (empty from 0 or to the same size).
-async fn proof_from(shared: &Shared, old: u64, size: u64) -> Vec<Hash> {
-    prove(std::sync::Arc::clone(&shared.store), old, size)
-        .await
-        .unwrap_or_default()
+async fn proof_from(shared: &Arc<Shared>, old: u64, size: u64) -> Vec<Hash> {
+    prove(shared, old, size).await.unwrap_or_default()
 }
 
-async fn prove(
-    store: std::sync::Arc<std::sync::Mutex<tally_logstore::SqliteStore>>,
-    old: u64,
-    size: u64,
-) -> Option<Vec<Hash>> {
+async fn prove(shared: &Arc<Shared>, old: u64, size: u64) -> Option<Vec<Hash>> {
     if old == 0 || old >= size {
         return Some(Vec::new());
     }
-    tokio::task::spawn_blocking(move || {
-        let guard = store.lock().ok()?;
-        tally_tlog::store::consistency_proof(&*guard, old, size).ok()
-    })
-    .await
-    .ok()
-    .flatten()
+    shared
+        .with_reader(move |s| Ok(tally_tlog::store::consistency_proof(s, old, size)))
+        .await
+        .ok()?
+        .ok()
 }
 
 /// The body of a C2SP `add-checkpoint` request.

@@ -10,12 +10,14 @@
 //! | Method | Path | Answer |
 //! |--------|------|--------|
 //! | POST | `/submit` | 200 receipt note; 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record |
+//! | POST | `/submit-bundle` | a C2SP entry bundle of up to 1024 entries → 200 `{results: [{index, receipt} \| {error, message, status}]}`; 400, 413 |
 //! | POST | `/add-checkpoint` | C2SP tlog-witness: 200, 400, 403, 404, 409, 422 |
 //! | GET | `/checkpoint` | latest checkpoint with cosignatures (404 before the first) |
 //! | GET | `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles; 404 beyond the checkpoint |
 //! | GET | `/proof/inclusion?index=I&size=S` or `?hash=B64&size=S` | `{index,size,proof}` |
 //! | GET | `/proof/consistency?old=A&size=B` | `{old,size,proof}` |
 //! | GET | `/lookup?key=K` | `{indices,entries}` |
+//! | GET | `/history?key=K[&old=N]` | `{checkpoint,size,consistency,entries:[{index,entry,proof}]}`: a light client's one request per log |
 //! | GET | `/health`, `/metrics`, `/evidence` | status, Prometheus text, witness evidence |
 //!
 //! Errors are JSON: `{"error": "<code>", "message": "<what to do>"}`.
@@ -100,12 +102,18 @@ pub async fn run(
     let (store, readers, registry, policy) = tokio::task::spawn_blocking(move || {
         let (store, registry) = open(&database, &policy)?;
         let readers = (0..READERS)
-            .map(|_| SqliteStore::open(&database).map(Mutex::new))
+            .map(|_| SqliteStore::open_reader(&database).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok::<_, ServeError>((store, readers, registry, policy))
     })
     .await??;
     let size = store.size()?;
+    let latest = store
+        .latest_checkpoint()?
+        .map(|(size, note)| shared::Signed {
+            size,
+            note: note.into(),
+        });
     let (jobs_tx, jobs_rx) = mpsc::channel(SEQUENCER_QUEUE);
     let shared = Arc::new(Shared {
         store: Arc::new(Mutex::new(store)),
@@ -120,6 +128,7 @@ pub async fn run(
         sequencer: jobs_tx,
         queue_len: AtomicUsize::new(0),
         size: watch::Sender::new(size),
+        latest: RwLock::new(latest),
         checkpoint_interval_ms: config.checkpoint_interval_ms,
         max_batch: config.max_batch,
     });

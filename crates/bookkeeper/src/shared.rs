@@ -20,6 +20,13 @@ pub(crate) struct Peer {
     pub witness_key: VerifierKey,
 }
 
+/// The latest checkpoint the log signed (with the cosignatures gathered so far), as served.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    pub size: u64,
+    pub note: axum::body::Bytes,
+}
+
 /// Everything a request or task needs.
 pub(crate) struct Shared {
     /// The database; the one connection that writes, behind a mutex, used only on blocking threads.
@@ -42,6 +49,10 @@ pub(crate) struct Shared {
     pub queue_len: AtomicUsize,
     /// The log size after the last append, for the broadcast workers to wake on.
     pub size: watch::Sender<u64>,
+    /// The latest stored checkpoint, kept in memory: every proof, tile and checkpoint read is
+    /// bounded by its size, and reading it from the database each time cost as much as a proof.
+    /// Written by the checkpointer right after the database.
+    pub latest: RwLock<Option<Signed>>,
     pub checkpoint_interval_ms: u64,
     pub max_batch: usize,
 }
@@ -50,6 +61,26 @@ impl Shared {
     /// The log's origin (its key name, which C2SP recommends and the peers' witnesses expect).
     pub fn origin(&self) -> &str {
         self.log_key.name()
+    }
+
+    /// The latest signed checkpoint, if any.
+    pub fn latest(&self) -> Option<Signed> {
+        self.latest.read().ok().and_then(|l| l.clone())
+    }
+
+    /// The size of the latest signed checkpoint (0 before the first).
+    pub fn signed_size(&self) -> u64 {
+        self.latest().map_or(0, |l| l.size)
+    }
+
+    /// Records the checkpoint just stored as the one to serve.
+    pub fn set_latest(&self, size: u64, note: Vec<u8>) {
+        if let Ok(mut l) = self.latest.write() {
+            *l = Some(Signed {
+                size,
+                note: note.into(),
+            });
+        }
     }
 
     /// Runs `f` on the store on a blocking thread: SQLite calls block, and appends wait for fsync.

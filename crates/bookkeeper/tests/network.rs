@@ -60,6 +60,29 @@ async fn three_bookkeepers_converge_and_cosign_each_other() {
         let metrics = net.get(i, "/metrics").await.text().await.unwrap();
         assert!(metrics.contains("tally_outbox_backlog{peer="), "{metrics}");
     }
+    // As witnesses, each has seen both peers reach the full size: no lag behind either.
+    for i in 0..3 {
+        let want: Vec<String> = (0..3)
+            .filter(|&j| j != i)
+            .flat_map(|j| {
+                [
+                    format!("tally_peer_checkpoint_size{{peer=\"bk{j}\"}} {total}"),
+                    format!("tally_lag_behind_peer{{peer=\"bk{j}\"}} 0"),
+                ]
+            })
+            .collect();
+        let mut metrics = String::new();
+        for _ in 0..ATTEMPTS {
+            metrics = net.get(i, "/metrics").await.text().await.unwrap();
+            if want.iter().all(|w| metrics.contains(w.as_str())) {
+                break;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        for w in &want {
+            assert!(metrics.contains(w.as_str()), "bk{i} lacks {w}: {metrics}");
+        }
+    }
     for node in nodes {
         node.stop().await;
     }

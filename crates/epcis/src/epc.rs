@@ -346,6 +346,14 @@ struct DlRegexes {
 /// (22) qualifier and a lot (10) that accompanies a serial (21), then accept
 /// only the canonical key forms.
 fn canonical_digital_link(uri: &str) -> Option<String> {
+    if already_canonical(uri) {
+        return Some(uri.to_owned());
+    }
+    canonicalise_digital_link(uri)
+}
+
+/// The general path of [`canonical_digital_link`].
+fn canonicalise_digital_link(uri: &str) -> Option<String> {
     let re = &*RE;
     if !re.candidate.is_match(uri) {
         return None;
@@ -393,9 +401,82 @@ fn canonical_digital_link(uri: &str) -> Option<String> {
     re.final_form.is_match(&u).then_some(u)
 }
 
+/// Whether `uri` is already in one of the canonical forms nearly every identifier of an event
+/// takes (a unit, a lot, a pallet, a place or a party on `id.gs1.org`), which the general path
+/// below would return unchanged: it runs for every identifier of every event a bookkeeper admits,
+/// and the general path costs several regular-expression searches and allocations each time.
+/// Anything else takes the general path.
+fn already_canonical(uri: &str) -> bool {
+    // Canonical value characters (the `V` class), without '?' (the general path drops a query).
+    let value = |v: &str| {
+        (1..=20).contains(&v.len())
+            && v.bytes().all(|b| {
+                matches!(b, b'"' | b'\'' | b'-' | b'.' | b'0'..=b'9' | b';'..=b'>' | b'A'..=b'Z' | b'_' | b'a'..=b'z')
+            })
+    };
+    let digits = |v: &str, n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
+    let Some(rest) = uri.strip_prefix("https://id.gs1.org/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["01", gtin] => digits(gtin, 14),
+        ["01", gtin, "21" | "10", v] => digits(gtin, 14) && value(v),
+        ["00", sscc] => digits(sscc, 18),
+        ["414" | "417", gln] => digits(gln, 13),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The fast path never changes an answer: what it accepts, the general path returns
+        /// unchanged (identifiers built from canonical-looking pieces, with characters the value
+        /// class has and lacks).
+        #[test]
+        fn the_canonical_fast_path_agrees_with_the_general_path(
+            key in proptest::sample::select(vec!["01", "00", "414", "417", "8006", "gtin"]),
+            digits in "[0-9]{12,19}",
+            qualifier in proptest::sample::select(vec!["", "/21/", "/10/", "/22/", "/235/", "/ser/"]),
+            value in r#"[-"'.0-9;<=>?A-Z_a-z%/ +#]{0,22}"#,
+            host in proptest::sample::select(vec!["https://id.gs1.org/", "https://example.com/", "http://id.gs1.org/"]),
+        ) {
+            let uri = format!("{host}{key}/{digits}{qualifier}{value}");
+            if already_canonical(&uri) {
+                proptest::prop_assert_eq!(canonicalise_digital_link(&uri), Some(uri));
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_the_common_forms_and_leaves_the_rest() {
+        for (uri, fast) in [
+            ("https://id.gs1.org/01/09506000134352/21/SER-1001", true),
+            ("https://id.gs1.org/01/09506000134352/10/LOT.2026_11", true),
+            ("https://id.gs1.org/01/09506000134352", true),
+            ("https://id.gs1.org/00/095060000000000011", true),
+            ("https://id.gs1.org/414/9506000000005", true),
+            ("https://id.gs1.org/417/9506000000005", true),
+            ("https://id.gs1.org/01/09506000134352/21/", false),
+            ("https://id.gs1.org/01/09506000134352/21/a?b", false),
+            (
+                "https://id.gs1.org/01/09506000134352/21/123456789012345678901",
+                false,
+            ),
+            ("https://id.gs1.org/01/09506000134352/10/L/21/S", false),
+            ("https://id.gs1.org/01/9506000134352/21/S", false),
+            ("https://example.com/01/09506000134352/21/S", false),
+            ("https://id.gs1.org/414/9506000000005/254/1", false),
+        ] {
+            assert_eq!(already_canonical(uri), fast, "{uri}");
+            if fast {
+                assert_eq!(canonicalise_digital_link(uri).as_deref(), Some(uri));
+            }
+        }
+    }
 
     #[test]
     fn check_digits() {

@@ -29,4 +29,10 @@ pub enum StoreError {
     /// The database was written by a newer version of this crate.
     #[error("schema version {found} is newer than this build knows ({known})")]
     SchemaTooNew { found: u32, known: u32 },
+    /// A read-only connection found a database not yet migrated to this build's schema (open it
+    /// for writing once first).
+    #[error(
+        "schema version {found} is older than this build's ({known}); open it for writing first"
+    )]
+    SchemaTooOld { found: u32, known: u32 },
 }

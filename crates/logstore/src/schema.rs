@@ -117,3 +117,16 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
 }
+
+/// Refuses a database whose schema is not the one this build writes (a reader cannot migrate).
+pub(crate) fn check_version(conn: &Connection) -> Result<(), StoreError> {
+    let known = u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX);
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::SchemaTooNew { found, known });
+    }
+    if found < known {
+        return Err(StoreError::SchemaTooOld { found, known });
+    }
+    Ok(())
+}

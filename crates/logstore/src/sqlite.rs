@@ -7,10 +7,12 @@
 //! another connection, instead of failing at once.
 
 use crate::hashes::{self, Overlay};
-use crate::schema::migrate;
+use crate::schema::{check_version, migrate};
 use crate::store::{Evidence, LogStore, WitnessState};
 use crate::{StoreError, MAX_ENTRY_BYTES};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -21,6 +23,15 @@ use tlog_tiles::{Hash, HashReader};
 
 /// How long a write waits for another connection's lock before failing with "database is busy".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How much of the database file a reader maps into memory: SQLite maps up to this many bytes and
+/// reads the rest with system calls. 64 GiB of address space covers any log of this design (about
+/// 400 bytes per entry) up to ~150M entries, and costs nothing until pages are touched.
+const READER_MMAP_BYTES: i64 = 64 << 30;
+
+/// A reader's own page cache, in KiB (SQLite's negative `cache_size` unit): the upper levels of the
+/// hash B-tree, which every proof walks, stay decoded in it.
+const READER_CACHE_KIB: i64 = -65_536;
 
 /// Cached prepared statements: the fixed statements plus one `IN (…)` read per proof length.
 const STATEMENT_CACHE: usize = 128;
@@ -38,6 +49,25 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::setup(Connection::open(path)?)
+    }
+
+    /// Opens an existing database at `path` for reading only, tuned for serving proofs and tiles:
+    /// the file is memory-mapped (a page read is a memory access, not a system call) and the page
+    /// cache is larger. The writer must have created and migrated it; a schema this build does not
+    /// know is refused, as by [`open`](Self::open).
+    pub fn open_reader(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+        conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        check_version(&conn)?;
+        Ok(Self { conn })
     }
 
     /// A private in-memory database, for tests: nothing is durable.
@@ -94,10 +124,11 @@ impl HashReader for SqliteStore {
 }
 
 impl LogStore for SqliteStore {
-    fn append_with_keys(
+    fn append_and_enqueue(
         &mut self,
         entries: &[Vec<u8>],
         keys: &[Vec<String>],
+        peers: &[String],
     ) -> Result<Vec<u64>, StoreError> {
         if !keys.is_empty() && keys.len() != entries.len() {
             return Err(StoreError::KeysMismatch {
@@ -106,7 +137,8 @@ impl LogStore for SqliteStore {
             });
         }
         let tx = self.write()?;
-        let mut size = size_of(&tx)?;
+        let before = size_of(&tx)?;
+        let mut size = before;
         let base = tlog_tiles::stored_hash_index(0, size);
         let mut tree = Overlay {
             conn: &tx,
@@ -150,6 +182,13 @@ impl LogStore for SqliteStore {
             let mut store = tx.prepare_cached("INSERT INTO hashes (idx, hash) VALUES (?1, ?2)")?;
             for (idx, hash) in (base..).zip(&tree.new) {
                 store.execute(params![idx, &hash.0])?;
+            }
+            let mut queue =
+                tx.prepare_cached("INSERT OR IGNORE INTO outbox (peer, idx) VALUES (?1, ?2)")?;
+            for peer in peers {
+                for index in before..size {
+                    queue.execute(params![peer, index])?;
+                }
             }
         }
         tx.commit()?;

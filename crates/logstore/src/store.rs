@@ -69,6 +69,20 @@ pub trait LogStore: HashReader {
         &mut self,
         entries: &[Vec<u8>],
         keys: &[Vec<String>],
+    ) -> Result<Vec<u64>, StoreError> {
+        self.append_and_enqueue(entries, keys, &[])
+    }
+
+    /// [`append_with_keys`](Self::append_with_keys), also queueing every newly appended entry for
+    /// each peer in `peers` ([`enqueue`](Self::enqueue)) in the same transaction.
+    ///
+    /// One transaction is what makes broadcast survive a crash: an entry is never durable (and so
+    /// never receipted) without its place in every peer's outbox. Duplicates are not queued again.
+    fn append_and_enqueue(
+        &mut self,
+        entries: &[Vec<u8>],
+        keys: &[Vec<String>],
+        peers: &[String],
     ) -> Result<Vec<u64>, StoreError>;
 
     /// Number of entries (leaves) in the log.

@@ -314,3 +314,56 @@ fn corrupt_hash_is_an_error_not_a_panic() {
     assert!(store.root(4).is_err());
     assert!(inclusion_proof(&store, 0, 4).is_err());
 }
+
+#[test]
+fn append_and_enqueue_queues_only_new_entries_in_the_same_transaction() {
+    let (_dir, path) = temp_db();
+    let peers = ["peer-a".to_string(), "peer-b".to_string()];
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        let first = store.append_and_enqueue(&batch(0, 3), &[], &peers).unwrap();
+        assert_eq!(first, vec![0, 1, 2]);
+        store.mark_sent("peer-a", &[0, 1, 2]).unwrap();
+        // Entry 1 again (a resubmission) and two new ones: only the new ones are queued.
+        let again = store.append_and_enqueue(&batch(1, 5), &[], &peers).unwrap();
+        assert_eq!(again, vec![1, 2, 3, 4]);
+        // A failing batch (one entry too large) queues nothing and appends nothing.
+        let mut bad = batch(5, 7);
+        bad.push(vec![0; MAX_ENTRY_BYTES + 1]);
+        assert!(store.append_and_enqueue(&bad, &[], &peers).is_err());
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.size().unwrap(), 5);
+    assert_eq!(store.pending("peer-a", 10).unwrap(), vec![3, 4]);
+    assert_eq!(store.pending("peer-b", 10).unwrap(), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn a_reader_sees_every_committed_append_and_cannot_write() {
+    let (_dir, path) = temp_db();
+    let mut writer = SqliteStore::open(&path).unwrap();
+    writer.append(&batch(0, 10)).unwrap();
+    writer.set_checkpoint(10, b"checkpoint 10").unwrap();
+    let mut reader = SqliteStore::open_reader(&path).unwrap();
+    assert_eq!(snapshot(&reader), snapshot(&writer));
+    writer.append(&batch(10, 20)).unwrap();
+    assert_eq!(reader.size().unwrap(), 20);
+    let proof = inclusion_proof(&reader, 15, 20).unwrap();
+    let root = reader.root(20).unwrap();
+    verify_inclusion(15, 20, &leaf_hash(b"entry 15"), &proof, &root).unwrap();
+    assert!(matches!(
+        reader.append(&batch(20, 21)),
+        Err(StoreError::Database(_))
+    ));
+    assert_eq!(writer.size().unwrap(), 20);
+}
+
+#[test]
+fn a_reader_refuses_a_database_the_writer_has_not_migrated() {
+    let (_dir, path) = temp_db();
+    drop(rusqlite::Connection::open(&path).unwrap());
+    assert!(matches!(
+        SqliteStore::open_reader(&path),
+        Err(StoreError::SchemaTooOld { found: 0, known: 1 })
+    ));
+}

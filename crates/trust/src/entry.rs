@@ -175,15 +175,21 @@ impl Entry {
 
     /// Checks the signature alone (cofactorless, as for notes). Batch checks: [`batch_signatures`].
     pub fn verify_signature(&self) -> bool {
-        let Ok(vk) = VerifyingKey::from_bytes(&self.signer) else {
-            return false;
-        };
+        VerifyingKey::from_bytes(&self.signer).is_ok_and(|vk| self.verify_signature_with(&vk))
+    }
+
+    /// Checks the signature with `key`, the signer's key already decompressed (a registry holds
+    /// its devices' keys so: decompressing a point costs a fifth of a verification). False if
+    /// `key` is not this entry's signer.
+    pub fn verify_signature_with(&self, key: &VerifyingKey) -> bool {
         use ed25519_dalek::Verifier as _;
-        vk.verify(
-            &self.signed_message(),
-            &Signature::from_bytes(&self.signature),
-        )
-        .is_ok()
+        key.as_bytes() == &self.signer
+            && key
+                .verify(
+                    &self.signed_message(),
+                    &Signature::from_bytes(&self.signature),
+                )
+                .is_ok()
     }
 
     /// Decodes an entry, rejecting anything but the exact v1 encoding.

@@ -20,6 +20,7 @@
 use crate::entry::{Entry, EntryKind};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use tally_tlog::{Hash, KeyType, VerifierKey};
 use time::OffsetDateTime;
 
@@ -118,7 +119,11 @@ pub enum AuthError {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     pub orgs: Vec<Org>,
-    pub devices: Vec<Device>,
+    /// Certifications, in the order applied; [`Registry::certifications`] finds a key's.
+    devices: Vec<Device>,
+    /// Positions in `devices` of each device key's certifications: a bookkeeper authorises every
+    /// event it admits, and a network has thousands of devices.
+    by_key: HashMap<[u8; 32], Vec<usize>>,
     /// Revoked public keys and the time from which they are revoked.
     pub revoked: Vec<([u8; 32], OffsetDateTime)>,
     /// Logged records that do not count (wrong signer, malformed).
@@ -207,6 +212,10 @@ impl Registry {
                     return Err(format!("certification not signed by {org}'s key"));
                 }
                 let key = parse_key(&device)?;
+                self.by_key
+                    .entry(*key.ed25519().as_bytes())
+                    .or_default()
+                    .push(self.devices.len());
                 self.devices.push(Device {
                     key,
                     org,
@@ -221,9 +230,8 @@ impl Registry {
                 let k = parse_key(&key)?;
                 let target = *k.ed25519().as_bytes();
                 let org_of_target = self
-                    .devices
-                    .iter()
-                    .find(|d| d.key.ed25519().as_bytes() == &target)
+                    .certifications(&target)
+                    .next()
                     .map(|d| d.org.clone())
                     .or_else(|| {
                         self.orgs
@@ -247,6 +255,20 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    /// Every certification of a device key, in the order applied.
+    pub fn certifications<'a>(&'a self, key: &[u8; 32]) -> impl Iterator<Item = &'a Device> {
+        self.by_key
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.devices[i])
+    }
+
+    /// Every certification, in the order applied.
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
     }
 
     /// The organisation with this GLN.
@@ -274,11 +296,7 @@ impl Registry {
         place: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<&Device, AuthError> {
-        let certs: Vec<&Device> = self
-            .devices
-            .iter()
-            .filter(|d| d.key.ed25519().as_bytes() == signer)
-            .collect();
+        let certs: Vec<&Device> = self.certifications(signer).collect();
         if certs.is_empty() {
             return Err(AuthError::SignerUnknown);
         }

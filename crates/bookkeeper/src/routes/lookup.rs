@@ -1,7 +1,9 @@
-//! `GET /lookup`: a product's entries, following it onto pallets and back to its inputs.
+//! `GET /lookup` and `GET /history`: a product's entries, following it onto pallets and back to
+//! its inputs; `/history` adds the registry records that authorise their signers and everything a
+//! light client needs to verify them in one round trip.
 
 use super::reads::{params, Params, B64};
-use crate::admission::lookup_ids;
+use crate::admission::{certification_key, lookup_ids, registration_key, revocation_key};
 use crate::error::ApiError;
 use crate::shared::Shared;
 use axum::extract::rejection::QueryRejection;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use tally_epcis::RawEvent;
 use tally_logstore::LogStore;
 use tally_trust::custody::{self, Facts};
-use tally_trust::{Entry, EntryKind};
+use tally_trust::{Entry, EntryKind, Record};
 
 /// How many rounds of "follow the pallet" a lookup makes: enough for unit → case → pallet →
 /// container nesting, and a bound on the work one request can cause.
@@ -41,6 +43,125 @@ pub(crate) async fn lookup(
         .map(|(i, bytes)| (i, B64.encode(bytes)))
         .unzip();
     Ok(Json(json!({"indices": indices, "entries": entries})))
+}
+
+/// `GET /history?key=K[&old=N]`: everything a light client needs to verify product `K`'s history
+/// against this log, from one request:
+///
+/// ```json
+/// {"checkpoint": "<latest signed checkpoint note, with cosignatures>", "size": S,
+///  "consistency": ["<base64>", …] | null,
+///  "entries": [{"index": I, "entry": "<base64>", "proof": ["<base64>", …]}, …]}
+/// ```
+///
+/// `entries` are the product's entries (as `/lookup`) and the registry records that say who may
+/// have signed them (the signers' certifications and revocations, their organisations'
+/// registrations and revocations), each with its inclusion proof in the tree of size S.
+/// `consistency` proves the tree of size N (the client's trusted size for this log) is a prefix of
+/// it, when 0 < N < S. Entries logged after the checkpoint are left out: they cannot be proven yet.
+pub(crate) async fn history(
+    State(shared): State<Arc<Shared>>,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = params(q)?;
+    let key = q
+        .get("key")
+        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter key is required"))?
+        .clone();
+    let old: u64 = match q.get("old") {
+        None => 0,
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::bad_request("bad_parameter", "old must be a number"))?,
+    };
+    let latest = shared
+        .latest()
+        .ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;
+    let size = latest.size;
+    let ids = lookup_ids(&key);
+    let (consistency, entries) = shared
+        .with_reader(move |s| {
+            let mut found: Vec<(u64, Vec<u8>)> = closure(s, &ids)?
+                .into_iter()
+                .filter(|(i, _)| *i < size)
+                .collect();
+            found.extend(authorising_records(s, &found, size)?);
+            found.sort_by_key(|(i, _)| *i);
+            found.dedup_by_key(|(i, _)| *i);
+            let proven = found
+                .into_iter()
+                .map(|(index, bytes)| {
+                    let proof = tally_tlog::store::inclusion_proof(s, index, size)?;
+                    Ok(json!({
+                        "index": index,
+                        "entry": B64.encode(bytes),
+                        "proof": proof.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>(),
+                    }))
+                })
+                .collect::<Result<Vec<Value>, tally_tlog::store::StoreError>>();
+            let consistency = (old > 0 && old < size)
+                .then(|| tally_tlog::store::consistency_proof(s, old, size))
+                .transpose();
+            Ok((consistency, proven))
+        })
+        .await?;
+    let entries = entries.map_err(ApiError::internal)?;
+    let consistency = consistency
+        .map_err(ApiError::internal)?
+        .map(|p| p.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>());
+    Ok(Json(json!({
+        "checkpoint": String::from_utf8_lossy(&latest.note),
+        "size": size,
+        "consistency": consistency,
+        "entries": entries,
+    })))
+}
+
+/// The registry records, within the first `size` entries, that decide whether the signers of the
+/// events in `found` were allowed to sign them.
+fn authorising_records(
+    store: &dyn LogStore,
+    found: &[(u64, Vec<u8>)],
+    size: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
+    let mut keys: BTreeSet<String> = BTreeSet::new();
+    for (_, bytes) in found {
+        if let Ok(e) = Entry::decode(bytes) {
+            if e.kind == EntryKind::Event {
+                keys.insert(certification_key(&e.signer));
+                keys.insert(revocation_key(&e.signer));
+            }
+        }
+    }
+    let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
+    // Certifications name organisations; registrations name the organisation's key.
+    let mut asked: BTreeSet<String> = BTreeSet::new();
+    while let Some(key) = keys.pop_first() {
+        if !asked.insert(key.clone()) {
+            continue;
+        }
+        for index in store.lookup(&key)?.into_iter().filter(|&i| i < size) {
+            let Some(bytes) = store.entry(index)? else {
+                continue;
+            };
+            let record = Entry::decode(&bytes)
+                .ok()
+                .and_then(|e| serde_json::from_slice::<Record>(&e.payload).ok());
+            match record {
+                Some(Record::Certification { org, .. }) => {
+                    keys.insert(registration_key(&org));
+                }
+                Some(Record::Registration { key: org_key, .. }) => {
+                    if let Ok(k) = tally_tlog::VerifierKey::parse(&org_key) {
+                        keys.insert(revocation_key(k.ed25519().as_bytes()));
+                    }
+                }
+                _ => {}
+            }
+            out.push((index, bytes));
+        }
+    }
+    Ok(out)
 }
 
 /// The entries under `ids`, plus those of containers and inputs that belong to the history.

@@ -11,12 +11,18 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
+pub(crate) use submit::MAX_BUNDLE_ENTRIES;
+
 /// Every endpoint of a bookkeeper.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/submit",
             post(submit::submit).layer(DefaultBodyLimit::max(tally_trust::entry::MAX_ENTRY_BYTES)),
+        )
+        .route(
+            "/submit-bundle",
+            post(submit::submit_bundle).layer(DefaultBodyLimit::max(submit::MAX_BUNDLE_BYTES)),
         )
         .route(
             "/add-checkpoint",
@@ -28,6 +34,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/proof/inclusion", get(reads::inclusion))
         .route("/proof/consistency", get(reads::consistency))
         .route("/lookup", get(lookup::lookup))
+        .route("/history", get(lookup::history))
         .route("/health", get(reads::health))
         .route("/metrics", get(reads::metrics))
         .route("/evidence", get(reads::evidence))

@@ -31,17 +31,12 @@ pub(crate) fn params(q: Result<Query<Params>, QueryRejection>) -> Result<Params,
 
 pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// The size of the latest signed checkpoint (0 before the first).
-async fn checkpoint_size(shared: &Arc<Shared>) -> Result<u64, ApiError> {
-    shared
-        .with_reader(|s| Ok(s.latest_checkpoint()?.map_or(0, |(n, _)| n)))
-        .await
-}
-
 /// `GET /checkpoint`: the latest signed checkpoint with the cosignatures gathered (text/plain).
 pub(crate) async fn checkpoint(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
-    let latest = shared.with_reader(|s| s.latest_checkpoint()).await?;
-    let (_, note) = latest.ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;
+    let note = shared
+        .latest()
+        .ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?
+        .note;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -59,7 +54,7 @@ pub(crate) async fn tile(
 ) -> Result<Response, ApiError> {
     let tile =
         TilePath::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
-    let size = checkpoint_size(&shared).await?;
+    let size = shared.signed_size();
     let beyond = || ApiError::not_found("the tile is beyond the latest checkpoint");
     let first = tile
         .index
@@ -125,12 +120,6 @@ fn required<T: std::str::FromStr>(q: &Params, name: &str) -> Result<T, ApiError>
     })
 }
 
-/// Checks that `size` is a signed tree size to prove against.
-async fn provable(shared: &Arc<Shared>, size: u64) -> Result<(), ApiError> {
-    let signed = checkpoint_size(shared).await?;
-    provable_within(signed, size)
-}
-
 /// Checks that `size` is a tree size to prove against when the latest checkpoint has `signed`.
 fn provable_within(signed: u64, size: u64) -> Result<(), ApiError> {
     if size == 0 || size > signed {
@@ -155,8 +144,9 @@ enum Target {
 /// `GET /proof/inclusion?index=I&size=S` or `?hash=<leaf hash, base64>&size=S`:
 /// `{"index", "size", "proof": [base64…]}`.
 ///
-/// The checks and the proof run in one trip to a read connection: under load, every hop to the
-/// blocking pool costs as much as the proof itself.
+/// The proof is computed on the request's own task, from a memory-mapped read connection: it
+/// reads O(log n) stored hashes, and under load a hop to the blocking pool would cost more than
+/// the proof itself.
 pub(crate) async fn inclusion(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<Params>, QueryRejection>,
@@ -180,28 +170,23 @@ pub(crate) async fn inclusion(
             "give exactly one of index and hash",
         )),
     };
-    let reading = Arc::clone(&shared);
-    let (index, proof) = tokio::task::spawn_blocking(move || {
-        reading.read(|s| {
-            provable_within(s.latest_checkpoint()?.map_or(0, |(n, _)| n), size)?;
-            let index = match target? {
-                Target::Index(index) => index,
-                Target::Leaf(leaf) => s
-                    .index_of(&leaf)?
-                    .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?,
-            };
-            if index >= size {
-                return Err(ApiError::not_found(format!(
-                    "entry {index} is not in the tree of size {size}"
-                )));
-            }
-            let proof =
-                tally_tlog::store::inclusion_proof(s, index, size).map_err(ApiError::internal)?;
-            Ok((index, proof))
-        })
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    provable_within(shared.signed_size(), size)?;
+    let (index, proof) = shared.read(|s| {
+        let index = match target? {
+            Target::Index(index) => index,
+            Target::Leaf(leaf) => s
+                .index_of(&leaf)?
+                .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?,
+        };
+        if index >= size {
+            return Err(ApiError::not_found(format!(
+                "entry {index} is not in the tree of size {size}"
+            )));
+        }
+        let proof =
+            tally_tlog::store::inclusion_proof(s, index, size).map_err(ApiError::internal)?;
+        Ok((index, proof))
+    })?;
     Ok(Json(
         json!({"index": index, "size": size, "proof": encode_proof(&proof)}),
     ))
@@ -215,7 +200,7 @@ pub(crate) async fn consistency(
     let q = params(q)?;
     let old: u64 = required(&q, "old")?;
     let size: u64 = required(&q, "size")?;
-    provable(&shared, size).await?;
+    provable_within(shared.signed_size(), size)?;
     if old == 0 || old > size {
         return Err(ApiError::bad_request(
             "bad_size",
@@ -246,20 +231,28 @@ const BACKLOG_COUNT_LIMIT: usize = 1_000_000;
 
 /// `GET /metrics`: Prometheus text format.
 pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Result<Response, ApiError> {
-    let peers: Vec<String> = shared.peers.iter().map(|p| p.name.clone()).collect();
-    let (size, signed, backlog) = shared
+    // Per peer: its name, and its log's origin (what this bookkeeper witnesses it as).
+    let peers: Vec<(String, String)> = shared
+        .peers
+        .iter()
+        .filter_map(|p| {
+            let origin = shared.policy.bookkeeper(&p.name)?.log_key.name().to_owned();
+            Some((p.name.clone(), origin))
+        })
+        .collect();
+    let (size, backlog, witnessed) = shared
         .with_reader(move |s| {
-            let backlog = peers
-                .iter()
-                .map(|p| Ok((p.clone(), s.pending(p, BACKLOG_COUNT_LIMIT)?.len())))
-                .collect::<Result<Vec<_>, tally_logstore::StoreError>>()?;
-            Ok((
-                s.size()?,
-                s.latest_checkpoint()?.map_or(0, |(n, _)| n),
-                backlog,
-            ))
+            let mut backlog = Vec::new();
+            let mut witnessed = Vec::new();
+            for (peer, origin) in &peers {
+                backlog.push((peer.clone(), s.pending(peer, BACKLOG_COUNT_LIMIT)?.len()));
+                let size = s.witness_state(origin)?.map(|w| w.size);
+                witnessed.push((peer.clone(), size));
+            }
+            Ok((s.size()?, backlog, witnessed))
         })
         .await?;
+    let signed = shared.signed_size();
     let mut out = String::new();
     let queue = shared.queue_len.load(Ordering::Relaxed);
     // Writing to a String cannot fail.
@@ -275,6 +268,19 @@ pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Result<Respons
     let _ = writeln!(out, "# TYPE tally_outbox_backlog gauge");
     for (peer, n) in backlog {
         let _ = writeln!(out, "tally_outbox_backlog{{peer=\"{peer}\"}} {n}");
+    }
+    // A peer's log holds the same entries in another order, so its size ahead of ours is what
+    // this log has yet to receive (or what the peer logged that this bookkeeper refuses).
+    let _ = writeln!(
+        out,
+        "# TYPE tally_peer_checkpoint_size gauge\n# TYPE tally_lag_behind_peer gauge"
+    );
+    for (peer, witnessed) in witnessed {
+        if let Some(n) = witnessed {
+            let _ = writeln!(out, "tally_peer_checkpoint_size{{peer=\"{peer}\"}} {n}");
+            let lag = n.saturating_sub(size);
+            let _ = writeln!(out, "tally_lag_behind_peer{{peer=\"{peer}\"}} {lag}");
+        }
     }
     Ok((
         StatusCode::OK,

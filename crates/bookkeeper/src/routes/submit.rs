@@ -1,7 +1,14 @@
-//! `POST /submit`: admit an entry, sequence it, answer with a signed receipt.
+//! `POST /submit` and `POST /submit-bundle`: admit entries, sequence them, answer with signed
+//! receipts.
+//!
+//! A single submission is checked on the request's own task (an index lookup and the admission
+//! rules, well under a millisecond) rather than on the blocking pool: under load every hop between
+//! threads costs as much as the check itself. A bundle carries up to [`MAX_BUNDLE_ENTRIES`] entries
+//! in one request (the outbox of a warehouse device, a peer's broadcast) and is checked on the
+//! blocking pool, so a large one never stalls the other requests.
 
 use super::now_unix;
-use crate::admission::{self, too_large};
+use crate::admission::{self, too_large, Admitted};
 use crate::error::ApiError;
 use crate::receipt;
 use crate::sequencer;
@@ -11,59 +18,222 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use tally_logstore::LogStore as _;
-use tally_tlog::leaf_hash;
+use tally_tlog::{leaf_hash, Hash};
 
-/// What the blocking pool found out about a submission.
+/// Most entries in one bundle: one sequencer batch's worth.
+pub const MAX_BUNDLE_ENTRIES: usize = 1024;
+/// Largest bundle body: [`MAX_BUNDLE_ENTRIES`] entries of 8 KiB, far above any real event.
+pub const MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
+
+/// What the checks found out about one submitted entry.
 enum Checked {
     /// Already in the log at this index.
     Known(u64),
     /// New, and admissible.
-    Admitted(admission::Admitted),
+    Admitted(Admitted),
+}
+
+/// The body, or the refusal of a body the HTTP layer could not read (too large: it stops reading
+/// at the limit).
+fn body(
+    body: Result<Bytes, BytesRejection>,
+    limit: impl Fn() -> ApiError,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            limit()
+        } else {
+            ApiError::bad_request("bad_body", rejection.body_text())
+        }
+    })
 }
 
 /// Body: the encoded entry (`application/octet-stream`). 200 with the receipt note
 /// (`text/plain`), also for an entry already in the log (same index); otherwise a JSON error.
 pub(crate) async fn submit(
     State(shared): State<Arc<Shared>>,
-    body: Result<Bytes, BytesRejection>,
+    body_bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            ApiError::bad_request("bad_body", rejection.body_text())
+    let entry = body(body_bytes, too_large)?;
+    let leaf = leaf_hash(&entry);
+    let checked = check(&shared, std::slice::from_ref(&entry))
+        .pop()
+        .ok_or_else(|| ApiError::internal("no check result"))??;
+    let index = sequence(&shared, vec![checked])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no sequencer result"))??;
+    let note = sign_receipt(&shared, &leaf, index, now_unix())?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// Body: a C2SP entry bundle (each entry prefixed by its 2-byte big-endian length), at most
+/// [`MAX_BUNDLE_ENTRIES`] entries. 200 with `{"results": [...]}`, one per entry in order: either
+/// `{"index", "receipt"}` (the receipt note as text) or `{"error", "message", "status"}` as
+/// `/submit` would answer that entry alone. Entries are checked in order, so a registry record counts for the
+/// entries after it. 400 if the body is not a bundle, 413 if it is too large.
+pub(crate) async fn submit_bundle(
+    State(shared): State<Arc<Shared>>,
+    body_bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bundle = body(body_bytes, bundle_too_large)?;
+    let entries: Vec<Bytes> = tally_tlog::tiles::decode_entry_bundle(&bundle)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "malformed_bundle",
+                "the body is not an entry bundle (entries each prefixed by a 2-byte big-endian length)",
+            )
+        })?
+        .into_iter()
+        .map(|e| bundle.slice_ref(e))
+        .collect();
+    if entries.len() > MAX_BUNDLE_ENTRIES {
+        return Err(bundle_too_large());
+    }
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let checking = Arc::clone(&shared);
+    let checked = tokio::task::spawn_blocking(move || check(&checking, &entries))
+        .await
+        .map_err(ApiError::internal)?;
+    // Only the admitted and known go to the sequencer; refusals keep their place in the answer.
+    let (mut results, mut to_sequence) = (Vec::with_capacity(checked.len()), Vec::new());
+    for c in checked {
+        match c {
+            Ok(c) => {
+                results.push(None);
+                to_sequence.push(c);
+            }
+            Err(e) => results.push(Some(Err(e))),
         }
-    })?;
-    let leaf = leaf_hash(&body);
-    // A resubmission gets the original index without being admitted again: the registry may have
-    // changed since (a later revocation must not make an already logged entry look refused). The
-    // lookup and the admission share one trip to the blocking pool.
-    let admitting = Arc::clone(&shared);
-    let checked = tokio::task::spawn_blocking(move || {
-        if let Some(index) = admitting.read(|s| Ok(s.index_of(&leaf)?))? {
-            return Ok(Checked::Known(index));
-        }
-        let registry = admitting
-            .registry
-            .read()
-            .map_err(|_| ApiError::internal("registry lock poisoned"))?;
-        admission::admit(&admitting.policy, &registry, &body).map(Checked::Admitted)
+    }
+    let mut sequenced = sequence(&shared, to_sequence).await?.into_iter();
+    for r in results.iter_mut().filter(|r| r.is_none()) {
+        *r = sequenced.next();
+    }
+    let signing = Arc::clone(&shared);
+    let answers = tokio::task::spawn_blocking(move || {
+        let now = now_unix();
+        results
+            .into_iter()
+            .zip(&leaves)
+            .map(|(r, leaf)| {
+                match r
+                    .unwrap_or_else(|| Err(ApiError::internal("missing result")))
+                    .and_then(|index| Ok((index, sign_receipt(&signing, leaf, index, now)?)))
+                {
+                    Ok((index, note)) => json!({
+                        "index": index,
+                        "receipt": String::from_utf8_lossy(&note),
+                    }),
+                    Err(e) => json!({
+                        "error": e.code,
+                        "message": e.message,
+                        "status": e.status.as_u16(),
+                    }),
+                }
+            })
+            .collect::<Vec<Value>>()
     })
     .await
-    .map_err(ApiError::internal)??;
-    let index = match checked {
-        Checked::Known(index) => index,
-        Checked::Admitted(admitted) => sequencer::submit(&shared, admitted).await?,
+    .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "results": answers })))
+}
+
+fn bundle_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!(
+            "a bundle holds at most {MAX_BUNDLE_ENTRIES} entries and {MAX_BUNDLE_BYTES} bytes; split it"
+        ),
+    )
+}
+
+/// Checks entries in order: already logged (their index), or admissible against the registry.
+///
+/// A resubmission gets the original index without being admitted again: the registry may have
+/// changed since (a later revocation must not make an already logged entry look refused).
+fn check(shared: &Shared, entries: &[Bytes]) -> Vec<Result<Checked, ApiError>> {
+    let known: Result<Vec<Option<u64>>, ApiError> = shared.read(|s| {
+        entries
+            .iter()
+            .map(|e| Ok(s.index_of(&leaf_hash(e))?))
+            .collect()
+    });
+    let known = match known {
+        Ok(k) => k,
+        Err(e) => return entries.iter().map(|_| Err(e.clone())).collect(),
     };
-    let note = receipt::sign(
+    let new: Vec<&Bytes> = entries
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| k.is_none())
+        .map(|(e, _)| e)
+        .collect();
+    let registry = match shared.registry.read() {
+        Ok(r) => r,
+        Err(_) => {
+            let e = ApiError::internal("registry lock poisoned");
+            return entries.iter().map(|_| Err(e.clone())).collect();
+        }
+    };
+    let mut admitted = admission::admit_bundle(&shared.policy, &registry, &new).into_iter();
+    known
+        .into_iter()
+        .map(|k| match k {
+            Some(index) => Ok(Checked::Known(index)),
+            None => admitted
+                .next()
+                .unwrap_or_else(|| Err(ApiError::internal("missing admission")))
+                .map(Checked::Admitted),
+        })
+        .collect()
+}
+
+/// Sends the admitted entries to the sequencer; the known ones keep their index.
+async fn sequence(
+    shared: &Shared,
+    checked: Vec<Checked>,
+) -> Result<Vec<Result<u64, ApiError>>, ApiError> {
+    let mut admitted = Vec::new();
+    let known: Vec<Option<u64>> = checked
+        .into_iter()
+        .map(|c| match c {
+            Checked::Known(index) => Some(index),
+            Checked::Admitted(a) => {
+                admitted.push(a);
+                None
+            }
+        })
+        .collect();
+    let mut indices = if admitted.is_empty() {
+        Vec::new()
+    } else {
+        sequencer::submit(shared, admitted).await?
+    }
+    .into_iter();
+    Ok(known
+        .into_iter()
+        .map(|k| match k {
+            Some(index) => Ok(index),
+            None => indices
+                .next()
+                .unwrap_or_else(|| Err(ApiError::internal("missing index"))),
+        })
+        .collect())
+}
+
+fn sign_receipt(shared: &Shared, leaf: &Hash, index: u64, now: u64) -> Result<Vec<u8>, ApiError> {
+    receipt::sign(
         &shared.log_key,
-        &leaf,
+        leaf,
         index,
-        now_unix(),
+        now,
         receipt::max_delay_seconds(shared.checkpoint_interval_ms),
     )
-    .map_err(ApiError::internal)?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+    .map_err(ApiError::internal)
 }
