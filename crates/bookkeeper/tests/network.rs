@@ -1,10 +1,8 @@
 //! Three bookkeepers in one process: broadcast makes the logs converge, and each serves a
 //! checkpoint cosigned by the other two as witnesses.
 
-mod common;
-
-use common::*;
 use std::collections::BTreeSet;
+use tally_testnet::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_bookkeepers_converge_and_cosign_each_other() {

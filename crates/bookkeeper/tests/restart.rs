@@ -1,9 +1,7 @@
 //! Durability across a restart: the registry is rebuilt from the log, and entries queued for a
 //! peer that was down reach it once it is up.
 
-mod common;
-
-use common::*;
+use tally_testnet::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_and_registry_survive_a_restart() {

@@ -1,10 +1,8 @@
 //! One bookkeeper over real HTTP: admission, receipts, idempotence, refusals, proofs, tiles, lookup.
 
-mod common;
-
 use base64::Engine as _;
-use common::*;
 use serde_json::Value;
+use tally_testnet::*;
 use tally_tlog::{leaf_hash, merkle, note, Hash, MemoryStore};
 use tally_trust::{Entry, EntryKind};
 

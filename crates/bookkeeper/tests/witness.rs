@@ -2,9 +2,7 @@
 //! real log key: cosigning, stale `old` (409), a fork (422 and evidence), unknown origin (404) and a
 //! bad log signature (403).
 
-mod common;
-
-use common::*;
+use tally_testnet::*;
 use tally_tlog::{note, Checkpoint, KeyType, MemoryStore};
 
 /// A peer log (bk1's key) of `size` entries whose contents are `tag`-specific, signed.

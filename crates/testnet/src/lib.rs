@@ -1,12 +1,11 @@
-//! A real Tally network for the bookkeeper tests: keys, policy and config files in a tempdir,
-//! bookkeepers served by `tally_bookkeeper::run` on free ports of 127.0.0.1, and signed entries.
-#![allow(dead_code)]
+//! A real Tally network for tests: keys, policy and config files in a tempdir, bookkeepers served
+//! in-process by `tally_bookkeeper::run` on free ports of 127.0.0.1, and the parties (governance,
+//! an organisation, certified, revoked and unknown devices) that sign entries for them. Shared by
+//! the bookkeeper's and the light client's tests; every helper panics on failure, as a test wants.
 
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
-// Not every test binary uses every helper.
-#[allow(unused_imports)]
 pub use tally_testkit::{gln, key, sscc, t, with_check};
 use tally_tlog::{KeyType, SignerKey, VerifierKey};
 use tally_trust::{Entry, EntryKind, Record};
@@ -76,6 +75,12 @@ pub struct Parties {
     /// Never certified.
     pub stranger: SignerKey,
     pub place: String,
+}
+
+impl Default for Parties {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Parties {
@@ -191,7 +196,13 @@ pub struct Network {
 }
 
 impl Network {
+    /// `n` bookkeepers, log quorum 1, every peer's cosignature required.
     pub fn new(n: usize) -> Self {
+        Self::with_quorums(n, 1, n.saturating_sub(1))
+    }
+
+    /// `n` bookkeepers, each its own operator, with the given log quorum and witness threshold.
+    pub fn with_quorums(n: usize, log_quorum: usize, witness_threshold: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let parties = Parties::new();
         let logs: Vec<SignerKey> = (0..n)
@@ -223,8 +234,8 @@ impl Network {
                 "witness_key": witnesses[i].verifier().to_string(),
                 "urls": [format!("http://127.0.0.1:{}", ports[i])],
             })).collect::<Vec<_>>(),
-            "log_quorum": 1,
-            "witness_threshold": n.saturating_sub(1),
+            "log_quorum": log_quorum,
+            "witness_threshold": witness_threshold,
             "cold_chain": [],
         });
         std::fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();
@@ -256,6 +267,26 @@ impl Network {
             ports,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// The network's policy file, as a client installs it.
+    pub fn policy_json(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("policy.json")).unwrap()
+    }
+
+    /// Waits until bookkeeper `i`'s latest checkpoint has exactly `size` entries and carries at
+    /// least `cosignatures` cosignatures from its peers.
+    pub async fn cosigned_checkpoint(&self, i: usize, size: u64, cosignatures: usize) {
+        let log = self.logs[i].verifier();
+        let witnesses: Vec<VerifierKey> = (0..self.logs.len())
+            .filter(|&j| j != i)
+            .map(|j| self.witnesses[j].verifier())
+            .collect();
+        self.checkpoint_where(i, |n| {
+            tally_tlog::checkpoint::verify(n, &log, &witnesses, cosignatures)
+                .is_ok_and(|v| v.checkpoint.size() == size)
+        })
+        .await;
     }
 
     pub fn url(&self, i: usize) -> String {

@@ -1,0 +1,302 @@
+//! Talking to bookkeepers over HTTP (reqwest with rustls): the client's only network I/O.
+//!
+//! Every request goes to a URL of a bookkeeper named in the installed policy, never to anything a
+//! scanned code names. Every answer is bounded in time ([`Limits::timeout`]) and size (a body over
+//! the limit is cut off and refused, never buffered whole), and every failure is reported as a
+//! [`FetchError`] that says what happened, so the verdict can say which bookkeeper was down, slow
+//! or malformed. A bookkeeper's URLs are tried in the policy's order.
+
+use base64::Engine as _;
+use serde::Deserialize;
+use std::time::Duration;
+use tally_tlog::Hash;
+use tally_trust::policy::Bookkeeper;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Bounds on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Whole request, connection to last byte.
+    pub timeout: Duration,
+    /// Connection set-up alone: a bookkeeper that is down is known quickly.
+    pub connect_timeout: Duration,
+    /// Largest answer body read.
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            max_body: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a bookkeeper's answer could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out")]
+    Timeout,
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("answered HTTP {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("answer larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("malformed answer: {0}")]
+    Malformed(String),
+}
+
+impl FetchError {
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            FetchError::Timeout
+        } else {
+            // The chain of sources says "connection refused" and the like.
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg = s.to_string();
+                src = s.source();
+            }
+            FetchError::Unreachable(msg)
+        }
+    }
+}
+
+/// One answer of a bookkeeper's `/submit-bundle`, per entry.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BundleAnswer {
+    #[serde(default)]
+    pub index: Option<u64>,
+    #[serde(default)]
+    pub receipt: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub status: Option<u16>,
+}
+
+#[derive(Deserialize)]
+struct BundleAnswers {
+    results: Vec<BundleAnswer>,
+}
+
+#[derive(Deserialize)]
+struct ProofAnswer {
+    proof: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct LookupAnswer {
+    indices: Vec<u64>,
+    entries: Vec<String>,
+}
+
+/// The HTTP client, shared by every request (connections are kept alive per bookkeeper).
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    limits: Limits,
+}
+
+impl Http {
+    /// A client with these limits.
+    pub fn new(limits: Limits) -> Result<Self, reqwest::Error> {
+        Ok(Http {
+            client: reqwest::Client::builder()
+                .timeout(limits.timeout)
+                .connect_timeout(limits.connect_timeout)
+                // A bookkeeper never redirects; following one would let it send us elsewhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            limits,
+        })
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// GET `path` (with its query) from bookkeeper `bk`: the body of a 200 answer.
+    pub async fn get(&self, bk: &Bookkeeper, path: &str) -> Result<Vec<u8>, FetchError> {
+        self.each_url(bk, |base| self.client.get(format!("{base}{path}")))
+            .await
+    }
+
+    /// POST `body` to `path` of bookkeeper `bk`: the body of a 200 answer.
+    pub async fn post(
+        &self,
+        bk: &Bookkeeper,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, FetchError> {
+        self.each_url(bk, |base| {
+            self.client
+                .post(format!("{base}{path}"))
+                .header("content-type", "application/octet-stream")
+                .body(body.clone())
+        })
+        .await
+    }
+
+    /// Tries the bookkeeper's URLs in order until one answers (any HTTP answer ends the search:
+    /// only a failure to connect means another URL may do better).
+    async fn each_url(
+        &self,
+        bk: &Bookkeeper,
+        request: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, FetchError> {
+        let mut last = FetchError::Unreachable("no URL".into());
+        for url in &bk.urls {
+            match self.send(request(url.trim_end_matches('/'))).await {
+                Err(e @ (FetchError::Unreachable(_) | FetchError::Timeout)) => last = e,
+                other => return other,
+            }
+        }
+        Err(last)
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, FetchError> {
+        let mut response = request.send().await.map_err(FetchError::from_reqwest)?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
+            if body.len() + chunk.len() > self.limits.max_body {
+                return Err(FetchError::TooLarge(self.limits.max_body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status != reqwest::StatusCode::OK {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        Ok(body)
+    }
+
+    /// `GET /history?key=K&old=N`: the raw answer (parse with `evidence::parse_history`).
+    pub async fn history(
+        &self,
+        bk: &Bookkeeper,
+        key: &str,
+        old: u64,
+    ) -> Result<Vec<u8>, FetchError> {
+        let key = percent_encode(key);
+        self.get(bk, &format!("/history?key={key}&old={old}")).await
+    }
+
+    /// `GET /checkpoint`: the latest cosigned checkpoint note.
+    pub async fn checkpoint(&self, bk: &Bookkeeper) -> Result<Vec<u8>, FetchError> {
+        self.get(bk, "/checkpoint").await
+    }
+
+    /// `GET /proof/consistency?old=A&size=B`.
+    pub async fn consistency(
+        &self,
+        bk: &Bookkeeper,
+        old: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>, FetchError> {
+        let body = self
+            .get(bk, &format!("/proof/consistency?old={old}&size={size}"))
+            .await?;
+        let answer: ProofAnswer =
+            serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))?;
+        answer
+            .proof
+            .iter()
+            .map(|h| {
+                B64.decode(h)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .map(Hash)
+                    .ok_or_else(|| FetchError::Malformed("a proof hash is not 32 bytes".into()))
+            })
+            .collect()
+    }
+
+    /// `GET /lookup?key=K`: indices and entry bytes.
+    pub async fn lookup(
+        &self,
+        bk: &Bookkeeper,
+        key: &str,
+    ) -> Result<Vec<(u64, Vec<u8>)>, FetchError> {
+        let body = self
+            .get(bk, &format!("/lookup?key={}", percent_encode(key)))
+            .await?;
+        let answer: LookupAnswer =
+            serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))?;
+        if answer.indices.len() != answer.entries.len() {
+            return Err(FetchError::Malformed("indices and entries differ".into()));
+        }
+        answer
+            .indices
+            .into_iter()
+            .zip(answer.entries)
+            .map(|(i, e)| {
+                B64.decode(e)
+                    .map(|b| (i, b))
+                    .map_err(|_| FetchError::Malformed("an entry is not base64".into()))
+            })
+            .collect()
+    }
+
+    /// `POST /submit-bundle`: one answer per entry, in order.
+    pub async fn submit_bundle(
+        &self,
+        bk: &Bookkeeper,
+        entries: &[&[u8]],
+    ) -> Result<Vec<BundleAnswer>, FetchError> {
+        let bundle = tally_tlog::tiles::encode_entry_bundle(entries.iter().copied())
+            .ok_or_else(|| FetchError::Malformed("an entry is too large for a bundle".into()))?;
+        let body = self.post(bk, "/submit-bundle", bundle).await?;
+        let answers: BundleAnswers =
+            serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))?;
+        if answers.results.len() != entries.len() {
+            return Err(FetchError::Malformed(format!(
+                "{} answers for {} entries",
+                answers.results.len(),
+                entries.len()
+            )));
+        }
+        Ok(answers.results)
+    }
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_encode;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            percent_encode("https://id.gs1.org/01/09506000134352/21/A+B c"),
+            "https%3A%2F%2Fid.gs1.org%2F01%2F09506000134352%2F21%2FA%2BB%20c"
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! Verifying a scanned product: ask every bookkeeper at once, let the core judge, remember.
+
+use crate::evidence::parse_history;
+use crate::fetch::FetchError;
+use crate::view::{self, FetchReport, History, Source};
+use crate::{Client, ClientError};
+use std::time::Instant;
+use tally_trust::{LogEvidence, Reason, Request};
+use time::OffsetDateTime;
+
+/// The product a scanned or typed code names, as the canonical GS1 Digital Link (keeping the lot
+/// and serial: a recall of the lot concerns the unit). Anything else — a plain web address, text,
+/// a code without a product key — is refused with what it is; nothing is ever fetched from it.
+pub fn product_key(code: &str) -> Result<String, ClientError> {
+    let scan = tally_gs1::parse_scan_payload(code.trim().as_bytes()).map_err(|e| {
+        let shown: String = code.chars().take(80).collect();
+        if code.starts_with("http://") || code.starts_with("https://") {
+            ClientError::NotAProduct(format!(
+                "{shown} is a web address, not a GS1 Digital Link of a product ({e}); it was not opened"
+            ))
+        } else {
+            ClientError::NotAProduct(format!("{shown:?} is not a GS1 product code: {e}"))
+        }
+    })?;
+    let link = scan
+        .to_digital_link()
+        .map_err(|e| ClientError::NotAProduct(format!("the code has no product key: {e}")))?;
+    Ok(link.canonical_uri())
+}
+
+impl Client {
+    /// Verifies the history of the product `code` names (a Digital Link, an element string, a
+    /// scanner payload) against every bookkeeper of the policy, concurrently.
+    ///
+    /// The checkpoints it proves consistent become trusted, a fork or rollback is recorded with
+    /// its evidence, and the history is kept for offline viewing. When no bookkeeper answers, the
+    /// last history verified on this device is returned as [`Source::Cached`], with its age.
+    pub async fn verify(&self, code: &str, now: OffsetDateTime) -> Result<History, ClientError> {
+        let product = product_key(code)?;
+        let state = self.store()?.trust_state()?;
+        let mut requests = tokio::task::JoinSet::new();
+        for bk in &self.policy.bookkeepers {
+            let old = state.logs.get(bk.log_key.name()).map_or(0, |t| t.size);
+            let (http, bk, key) = (self.http.clone(), bk.clone(), product.clone());
+            requests.spawn(async move {
+                let started = Instant::now();
+                let answer = http.history(&bk, &key, old).await.and_then(|body| {
+                    parse_history(&bk.name, &body, old).map_err(|e| FetchError::Malformed(e.0))
+                });
+                (bk.name, answer, started.elapsed().as_millis() as u64)
+            });
+        }
+        let (mut logs, mut unreachable, mut fetches) = (Vec::new(), Vec::new(), Vec::new());
+        while let Some(done) = requests.join_next().await {
+            let Ok((name, answer, ms)) = done else {
+                continue;
+            };
+            let error = match answer {
+                Ok(evidence) => {
+                    logs.push(evidence);
+                    None
+                }
+                Err(e) => {
+                    unreachable.push(name.clone());
+                    Some(e.to_string())
+                }
+            };
+            fetches.push(FetchReport {
+                bookkeeper: name,
+                error,
+                ms,
+            });
+        }
+        // Policy order, so a verdict does not depend on which answer came first.
+        let order = |name: &str| self.policy.bookkeepers.iter().position(|b| b.name == name);
+        logs.sort_by_key(|l: &LogEvidence| order(&l.bookkeeper));
+        unreachable.sort_by_key(|n| order(n));
+        let verdict = tally_trust::verify(&Request {
+            policy: &self.policy,
+            product: &product,
+            logs: &logs,
+            unreachable: &unreachable,
+            state: &state,
+            now,
+        });
+        let at = now.unix_timestamp();
+        if logs.is_empty() {
+            if let Some(cached) = self.store()?.cached_history(&product)? {
+                if let Ok(mut h) = serde_json::from_str::<History>(&cached.verdict) {
+                    h.source = Source::Cached;
+                    h.checked_at = cached.verified_at;
+                    return Ok(h);
+                }
+            }
+            return Ok(view::history(
+                &verdict,
+                &self.policy,
+                &fetches,
+                Source::Offline,
+                at,
+            ));
+        }
+        let history = view::history(&verdict, &self.policy, &fetches, Source::Live, at);
+        let inconsistencies: Vec<_> = verdict
+            .reasons
+            .iter()
+            .filter_map(|r| match r {
+                Reason::LogInconsistent { log, evidence } => Some((log.clone(), evidence.clone())),
+                _ => None,
+            })
+            .collect();
+        let json =
+            serde_json::to_string(&history).map_err(|e| ClientError::Event(e.to_string()))?;
+        self.store()?.record_verification(
+            &product,
+            status_word(&history),
+            &json,
+            &verdict.trust_updates,
+            &inconsistencies,
+            at,
+        )?;
+        Ok(history)
+    }
+
+    /// The last history verified on this device for the product `code` names, if any, as
+    /// [`Source::Cached`].
+    pub fn cached(&self, code: &str) -> Result<Option<History>, ClientError> {
+        let product = product_key(code)?;
+        Ok(self.store()?.cached_history(&product)?.and_then(|c| {
+            let mut h = serde_json::from_str::<History>(&c.verdict).ok()?;
+            h.source = Source::Cached;
+            h.checked_at = c.verified_at;
+            Some(h)
+        }))
+    }
+}
+
+fn status_word(h: &History) -> &'static str {
+    match h.status {
+        tally_trust::Status::Verified => "verified",
+        tally_trust::Status::Warning => "warning",
+        tally_trust::Status::Failed => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::product_key;
+
+    #[test]
+    fn codes_become_canonical_product_keys_and_other_text_is_refused() {
+        let k = product_key("https://brand.example/01/09506000134352/10/LOT-1/21/S1?17=281130")
+            .unwrap();
+        assert_eq!(
+            k,
+            "https://id.gs1.org/01/09506000134352/10/LOT-1/21/S1?17=281130"
+        );
+        let es = product_key("]Q3010950600013435210LOT-1\u{1d}21S1").unwrap();
+        assert_eq!(es, "https://id.gs1.org/01/09506000134352/10/LOT-1/21/S1");
+        let err = product_key("https://evil.example/login")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("web address") && err.contains("not opened"),
+            "{err}"
+        );
+        assert!(product_key("hello").is_err());
+        // A wrong check digit is refused, not looked up.
+        assert!(product_key("https://id.gs1.org/01/09506000134353/21/S1").is_err());
+    }
+}

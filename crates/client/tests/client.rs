@@ -1,0 +1,363 @@
+//! The light client against real bookkeepers served on 127.0.0.1: verification with k of n,
+//! trust state, offline cache, the outbox with a bookkeeper down, a device's own key and
+//! certification, monitoring, tracing and evidence export.
+
+use std::time::Duration;
+use tally_client::capture::{Handoff, Reading, Step};
+use tally_client::identity::{self, EnrolmentRequest};
+use tally_client::view::Source;
+use tally_client::{Client, Limits};
+use tally_testnet::*;
+use tally_trust::Status;
+use tempfile::TempDir;
+use time::OffsetDateTime;
+
+fn limits() -> Limits {
+    Limits {
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(2),
+        max_body: 16 * 1024 * 1024,
+    }
+}
+
+/// A 3-bookkeeper network (quorum 2, one independent cosignature), all started, with the
+/// parties registered; and a client with its policy installed.
+async fn setup() -> (Network, Vec<Node>, Client, TempDir) {
+    let net = Network::with_quorums(3, 2, 1);
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        nodes.push(net.start(i).await);
+    }
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("client.db");
+    Client::install_policy(&db, &net.policy_json()).unwrap();
+    let client = Client::open(&db, limits()).unwrap();
+    let records: Vec<(tally_trust::Entry, String)> = net
+        .parties
+        .registry_entries()
+        .iter()
+        .map(|e| (tally_trust::Entry::decode(e).unwrap(), "record".to_owned()))
+        .collect();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    client.queue(records, now).unwrap();
+    let report = client.flush(now).await.unwrap();
+    assert_eq!(report.pending_deliveries, 0, "{report:?}");
+    (net, nodes, client, home)
+}
+
+async fn settle(net: &Network, size: u64) {
+    for i in 0..3 {
+        net.cosigned_checkpoint(i, size, 1).await;
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_in_every_log_is_verified_trusted_and_kept_for_offline_viewing() {
+    let (net, nodes, client, _home) = setup().await;
+    let p = &net.parties;
+    let shipped = signed_event(
+        &event(
+            "2026-03-02T08:00:00Z",
+            "packing",
+            &[unit(1)],
+            &p.place,
+            "OBSERVE",
+        ),
+        &p.device,
+    );
+    for e in [p.commission(1), shipped] {
+        assert_eq!(net.submit(0, &e).await.0, 200);
+    }
+    let size = p.registry_entries().len() as u64 + 2;
+    settle(&net, size).await;
+
+    let h = client.verify(&unit(1), now()).await.unwrap();
+    assert_eq!(h.status, Status::Verified, "{:?}", h.warnings);
+    assert_eq!(h.source, Source::Live);
+    assert_eq!(h.steps.len(), 2);
+    assert_eq!(h.steps[0].org.as_deref(), Some("Org 1"));
+    assert_eq!(h.steps[0].evidence.bookkeepers.len(), 3);
+    assert!(h
+        .bookkeepers
+        .iter()
+        .all(|b| b.used && b.checkpoint_size == Some(size)));
+    let trusted = client.store().unwrap().trust_state().unwrap();
+    assert_eq!(trusted.logs.len(), 3);
+    assert!(trusted.logs.values().all(|t| t.size == size));
+
+    // A product nobody logged: failed, with the reason.
+    let unknown = client.verify(&unit(999), now()).await.unwrap();
+    assert_eq!(unknown.status, Status::Failed);
+    assert_eq!(unknown.warnings.last().unwrap().code, "no_history");
+
+    // Every bookkeeper gone: the history verified before, marked cached with its age.
+    for n in nodes {
+        n.stop().await;
+    }
+    let offline = client.verify(&unit(1), now()).await.unwrap();
+    assert_eq!(offline.source, Source::Cached);
+    assert_eq!(offline.status, Status::Verified);
+    assert_eq!(offline.checked_at, h.checked_at);
+    assert_eq!(offline.steps, h.steps);
+    let never = client.verify(&unit(2), now()).await.unwrap();
+    assert_eq!(never.source, Source::Offline);
+    let scans = client.store().unwrap().scans(10).unwrap();
+    assert_eq!(
+        scans.len(),
+        2,
+        "offline answers are not new scans: {scans:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_survives_a_restart_and_reaches_a_bookkeeper_that_was_down() {
+    let (net, mut nodes, client, home) = setup().await;
+    let p = &net.parties;
+    // bk2 goes down before anything is recorded.
+    nodes.pop().unwrap().stop().await;
+    let t0 = now().unix_timestamp();
+    let handoffs: Vec<Handoff> = (10..15)
+        .map(|serial| Handoff {
+            step: Step::Commission,
+            time: tally_testkit::t("2026-03-01T08:00:00Z"),
+            items: vec![unit(serial)],
+            quantities: vec![],
+            parent: None,
+            outputs: vec![],
+            output_quantities: vec![],
+            place: p.place.clone(),
+            org: p.org_gln.clone(),
+            counterparty: None,
+            documents: vec![],
+            readings: vec![],
+            ilmd: Default::default(),
+        })
+        .collect();
+    for h in &handoffs {
+        let q = client.record(&p.device, h, t0).unwrap();
+        assert!(q.new && q.hash_id.as_deref().unwrap().starts_with("ni:///sha-256;"));
+    }
+    // The same handoff again is not queued twice.
+    assert!(!client.record(&p.device, &handoffs[0], t0).unwrap().new);
+    drop(client);
+    // Reopened (an app restart): the outbox is still there.
+    let client = Client::open(home.path().join("client.db"), limits()).unwrap();
+    let report = client.flush(t0).await.unwrap();
+    let by = |name: &str| {
+        report
+            .bookkeepers
+            .iter()
+            .find(|b| b.bookkeeper == name)
+            .unwrap()
+    };
+    assert_eq!((by("bk0").receipted, by("bk1").receipted), (5, 5));
+    assert_eq!(by("bk2").receipted, 0);
+    assert!(by("bk2").error.is_some());
+    assert_eq!((report.pending_entries, report.pending_deliveries), (5, 5));
+    // Not due again until its backoff has passed.
+    assert_eq!(client.flush(t0).await.unwrap().bookkeepers[2].sent, 0);
+
+    nodes.push(net.start(2).await);
+    let later = t0 + 3600;
+    let report = client.flush(later).await.unwrap();
+    assert_eq!(report.pending_deliveries, 0, "{report:?}");
+    let outbox = client.store().unwrap().outbox(10).unwrap();
+    // Five registry records (queued by `setup`) and the five commissionings.
+    assert_eq!(outbox.len(), 10);
+    for item in outbox
+        .iter()
+        .filter(|i| i.summary.starts_with("commissioning"))
+    {
+        assert_eq!(item.deliveries.len(), 3);
+        for d in &item.deliveries {
+            let receipt = d.receipt.as_deref().unwrap();
+            assert!(receipt.starts_with("tally/receipt/v1\n"));
+            assert!(d.index.is_some());
+        }
+    }
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_device_enrols_records_and_its_event_verifies() {
+    let (net, nodes, client, _home) = setup().await;
+    let p = &net.parties;
+    let t = now();
+    // The device makes and seals its key, and asks to be certified.
+    let key = identity::generate("dock-7").unwrap();
+    let sealed = identity::seal_with(&key, "pass phrase", 64, 1).unwrap();
+    client
+        .store()
+        .unwrap()
+        .create_device(
+            "dock-7",
+            &key.verifier().to_string(),
+            &sealed,
+            t.unix_timestamp(),
+        )
+        .unwrap();
+    let request = EnrolmentRequest {
+        device: key.verifier().to_string(),
+        label: "Dock 7".into(),
+        org: p.org_gln.clone(),
+        roles: vec!["commissioning".into(), "shipping".into()],
+        places: vec![p.place.clone()],
+    };
+    let signed = identity::enrolment_request(&key, &request).unwrap();
+    // The organisation checks the request and certifies the device.
+    let opened = identity::open_enrolment_request(&signed).unwrap();
+    let cert = identity::certify(
+        &p.org,
+        &opened,
+        t - time::Duration::days(1),
+        t + time::Duration::days(365),
+    )
+    .unwrap();
+    client
+        .queue(
+            vec![(cert.clone(), "certification".into())],
+            t.unix_timestamp(),
+        )
+        .unwrap();
+    // The device imports its certification, unlocks its key and records a commissioning.
+    identity::check_certification(&cert.encode(), &key.verifier()).unwrap();
+    client
+        .store()
+        .unwrap()
+        .set_certification(&cert.encode())
+        .unwrap();
+    let row = client.store().unwrap().device().unwrap().unwrap();
+    let unlocked = identity::unseal(&row.sealed_key, "pass phrase").unwrap();
+    let handoff = Handoff {
+        step: Step::Commission,
+        time: t - time::Duration::hours(1),
+        items: vec![unit(77)],
+        quantities: vec![],
+        parent: None,
+        outputs: vec![],
+        output_quantities: vec![],
+        place: p.place.clone(),
+        org: p.org_gln.clone(),
+        counterparty: None,
+        documents: vec![],
+        readings: vec![Reading {
+            time: t - time::Duration::hours(1),
+            celsius: 2.5,
+        }],
+        ilmd: serde_json::from_str(r#"{"cbvmda:countryOfOrigin": "NZ"}"#).unwrap(),
+    };
+    client
+        .record(&unlocked, &handoff, t.unix_timestamp())
+        .unwrap();
+    let report = client.flush(t.unix_timestamp()).await.unwrap();
+    assert_eq!(report.pending_deliveries, 0, "{report:?}");
+    let size = p.registry_entries().len() as u64 + 2;
+    settle(&net, size).await;
+    let h = client.verify(&unit(77), now()).await.unwrap();
+    assert_eq!(h.status, Status::Verified, "{:?}", h.warnings);
+    assert_eq!(
+        h.steps[0].evidence.signer.as_deref(),
+        Some(request.device.as_str())
+    );
+    assert!(h.steps[0]
+        .details
+        .contains(&("countryOfOrigin".to_owned(), "NZ".to_owned())));
+    assert_eq!(h.steps[0].temperatures[0].celsius, 2.5);
+
+    // An unenrolled key's event is refused by every bookkeeper, and stays in the outbox.
+    let stranger = identity::generate("stranger").unwrap();
+    let mut h2 = handoff.clone();
+    h2.items = vec![unit(78)];
+    client.record(&stranger, &h2, t.unix_timestamp()).unwrap();
+    let report = client.flush(t.unix_timestamp()).await.unwrap();
+    assert_eq!(report.pending_entries, 1);
+    assert!(report.bookkeepers.iter().all(|b| b
+        .error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("unknown_signer"))));
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_trace_activity_and_evidence_export() {
+    let (net, nodes, client, _home) = setup().await;
+    let p = &net.parties;
+    let pallet = sscc(5);
+    let pack = signed_event(
+        &aggregation(
+            "2026-03-01T09:00:00Z",
+            "packing",
+            &pallet,
+            &[unit(1), unit(2)],
+            &p.place,
+            "ADD",
+        ),
+        &p.device,
+    );
+    for e in [p.commission(1), p.commission(2), pack] {
+        assert_eq!(net.submit(1, &e).await.0, 200);
+    }
+    let size = p.registry_entries().len() as u64 + 3;
+    settle(&net, size).await;
+
+    let m = client.monitor(now().unix_timestamp()).await.unwrap();
+    assert_eq!(m.logs.len(), 3);
+    for l in &m.logs {
+        assert!(l.reachable && l.problem.is_none(), "{l:?}");
+        assert_eq!((l.size, l.lag), (Some(size), Some(0)));
+        assert!(l.independent_cosigners >= 1);
+    }
+    assert!(m.alerts.is_empty() && m.witness_evidence.is_empty());
+    let trusted = client.store().unwrap().trust_state().unwrap();
+    assert!(trusted.logs.values().all(|t| t.size == size));
+
+    // Unit 1 forward: onto the pallet.
+    let trace = client.trace(&unit(1), now()).await.unwrap();
+    assert_eq!(trace.edges.len(), 1, "{:?}", trace.edges);
+    assert_eq!(trace.edges[0].to, pallet);
+    assert_eq!(trace.edges[0].how, "packed");
+    assert_eq!(trace.downstream.len(), 1);
+
+    let activity = client.activity(&p.org_gln).await.unwrap();
+    assert_eq!(activity.events.len(), 3);
+    assert_eq!(activity.by_step.get("commissioning"), Some(&2));
+    assert_eq!(activity.name.as_deref(), Some("Org 1"));
+
+    // Evidence: checked again offline it gives the same verdict; altered, it does not.
+    let file = client.export(&unit(2), now()).await.unwrap();
+    assert_eq!(file.answers.len(), 3);
+    let again = tally_client::audit::check_evidence(&file, None, now()).unwrap();
+    assert_eq!(again.status, Status::Verified, "{:?}", again.warnings);
+    assert_eq!(again.steps.len(), 2);
+    let text = serde_json::to_string(&file).unwrap();
+    let entry = file.answers["bk0"]["entries"][0]["entry"].as_str().unwrap();
+    // The first copy of that entry in the file is bk0's.
+    let tampered: tally_client::audit::EvidenceFile =
+        serde_json::from_str(&text.replacen(entry, &base64_flip(entry), 1)).unwrap();
+    let checked = tally_client::audit::check_evidence(&tampered, None, now()).unwrap();
+    assert!(
+        checked.warnings.iter().any(|w| w.code == "tampered_entry"),
+        "{:?}",
+        checked.warnings
+    );
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// The base64 of the same bytes with one bit flipped in the last byte.
+fn base64_flip(b64: &str) -> String {
+    use base64::Engine as _;
+    let e = base64::engine::general_purpose::STANDARD;
+    let mut bytes = e.decode(b64).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    e.encode(bytes)
+}
