@@ -41,6 +41,7 @@ pub(crate) mod pipeline;
 pub mod session;
 #[cfg(feature = "synth")]
 pub mod synth;
+pub(crate) mod warp;
 
 pub use charset::Charset;
 pub use classify::{classify, Identifiers, Payload};
@@ -310,3 +311,4 @@ mod tests {
         !c
     }
 }
+

@@ -140,23 +140,50 @@ fn scaled(mut f: Found, s: f32) -> Found {
     f
 }
 
-fn run_retry(g: &Gray, r: Retry) -> Vec<Found> {
-    let (p, read): (Prep, &dyn Fn(&Gray) -> Vec<Found>) = match r {
+fn run_retry(g: &Gray, r: Retry) -> Vec<(Found, &'static str)> {
+    let name = pass_name(r);
+    let (p, read): (Prep, &dyn Fn(&Gray) -> Vec<(Found, &'static str)>) = match r {
         Retry::Rqrr(p) => (p, &|img: &Gray| {
             engine::rqrr::grids(img, None)
                 .iter()
-                .filter_map(engine::rqrr::decode)
+                .filter_map(|m| {
+                    engine::rqrr::decode(m).map(|f| (f, name)).or_else(|| {
+                        crate::warp::resamplings(img, m)
+                            .find_map(|r| engine::rqrr::decode(&r))
+                            .map(|f| (f, warp_name(r)))
+                    })
+                })
                 .collect()
         }),
         #[cfg(feature = "zxing")]
-        Retry::Zxing(p) => (p, &|img: &Gray| engine::zxing::read(img, engine::zxing::Pass::DEFAULT)),
+        Retry::Zxing(p) => (p, &|img: &Gray| {
+            engine::zxing::read(img, engine::zxing::Pass::DEFAULT)
+                .into_iter()
+                .map(|f| (f, name))
+                .collect()
+        }),
         #[cfg(feature = "zxing")]
-        Retry::ZxingGlobal(p) => (p, &|img: &Gray| engine::zxing::read(img, engine::zxing::Pass::GLOBAL)),
+        Retry::ZxingGlobal(p) => (p, &|img: &Gray| {
+            engine::zxing::read(img, engine::zxing::Pass::GLOBAL)
+                .into_iter()
+                .map(|f| (f, name))
+                .collect()
+        }),
     };
     let Some((img, s)) = prep(g, p) else {
         return Vec::new();
     };
-    read(&img).into_iter().map(|f| scaled(f, s)).collect()
+    read(&img).into_iter().map(|(f, n)| (scaled(f, s), n)).collect()
+}
+
+/// The pass name of a rqrr grid that only decoded after grey-level or curved resampling.
+fn warp_name(r: Retry) -> &'static str {
+    match r {
+        Retry::Rqrr(Prep::None) => "rqrr+resample",
+        Retry::Rqrr(Prep::Sharpen) => "rqrr+sharpen+resample",
+        Retry::Rqrr(Prep::Normalize) => "rqrr+normalize+resample",
+        _ => "rqrr+prep+resample",
+    }
 }
 
 fn first_pass(g: &Gray) -> Vec<Hit> {
@@ -207,8 +234,7 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
             for &r in RETRIES {
                 let found = run_retry(&base, r);
                 if !found.is_empty() {
-                    let pass = pass_name(r);
-                    return found.into_iter().map(|f| Hit { found: scaled(f, s), pass }).collect();
+                    return found.into_iter().map(|(f, pass)| Hit { found: scaled(f, s), pass }).collect();
                 }
             }
             Vec::new()
@@ -220,10 +246,9 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
             }
             let (base, s) = retry_base(g);
             let r = RETRIES[n % RETRIES.len()];
-            let pass = pass_name(r);
             run_retry(&base, r)
                 .into_iter()
-                .map(|f| Hit { found: scaled(f, s), pass })
+                .map(|(f, pass)| Hit { found: scaled(f, s), pass })
                 .collect()
         }
     }

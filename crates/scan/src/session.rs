@@ -202,7 +202,7 @@ fn majority(pool: &[Modules]) -> Modules {
             }
         })
         .collect();
-    Modules { size: last.size, dark, corners: last.corners }
+    Modules { size: last.size, dark, corners: last.corners, quad: last.quad }
 }
 
 #[cfg(test)]
@@ -220,7 +220,7 @@ mod tests {
                     *v = !*v;
                 }
             }
-            Modules { size: 21, dark: d, corners: [[0.0; 2]; 4] }
+            Modules { size: 21, dark: d, corners: [[0.0; 2]; 4], quad: [[0.0; 2]; 4] }
         };
         let fused = majority(&[damaged(0), damaged(1), damaged(2)]);
         assert_eq!(fused.dark, truth);

@@ -14,7 +14,11 @@ use rqrr::BitGrid;
 pub(crate) struct Modules {
     pub size: usize,
     pub dark: Vec<bool>,
+    /// The symbol's outer corners, TL, TR, BR, BL.
     pub corners: [[f32; 2]; 4],
+    /// rqrr's perspective, as the images of module coordinates (0,0), (n+1,0), (n+1,n+1),
+    /// (0,n+1) (which is what rqrr reports as a grid's bounds).
+    pub quad: [[f64; 2]; 4],
 }
 
 impl BitGrid for Modules {
@@ -44,12 +48,15 @@ pub(crate) fn grids(g: &Gray, binary: Option<&[bool]>) -> Vec<Modules> {
                         dark.push(grid.grid.bit(y, x));
                     }
                 }
-                let c = |p: rqrr::Point| [p.x as f32, p.y as f32];
-                Modules {
-                    size: n,
-                    dark,
-                    corners: [c(grid.bounds[0]), c(grid.bounds[1]), c(grid.bounds[2]), c(grid.bounds[3])],
-                }
+                let c = |p: rqrr::Point| [f64::from(p.x), f64::from(p.y)];
+                let quad = [c(grid.bounds[0]), c(grid.bounds[1]), c(grid.bounds[2]), c(grid.bounds[3])];
+                let h = crate::warp::Homography::square_to_quad(quad);
+                let e = n as f64 / (n as f64 + 1.0);
+                let corners = [(0.0, 0.0), (e, 0.0), (e, e), (0.0, e)].map(|(u, v)| {
+                    let (x, y) = h.map(u, v);
+                    [x as f32, y as f32]
+                });
+                Modules { size: n, dark, corners, quad }
             })
             .collect()
     })

@@ -52,7 +52,9 @@ fn read_inner(g: &Gray, pass: Pass) -> Vec<Found> {
         return Vec::new();
     };
     let reader = zxingcpp::read()
-        .formats([BarcodeFormat::QRCode])
+        // Model 2 only: `QRCode` also enables Micro QR, whose M1 symbols carry no error
+        // correction and turn noise into false reads on preprocessed frames.
+        .formats([BarcodeFormat::QRCodeModel2])
         .try_harder(pass.try_harder)
         .try_rotate(true)
         .try_invert(true)
