@@ -9,14 +9,27 @@ use tally_e2e::{shared, tally};
 const DL: &str = "https://id.gs1.org/01/09506000134352/10/LOT-2026-11/21/SER1001?17=281130";
 
 fn json_lines(out: &str) -> Vec<Value> {
-    out.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
 }
 
 #[test]
 fn png_label_decodes_to_the_exact_uri() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("label.png");
-    tally(&["label", DL, "--format", "png", "--out", png.to_str().unwrap()], b"").expect(0);
+    tally(
+        &[
+            "label",
+            DL,
+            "--format",
+            "png",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+        b"",
+    )
+    .expect(0);
     let run = tally(&["decode", "--json", png.to_str().unwrap()], b"").expect(0);
     let lines = json_lines(&run.out());
     assert_eq!(lines.len(), 1);
@@ -34,11 +47,30 @@ fn png_label_decodes_to_the_exact_uri() {
 #[test]
 fn pdf_sheet_prints_and_scans_back_every_label() {
     let dir = tempfile::tempdir().unwrap();
-    let uris: Vec<String> = (0..45).map(|i| format!("https://id.gs1.org/01/09506000134352/10/L{}/21/S{i:04}?17=281130", i % 3)).collect();
+    let uris: Vec<String> = (0..45)
+        .map(|i| {
+            format!(
+                "https://id.gs1.org/01/09506000134352/10/L{}/21/S{i:04}?17=281130",
+                i % 3
+            )
+        })
+        .collect();
     let list = dir.path().join("run.txt");
     std::fs::write(&list, format!("# print run 2026-11\n{}\n", uris.join("\n"))).unwrap();
     let pdf = dir.path().join("sheet.pdf");
-    tally(&["label", "--from", list.to_str().unwrap(), "--format", "sheet-pdf", "--out", pdf.to_str().unwrap()], b"").expect(0);
+    tally(
+        &[
+            "label",
+            "--from",
+            list.to_str().unwrap(),
+            "--format",
+            "sheet-pdf",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+        b"",
+    )
+    .expect(0);
     // Rasterise at 200 dpi, as a print proof would be scanned (poppler-utils, see scripts/setup.sh).
     let prefix = dir.path().join("page");
     let st = Command::new("pdftoppm")
@@ -71,7 +103,12 @@ fn pdf_sheet_prints_and_scans_back_every_label() {
 fn svg_label_carries_the_human_readable_text() {
     let run = tally(&["label", DL], b"").expect(0);
     let svg = run.out();
-    for line in ["GTIN 09506000134352", "LOT LOT-2026-11", "SERIAL SER1001", "EXP 2028-11-30"] {
+    for line in [
+        "GTIN 09506000134352",
+        "LOT LOT-2026-11",
+        "SERIAL SER1001",
+        "EXP 2028-11-30",
+    ] {
         assert!(svg.contains(&format!(">{line}<")), "{line}");
     }
 }
@@ -95,8 +132,21 @@ fn rqrr_panic_image_decodes_quietly() {
     let img = shared("qr-bench/zxing-blackbox/qrcode-6/7.png");
     let want = std::fs::read_to_string(shared("qr-bench/zxing-blackbox/qrcode-6/7.txt")).unwrap();
     for decoder in ["pipeline", "rqrr"] {
-        let run = tally(&["decode", "--json", "--decoder", decoder, img.to_str().unwrap()], b"");
-        assert!(!run.stderr.contains("panicked"), "{decoder}: {}", run.stderr);
+        let run = tally(
+            &[
+                "decode",
+                "--json",
+                "--decoder",
+                decoder,
+                img.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{decoder}: {}",
+            run.stderr
+        );
         let lines = json_lines(&run.out());
         for c in lines[0]["codes"].as_array().unwrap() {
             assert_eq!(c["text"], want.as_str());
@@ -114,7 +164,13 @@ fn plain_url_is_shown_not_opened() {
     let want = std::fs::read_to_string(shared(&format!("{dir}/13.txt"))).unwrap();
     assert!(want.starts_with("http"));
     let run = tally(&["decode", url.to_str().unwrap()], b"").expect(0);
-    assert_eq!(run.out().trim_end(), format!("{}: URL (not a GS1 Digital Link; not opened) {want:?}", url.display()));
+    assert_eq!(
+        run.out().trim_end(),
+        format!(
+            "{}: URL (not a GS1 Digital Link; not opened) {want:?}",
+            url.display()
+        )
+    );
     let run = tally(&["decode", "--json", url.to_str().unwrap()], b"").expect(0);
     assert_eq!(json_lines(&run.out())[0]["codes"][0]["kind"], "plain-url");
     let other = shared(&format!("{dir}/1.png"));

@@ -63,7 +63,9 @@ fn code_json(c: &tally_scan::Code) -> serde_json::Value {
 fn describe(c: &tally_scan::Code) -> String {
     match c.payload() {
         Payload::DigitalLink { canonical, .. } => format!("GS1 Digital Link {canonical}"),
-        Payload::ElementString { canonical: Some(c), .. } => format!("GS1 element string → {c}"),
+        Payload::ElementString {
+            canonical: Some(c), ..
+        } => format!("GS1 element string → {c}"),
         Payload::ElementString { text, .. } => format!("GS1 element string {text:?}"),
         Payload::InvalidGs1 { text, error } => format!("invalid GS1 data {text:?}: {error}"),
         Payload::PlainUrl(u) => format!("URL (not a GS1 Digital Link; not opened) {u:?}"),
@@ -103,7 +105,8 @@ pub fn run(args: &DecodeArgs) -> CliResult {
                 }
                 if args.json {
                     let codes: Vec<_> = codes.iter().map(code_json).collect();
-                    json!({"path": shown, "codes": codes, "ms": (ms * 100.0).round() / 100.0}).to_string()
+                    json!({"path": shown, "codes": codes, "ms": (ms * 100.0).round() / 100.0})
+                        .to_string()
                 } else if codes.is_empty() {
                     format!("{shown}: no QR Code found")
                 } else {
@@ -123,7 +126,11 @@ pub fn run(args: &DecodeArgs) -> CliResult {
     if let Some(first) = empty.first() {
         return Err(CliError::invalid(format!(
             "no QR Code found in {first}{}",
-            if empty.len() > 1 { format!(" and {} more", empty.len() - 1) } else { String::new() }
+            if empty.len() > 1 {
+                format!(" and {} more", empty.len() - 1)
+            } else {
+                String::new()
+            }
         )));
     }
     Ok(())

@@ -73,7 +73,9 @@ pub fn run(args: &LabelArgs) -> CliResult {
         );
     }
     if uris.is_empty() {
-        return Err(CliError::bad_input("no URI given (arguments or --from FILE)"));
+        return Err(CliError::bad_input(
+            "no URI given (arguments or --from FILE)",
+        ));
     }
     if matches!(args.format, Format::Svg | Format::Png) && uris.len() != 1 {
         return Err(CliError::bad_input(format!(
@@ -83,7 +85,9 @@ pub fn run(args: &LabelArgs) -> CliResult {
         )));
     }
     if !(0.1..=5.0).contains(&args.module_mm) || !(1..=64).contains(&args.module_px) {
-        return Err(CliError::bad_input("--module-mm must be 0.1-5 and --module-px 1-64"));
+        return Err(CliError::bad_input(
+            "--module-mm must be 0.1-5 and --module-px 1-64",
+        ));
     }
     let ec = match args.ec {
         EcArg::L => Ec::L,
@@ -91,17 +95,29 @@ pub fn run(args: &LabelArgs) -> CliResult {
         EcArg::Q => Ec::Q,
         EcArg::H => Ec::H,
     };
-    let opts = LabelOptions { ec, module_mm: args.module_mm, module_px: args.module_px, ..LabelOptions::default() };
+    let opts = LabelOptions {
+        ec,
+        module_mm: args.module_mm,
+        module_px: args.module_px,
+        ..LabelOptions::default()
+    };
     let labels: Vec<Label> = uris
         .iter()
         .map(|u| Label::new(u).map_err(|e| CliError::bad_input(format!("{u:?}: {e}"))))
         .collect::<CliResult<_>>()?;
-    let sheet = SheetOptions { label: opts, ..SheetOptions::default() };
+    let sheet = SheetOptions {
+        label: opts,
+        ..SheetOptions::default()
+    };
     let bad = |e: tally_label::LabelError| CliError::bad_input(e);
     let bytes = match args.format {
-        Format::Svg => tally_label::label_svg(&labels[0], &opts).map_err(bad)?.into_bytes(),
+        Format::Svg => tally_label::label_svg(&labels[0], &opts)
+            .map_err(bad)?
+            .into_bytes(),
         Format::Png => tally_label::qr_png(&labels[0].uri, &opts).map_err(bad)?,
-        Format::SheetSvg => tally_label::sheet_svg(&labels, &sheet).map_err(bad)?.into_bytes(),
+        Format::SheetSvg => tally_label::sheet_svg(&labels, &sheet)
+            .map_err(bad)?
+            .into_bytes(),
         Format::SheetPdf => tally_label::sheet_pdf(&labels, &sheet).map_err(bad)?,
     };
     match &args.out {

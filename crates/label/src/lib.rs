@@ -79,7 +79,13 @@ pub struct LabelOptions {
 
 impl Default for LabelOptions {
     fn default() -> Self {
-        LabelOptions { ec: Ec::Q, quiet: 4, module_mm: 0.5, module_px: 8, text: true }
+        LabelOptions {
+            ec: Ec::Q,
+            quiet: 4,
+            module_mm: 0.5,
+            module_px: 8,
+            text: true,
+        }
     }
 }
 
@@ -98,7 +104,12 @@ pub struct SheetOptions {
 
 impl Default for SheetOptions {
     fn default() -> Self {
-        SheetOptions { label: LabelOptions::default(), page_mm: [210.0, 297.0], margin_mm: 10.0, gap_mm: 4.0 }
+        SheetOptions {
+            label: LabelOptions::default(),
+            page_mm: [210.0, 297.0],
+            margin_mm: 10.0,
+            gap_mm: 4.0,
+        }
     }
 }
 
@@ -162,7 +173,10 @@ impl Label {
         if lines.is_empty() {
             lines.push(dl.canonical_uri());
         }
-        Ok(Label { uri: uri.to_owned(), lines })
+        Ok(Label {
+            uri: uri.to_owned(),
+            lines,
+        })
     }
 }
 
@@ -174,7 +188,15 @@ pub fn qr_matrix(uri: &str, ec: Ec) -> Result<Matrix, LabelError> {
     let version = match code.version() {
         qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
     };
-    Ok(Matrix { size: code.width(), dark: code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect(), version })
+    Ok(Matrix {
+        size: code.width(),
+        dark: code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect(),
+        version,
+    })
 }
 
 /// The symbol alone as 8-bit grayscale pixels: `(side, pixels)`, quiet zone included.
@@ -240,8 +262,16 @@ fn layout(label: &Label, opts: &LabelOptions) -> Result<Layout, LabelError> {
     let q = opts.quiet as f32 * module;
     let qr_side = matrix.size as f32 * module + 2.0 * q;
     let width = qr_side.max(MIN_WIDTH_MM);
-    let lines = if opts.text { label.lines.clone() } else { Vec::new() };
-    let text_h = if lines.is_empty() { 0.0 } else { lines.len() as f32 * LINE_MM + 1.0 };
+    let lines = if opts.text {
+        label.lines.clone()
+    } else {
+        Vec::new()
+    };
+    let text_h = if lines.is_empty() {
+        0.0
+    } else {
+        lines.len() as f32 * LINE_MM + 1.0
+    };
     Ok(Layout {
         width,
         height: qr_side + text_h,
@@ -300,7 +330,10 @@ fn svg_label(out: &mut String, l: &Layout, ox: f32, oy: f32) {
             );
         }
     }
-    let _ = writeln!(out, r##"<path d="{d}" fill="#000" shape-rendering="crispEdges"/>"##);
+    let _ = writeln!(
+        out,
+        r##"<path d="{d}" fill="#000" shape-rendering="crispEdges"/>"##
+    );
     for (i, line) in l.lines.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -329,7 +362,9 @@ pub fn label_svg(label: &Label, opts: &LabelOptions) -> Result<String, LabelErro
 /// Positions of the labels on pages: `(page, x, y)` in mm from the page's top-left.
 fn place(layouts: &[Layout], opts: &SheetOptions) -> Result<Vec<(usize, f32, f32)>, LabelError> {
     if layouts.is_empty() {
-        return Err(LabelError::Layout("a sheet needs at least one label".into()));
+        return Err(LabelError::Layout(
+            "a sheet needs at least one label".into(),
+        ));
     }
     let [pw, ph] = opts.page_mm;
     let (m, gap) = (opts.margin_mm, opts.gap_mm);
@@ -347,7 +382,11 @@ fn place(layouts: &[Layout], opts: &SheetOptions) -> Result<Vec<(usize, f32, f32
         .map(|i| {
             let page = i / (cols * rows);
             let k = i % (cols * rows);
-            (page, m + (k % cols) as f32 * (cell_w + gap), m + (k / cols) as f32 * (cell_h + gap))
+            (
+                page,
+                m + (k % cols) as f32 * (cell_w + gap),
+                m + (k / cols) as f32 * (cell_h + gap),
+            )
         })
         .collect())
 }
@@ -355,7 +394,10 @@ fn place(layouts: &[Layout], opts: &SheetOptions) -> Result<Vec<(usize, f32, f32
 /// Many labels on one SVG page per sheet page; pages are stacked vertically in one document
 /// (each page's area is outlined in light grey for cutting and checking).
 pub fn sheet_svg(labels: &[Label], opts: &SheetOptions) -> Result<String, LabelError> {
-    let layouts: Vec<Layout> = labels.iter().map(|l| layout(l, &opts.label)).collect::<Result<_, _>>()?;
+    let layouts: Vec<Layout> = labels
+        .iter()
+        .map(|l| layout(l, &opts.label))
+        .collect::<Result<_, _>>()?;
     let spots = place(&layouts, opts)?;
     let pages = spots.iter().map(|s| s.0).max().unwrap_or(0) + 1;
     let [pw, ph] = opts.page_mm;
@@ -376,7 +418,10 @@ pub fn sheet_svg(labels: &[Label], opts: &SheetOptions) -> Result<String, LabelE
 /// Many labels as a PDF, as many pages as needed (vector symbols, Helvetica text).
 pub fn sheet_pdf(labels: &[Label], opts: &SheetOptions) -> Result<Vec<u8>, LabelError> {
     const PT: f32 = 72.0 / 25.4;
-    let layouts: Vec<Layout> = labels.iter().map(|l| layout(l, &opts.label)).collect::<Result<_, _>>()?;
+    let layouts: Vec<Layout> = labels
+        .iter()
+        .map(|l| layout(l, &opts.label))
+        .collect::<Result<_, _>>()?;
     let spots = place(&layouts, opts)?;
     let pages = spots.iter().map(|s| s.0).max().unwrap_or(0) + 1;
     let [pw, ph] = opts.page_mm;
@@ -387,8 +432,12 @@ pub fn sheet_pdf(labels: &[Label], opts: &SheetOptions) -> Result<Vec<u8>, Label
     let page_ids: Vec<Ref> = (0..pages).map(|p| Ref::new(4 + 2 * p as i32)).collect();
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids(page_ids.iter().copied()).count(pages as i32);
-    pdf.type1_font(font).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.pages(tree)
+        .kids(page_ids.iter().copied())
+        .count(pages as i32);
+    pdf.type1_font(font)
+        .base_font(Name(b"Helvetica"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
     for (p, &page_id) in page_ids.iter().enumerate() {
         let content_id = Ref::new(page_id.get() + 1);
         let mut c = Content::new();
@@ -413,7 +462,12 @@ pub fn sheet_pdf(labels: &[Label], opts: &SheetOptions) -> Result<Vec<u8>, Label
                     }
                     let left = x + l.qr_x + start as f32 * l.module;
                     let bottom = y + l.qr_y + (row + 1) as f32 * l.module;
-                    c.rect(left * PT, y_of(bottom), (col - start) as f32 * l.module * PT, l.module * PT);
+                    c.rect(
+                        left * PT,
+                        y_of(bottom),
+                        (col - start) as f32 * l.module * PT,
+                        l.module * PT,
+                    );
                 }
             }
             c.fill_nonzero();
@@ -421,16 +475,24 @@ pub fn sheet_pdf(labels: &[Label], opts: &SheetOptions) -> Result<Vec<u8>, Label
                 let size = FONT_MM * PT;
                 // Helvetica's average glyph is about 0.55 em wide: centre approximately.
                 let text_w = line.chars().count() as f32 * size * 0.55;
-                let bytes: Vec<u8> = line.chars().map(|ch| if ch.is_ascii() { ch as u8 } else { b'?' }).collect();
+                let bytes: Vec<u8> = line
+                    .chars()
+                    .map(|ch| if ch.is_ascii() { ch as u8 } else { b'?' })
+                    .collect();
                 c.begin_text();
                 c.set_font(Name(b"F1"), size);
-                c.next_line((x + l.width / 2.0) * PT - text_w / 2.0, y_of(y + l.text_y + (i as f32 + 1.0) * LINE_MM - 0.6));
+                c.next_line(
+                    (x + l.width / 2.0) * PT - text_w / 2.0,
+                    y_of(y + l.text_y + (i as f32 + 1.0) * LINE_MM - 0.6),
+                );
                 c.show(Str(&bytes));
                 c.end_text();
             }
         }
         let mut page = pdf.page(page_id);
-        page.parent(tree).media_box(Rect::new(0.0, 0.0, pw * PT, ph * PT)).contents(content_id);
+        page.parent(tree)
+            .media_box(Rect::new(0.0, 0.0, pw * PT, ph * PT))
+            .contents(content_id);
         page.resources().fonts().pair(Name(b"F1"), font);
         drop(page);
         pdf.stream(content_id, &c.finish());
@@ -447,7 +509,15 @@ mod tests {
     #[test]
     fn human_readable_lines() {
         let l = Label::new(DL).unwrap();
-        assert_eq!(l.lines, ["GTIN 09506000134352", "LOT LOT-2026-11", "SERIAL SER1001", "EXP 2028-11-30"]);
+        assert_eq!(
+            l.lines,
+            [
+                "GTIN 09506000134352",
+                "LOT LOT-2026-11",
+                "SERIAL SER1001",
+                "EXP 2028-11-30"
+            ]
+        );
     }
 
     #[test]
@@ -485,21 +555,30 @@ mod tests {
         // Labels of 34 × 30.3 mm (two text lines): 5 columns × 8 rows = 40 per A4 page.
         assert_eq!(pages, 1);
         let many: Vec<Label> = (0..41).map(|_| labels[0].clone()).collect();
-        let text = String::from_utf8_lossy(&sheet_pdf(&many, &SheetOptions::default()).unwrap()).into_owned();
-        assert_eq!(text.matches("/Type /Page").count() - text.matches("/Type /Pages").count(), 2);
+        let text = String::from_utf8_lossy(&sheet_pdf(&many, &SheetOptions::default()).unwrap())
+            .into_owned();
+        assert_eq!(
+            text.matches("/Type /Page").count() - text.matches("/Type /Pages").count(),
+            2
+        );
         let one = label_svg(&labels[0], &LabelOptions::default()).unwrap();
         assert!(one.contains("GTIN 09506000134352"));
     }
 
     #[test]
     fn png_has_the_quiet_zone() {
-        let opts = LabelOptions { module_px: 4, ..LabelOptions::default() };
+        let opts = LabelOptions {
+            module_px: 4,
+            ..LabelOptions::default()
+        };
         let (side, px) = qr_pixels(DL, &opts).unwrap();
         let m = qr_matrix(DL, Ec::Q).unwrap();
         assert_eq!(side as usize, (m.size + 8) * 4);
         // The first 16 rows and columns are white.
         for y in 0..16 {
-            assert!(px[y * side as usize..(y + 1) * side as usize].iter().all(|&v| v == 255));
+            assert!(px[y * side as usize..(y + 1) * side as usize]
+                .iter()
+                .all(|&v| v == 255));
         }
         // The top-left finder's corner module is dark.
         assert_eq!(px[16 * side as usize + 16], 0);

@@ -57,31 +57,64 @@ fn png_decodes_to_the_exact_uri_with_its_corners() {
     // 37 modules at 8 px behind a 4-module quiet zone: corners at 32 and 32 + 296.
     let want = [[32.0, 32.0], [328.0, 32.0], [328.0, 328.0], [32.0, 328.0]];
     for (got, want) in codes[0].corners.iter().zip(want) {
-        assert!((got[0] - want[0]).abs() <= 2.0 && (got[1] - want[1]).abs() <= 2.0, "{:?}", codes[0].corners);
+        assert!(
+            (got[0] - want[0]).abs() <= 2.0 && (got[1] - want[1]).abs() <= 2.0,
+            "{:?}",
+            codes[0].corners
+        );
     }
 }
 
 #[test]
 fn rotated_blurred_noisy_renders_decode_to_the_exact_uri() {
     for ec in [Ec::M, Ec::Q] {
-        let opts = LabelOptions { module_px: 4, ec, ..LabelOptions::default() };
+        let opts = LabelOptions {
+            module_px: 4,
+            ec,
+            ..LabelOptions::default()
+        };
         let (side, px) = qr_pixels(DL, &opts).unwrap();
-        for (deg, blur, noise) in [(0.0, 0, 0), (17.0, 1, 12), (45.0, 1, 20), (90.0, 2, 8), (133.0, 1, 25), (200.0, 2, 15), (301.0, 0, 30)] {
+        for (deg, blur, noise) in [
+            (0.0, 0, 0),
+            (17.0, 1, 12),
+            (45.0, 1, 20),
+            (90.0, 2, 8),
+            (133.0, 1, 25),
+            (200.0, 2, 15),
+            (301.0, 0, 30),
+        ] {
             let canvas = 300;
             let frame = render(side, &px, deg, canvas, blur, noise);
             let codes = tally_scan::decode_luma(canvas as u32, canvas as u32, &frame);
             let texts: Vec<&str> = codes.iter().map(|c| c.text.as_str()).collect();
-            assert_eq!(texts, [DL], "{ec:?} rotated {deg}°, blur {blur}, noise ±{noise}");
+            assert_eq!(
+                texts,
+                [DL],
+                "{ec:?} rotated {deg}°, blur {blur}, noise ±{noise}"
+            );
             // The centre of the symbol stays at the centre of the canvas.
             let c = codes[0].center();
-            assert!((c[0] - 150.0).abs() < 3.0 && (c[1] - 150.0).abs() < 3.0, "{c:?}");
+            assert!(
+                (c[0] - 150.0).abs() < 3.0 && (c[1] - 150.0).abs() < 3.0,
+                "{c:?}"
+            );
         }
     }
 }
 
 #[test]
 fn pure_rust_fallback_reads_the_label_too() {
-    let png = qr_png(DL, &LabelOptions { module_px: 4, ..LabelOptions::default() }).unwrap();
+    let png = qr_png(
+        DL,
+        &LabelOptions {
+            module_px: 4,
+            ..LabelOptions::default()
+        },
+    )
+    .unwrap();
     let codes = tally_scan::decode_image_bytes_with(&png, tally_scan::Strategy::RqrrOnly).unwrap();
-    assert_eq!(codes.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), [DL]);
+    assert_eq!(
+        codes.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
+        [DL]
+    );
 }

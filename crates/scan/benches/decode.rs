@@ -26,7 +26,10 @@ const SEED: u64 = 2026;
 /// Images that truly hold more than one code, with the texts of the codes beside the labelled
 /// one. `qrcode-2/16.png` is a "double QR": a small code printed inside a large one; the `.txt`
 /// names the outer code, and the inner one says so itself ("[内側QRコード]" = "inner QR code").
-const ALSO_PRESENT: &[(&str, &str)] = &[("qrcode-2/16.png", "[内側QRコード]\r\n\r\n*ダブルQR*\r\nhttp://d-qr.net/ex/")];
+const ALSO_PRESENT: &[(&str, &str)] = &[(
+    "qrcode-2/16.png",
+    "[内側QRコード]\r\n\r\n*ダブルQR*\r\nhttp://d-qr.net/ex/",
+)];
 
 struct Image {
     group: String,
@@ -66,24 +69,38 @@ fn decoders() -> Vec<(&'static str, Strategy)> {
 }
 
 fn zxing_set() -> Vec<Image> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/qr-bench/zxing-blackbox");
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/qr-bench/zxing-blackbox");
     let mut out = Vec::new();
     let Ok(dirs) = std::fs::read_dir(&root) else {
-        eprintln!("bench: {} not found; skipping the ZXing set", root.display());
+        eprintln!(
+            "bench: {} not found; skipping the ZXing set",
+            root.display()
+        );
         return out;
     };
-    let mut dirs: Vec<PathBuf> = dirs.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = dirs
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for d in dirs {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
             .expect("readable directory")
             .flatten()
             .map(|e| e.path())
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "jpg" | "gif")))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("png" | "jpg" | "gif")
+                )
+            })
             .collect();
         files.sort();
         for f in files {
-            let want = std::fs::read_to_string(f.with_extension("txt")).expect("expected text beside the image");
+            let want = std::fs::read_to_string(f.with_extension("txt"))
+                .expect("expected text beside the image");
             let bytes = std::fs::read(&f).expect("readable image");
             let (w, h, luma) = tally_scan::load_luma(&bytes).expect("loadable image");
             out.push(Image {
@@ -120,7 +137,8 @@ fn synth_set(n: u64) -> Vec<Image> {
 fn run(title: &str, images: &[Image], verbose: bool) {
     let decs = decoders();
     // results[decoder][group]
-    let mut results: Vec<BTreeMap<String, Tally>> = (0..decs.len()).map(|_| BTreeMap::new()).collect();
+    let mut results: Vec<BTreeMap<String, Tally>> =
+        (0..decs.len()).map(|_| BTreeMap::new()).collect();
     let mut all: Vec<Tally> = (0..decs.len()).map(|_| Tally::default()).collect();
     let mut passes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut missed = Vec::new();
@@ -136,7 +154,8 @@ fn run(title: &str, images: &[Image], verbose: bool) {
     for im in images {
         for (k, (_, strategy)) in decs.iter().enumerate() {
             let t = Instant::now();
-            let codes = try_decode_luma(im.w, im.h, &im.luma, *strategy).expect("frame within limits");
+            let codes =
+                try_decode_luma(im.w, im.h, &im.luma, *strategy).expect("frame within limits");
             let ms = t.elapsed().as_secs_f64() * 1e3;
             let ok = codes.iter().any(|c| c.text == im.want);
             let key = format!("{}/{}", im.group, im.name);
@@ -158,7 +177,10 @@ fn run(title: &str, images: &[Image], verbose: bool) {
                         im.group,
                         im.name,
                         if bad {
-                            format!("MISREAD {:?}", codes.iter().map(|c| &c.text).collect::<Vec<_>>())
+                            format!(
+                                "MISREAD {:?}",
+                                codes.iter().map(|c| &c.text).collect::<Vec<_>>()
+                            )
                         } else {
                             "not read".into()
                         }
@@ -172,7 +194,11 @@ fn run(title: &str, images: &[Image], verbose: bool) {
     println!("|---|---|---:|---:|---:|---:|---:|");
     for g in order.iter().map(String::as_str).chain(["ALL"]) {
         for (k, (name, _)) in decs.iter().enumerate() {
-            let r = if g == "ALL" { &mut all[k] } else { results[k].get_mut(g).expect("group") };
+            let r = if g == "ALL" {
+                &mut all[k]
+            } else {
+                results[k].get_mut(g).expect("group")
+            };
             let (m, p90) = (r.median(0.5), r.median(0.9));
             println!(
                 "| {g} | {name} | {}/{} | {} | {:.1}% | {m:.1} | {p90:.1} |",
@@ -195,10 +221,17 @@ fn main() {
     // `cargo bench` passes `--bench`; a harness-less bench ignores its arguments.
     let verbose = std::env::var_os("TALLY_BENCH_VERBOSE").is_some();
     let only = std::env::var("TALLY_BENCH_ONLY").unwrap_or_default();
-    let n: u64 = std::env::var("TALLY_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+    let n: u64 = std::env::var("TALLY_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
     println!(
         "tally-scan decode bench (features: {}), one thread",
-        if cfg!(feature = "zxing") { "zxing (default)" } else { "pure Rust" }
+        if cfg!(feature = "zxing") {
+            "zxing (default)"
+        } else {
+            "pure Rust"
+        }
     );
     if only.is_empty() || only == "zxing" {
         let set = zxing_set();
@@ -207,6 +240,10 @@ fn main() {
         }
     }
     if only.is_empty() || only == "synth" {
-        run(&format!("Synthetic stress set (seed {SEED}, {n} per category)"), &synth_set(n), verbose);
+        run(
+            &format!("Synthetic stress set (seed {SEED}, {n} per category)"),
+            &synth_set(n),
+            verbose,
+        );
     }
 }

@@ -28,7 +28,10 @@ pub fn guess_text(bytes: &[u8]) -> (String, Charset) {
     if !had_errors {
         return (text.into_owned(), Charset::ShiftJis);
     }
-    (bytes.iter().map(|&b| char::from(b)).collect(), Charset::Latin1)
+    (
+        bytes.iter().map(|&b| char::from(b)).collect(),
+        Charset::Latin1,
+    )
 }
 
 #[cfg(test)]
@@ -37,9 +40,15 @@ mod tests {
 
     #[test]
     fn guesses() {
-        assert_eq!(guess_text(b"https://id.gs1.org/01/09506000134352"), ("https://id.gs1.org/01/09506000134352".into(), Charset::Utf8));
+        assert_eq!(
+            guess_text(b"https://id.gs1.org/01/09506000134352"),
+            ("https://id.gs1.org/01/09506000134352".into(), Charset::Utf8)
+        );
         // "日本" in Shift_JIS.
-        assert_eq!(guess_text(&[0x93, 0xfa, 0x96, 0x7b]), ("日本".into(), Charset::ShiftJis));
+        assert_eq!(
+            guess_text(&[0x93, 0xfa, 0x96, 0x7b]),
+            ("日本".into(), Charset::ShiftJis)
+        );
         // "café" in ISO-8859-1: a trailing 0xE9 is a Shift_JIS lead byte without its pair.
         let (t, c) = guess_text(&[b'c', b'a', b'f', 0xe9]);
         assert_eq!(c, Charset::Latin1);

@@ -8,7 +8,9 @@
 //! [`Payload::PlainUrl`] and is shown to the person as text.
 
 use serde::Serialize;
-use tally_gs1::{parse_scan_payload, DigitalLink, ElementString, Error, Gs1Fields, Scan, Symbology};
+use tally_gs1::{
+    parse_scan_payload, DigitalLink, ElementString, Error, Gs1Fields, Scan, Symbology,
+};
 
 /// A classified payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +76,10 @@ impl Payload {
 
     /// Whether this is valid GS1 data (what a scanner session stops on).
     pub fn is_gs1(&self) -> bool {
-        matches!(self, Payload::DigitalLink { .. } | Payload::ElementString { .. })
+        matches!(
+            self,
+            Payload::DigitalLink { .. } | Payload::ElementString { .. }
+        )
     }
 
     /// Typed access to the GS1 fields (GTIN, lot, serial, expiry, SSCC, GLN) of valid GS1 data.
@@ -135,7 +140,10 @@ fn strip_aim(text: &str) -> &str {
 }
 
 fn is_http(text: &str) -> bool {
-    let lower = text.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let lower = text
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
@@ -175,12 +183,18 @@ pub fn classify(text: &str) -> Payload {
             let gs1_prefix = matches!(text.get(..3), Some("]Q3" | "]d2" | "]C1" | "]e0"));
             if is_http(body) {
                 if url_failure_is_gs1(&error) {
-                    Payload::InvalidGs1 { text: body.to_owned(), error }
+                    Payload::InvalidGs1 {
+                        text: body.to_owned(),
+                        error,
+                    }
                 } else {
                     Payload::PlainUrl(body.to_owned())
                 }
             } else if gs1_prefix || looks_like_element_string(body) {
-                Payload::InvalidGs1 { text: body.to_owned(), error }
+                Payload::InvalidGs1 {
+                    text: body.to_owned(),
+                    error,
+                }
             } else {
                 Payload::Other(body.to_owned())
             }
@@ -192,7 +206,9 @@ pub fn classify(text: &str) -> Payload {
 fn looks_like_element_string(s: &str) -> bool {
     let b = s.as_bytes();
     if b.first() == Some(&b'(') {
-        return b.get(1..3).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        return b
+            .get(1..3)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     }
     let starts_digits = b.len() >= 16 && b[..16].iter().all(u8::is_ascii_digit);
     b.first() == Some(&0x1d) || (starts_digits && (b.starts_with(b"01") || b.starts_with(b"00")))
@@ -207,7 +223,13 @@ mod tests {
     #[test]
     fn digital_link_with_its_canonical_form() {
         let p = classify(&format!("]Q1{DL}"));
-        let Payload::DigitalLink { uri, canonical, symbology, .. } = &p else {
+        let Payload::DigitalLink {
+            uri,
+            canonical,
+            symbology,
+            ..
+        } = &p
+        else {
             panic!("{p:?}")
         };
         assert_eq!(uri, DL);
@@ -223,13 +245,21 @@ mod tests {
     #[test]
     fn brand_resolver_stem_maps_to_the_same_canonical_uri() {
         let p = classify("https://brand.example.com/shop/01/09506000134352/21/SER1001");
-        assert_eq!(p.canonical(), Some("https://id.gs1.org/01/09506000134352/21/SER1001"));
+        assert_eq!(
+            p.canonical(),
+            Some("https://id.gs1.org/01/09506000134352/21/SER1001")
+        );
     }
 
     #[test]
     fn q3_element_string_gives_the_canonical_digital_link() {
         let p = classify("]Q301095060001343521721113010LOT-2026-11\u{1d}21SER1001");
-        let Payload::ElementString { canonical, symbology, .. } = &p else {
+        let Payload::ElementString {
+            canonical,
+            symbology,
+            ..
+        } = &p
+        else {
             panic!("{p:?}")
         };
         assert_eq!(*symbology, Symbology::Gs1QrCode);
@@ -261,8 +291,14 @@ mod tests {
             classify("https://example.com/promo?x=1"),
             Payload::PlainUrl("https://example.com/promo?x=1".into())
         );
-        assert_eq!(classify("]Q1http://example.com/"), Payload::PlainUrl("http://example.com/".into()));
-        assert_eq!(classify("hello, world"), Payload::Other("hello, world".into()));
+        assert_eq!(
+            classify("]Q1http://example.com/"),
+            Payload::PlainUrl("http://example.com/".into())
+        );
+        assert_eq!(
+            classify("hello, world"),
+            Payload::Other("hello, world".into())
+        );
         assert_eq!(classify(""), Payload::Other(String::new()));
         assert!(!classify("https://example.com/").is_gs1());
     }

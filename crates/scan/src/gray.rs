@@ -43,7 +43,11 @@ impl Integral {
 
     /// Sum (and sum of squares) over `[x0, x1) × [y0, y1)`.
     fn rect(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> (u64, u64) {
-        let at = |t: &[u64]| t[y1 * self.w1 + x1] + t[y0 * self.w1 + x0] - t[y0 * self.w1 + x1] - t[y1 * self.w1 + x0];
+        let at = |t: &[u64]| {
+            t[y1 * self.w1 + x1] + t[y0 * self.w1 + x0]
+                - t[y0 * self.w1 + x1]
+                - t[y1 * self.w1 + x0]
+        };
         (at(&self.sum), self.sq.as_deref().map_or(0, at))
     }
 }
@@ -59,7 +63,9 @@ impl Gray {
         let px = data
             .chunks_exact(channels)
             .take(w * h)
-            .map(|p| ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8)
+            .map(|p| {
+                ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8
+            })
             .collect();
         Gray { w, h, px }
     }
@@ -74,7 +80,10 @@ impl Gray {
                 let mut s = 0u32;
                 for dy in 0..f {
                     let row = (y * f + dy) * self.w + x * f;
-                    s += self.px[row..row + f].iter().map(|&v| u32::from(v)).sum::<u32>();
+                    s += self.px[row..row + f]
+                        .iter()
+                        .map(|&v| u32::from(v))
+                        .sum::<u32>();
                 }
                 px[y * w + x] = (s / n) as u8;
             }
@@ -161,7 +170,11 @@ impl Gray {
                 px[y * self.w + x] = (128.0 + v * 60.0).clamp(0.0, 255.0) as u8;
             }
         }
-        Gray { w: self.w, h: self.h, px }
+        Gray {
+            w: self.w,
+            h: self.h,
+            px,
+        }
     }
 
     /// Box blur of radius `r` (mean of a `2r+1` window).
@@ -178,7 +191,11 @@ impl Gray {
                 px[y * self.w + x] = (ii.rect(x0, y0, x1, y1).0 / n) as u8;
             }
         }
-        Gray { w: self.w, h: self.h, px }
+        Gray {
+            w: self.w,
+            h: self.h,
+            px,
+        }
     }
 
     /// Unsharp mask: `p + amount × (p − blur_r(p))`, which steepens the module edges of a
@@ -189,9 +206,15 @@ impl Gray {
             .px
             .iter()
             .zip(&b.px)
-            .map(|(&p, &q)| (f32::from(p) + amount * (f32::from(p) - f32::from(q))).clamp(0.0, 255.0) as u8)
+            .map(|(&p, &q)| {
+                (f32::from(p) + amount * (f32::from(p) - f32::from(q))).clamp(0.0, 255.0) as u8
+            })
             .collect();
-        Gray { w: self.w, h: self.h, px }
+        Gray {
+            w: self.w,
+            h: self.h,
+            px,
+        }
     }
 
     /// Gamma curve (γ > 1 darkens mid-tones, which recovers dark modules washed out by glare).
@@ -232,10 +255,19 @@ mod tests {
         // A 2-level checkerboard of 120/136 becomes far apart after normalisation.
         let (w, h) = (32, 32);
         let px = (0..w * h)
-            .map(|i| if ((i % w) / 4 + (i / w) / 4) % 2 == 0 { 120 } else { 136 })
+            .map(|i| {
+                if ((i % w) / 4 + (i / w) / 4) % 2 == 0 {
+                    120
+                } else {
+                    136
+                }
+            })
             .collect();
         let n = Gray::new(w, h, px).local_normalize(6, 2.0);
-        let (lo, hi) = (n.px.iter().min().copied().unwrap(), n.px.iter().max().copied().unwrap());
+        let (lo, hi) = (
+            n.px.iter().min().copied().unwrap(),
+            n.px.iter().max().copied().unwrap(),
+        );
         assert!(hi - lo > 100, "{lo}..{hi}");
     }
 
@@ -243,7 +275,7 @@ mod tests {
     fn stretch_maps_percentiles_to_full_range() {
         let px: Vec<u8> = (0..1000).map(|i| 100 + (i % 50) as u8).collect();
         let s = Gray::new(100, 10, px).stretch();
-        assert!(s.px.iter().any(|&v| v == 0));
-        assert!(s.px.iter().any(|&v| v == 255));
+        assert!(s.px.contains(&0));
+        assert!(s.px.contains(&255));
     }
 }

@@ -46,7 +46,10 @@ mod tests {
         assert_eq!(contain(|| 7), Some(7));
         assert_eq!(contain(|| -> u8 { panic!("third-party bug") }), None);
         // Nested use keeps the counter balanced.
-        assert_eq!(contain(|| contain(|| -> u8 { panic!("inner") })), Some(None));
+        assert_eq!(
+            contain(|| contain(|| -> u8 { panic!("inner") })),
+            Some(None)
+        );
         assert_eq!(INSIDE.with(Cell::get), 0);
     }
 }

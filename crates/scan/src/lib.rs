@@ -133,11 +133,20 @@ pub enum ScanError {
 fn check(width: u32, height: u32, len: usize, channels: u64) -> Result<(), ScanError> {
     let (w, h) = (u64::from(width), u64::from(height));
     if w * h > MAX_PIXELS {
-        return Err(ScanError::TooLarge { width: w, height: h, max: MAX_PIXELS });
+        return Err(ScanError::TooLarge {
+            width: w,
+            height: h,
+            max: MAX_PIXELS,
+        });
     }
     let expected = w * h * channels;
     if len as u64 != expected {
-        return Err(ScanError::BadBuffer { width, height, expected, got: len });
+        return Err(ScanError::BadBuffer {
+            width,
+            height,
+            expected,
+            got: len,
+        });
     }
     Ok(())
 }
@@ -168,7 +177,9 @@ fn decode_gray(g: &Gray, strategy: Strategy) -> Vec<Code> {
         let c = code.center();
         let dup = codes.iter().any(|o| {
             let oc = o.center();
-            o.bytes == code.bytes && ((oc[0] - c[0]).powi(2) + (oc[1] - c[1]).powi(2)).sqrt() < 0.5 * o.size().max(code.size())
+            o.bytes == code.bytes
+                && ((oc[0] - c[0]).powi(2) + (oc[1] - c[1]).powi(2)).sqrt()
+                    < 0.5 * o.size().max(code.size())
         });
         if !dup {
             codes.push(code);
@@ -189,14 +200,24 @@ pub fn decode_rgba(width: u32, height: u32, rgba: &[u8]) -> Vec<Code> {
 }
 
 /// [`decode_luma`] with a strategy and the reason for refusing a frame.
-pub fn try_decode_luma(width: u32, height: u32, luma: &[u8], strategy: Strategy) -> Result<Vec<Code>, ScanError> {
+pub fn try_decode_luma(
+    width: u32,
+    height: u32,
+    luma: &[u8],
+    strategy: Strategy,
+) -> Result<Vec<Code>, ScanError> {
     check(width, height, luma.len(), 1)?;
     let g = Gray::new(width as usize, height as usize, luma.to_vec());
     Ok(decode_gray(&g, strategy))
 }
 
 /// [`decode_rgba`] with a strategy and the reason for refusing a frame.
-pub fn try_decode_rgba(width: u32, height: u32, rgba: &[u8], strategy: Strategy) -> Result<Vec<Code>, ScanError> {
+pub fn try_decode_rgba(
+    width: u32,
+    height: u32,
+    rgba: &[u8],
+    strategy: Strategy,
+) -> Result<Vec<Code>, ScanError> {
     check(width, height, rgba.len(), 4)?;
     let g = Gray::from_interleaved(width as usize, height as usize, rgba, 4);
     Ok(decode_gray(&g, strategy))
@@ -208,7 +229,10 @@ pub fn try_decode_rgba(width: u32, height: u32, rgba: &[u8], strategy: Strategy)
 /// any pixel is decoded.
 pub fn load_luma(encoded: &[u8]) -> Result<(u32, u32, Vec<u8>), ScanError> {
     if encoded.len() > MAX_FILE_BYTES {
-        return Err(ScanError::FileTooLarge { len: encoded.len(), max: MAX_FILE_BYTES });
+        return Err(ScanError::FileTooLarge {
+            len: encoded.len(),
+            max: MAX_FILE_BYTES,
+        });
     }
     let reader = || {
         image::ImageReader::new(Cursor::new(encoded))
@@ -218,12 +242,22 @@ pub fn load_luma(encoded: &[u8]) -> Result<(u32, u32, Vec<u8>), ScanError> {
     let r = reader()?;
     match r.format() {
         Some(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::Gif) => {}
-        Some(f) => return Err(ScanError::Image(format!("{f:?} images are not supported (PNG, JPEG, GIF)"))),
+        Some(f) => {
+            return Err(ScanError::Image(format!(
+                "{f:?} images are not supported (PNG, JPEG, GIF)"
+            )))
+        }
         None => return Err(ScanError::Image("not a PNG, JPEG or GIF image".into())),
     }
-    let (w, h) = r.into_dimensions().map_err(|e| ScanError::Image(e.to_string()))?;
+    let (w, h) = r
+        .into_dimensions()
+        .map_err(|e| ScanError::Image(e.to_string()))?;
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(ScanError::TooLarge { width: w.into(), height: h.into(), max: MAX_PIXELS });
+        return Err(ScanError::TooLarge {
+            width: w.into(),
+            height: h.into(),
+            max: MAX_PIXELS,
+        });
     }
     let mut r = reader()?;
     let mut limits = image::Limits::default();
@@ -258,7 +292,11 @@ mod tests {
     fn refuses_bad_buffers_and_oversized_frames() {
         assert!(matches!(
             try_decode_luma(10, 10, &[0; 99], Strategy::Pipeline),
-            Err(ScanError::BadBuffer { expected: 100, got: 99, .. })
+            Err(ScanError::BadBuffer {
+                expected: 100,
+                got: 99,
+                ..
+            })
         ));
         assert!(matches!(
             try_decode_luma(10_000, 10_000, &[], Strategy::Pipeline),
@@ -274,7 +312,10 @@ mod tests {
 
     #[test]
     fn refuses_files_that_are_not_images() {
-        assert!(matches!(decode_image_bytes(b"not an image"), Err(ScanError::Image(_))));
+        assert!(matches!(
+            decode_image_bytes(b"not an image"),
+            Err(ScanError::Image(_))
+        ));
         assert!(matches!(decode_image_bytes(&[]), Err(ScanError::Image(_))));
     }
 
@@ -305,10 +346,13 @@ mod tests {
         for &b in data {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 == 1 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
     }
 }
-

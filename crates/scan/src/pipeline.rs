@@ -97,7 +97,10 @@ fn prep(g: &Gray, p: Prep) -> Option<(Gray, f32)> {
         Prep::Down2 if g.w >= 400 && g.h >= 400 => (g.downscale(2), 2.0),
         Prep::Down2 => return None,
         Prep::Stretch => (g.stretch(), 1.0),
-        Prep::Normalize => (g.local_normalize((g.max_side() / 40).clamp(8, 32), 4.0), 1.0),
+        Prep::Normalize => (
+            g.local_normalize((g.max_side() / 40).clamp(8, 32), 4.0),
+            1.0,
+        ),
         Prep::Sharpen => (g.sharpen(2, 1.5), 1.0),
         Prep::Gamma => (g.gamma(2.0), 1.0),
     })
@@ -140,9 +143,12 @@ fn scaled(mut f: Found, s: f32) -> Found {
     f
 }
 
+/// Decodes one transformed frame; each result with the name of the pass that read it.
+type Reader<'a> = dyn Fn(&Gray) -> Vec<(Found, &'static str)> + 'a;
+
 fn run_retry(g: &Gray, r: Retry) -> Vec<(Found, &'static str)> {
     let name = pass_name(r);
-    let (p, read): (Prep, &dyn Fn(&Gray) -> Vec<(Found, &'static str)>) = match r {
+    let (p, read): (Prep, &Reader<'_>) = match r {
         Retry::Rqrr(p) => (p, &|img: &Gray| {
             engine::rqrr::grids(img, None)
                 .iter()
@@ -173,7 +179,10 @@ fn run_retry(g: &Gray, r: Retry) -> Vec<(Found, &'static str)> {
     let Some((img, s)) = prep(g, p) else {
         return Vec::new();
     };
-    read(&img).into_iter().map(|(f, n)| (scaled(f, s), n)).collect()
+    read(&img)
+        .into_iter()
+        .map(|(f, n)| (scaled(f, s), n))
+        .collect()
 }
 
 /// The pass name of a rqrr grid that only decoded after grey-level or curved resampling.
@@ -194,7 +203,11 @@ fn first_pass(g: &Gray) -> Vec<Hit> {
         .iter()
         .filter_map(engine::rqrr::decode)
         .collect();
-    let pass = if cfg!(feature = "zxing") { "zxing" } else { "rqrr" };
+    let pass = if cfg!(feature = "zxing") {
+        "zxing"
+    } else {
+        "rqrr"
+    };
     found.into_iter().map(|found| Hit { found, pass }).collect()
 }
 
@@ -215,7 +228,10 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
             #[cfg(feature = "zxing")]
             return engine::zxing::read(g, engine::zxing::Pass::DEFAULT)
                 .into_iter()
-                .map(|found| Hit { found, pass: "zxing" })
+                .map(|found| Hit {
+                    found,
+                    pass: "zxing",
+                })
                 .collect();
             #[cfg(not(feature = "zxing"))]
             return Vec::new();
@@ -223,7 +239,10 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
         Strategy::RqrrOnly => engine::rqrr::grids(g, None)
             .iter()
             .filter_map(engine::rqrr::decode_with_rqrr)
-            .map(|found| Hit { found, pass: "rqrr" })
+            .map(|found| Hit {
+                found,
+                pass: "rqrr",
+            })
             .collect(),
         Strategy::Pipeline => {
             let hits = first_pass(g);
@@ -234,7 +253,13 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
             for &r in RETRIES {
                 let found = run_retry(&base, r);
                 if !found.is_empty() {
-                    return found.into_iter().map(|(f, pass)| Hit { found: scaled(f, s), pass }).collect();
+                    return found
+                        .into_iter()
+                        .map(|(f, pass)| Hit {
+                            found: scaled(f, s),
+                            pass,
+                        })
+                        .collect();
                 }
             }
             Vec::new()
@@ -248,7 +273,10 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
             let r = RETRIES[n % RETRIES.len()];
             run_retry(&base, r)
                 .into_iter()
-                .map(|(f, pass)| Hit { found: scaled(f, s), pass })
+                .map(|(f, pass)| Hit {
+                    found: scaled(f, s),
+                    pass,
+                })
                 .collect()
         }
     }

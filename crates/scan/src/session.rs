@@ -33,7 +33,10 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { agreement: 1, fusion_window: 7 }
+        SessionOptions {
+            agreement: 1,
+            fusion_window: 7,
+        }
     }
 }
 
@@ -70,18 +73,36 @@ impl Session {
 
     /// A session with the given options.
     pub fn with_options(options: SessionOptions) -> Self {
-        Session { options, ..Session::default() }
+        Session {
+            options,
+            ..Session::default()
+        }
     }
 
     /// Pushes an RGBA frame; returns the read once the session has one (and on every later
     /// frame until [`Session::reset`]).
-    pub fn push_rgba(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<Option<Read>, ScanError> {
+    pub fn push_rgba(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<Option<Read>, ScanError> {
         crate::check(width, height, rgba.len(), 4)?;
-        Ok(self.push(Gray::from_interleaved(width as usize, height as usize, rgba, 4)))
+        Ok(self.push(Gray::from_interleaved(
+            width as usize,
+            height as usize,
+            rgba,
+            4,
+        )))
     }
 
     /// Pushes an 8-bit grayscale frame; see [`Session::push_rgba`].
-    pub fn push_luma(&mut self, width: u32, height: u32, luma: &[u8]) -> Result<Option<Read>, ScanError> {
+    pub fn push_luma(
+        &mut self,
+        width: u32,
+        height: u32,
+        luma: &[u8],
+    ) -> Result<Option<Read>, ScanError> {
         crate::check(width, height, luma.len(), 1)?;
         Ok(self.push(Gray::new(width as usize, height as usize, luma.to_vec())))
     }
@@ -103,7 +124,10 @@ impl Session {
         self.frames += 1;
         let n = usize::try_from(self.frames - 1).unwrap_or(0);
         let hits = pipeline::run(g, Strategy::Frame(n));
-        self.last = hits.into_iter().map(|h| crate::to_code(h.found, h.pass)).collect();
+        self.last = hits
+            .into_iter()
+            .map(|h| crate::to_code(h.found, h.pass))
+            .collect();
         for code in &self.last {
             let payload = code.payload();
             if !payload.is_gs1() {
@@ -112,7 +136,12 @@ impl Session {
             let v = self.votes.entry(code.aim_text()).or_insert(0);
             *v += 1;
             if *v >= self.options.agreement {
-                return Some(Read { code: code.clone(), payload, frames: self.frames, fused: false });
+                return Some(Read {
+                    code: code.clone(),
+                    payload,
+                    frames: self.frames,
+                    fused: false,
+                });
             }
         }
         if !self.last.is_empty() {
@@ -130,7 +159,12 @@ impl Session {
                 let payload = code.payload();
                 self.last.push(code.clone());
                 if payload.is_gs1() {
-                    return Some(Read { code, payload, frames: self.frames, fused: false });
+                    return Some(Read {
+                        code,
+                        payload,
+                        frames: self.frames,
+                        fused: false,
+                    });
                 }
                 continue;
             }
@@ -148,7 +182,12 @@ impl Session {
                 let payload = classify(&code.aim_text());
                 self.last.push(code.clone());
                 if payload.is_gs1() {
-                    return Some(Read { code, payload, frames: self.frames, fused: true });
+                    return Some(Read {
+                        code,
+                        payload,
+                        frames: self.frames,
+                        fused: true,
+                    });
                 }
             }
         }
@@ -202,7 +241,12 @@ fn majority(pool: &[Modules]) -> Modules {
             }
         })
         .collect();
-    Modules { size: last.size, dark, corners: last.corners, quad: last.quad }
+    Modules {
+        size: last.size,
+        dark,
+        corners: last.corners,
+        quad: last.quad,
+    }
 }
 
 #[cfg(test)]
@@ -220,7 +264,12 @@ mod tests {
                     *v = !*v;
                 }
             }
-            Modules { size: 21, dark: d, corners: [[0.0; 2]; 4], quad: [[0.0; 2]; 4] }
+            Modules {
+                size: 21,
+                dark: d,
+                corners: [[0.0; 2]; 4],
+                quad: [[0.0; 2]; 4],
+            }
         };
         let fused = majority(&[damaged(0), damaged(1), damaged(2)]);
         assert_eq!(fused.dark, truth);

@@ -117,20 +117,36 @@ impl Rng {
 /// A Digital Link URI with a valid GTIN, lot, serial and expiry, different for every `rng` state.
 pub fn digital_link(rng: &mut Rng) -> String {
     let body: String = (0..13)
-        .map(|i| if i == 0 { '0' } else { char::from(b'0' + rng.int(0, 9) as u8) })
+        .map(|i| {
+            if i == 0 {
+                '0'
+            } else {
+                char::from(b'0' + rng.int(0, 9) as u8)
+            }
+        })
         .collect();
     let check = tally_gs1::gs1_check_digit(&body).expect("13 digits");
     let lot = format!("LOT-{}-{:02}", rng.int(2024, 2028), rng.int(1, 12));
     let serial = format!("SER{}", rng.int(1000, 999_999));
-    let date = format!("{:02}{:02}{:02}", rng.int(26, 30), rng.int(1, 12), rng.int(1, 28));
+    let date = format!(
+        "{:02}{:02}{:02}",
+        rng.int(26, 30),
+        rng.int(1, 12),
+        rng.int(1, 28)
+    );
     format!("https://id.gs1.org/01/{body}{check}/10/{lot}/21/{serial}?17={date}")
 }
 
 /// The module matrix of `text` at error correction Q: `(size, dark)`, row-major.
 pub fn qr_modules(text: &str) -> (usize, Vec<bool>) {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::Q).expect("payload fits a QR Code");
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::Q)
+        .expect("payload fits a QR Code");
     let n = code.width();
-    let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
     (n, dark)
 }
 
@@ -164,7 +180,14 @@ enum Geometry {
     Plane(Homography),
     /// A can: axis through `(cx, cy)` along direction `axis` (unit), radius `r` px; the
     /// symbol's centre faces the camera; `arc` = symbol width / radius.
-    Cylinder { cx: f32, cy: f32, axis: [f32; 2], r: f32, arc: f32, height: f32 },
+    Cylinder {
+        cx: f32,
+        cy: f32,
+        axis: [f32; 2],
+        r: f32,
+        arc: f32,
+        height: f32,
+    },
 }
 
 const W: usize = 640;
@@ -172,10 +195,17 @@ const H: usize = 480;
 
 /// Generates the `index`-th frame of `category` for `seed`.
 pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
-    let mut rng = Rng::new(seed ^ (category as u64 + 1).wrapping_mul(0x51_7cc1_b727_220a) ^ index.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let mut rng = Rng::new(
+        seed ^ (category as u64 + 1).wrapping_mul(0x51_7cc1_b727_220a)
+            ^ index.wrapping_mul(0x2545_f491_4f6c_dd1d),
+    );
     let text = digital_link(&mut rng);
     let (n, dark) = qr_modules(&text);
-    let label = Label { n, dark, quiet: 4.0 };
+    let label = Label {
+        n,
+        dark,
+        quiet: 4.0,
+    };
     let nf = n as f32;
 
     // Module size in frame pixels and placement.
@@ -204,8 +234,20 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
         Category::Cylinder => {
             let arc = rng.range(70.0, 130.0).to_radians();
             let r = side / arc;
-            let a = rng.range(-0.35, 0.35) + if rng.int(0, 1) == 0 { 0.0 } else { std::f32::consts::FRAC_PI_2 };
-            Geometry::Cylinder { cx, cy, axis: [a.sin(), a.cos()], r, arc, height: side }
+            let a = rng.range(-0.35, 0.35)
+                + if rng.int(0, 1) == 0 {
+                    0.0
+                } else {
+                    std::f32::consts::FRAC_PI_2
+                };
+            Geometry::Cylinder {
+                cx,
+                cy,
+                axis: [a.sin(), a.cos()],
+                r,
+                arc,
+                height: side,
+            }
         }
         _ => plane(cx, cy, side, rot, 0.0, 0.0, 100.0),
     };
@@ -238,7 +280,8 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
                     let fx = x as f32 + (sx as f32 + 0.5) / SS as f32;
                     let fy = y as f32 + (sy as f32 + 0.5) / SS as f32;
                     acc += shade(&geometry, &label, fx, fy, ink, paper).unwrap_or_else(|| {
-                        let t = ((fx * bg_dir.cos() + fy * bg_dir.sin()) / W as f32).clamp(0.0, 1.0);
+                        let t =
+                            ((fx * bg_dir.cos() + fy * bg_dir.sin()) / W as f32).clamp(0.0, 1.0);
                         bg_a * (1.0 - t) + bg_b * t
                     });
                 }
@@ -250,7 +293,9 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
     let tex = rng.range(4.0, 14.0);
     let cell = 9usize;
     let gw = W / cell + 2;
-    let grid: Vec<f32> = (0..gw * (H / cell + 2)).map(|_| rng.normal() * tex).collect();
+    let grid: Vec<f32> = (0..gw * (H / cell + 2))
+        .map(|_| rng.normal() * tex)
+        .collect();
     for y in 0..H {
         for x in 0..W {
             if shade(&geometry, &label, x as f32 + 0.5, y as f32 + 0.5, 0.0, 0.0).is_none() {
@@ -272,7 +317,11 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
         let s1 = side * rng.range(0.12, 0.22);
         let s2 = s1 * rng.range(1.0, 2.5);
         let a = rng.range(0.0, std::f32::consts::PI);
-        let amp = if category == Category::Glare { rng.range(220.0, 330.0) } else { rng.range(90.0, 150.0) };
+        let amp = if category == Category::Glare {
+            rng.range(220.0, 330.0)
+        } else {
+            rng.range(90.0, 150.0)
+        };
         for y in 0..H {
             for x in 0..W {
                 let (dx, dy) = (x as f32 - gx, y as f32 - gy);
@@ -287,7 +336,10 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
         let frac = rng.range(0.10, 0.20);
         let area = frac * side * side;
         let aspect = rng.range(0.5, 2.0);
-        let (a, b) = ((area * aspect / std::f32::consts::PI).sqrt(), (area / aspect / std::f32::consts::PI).sqrt());
+        let (a, b) = (
+            (area * aspect / std::f32::consts::PI).sqrt(),
+            (area / aspect / std::f32::consts::PI).sqrt(),
+        );
         let (ox, oy) = lerp_quad(&corners, rng.range(0.25, 0.75), rng.range(0.25, 0.75));
         let ang = rng.range(0.0, std::f32::consts::PI);
         let tone = rng.range(90.0, 180.0);
@@ -295,7 +347,10 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
         for y in 0..H {
             for x in 0..W {
                 let (dx, dy) = (x as f32 - ox, y as f32 - oy);
-                let (u, v) = (dx * ang.cos() + dy * ang.sin(), -dx * ang.sin() + dy * ang.cos());
+                let (u, v) = (
+                    dx * ang.cos() + dy * ang.sin(),
+                    -dx * ang.sin() + dy * ang.cos(),
+                );
                 let inside = if ellipse {
                     (u / a).powi(2) + (v / b).powi(2) <= 1.0
                 } else {
@@ -312,13 +367,23 @@ pub fn sample(category: Category, seed: u64, index: u64) -> Sample {
         Category::Combined => rng.range(3.0, 6.0),
         _ => rng.range(2.0, 5.0),
     };
-    let mut luma: Vec<u8> = img.iter().map(|&v| (v + noise * rng.normal()).clamp(0.0, 255.0) as u8).collect();
+    let mut luma: Vec<u8> = img
+        .iter()
+        .map(|&v| (v + noise * rng.normal()).clamp(0.0, 255.0) as u8)
+        .collect();
     match category {
         Category::Jpeg30 => luma = jpeg(&luma, 30),
         Category::Combined => luma = jpeg(&luma, 40),
         _ => {}
     }
-    Sample { category, width: W as u32, height: H as u32, luma, text, corners }
+    Sample {
+        category,
+        width: W as u32,
+        height: H as u32,
+        luma,
+        text,
+        corners,
+    }
 }
 
 fn plane(cx: f32, cy: f32, side: f32, rot: f32, tilt: f32, axis: f32, dist_sides: f32) -> Geometry {
@@ -342,7 +407,12 @@ fn plane(cx: f32, cy: f32, side: f32, rot: f32, tilt: f32, axis: f32, dist_sides
         let z = d + pz;
         [f64::from(cx) + d * px / z, f64::from(cy) + d * py / z]
     };
-    let quad = [project(-half, -half), project(half, -half), project(half, half), project(-half, half)];
+    let quad = [
+        project(-half, -half),
+        project(half, -half),
+        project(half, half),
+        project(-half, half),
+    ];
     Geometry::Plane(Homography::square_to_quad(quad).inverse())
 }
 
@@ -354,7 +424,14 @@ fn shade(g: &Geometry, label: &Label, x: f32, y: f32, ink: f32, paper: f32) -> O
             let (s, t) = h.map(f64::from(x), f64::from(y));
             (s as f32 * n, t as f32 * n, 1.0)
         }
-        Geometry::Cylinder { cx, cy, axis, r, arc, height } => {
+        Geometry::Cylinder {
+            cx,
+            cy,
+            axis,
+            r,
+            arc,
+            height,
+        } => {
             // Coordinates across (a) and along (b) the can's axis.
             let (dx, dy) = (x - cx, y - cy);
             let b = dx * axis[0] + dy * axis[1];
@@ -382,20 +459,39 @@ fn geometry_corners(g: &Geometry, n: f32) -> [[f32; 2]; 4] {
                 [x as f32, y as f32]
             })
         }
-        Geometry::Cylinder { cx, cy, axis, r, arc, height } => unit.map(|(s, t)| {
+        Geometry::Cylinder {
+            cx,
+            cy,
+            axis,
+            r,
+            arc,
+            height,
+        } => unit.map(|(s, t)| {
             let phi = (s as f32 - 0.5) * arc;
             let a = r * phi.sin();
             let b = (t as f32 - 0.5) * height;
             let _ = n;
-            [cx + b * axis[0] + a * axis[1], cy + b * axis[1] - a * axis[0]]
+            [
+                cx + b * axis[0] + a * axis[1],
+                cy + b * axis[1] - a * axis[0],
+            ]
         }),
     }
 }
 
 fn lerp_quad(c: &[[f32; 2]; 4], s: f32, t: f32) -> (f32, f32) {
-    let top = [c[0][0] + (c[1][0] - c[0][0]) * s, c[0][1] + (c[1][1] - c[0][1]) * s];
-    let bot = [c[3][0] + (c[2][0] - c[3][0]) * s, c[3][1] + (c[2][1] - c[3][1]) * s];
-    (top[0] + (bot[0] - top[0]) * t, top[1] + (bot[1] - top[1]) * t)
+    let top = [
+        c[0][0] + (c[1][0] - c[0][0]) * s,
+        c[0][1] + (c[1][1] - c[0][1]) * s,
+    ];
+    let bot = [
+        c[3][0] + (c[2][0] - c[3][0]) * s,
+        c[3][1] + (c[2][1] - c[3][1]) * s,
+    ];
+    (
+        top[0] + (bot[0] - top[0]) * t,
+        top[1] + (bot[1] - top[1]) * t,
+    )
 }
 
 /// Separable Gaussian blur in place.
@@ -404,7 +500,9 @@ fn gaussian(img: &mut [f32], sigma: f32) {
         return;
     }
     let r = (3.0 * sigma).ceil() as isize;
-    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let sum: f32 = k.iter().sum();
     let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
     let mut tmp = vec![0f32; img.len()];
@@ -434,7 +532,8 @@ fn gaussian(img: &mut [f32], sigma: f32) {
 fn jpeg(luma: &[u8], quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-    image::ImageEncoder::write_image(enc, luma, W as u32, H as u32, image::ExtendedColorType::L8).expect("JPEG encoding of a valid buffer");
+    image::ImageEncoder::write_image(enc, luma, W as u32, H as u32, image::ExtendedColorType::L8)
+        .expect("JPEG encoding of a valid buffer");
     image::load_from_memory_with_format(&out, image::ImageFormat::Jpeg)
         .expect("own JPEG decodes")
         .to_luma8()

@@ -32,7 +32,17 @@ impl Homography {
         let den = dx1 * dy2 - dx2 * dy1;
         let g = (sx * dy2 - dx2 * sy) / den;
         let h = (dx1 * sy - sx * dy1) / den;
-        Homography([x1 - x0 + g * x1, x3 - x0 + h * x3, x0, y1 - y0 + g * y1, y3 - y0 + h * y3, y0, g, h, 1.0])
+        Homography([
+            x1 - x0 + g * x1,
+            x3 - x0 + h * x3,
+            x0,
+            y1 - y0 + g * y1,
+            y3 - y0 + h * y3,
+            y0,
+            g,
+            h,
+            1.0,
+        ])
     }
 
     #[cfg(any(test, feature = "synth"))]
@@ -58,10 +68,12 @@ impl Homography {
     pub(crate) fn map(&self, x: f64, y: f64) -> (f64, f64) {
         let m = self.0;
         let w = m[6] * x + m[7] * y + m[8];
-        ((m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w)
+        (
+            (m[0] * x + m[1] * y + m[2]) / w,
+            (m[3] * x + m[4] * y + m[5]) / w,
+        )
     }
 }
-
 
 /// Arc angles (degrees) the symbol may span around a can, in the order tried.
 const ARCS: [f64; 6] = [50.0, 80.0, 105.0, 130.0, 150.0, 30.0];
@@ -124,7 +136,12 @@ fn sample(g: &Gray, m: &Modules, fu: &dyn Fn(f64) -> f64, fv: &dyn Fn(f64) -> f6
             dark[j * n + i] = val[j * n + i] < mean;
         }
     }
-    Modules { size: n, dark, corners: m.corners, quad: m.quad }
+    Modules {
+        size: n,
+        dark,
+        corners: m.corners,
+        quad: m.quad,
+    }
 }
 
 /// Re-samplings of a located symbol: flat (grey-level sampling instead of rqrr's binarized
@@ -147,7 +164,10 @@ mod tests {
     fn homography_round_trip() {
         let q = [[10.0, 20.0], [200.0, 30.0], [220.0, 210.0], [5.0, 190.0]];
         let h = Homography::square_to_quad(q);
-        for (i, (s, t)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)].into_iter().enumerate() {
+        for (i, (s, t)) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+            .into_iter()
+            .enumerate()
+        {
             let (x, y) = h.map(s, t);
             assert!((x - q[i][0]).abs() < 1e-6 && (y - q[i][1]).abs() < 1e-6);
             let (s2, t2) = h.inverse().map(x, y);

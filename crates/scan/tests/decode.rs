@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use tally_scan::synth::{self, Category};
-use tally_scan::{decode_image_bytes, decode_image_bytes_with, try_decode_luma, Payload, Session, Strategy};
+use tally_scan::{
+    decode_image_bytes, decode_image_bytes_with, try_decode_luma, Payload, Session, Strategy,
+};
 
 /// `../shared` beside the repository (crates/scan → ../../../shared).
 fn blackbox() -> PathBuf {
@@ -11,17 +13,30 @@ fn blackbox() -> PathBuf {
 }
 
 /// The ZXing image that holds a second, inner code beside the labelled one.
-const DOUBLE_QR: (&str, &str) = ("qrcode-2/16.png", "[内側QRコード]\r\n\r\n*ダブルQR*\r\nhttp://d-qr.net/ex/");
+const DOUBLE_QR: (&str, &str) = (
+    "qrcode-2/16.png",
+    "[内側QRコード]\r\n\r\n*ダブルQR*\r\nhttp://d-qr.net/ex/",
+);
 
 fn images() -> Vec<(String, Vec<u8>, String)> {
     let mut out = Vec::new();
     for set in 1..=6 {
         let dir = blackbox().join(format!("qrcode-{set}"));
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e} (../shared must sit beside the repository)", dir.display()))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (../shared must sit beside the repository)",
+                    dir.display()
+                )
+            })
             .flatten()
             .map(|e| e.path())
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "jpg" | "gif")))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("png" | "jpg" | "gif")
+                )
+            })
             .collect();
         files.sort();
         for f in files {
@@ -42,7 +57,11 @@ fn zxing_blackbox_set_exact_texts_and_no_misreads() {
         let codes = decode_image_bytes(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         for c in &codes {
             let extra = (name.as_str(), c.text.as_str()) == DOUBLE_QR;
-            assert!(c.text == *want || extra, "{name}: misread {:?}, want {want:?}", c.text);
+            assert!(
+                c.text == *want || extra,
+                "{name}: misread {:?}, want {want:?}",
+                c.text
+            );
         }
         read += usize::from(codes.iter().any(|c| c.text == *want));
     }
@@ -60,7 +79,10 @@ fn rqrr_panic_image_is_contained() {
     assert!(alone.iter().all(|c| c.text == want));
     if cfg!(feature = "zxing") {
         let codes = decode_image_bytes(&bytes).unwrap();
-        assert_eq!(codes.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), [want.as_str()]);
+        assert_eq!(
+            codes.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
+            [want.as_str()]
+        );
     }
 }
 
@@ -71,6 +93,9 @@ fn non_ascii_payloads_match_the_expected_text_in_both_decoders() {
     let (mut pipeline, mut rqrr) = (0, 0);
     for (name, bytes, want) in images().iter().filter(|(_, _, w)| !w.is_ascii()) {
         for c in decode_image_bytes_with(bytes, Strategy::RqrrOnly).unwrap() {
+            if (name.as_str(), c.text.as_str()) == DOUBLE_QR {
+                continue;
+            }
             assert_eq!(&c.text, want, "{name}: rqrr text ({:?})", c.charset);
             rqrr += 1;
         }
@@ -87,7 +112,12 @@ fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
 
 #[test]
 fn synthetic_frames_give_exact_uris_and_corners() {
-    for c in [Category::Nominal, Category::Perspective, Category::Jpeg30, Category::LowContrast] {
+    for c in [
+        Category::Nominal,
+        Category::Perspective,
+        Category::Jpeg30,
+        Category::LowContrast,
+    ] {
         let mut read = 0;
         for i in 0..6 {
             let s = synth::sample(c, 99, i);
@@ -95,11 +125,19 @@ fn synthetic_frames_give_exact_uris_and_corners() {
             for code in &codes {
                 assert_eq!(code.text, s.text, "{} #{i}: misread", c.name());
                 // The canonical Digital Link is the URI itself (id.gs1.org, canonical order).
-                assert!(matches!(code.payload(), Payload::DigitalLink { ref canonical, .. } if *canonical == s.text));
+                assert!(
+                    matches!(code.payload(), Payload::DigitalLink { ref canonical, .. } if *canonical == s.text)
+                );
                 let side = dist(s.corners[0], s.corners[2]) / std::f32::consts::SQRT_2;
                 let n = synth::qr_modules(&s.text).0 as f32;
                 for (got, want) in code.corners.iter().zip(s.corners) {
-                    assert!(dist(*got, want) < 1.5 * side / n, "{} #{i}: corners {:?}, want {:?}", c.name(), code.corners, s.corners);
+                    assert!(
+                        dist(*got, want) < 1.5 * side / n,
+                        "{} #{i}: corners {:?}, want {:?}",
+                        c.name(),
+                        code.corners,
+                        s.corners
+                    );
                 }
             }
             read += usize::from(!codes.is_empty());
@@ -115,7 +153,10 @@ fn session_stops_at_the_first_gs1_read() {
     let plain = tally_label_free_png("https://example.com/");
     let r = session.push_luma(plain.0, plain.0, &plain.1).unwrap();
     assert!(r.is_none());
-    assert!(matches!(session.last_codes().first().map(|c| c.payload()), Some(Payload::PlainUrl(_))));
+    assert!(matches!(
+        session.last_codes().first().map(|c| c.payload()),
+        Some(Payload::PlainUrl(_))
+    ));
     // Then the camera finds the can.
     let mut got = None;
     for i in 0..12 {
@@ -132,7 +173,10 @@ fn session_stops_at_the_first_gs1_read() {
     assert!(session.frames_per_second() > 0.0);
     // Later frames return the same read without decoding.
     let s = synth::sample(Category::Nominal, 1, 0);
-    let again = session.push_luma(s.width, s.height, &s.luma).unwrap().unwrap();
+    let again = session
+        .push_luma(s.width, s.height, &s.luma)
+        .unwrap()
+        .unwrap();
     assert_eq!(again.code.text, read.code.text);
     session.reset();
     assert!(session.result().is_none());

@@ -49,14 +49,24 @@ pub(crate) fn grids(g: &Gray, binary: Option<&[bool]>) -> Vec<Modules> {
                     }
                 }
                 let c = |p: rqrr::Point| [f64::from(p.x), f64::from(p.y)];
-                let quad = [c(grid.bounds[0]), c(grid.bounds[1]), c(grid.bounds[2]), c(grid.bounds[3])];
+                let quad = [
+                    c(grid.bounds[0]),
+                    c(grid.bounds[1]),
+                    c(grid.bounds[2]),
+                    c(grid.bounds[3]),
+                ];
                 let h = crate::warp::Homography::square_to_quad(quad);
                 let e = n as f64 / (n as f64 + 1.0);
                 let corners = [(0.0, 0.0), (e, 0.0), (e, e), (0.0, e)].map(|(u, v)| {
                     let (x, y) = h.map(u, v);
                     [x as f32, y as f32]
                 });
-                Modules { size: n, dark, corners, quad }
+                Modules {
+                    size: n,
+                    dark,
+                    corners,
+                    quad,
+                }
             })
             .collect()
     })
@@ -111,7 +121,9 @@ fn decode_with_zxing(m: &Modules) -> Option<Found> {
         }
     }
     let img = Gray::new(side, side, px);
-    let mut found = super::zxing::read(&img, super::zxing::Pass::PURE).into_iter().next()?;
+    let mut found = super::zxing::read(&img, super::zxing::Pass::PURE)
+        .into_iter()
+        .next()?;
     found.corners = m.corners;
     found.engine = Engine::RqrrGridZxing;
     Some(found)

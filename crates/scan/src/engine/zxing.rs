@@ -75,7 +75,12 @@ fn read_inner(g: &Gray, pass: Pass) -> Vec<Found> {
             Found {
                 text: b.text(),
                 bytes: b.bytes(),
-                corners: [c(p.top_left), c(p.top_right), c(p.bottom_right), c(p.bottom_left)],
+                corners: [
+                    c(p.top_left),
+                    c(p.top_right),
+                    c(p.bottom_right),
+                    c(p.bottom_left),
+                ],
                 symbology: b.symbology_identifier(),
                 charset: Charset::Decoder,
                 engine: Engine::ZxingCpp,
