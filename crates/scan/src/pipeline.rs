@@ -71,6 +71,8 @@ const RETRIES: &[Retry] = &[
 
 #[cfg(not(feature = "zxing"))]
 const RETRIES: &[Retry] = &[
+    // The first pass decoded rqrr's own sampling; this one resamples the grids it located.
+    Retry::Rqrr(Prep::None),
     Retry::Rqrr(Prep::Up2),
     Retry::Rqrr(Prep::Sharpen),
     Retry::Rqrr(Prep::Normalize),
