@@ -13,8 +13,21 @@
 //!   rescues some codes zxing-cpp does not locate), then zxing-cpp on transformed frames —
 //!   bilinear ×2 for tiny modules, a global-histogram binarizer, local mean/variance
 //!   normalisation for glare, shadows and low contrast, an unsharp mask for blur, contrast
-//!   stretch, 2×2 averaging for noise, gamma for washed-out modules. Each pass is in the list
-//!   because it reads images that the passes before it do not (see `pipeline.rs`).
+//!   stretch, 2×2 averaging for noise, gamma for washed-out modules. In the bench, the passes
+//!   that read codes nothing earlier read are: rqrr (7), rqrr's grids resampled (11), ×2 (16),
+//!   normalisation (11), unsharp mask (7), global histogram (2), 2×2 averaging (2), gamma (1),
+//!   rqrr on the sharpened frame (2);
+//!   stretch and rqrr on the normalised frame rescued none in the current sets and cost time only
+//!   on frames that are otherwise lost.
+//! * **Cylinder resampling** (`warp.rs`, this crate's own): when rqrr has located a symbol that
+//!   neither decoder can read, it is sampled again from the grey image under curved-surface
+//!   hypotheses (a label wrapped around a can) and Reed-Solomon picks the right one.
+//!
+//! Measured with `cargo bench -p tally-scan --bench decode` (one thread): ZXing black-box set
+//! 171/179 exact (95.5%; zxing-cpp alone 165, rqrr alone 111), no misreads, median 0.3 ms per
+//! image; synthetic stress set (seed 2026, 40 per category) 307/360 (85.3%) against 255 for
+//! zxing-cpp alone and 127 for rqrr alone, ahead of zxing-cpp alone in every degraded category
+//! and tied at 100% on the clean control, median 1.6 ms per frame.
 //! * **rqrr samples, zxing-cpp decodes**: grids rqrr locates are re-rendered as clean symbols and
 //!   decoded by zxing-cpp, which supports ECI, FNC1 (GS1 `]Q3`), structured append and charset
 //!   detection that rqrr's own decoder lacks or rejects; rqrr's decoder is the fallback.
@@ -82,7 +95,7 @@ pub struct Code {
 }
 
 impl Code {
-    /// The text with its AIM prefix, the form [`classify`] and `tally_gs1::parse_scan_payload`
+    /// The text with its AIM prefix, the form [`classify()`] and `tally_gs1::parse_scan_payload`
     /// read best (`]Q3` marks an element string whose FNC1 separators are GS, 0x1D).
     pub fn aim_text(&self) -> String {
         format!("{}{}", self.symbology, self.text)
