@@ -65,8 +65,9 @@ fn zxing_blackbox_set_exact_texts_and_no_misreads() {
         }
         read += usize::from(codes.iter().any(|c| c.text == *want));
     }
-    // Measured 171/179 with zxing-cpp (zxing-cpp alone: 165); the pure-Rust build reads fewer.
-    let floor = if cfg!(feature = "zxing") { 171 } else { 110 };
+    // Measured 171/179 with zxing-cpp (zxing-cpp alone: 165) and 159/179 in the pure-Rust build
+    // (rqrr alone: 111).
+    let floor = if cfg!(feature = "zxing") { 171 } else { 159 };
     assert!(read >= floor, "read {read}/179, expected at least {floor}");
 }
 
