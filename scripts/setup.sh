@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Tally needs on a fresh Debian machine with a Rust toolchain: the Debian packages for
-# the Go interoperability test (Go's own golang.org/x/mod signed-note code, from Debian) and the C
-# toolchain that -sys crates build with. Idempotent: installs only what is missing.
+# the Go interoperability test (Go's own golang.org/x/mod signed-note code, from Debian), the C
+# toolchain that -sys crates build with, cmake for the bundled zxing-cpp (QR decoding, C++17) and
+# poppler-utils (pdftoppm) for the test that prints a PDF label sheet and scans it back.
+# Idempotent: installs only what is missing.
 set -euo pipefail
 
-packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev)
+packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils)
 
 missing=()
 for p in "${packages[@]}"; do

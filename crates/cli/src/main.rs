@@ -8,11 +8,13 @@
 
 mod bookkeeper;
 mod checkpoint;
+mod decode;
 mod epcis;
 mod error;
 mod gs1;
 mod input;
 mod keygen;
+mod label;
 mod network;
 mod note;
 mod proof;
@@ -48,6 +50,8 @@ enum Command {
     Bookkeeper(bookkeeper::BookkeeperCommand),
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    Decode(decode::DecodeArgs),
+    Label(label::LabelArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,8 @@ fn main() -> ExitCode {
         Command::Epcis(cmd) => epcis::run(cmd),
         Command::Bookkeeper(cmd) => bookkeeper::run(cmd),
         Command::Network(cmd) => network::run(cmd),
+        Command::Decode(args) => decode::run(args),
+        Command::Label(args) => label::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,290 @@
+//! Scanner sessions over a camera's video frames.
+//!
+//! A phone camera gives 15-30 frames a second of the same label, each a little different (focus
+//! hunting, hand shake, a highlight sliding over a glossy can). A [`Session`] uses that:
+//!
+//! * **Per-frame work is bounded**: each frame gets zxing-cpp's first pass and *one* retry pass,
+//!   a different one on each frame ([`Strategy::Frame`]), so the whole retry list is covered over
+//!   consecutive frames at the cost of about two passes per frame.
+//! * **Module voting across frames**: when rqrr locates a symbol but Reed-Solomon cannot correct
+//!   it, its sampled module grid is kept; once a few frames have given grids of the same size,
+//!   each module takes the majority value and the fused grid is decoded. Damage that moves
+//!   between frames (glare, noise, blur) is outvoted.
+//! * **Stops at the first confident GS1 read**: a payload that decoded with error correction and
+//!   is a valid GS1 Digital Link or element string (check digits included) ends the session
+//!   (optionally only after `agreement` frames gave the same text). Non-GS1 codes are reported
+//!   in [`Session::last_codes`] but never end it.
+
+use crate::engine::{self, rqrr::Modules};
+use crate::gray::Gray;
+use crate::pipeline::{self, Strategy};
+use crate::{classify, Code, Payload, ScanError};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Tuning of a [`Session`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionOptions {
+    /// How many frames must give the same GS1 text before it is reported (1: the first read).
+    pub agreement: u32,
+    /// How many recent undecodable grids of one size take part in a vote (≥ 3).
+    pub fusion_window: usize,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            agreement: 1,
+            fusion_window: 7,
+        }
+    }
+}
+
+/// A confident GS1 read.
+#[derive(Debug, Clone)]
+pub struct Read {
+    /// The code as decoded.
+    pub code: Code,
+    /// Its classification (always [`Payload::DigitalLink`] or [`Payload::ElementString`]).
+    pub payload: Payload,
+    /// Frames pushed up to and including the one that completed the read.
+    pub frames: u64,
+    /// Whether it came from module voting across frames rather than from one frame.
+    pub fused: bool,
+}
+
+/// A scanner session: push frames until one returns a [`Read`].
+#[derive(Debug, Default)]
+pub struct Session {
+    options: SessionOptions,
+    frames: u64,
+    busy: Duration,
+    votes: HashMap<String, u32>,
+    grids: HashMap<usize, Vec<Modules>>,
+    last: Vec<Code>,
+    done: Option<Read>,
+}
+
+impl Session {
+    /// A session with default options.
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// A session with the given options.
+    pub fn with_options(options: SessionOptions) -> Self {
+        Session {
+            options,
+            ..Session::default()
+        }
+    }
+
+    /// Pushes an RGBA frame; returns the read once the session has one (and on every later
+    /// frame until [`Session::reset`]).
+    pub fn push_rgba(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<Option<Read>, ScanError> {
+        crate::check(width, height, rgba.len(), 4)?;
+        Ok(self.push(Gray::from_interleaved(
+            width as usize,
+            height as usize,
+            rgba,
+            4,
+        )))
+    }
+
+    /// Pushes an 8-bit grayscale frame; see [`Session::push_rgba`].
+    pub fn push_luma(
+        &mut self,
+        width: u32,
+        height: u32,
+        luma: &[u8],
+    ) -> Result<Option<Read>, ScanError> {
+        crate::check(width, height, luma.len(), 1)?;
+        Ok(self.push(Gray::new(width as usize, height as usize, luma.to_vec())))
+    }
+
+    fn push(&mut self, g: Gray) -> Option<Read> {
+        if let Some(done) = &self.done {
+            return Some(done.clone());
+        }
+        let start = Instant::now();
+        let read = self.process(&g);
+        self.busy += start.elapsed();
+        if read.is_some() {
+            self.done.clone_from(&read);
+        }
+        read
+    }
+
+    fn process(&mut self, g: &Gray) -> Option<Read> {
+        self.frames += 1;
+        let n = usize::try_from(self.frames - 1).unwrap_or(0);
+        let hits = pipeline::run(g, Strategy::Frame(n));
+        self.last = hits
+            .into_iter()
+            .map(|h| crate::to_code(h.found, h.pass))
+            .collect();
+        for code in &self.last {
+            let payload = code.payload();
+            if !payload.is_gs1() {
+                continue;
+            }
+            let v = self.votes.entry(code.aim_text()).or_insert(0);
+            *v += 1;
+            if *v >= self.options.agreement {
+                return Some(Read {
+                    code: code.clone(),
+                    payload,
+                    frames: self.frames,
+                    fused: false,
+                });
+            }
+        }
+        if !self.last.is_empty() {
+            return None;
+        }
+        self.fuse(g)
+    }
+
+    /// Keeps the grids rqrr locates but cannot decode, and decodes their per-module majority.
+    fn fuse(&mut self, g: &Gray) -> Option<Read> {
+        let window = self.options.fusion_window.max(3);
+        for m in engine::rqrr::grids(g, None) {
+            if let Some(found) = engine::rqrr::decode(&m) {
+                let code = crate::to_code(found, "rqrr");
+                let payload = code.payload();
+                self.last.push(code.clone());
+                if payload.is_gs1() {
+                    return Some(Read {
+                        code,
+                        payload,
+                        frames: self.frames,
+                        fused: false,
+                    });
+                }
+                continue;
+            }
+            let pool = self.grids.entry(m.size).or_default();
+            pool.push(m);
+            if pool.len() > window {
+                pool.remove(0);
+            }
+            if pool.len() < 3 {
+                continue;
+            }
+            let fused = majority(pool);
+            if let Some(found) = engine::rqrr::decode(&fused) {
+                let code = crate::to_code(found, "fusion");
+                let payload = classify(&code.aim_text());
+                self.last.push(code.clone());
+                if payload.is_gs1() {
+                    return Some(Read {
+                        code,
+                        payload,
+                        frames: self.frames,
+                        fused: true,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Frames pushed since the start or the last reset.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Frames processed per second of decoding time (the scanner's own throughput, excluding
+    /// the time the camera takes to deliver frames). 0 before the first frame.
+    pub fn frames_per_second(&self) -> f64 {
+        let s = self.busy.as_secs_f64();
+        if self.frames == 0 || s == 0.0 {
+            0.0
+        } else {
+            self.frames as f64 / s
+        }
+    }
+
+    /// Every code read in the last frame, GS1 or not.
+    pub fn last_codes(&self) -> &[Code] {
+        &self.last
+    }
+
+    /// The read, once there is one.
+    pub fn result(&self) -> Option<&Read> {
+        self.done.as_ref()
+    }
+
+    /// Forgets everything (frames, votes, grids, the read) for the next product.
+    pub fn reset(&mut self) {
+        *self = Session::with_options(self.options);
+    }
+}
+
+/// Per-module majority of same-size grids; ties go to the most recent grid. The corners are
+/// the most recent grid's.
+fn majority(pool: &[Modules]) -> Modules {
+    let last = pool.last().expect("pool is not empty");
+    let n = pool.len();
+    let dark = (0..last.dark.len())
+        .map(|i| {
+            let d = pool.iter().filter(|m| m.dark[i]).count();
+            if 2 * d == n {
+                last.dark[i]
+            } else {
+                2 * d > n
+            }
+        })
+        .collect();
+    Modules {
+        size: last.size,
+        dark,
+        corners: last.corners,
+        quad: last.quad,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majority_outvotes_damage_that_moves() {
+        let truth: Vec<bool> = (0..441).map(|i| (i * 7 + i / 21) % 3 == 0).collect();
+        let damaged = |k: usize| {
+            let mut d = truth.clone();
+            // A different third of the modules flipped in each frame.
+            for (i, v) in d.iter_mut().enumerate() {
+                if i % 3 == k {
+                    *v = !*v;
+                }
+            }
+            Modules {
+                size: 21,
+                dark: d,
+                corners: [[0.0; 2]; 4],
+                quad: [[0.0; 2]; 4],
+            }
+        };
+        let fused = majority(&[damaged(0), damaged(1), damaged(2)]);
+        assert_eq!(fused.dark, truth);
+    }
+
+    #[test]
+    fn empty_frames_and_bad_buffers() {
+        let mut s = Session::new();
+        assert!(s.push_luma(64, 64, &[200; 64 * 64]).unwrap().is_none());
+        assert_eq!(s.frames(), 1);
+        assert!(s.frames_per_second() > 0.0);
+        assert!(s.push_luma(64, 64, &[0; 10]).is_err());
+        assert_eq!(s.frames(), 1);
+        s.reset();
+        assert_eq!(s.frames(), 0);
+        assert_eq!(s.frames_per_second(), 0.0);
+    }
+}
