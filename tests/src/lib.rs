@@ -155,16 +155,22 @@ pub fn poll(what: &str, mut done: impl FnMut() -> bool) {
 
 /// A tempdir holding a local network in `net/`, stopped however the test ends: `tally network
 /// down`, then SIGKILL for anything still recorded as running, so no test leaves processes behind.
-pub struct Guard(pub tempfile::TempDir);
+pub struct Guard(pub tempfile::TempDir, &'static str);
 
 impl Guard {
     pub fn new() -> Guard {
-        Guard(tempfile::tempdir().expect("tempdir"))
+        Self::at("net")
+    }
+
+    /// A guard of the network in `rel` inside the tempdir (`tally demo --dir T/demo` keeps its
+    /// network in `T/demo/net`).
+    pub fn at(rel: &'static str) -> Guard {
+        Guard(tempfile::tempdir().expect("tempdir"), rel)
     }
 
     /// The network's directory (inside the tempdir, so `up` is the one creating it).
     pub fn dir(&self) -> PathBuf {
-        self.0.path().join("net")
+        self.0.path().join(self.1)
     }
 }
 

@@ -39,7 +39,11 @@ impl Field {
     }
 
     fn up(&self) {
-        tally(&["network", "up", "--nodes", "3", "--dir", &self.net()], b"").expect(0);
+        tally(
+            &["network", "up", "--nodes", "3", "--dir", &self.net()],
+            b"",
+        )
+        .expect(0);
     }
 
     fn down(&self, node: Option<&str>) {
@@ -77,19 +81,47 @@ impl Field {
         let gov = path_str(&net.join("governance.key"));
         let org_pub = path_str(&keys.join("org.test.pub"));
         f.run(&[
-            "org", "register", "--key", &gov, "--gln", &org, "--name", "Test Org", "--country",
-            "NZ", "--org-key", &org_pub,
+            "org",
+            "register",
+            "--key",
+            &gov,
+            "--gln",
+            &org,
+            "--name",
+            "Test Org",
+            "--country",
+            "NZ",
+            "--org-key",
+            &org_pub,
         ])
         .expect(0);
         let out = f
-            .run(&["device", "init", "--name", "dock-1", "--passphrase-file", &f.passphrase])
+            .run(&[
+                "device",
+                "init",
+                "--name",
+                "dock-1",
+                "--passphrase-file",
+                &f.passphrase,
+            ])
             .expect(0)
             .out();
         assert!(out.starts_with("dock-1+"), "{out}");
         let request = f
             .run(&[
-                "device", "request", "--org", &org, "--role", "commissioning", "--role",
-                "shipping", "--place", &place, "--label", "Dock 1", "--passphrase-file",
+                "device",
+                "request",
+                "--org",
+                &org,
+                "--role",
+                "commissioning",
+                "--role",
+                "shipping",
+                "--place",
+                &place,
+                "--label",
+                "Dock 1",
+                "--passphrase-file",
                 &f.passphrase,
             ])
             .expect(0)
@@ -99,12 +131,25 @@ impl Field {
         let cert = path_str(&base.join("dock-1.cert"));
         let org_key = path_str(&keys.join("org.test.key"));
         f.run(&[
-            "org", "certify", "--key", &org_key, "--request", &path_str(&req), "--out", &cert,
-            "--from", "2026-01-01T00:00:00Z", "--days", "730",
+            "org",
+            "certify",
+            "--key",
+            &org_key,
+            "--request",
+            &path_str(&req),
+            "--out",
+            &cert,
+            "--from",
+            "2026-01-01T00:00:00Z",
+            "--days",
+            "730",
         ])
         .expect(0);
         let imported = f.run(&["device", "import", &cert]).expect(0).out();
-        assert!(imported.contains("\"roles\":[\"commissioning\",\"shipping\"]"), "{imported}");
+        assert!(
+            imported.contains("\"roles\":[\"commissioning\",\"shipping\"]"),
+            "{imported}"
+        );
         f
     }
 
@@ -153,8 +198,14 @@ fn a_handoff_recorded_offline_is_sent_when_the_bookkeepers_return() {
     f.down(None);
     // Every bookkeeper is down: recording still succeeds, the entry stays queued.
     let out = f.record_commission(1).expect(0).out();
-    assert!(out.contains("queued ") && out.contains("commissioning"), "{out}");
-    assert!(out.contains("1 entries still waiting for a receipt (3 deliveries)"), "{out}");
+    assert!(
+        out.contains("queued ") && out.contains("commissioning"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 entries still waiting for a receipt (3 deliveries)"),
+        "{out}"
+    );
     let outbox: Value =
         serde_json::from_slice(&f.run(&["outbox", "--json"]).expect(0).stdout).unwrap();
     let mine = outbox
@@ -178,10 +229,18 @@ fn a_handoff_recorded_offline_is_sent_when_the_bookkeepers_return() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|d| d["receipt"].as_str().is_some_and(|r| r.starts_with("tally/receipt/v1")))));
+        .all(|d| d["receipt"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("tally/receipt/v1")))));
     let v = f.scan_until(1, |v| status(v) == "verified");
     assert_eq!(v["steps"][0]["org"], "Test Org");
-    assert_eq!(v["steps"][0]["evidence"]["bookkeepers"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        v["steps"][0]["evidence"]["bookkeepers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 /// Copies a stopped bookkeeper's database files (`.db`, and `-wal`/`-shm` if present).
@@ -240,8 +299,14 @@ fn a_bookkeeper_restarted_from_an_old_database_is_caught_rolling_back() {
         .find(|a| a["bookkeeper"] == "bk2" && a["kind"] == "rollback")
         .unwrap_or_else(|| panic!("no rollback alert: {m}"));
     assert!(alert["old_size"].as_u64().unwrap() > alert["new_size"].as_u64().unwrap());
-    assert!(alert["old_note"].as_str().unwrap().contains("bk2.tally.local/log"));
-    assert!(alert["new_note"].as_str().unwrap().contains("bk2.tally.local/log"));
+    assert!(alert["old_note"]
+        .as_str()
+        .unwrap()
+        .contains("bk2.tally.local/log"));
+    assert!(alert["new_note"]
+        .as_str()
+        .unwrap()
+        .contains("bk2.tally.local/log"));
     let text = f.run(&["monitor"]).out();
     assert!(text.contains("ALERT rollback by bk2"), "{text}");
 }
