@@ -121,7 +121,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     tally(
         &[
             "history",
-            &summary["labels"][0]["uri"].as_str().unwrap().to_owned(),
+            summary["labels"][0]["uri"].as_str().unwrap(),
             "--offline",
             "--home",
             &home,
