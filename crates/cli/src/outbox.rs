@@ -57,7 +57,19 @@ pub fn run(args: &OutboxArgs) -> CliResult {
                 .retry_now(t)
                 .map_err(client_error)?;
             let started = std::time::Instant::now();
-            let report = block_on(client.flush(t))?.map_err(client_error)?;
+            let (pending, _) = client
+                .store()
+                .map_err(client_error)?
+                .pending_counts()
+                .map_err(client_error)?;
+            eprintln!(
+                "sending {pending} entries to {} bookkeepers",
+                client.policy().bookkeepers.len()
+            );
+            let report = block_on(client.flush_with_progress(t, &|d| {
+                eprintln!("  {}: {} receipted so far", d.bookkeeper, d.receipted)
+            }))?
+            .map_err(client_error)?;
             if args.json {
                 show::json(&report)
             } else {

@@ -161,11 +161,21 @@ impl Client {
     /// Sends every entry due at `now` to every bookkeeper, concurrently, until nothing is due or
     /// a bookkeeper fails; stores each checked receipt. Returns what happened per bookkeeper.
     pub async fn flush(&self, now: i64) -> Result<FlushReport, ClientError> {
+        self.flush_with_progress(now, &|_| {}).await
+    }
+
+    /// [`flush`](Self::flush), calling `progress` after every round of bundles with what that
+    /// bookkeeper has taken so far (a long flush shows its progress).
+    pub async fn flush_with_progress(
+        &self,
+        now: i64,
+        progress: &(dyn Fn(&Delivered) + Sync),
+    ) -> Result<FlushReport, ClientError> {
         let runs = self
             .policy
             .bookkeepers
             .iter()
-            .map(|bk| self.flush_one(bk, now));
+            .map(|bk| self.flush_one(bk, now, progress));
         let bookkeepers = futures_util::future::join_all(runs)
             .await
             .into_iter()
@@ -178,7 +188,12 @@ impl Client {
         })
     }
 
-    async fn flush_one(&self, bk: &Bookkeeper, now: i64) -> Result<Delivered, ClientError> {
+    async fn flush_one(
+        &self,
+        bk: &Bookkeeper,
+        now: i64,
+        progress: &(dyn Fn(&Delivered) + Sync),
+    ) -> Result<Delivered, ClientError> {
         let mut report = Delivered {
             bookkeeper: bk.name.clone(),
             sent: 0,
@@ -246,6 +261,7 @@ impl Client {
             let stop = receipts.is_empty();
             self.store()?
                 .record_deliveries(&bk.name, &receipts, &failures)?;
+            progress(&report);
             if stop {
                 return Ok(report);
             }
