@@ -101,8 +101,13 @@ pub async fn run(
     let database = config.database.clone();
     let (store, readers, registry, policy) = tokio::task::spawn_blocking(move || {
         let (store, registry) = open(&database, &policy)?;
+        // One cache of the tree's upper levels for every reader: proofs mostly read it.
+        let cache = Arc::new(tally_logstore::HashCache::new());
         let readers = (0..READERS)
-            .map(|_| SqliteStore::open_reader(&database).map(Mutex::new))
+            .map(|_| {
+                SqliteStore::open_reader(&database)
+                    .map(|r| Mutex::new(r.with_cache(Arc::clone(&cache))))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok::<_, ServeError>((store, readers, registry, policy))
     })
