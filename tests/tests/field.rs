@@ -241,6 +241,64 @@ fn a_handoff_recorded_offline_is_sent_when_the_bookkeepers_return() {
             .len(),
         3
     );
+
+    // A shipment from flags, then an event from an EPCIS file, signed as it is.
+    let to = with_check("950600000003");
+    f.run(&[
+        "record",
+        "ship",
+        "--item",
+        &unit(1),
+        "--to",
+        &to,
+        "--time",
+        "2026-03-02T08:00:00Z",
+        "--reading",
+        "3.5",
+        "--doc",
+        "desadv:urn:example:desadv:1",
+        "--passphrase-file",
+        &f.passphrase,
+    ])
+    .expect(0);
+    let file = f.dir().join("event.json");
+    let event = serde_json::json!({
+        "type": "ObjectEvent", "action": "ADD", "eventTime": "2026-03-03T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "epcList": [unit(5)], "bizStep": "commissioning",
+        "readPoint": {"id": format!("https://id.gs1.org/414/{}", with_check("950600000002"))},
+    });
+    std::fs::write(&file, event.to_string()).unwrap();
+    f.run(&[
+        "record",
+        "epcis",
+        "--epcis",
+        &path_str(&file),
+        "--passphrase-file",
+        &f.passphrase,
+    ])
+    .expect(0);
+    let shipped = f.scan_until(1, |v| v["steps"].as_array().is_some_and(|s| s.len() == 2));
+    assert_eq!(shipped["steps"][1]["stage"], "shipping");
+    assert_eq!(shipped["steps"][1]["temperatures"][0]["celsius"], 3.5);
+    f.scan_until(5, |v| status(v) == "verified");
+    // A step the device is not certified for is refused by every bookkeeper, and stays queued.
+    let out = f
+        .run(&[
+            "record",
+            "sell",
+            "--item",
+            &unit(1),
+            "--time",
+            "2026-03-04T08:00:00Z",
+            "--passphrase-file",
+            &f.passphrase,
+        ])
+        .expect(0)
+        .out();
+    assert!(
+        out.contains("not_authorised") && out.contains("1 entries still waiting"),
+        "{out}"
+    );
 }
 
 /// Copies a stopped bookkeeper's database files (`.db`, and `-wal`/`-shm` if present).

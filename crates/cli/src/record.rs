@@ -5,29 +5,12 @@
 use crate::error::{CliError, CliResult};
 use crate::home::{block_on, client_error, device_key, now, Home};
 use crate::{input, show};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::PathBuf;
 use tally_client::capture::{Handoff, Quantity, Reading, Step};
 use tally_trust::{Entry, Record};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-/// The step recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StepArg {
-    Commission,
-    Ship,
-    Receive,
-    Pack,
-    Unpack,
-    Transform,
-    Store,
-    Transport,
-    Sell,
-    Recall,
-    /// Events from an EPCIS 2.0 document (--epcis), signed as they are.
-    Epcis,
-}
 
 /// Record a handoff: ship, receive, pack, unpack, transform, sell, recall (and commission, store,
 /// transport), signed with this device's key and sent to every bookkeeper.
@@ -37,9 +20,11 @@ pub enum StepArg {
 /// queued (sending is retried later with `tally outbox flush` if a bookkeeper is unreachable).
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// What happened.
-    #[arg(value_enum)]
-    step: StepArg,
+    /// What happened: commission, ship, receive, pack, unpack, transform, store, transport,
+    /// sell, recall; or `epcis` for the events of an EPCIS 2.0 document (--epcis), signed as
+    /// they are.
+    #[arg(value_parser = step_arg)]
+    step: What,
     /// A unit, lot, case or pallet (repeat for many; for transform: the inputs).
     #[arg(long = "item", value_name = "URI")]
     items: Vec<String>,
@@ -119,19 +104,21 @@ fn quantity(s: &str) -> CliResult<Quantity> {
     })
 }
 
-fn step(s: StepArg) -> Option<Step> {
-    Some(match s {
-        StepArg::Commission => Step::Commission,
-        StepArg::Ship => Step::Ship,
-        StepArg::Receive => Step::Receive,
-        StepArg::Pack => Step::Pack,
-        StepArg::Unpack => Step::Unpack,
-        StepArg::Transform => Step::Transform,
-        StepArg::Store => Step::Store,
-        StepArg::Transport => Step::Transport,
-        StepArg::Sell => Step::Sell,
-        StepArg::Recall => Step::Recall,
-        StepArg::Epcis => return None,
+/// What `tally record` records.
+#[derive(Debug, Clone, Copy)]
+enum What {
+    Handoff(Step),
+    /// The events of an EPCIS file, as they are.
+    Epcis,
+}
+
+fn step_arg(s: &str) -> Result<What, String> {
+    if s == "epcis" {
+        return Ok(What::Epcis);
+    }
+    Step::from_name(s).map(What::Handoff).ok_or_else(|| {
+        let names: Vec<&str> = Step::ALL.iter().map(|s| s.name()).collect();
+        format!("{s:?} is not a step: {} or epcis", names.join(", "))
     })
 }
 
@@ -159,8 +146,8 @@ pub fn run(args: &RecordArgs) -> CliResult {
     let client = args.home.client()?;
     let key = device_key(&client, args.passphrase_file.as_deref())?;
     let t = now();
-    let queued = match step(args.step) {
-        None => {
+    let queued = match args.step {
+        What::Epcis => {
             let path = args
                 .epcis
                 .as_ref()
@@ -182,7 +169,7 @@ pub fn run(args: &RecordArgs) -> CliResult {
                 .queue(entries, t.unix_timestamp())
                 .map_err(client_error)?
         }
-        Some(step) => {
+        What::Handoff(step) => {
             let (cert_org, cert_place) = certified(&client)?;
             let org = args.org.clone().or(cert_org).ok_or_else(|| {
                 CliError::bad_input("give --org (no certification imported on this device)")

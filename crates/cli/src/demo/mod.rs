@@ -427,10 +427,12 @@ struct Tampered {
     original: Vec<u8>,
 }
 
-/// Stops `node`, rewrites the first event with business step `step` in its database (its
-/// temperatures raised by 10 °C; the signature and the tree's hashes left as they were, as a
-/// dishonest operator would), and starts it again.
-fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
+/// Stops `node`, runs `edit` on its SQLite database, and starts it again.
+fn with_stopped<T>(
+    net: &Path,
+    node: &str,
+    edit: impl FnOnce(&rusqlite::Connection, &Path) -> CliResult<T>,
+) -> CliResult<T> {
     network::down(&DownArgs {
         dir: net.to_path_buf(),
         only: vec![node.into()],
@@ -438,59 +440,59 @@ fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
     })?;
     let db = net.join(format!("{node}.db"));
     let conn = rusqlite::Connection::open(&db).map_err(|e| io(&db, e))?;
-    let mut found = None;
-    {
+    let out = edit(&conn, &db)?;
+    drop(conn);
+    restart(net)?;
+    Ok(out)
+}
+
+fn set_entry(conn: &rusqlite::Connection, db: &Path, index: i64, data: &[u8]) -> CliResult {
+    conn.execute(
+        "UPDATE entries SET data = ?1 WHERE idx = ?2",
+        rusqlite::params![data, index],
+    )
+    .map(drop)
+    .map_err(|e| io(db, e))
+}
+
+/// Rewrites, in `node`'s database, the first event with business step `step` (its temperatures
+/// raised by 10 °C; the signature and the tree's hashes left as they were, as a dishonest operator
+/// would), restarting the node around it.
+fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
+    let t = with_stopped(net, node, |conn, db| {
         let mut stmt = conn
             .prepare("SELECT idx, data FROM entries ORDER BY idx")
-            .map_err(|e| io(&db, e))?;
+            .map_err(|e| io(db, e))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .map_err(|e| io(&db, e))?;
+            .map_err(|e| io(db, e))?;
         for row in rows {
-            let (index, data) = row.map_err(|e| io(&db, e))?;
+            let (index, data) = row.map_err(|e| io(db, e))?;
             let Ok(mut e) = Entry::decode(&data) else {
                 continue;
             };
             let text = String::from_utf8_lossy(&e.payload).into_owned();
-            if text.contains(&format!("\"bizStep\":\"{step}\"")) {
-                let forged = text.replace("\"value\":2", "\"value\":3");
-                if forged != text {
-                    e.payload = forged.into_bytes();
-                    found = Some((index, data, e.encode()));
-                    break;
-                }
+            let forged = text.replace("\"value\":2", "\"value\":3");
+            if text.contains(&format!("\"bizStep\":\"{step}\"")) && forged != text {
+                e.payload = forged.into_bytes();
+                set_entry(conn, db, index, &e.encode())?;
+                return Ok(Tampered {
+                    index,
+                    original: data,
+                });
             }
         }
-    }
-    let (index, original, forged) =
-        found.ok_or_else(|| io(&db, format!("no {step} event to tamper with")))?;
-    conn.execute(
-        "UPDATE entries SET data = ?1 WHERE idx = ?2",
-        rusqlite::params![forged, index],
-    )
-    .map_err(|e| io(&db, e))?;
-    drop(conn);
-    println!("  {node}: entry {index} rewritten, {node} restarted");
-    restart(net)?;
-    Ok(Tampered { index, original })
+        Err(io(db, format!("no {step} event to tamper with")))
+    })?;
+    println!("  {node}: entry {} rewritten, {node} restarted", t.index);
+    Ok(t)
 }
 
 /// Puts the original entry back (the operator is caught and restores its log).
 fn restore(net: &Path, node: &str, t: Tampered) -> CliResult {
-    network::down(&DownArgs {
-        dir: net.to_path_buf(),
-        only: vec![node.into()],
-        quiet: true,
-    })?;
-    let db = net.join(format!("{node}.db"));
-    let conn = rusqlite::Connection::open(&db).map_err(|e| io(&db, e))?;
-    conn.execute(
-        "UPDATE entries SET data = ?1 WHERE idx = ?2",
-        rusqlite::params![t.original, t.index],
-    )
-    .map_err(|e| io(&db, e))?;
-    drop(conn);
-    restart(net)
+    with_stopped(net, node, |conn, db| {
+        set_entry(conn, db, t.index, &t.original)
+    })
 }
 
 /// Writes DIR/demo.json: the policy, the labels with their expected verdicts, a certified

@@ -18,10 +18,9 @@ use serde_json::{json, Map, Value};
 use tally_client::capture::{Handoff, Quantity, Reading, Step};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-/// A GS1 key body with its check digit appended.
-pub fn with_check(body: &str) -> String {
-    let digit = tally_gs1::gs1_check_digit(body).unwrap_or(0);
-    format!("{body}{digit}")
+/// A GS1 key body (all digits here) with its check digit appended.
+fn with_check(body: &str) -> String {
+    tally_gs1::with_check_digit(body).unwrap_or_default()
 }
 
 /// The `n`-th demo GLN.
