@@ -20,7 +20,10 @@
 //! per bundle, default 256), `TALLY_BENCH_BUNDLE_SUBMITTERS` (concurrent bundle connections,
 //! default 8), `TALLY_BENCH_PROOF_LOG`
 //! (entries in the proof log, default 1 000 000; 0 skips the measure), `TALLY_BENCH_PROOF_SECS`
-//! (seconds of proof load, default 10), `TALLY_BENCH_PROOF_CONNECTIONS` (default 16). The client runs in the same process as the server, on its
+//! (seconds of proof load, default 10), `TALLY_BENCH_PROOF_CONNECTIONS` (default 16),
+//! `TALLY_BENCH_PROOF_DB` (a file to build the proof log in and reuse on later runs, with the same
+//! `TALLY_BENCH_PROOF_LOG`), `TALLY_BENCH_SERVER_WORKERS` (the server runtime's worker threads for
+//! the proof load, default one per core). The client runs in the same process as the server, on its
 //! own threads, so both share the machine's cores; the report splits the CPU time between them and
 //! gives the server's own rate per CPU-second. Submissions use `reqwest`; the proof load uses a
 //! minimal keep-alive HTTP/1.1 client on plain sockets, which costs the shared cores far less.
@@ -81,6 +84,11 @@ fn main() {
              cargo bench -p tally-bookkeeper --bench bookkeeper"
         );
     }
+}
+
+/// Worker threads of the server's runtime (TALLY_BENCH_SERVER_WORKERS, default: the cores).
+fn server_workers() -> usize {
+    env_or("TALLY_BENCH_SERVER_WORKERS", cores() as u64) as usize
 }
 
 fn cores() -> usize {
@@ -567,7 +575,11 @@ fn proofs(net: &Net, client: &Runtime, size: u64, connections: usize, secs: u64)
     println!(
         "\n## Inclusion proofs from a log of {size} entries, {connections} concurrent connections"
     );
-    let database = net.dir.path().join("proofs.db");
+    // A proof log kept between runs (TALLY_BENCH_PROOF_DB) is reused: its entries are signed by
+    // the same seeded keys, and the build is most of the run's time at 10M entries.
+    let database = std::env::var_os("TALLY_BENCH_PROOF_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| net.dir.path().join("proofs.db"));
     let started = Instant::now();
     let entry_bytes = build_log(net, &database, size);
     let on_disk = disk_bytes(&database);
@@ -578,7 +590,7 @@ fn proofs(net: &Net, client: &Runtime, size: u64, connections: usize, secs: u64)
         on_disk as f64 / 1e9,
         on_disk as f64 / size as f64
     );
-    let server = runtime(SERVER_THREADS, cores());
+    let server = runtime(SERVER_THREADS, server_workers());
     let opened = Instant::now();
     let (url, stopper) = net.start(&database, &server, client);
     // `start` returns once the server answers, after it has read its whole log.
