@@ -205,7 +205,7 @@ pub fn check_evidence(
 }
 
 /// The checkpoint of `bk` as served, checked: signature, cosignatures by independent operators.
-fn checked_checkpoint(
+pub(crate) fn checked_checkpoint(
     policy: &Policy,
     bk: &Bookkeeper,
     note: &[u8],
