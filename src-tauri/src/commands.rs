@@ -424,10 +424,7 @@ pub fn device_certify(
         .ok_or(tally_client::ClientError::NoDevice)?;
     let compact: String = certification.split_whitespace().collect();
     let entry = B64.decode(compact).map_err(|_| {
-        CommandError::new(
-            "bad_certification",
-            "the certification is not base64 text",
-        )
+        CommandError::new("bad_certification", "the certification is not base64 text")
     })?;
     let device = VerifierKey::parse(&row.public_key)
         .map_err(|e| CommandError::new("bad_key", e.to_string()))?;
@@ -456,7 +453,10 @@ pub async fn record_handoff(state: State<'_, AppState>, handoff: Value) -> CmdRe
         .ok_or_else(|| CommandError::new("bad_handoff", "a handoff is an object"))?;
     obj.insert(
         "time".into(),
-        Value::String(at.format(&Rfc3339).map_err(|e| CommandError::new("internal", e.to_string()))?),
+        Value::String(
+            at.format(&Rfc3339)
+                .map_err(|e| CommandError::new("internal", e.to_string()))?,
+        ),
     );
     let handoff: Handoff = serde_json::from_value(handoff)
         .map_err(|e| CommandError::new("bad_handoff", e.to_string()))?;
@@ -562,7 +562,10 @@ mod tests {
             "https://id.gs1.org/01/09506000134352/10/LOT/21/../../x?17=281130",
             7,
         );
-        assert_eq!(n, "tally-evidence-01-09506000134352-10-LOT-21-------x-7.json");
+        assert_eq!(
+            n,
+            "tally-evidence-01-09506000134352-10-LOT-21-------x-7.json"
+        );
         assert!(!n.contains('/'));
     }
 }

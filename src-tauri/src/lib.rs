@@ -14,6 +14,7 @@
 //! database has no policy yet).
 #![forbid(unsafe_code)]
 
+pub mod camera;
 pub mod commands;
 pub mod error;
 pub mod state;
@@ -46,8 +47,12 @@ impl Options {
                 }
             }
         }
-        o.data_dir = o.data_dir.or_else(|| env("TALLY_APP_DATA").map(PathBuf::from));
-        o.policy = o.policy.or_else(|| env("TALLY_APP_POLICY").map(PathBuf::from));
+        o.data_dir = o
+            .data_dir
+            .or_else(|| env("TALLY_APP_DATA").map(PathBuf::from));
+        o.policy = o
+            .policy
+            .or_else(|| env("TALLY_APP_POLICY").map(PathBuf::from));
         o
     }
 }
@@ -69,6 +74,9 @@ pub fn run() {
                 state.install_policy_file_if_none(policy)?;
             }
             app.manage(state);
+            if let Some(window) = app.get_webview_window("main") {
+                camera::allow_camera(&window);
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

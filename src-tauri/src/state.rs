@@ -31,7 +31,9 @@ pub struct AppState {
 impl AppState {
     /// The state over the database in `dir` (its client is opened if a policy is installed).
     pub fn new(dir: PathBuf) -> AppState {
-        let client = Client::open(dir.join("client.db"), limits()).ok().map(Arc::new);
+        let client = Client::open(dir.join("client.db"), limits())
+            .ok()
+            .map(Arc::new);
         AppState {
             dir,
             client: RwLock::new(client),
@@ -92,9 +94,13 @@ impl AppState {
 
     /// The unlocked device key, or `locked`.
     pub fn key(&self) -> CmdResult<SignerKey> {
-        self.key.lock().map_err(|_| poisoned())?.clone().ok_or_else(|| {
-            CommandError::new("locked", "unlock the device key with its passphrase first")
-        })
+        self.key
+            .lock()
+            .map_err(|_| poisoned())?
+            .clone()
+            .ok_or_else(|| {
+                CommandError::new("locked", "unlock the device key with its passphrase first")
+            })
     }
 
     pub fn unlocked(&self) -> bool {

@@ -51,7 +51,8 @@ pub struct Directory {
 
 /// The directory of `registry`'s organisations at `now` (sans-I/O).
 pub fn directory(registry: &Registry, now: i64, below_quorum: usize) -> Directory {
-    let at = time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let revoked = |key: &[u8; 32]| registry.revoked_since(key).is_some_and(|since| since <= at);
     let mut orgs: Vec<DirectoryOrg> = registry
         .orgs
@@ -65,8 +66,10 @@ pub fn directory(registry: &Registry, now: i64, below_quorum: usize) -> Director
                 .filter(|d| d.valid_from <= at && at < d.expires)
                 .filter(|d| !revoked(d.key.ed25519().as_bytes()))
                 .collect();
-            let places: BTreeSet<String> =
-                valid.iter().flat_map(|d| d.places.iter().cloned()).collect();
+            let places: BTreeSet<String> = valid
+                .iter()
+                .flat_map(|d| d.places.iter().cloned())
+                .collect();
             let devices: BTreeSet<String> = valid.iter().map(|d| d.key.to_string()).collect();
             DirectoryOrg {
                 gln: o.gln.clone(),

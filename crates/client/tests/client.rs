@@ -372,7 +372,10 @@ async fn the_directory_lists_registered_organisations_and_their_places_and_works
     assert_eq!(dir.below_quorum, 0);
     assert_eq!(dir.orgs.len(), 1, "{dir:?}");
     let org = &dir.orgs[0];
-    assert_eq!((org.gln.as_str(), org.name.as_str()), (p.org_gln.as_str(), "Org 1"));
+    assert_eq!(
+        (org.gln.as_str(), org.name.as_str()),
+        (p.org_gln.as_str(), "Org 1")
+    );
     assert_eq!(org.places, vec![p.place.clone()]);
     // device-1 and device-2 are valid; device-3 is revoked.
     assert_eq!(org.devices, 2);

@@ -65,7 +65,7 @@ function StatusPanel(props: { monitor: Monitor | null; error: string | null; onC
               </thead>
               <tbody>
                 {m.logs.map((l) => (
-                  <tr class={l.problem ? "bad" : "ok"} data-bookkeeper={l.name}>
+                  <tr class={l.problem ? "bad" : "ok"} data-bookkeeper={l.name} data-size={l.size ?? ""}>
                     <th scope="row">{l.name}<br /><span class="muted small">{l.operator}</span></th>
                     <td>{l.size ?? "—"}{l.trusted_size != null && <span class="muted small"><br />{tr("trusted")}: {l.trusted_size}</span>}</td>
                     <td>{l.lag ?? "—"}</td>

@@ -156,7 +156,7 @@ export function Timeline(props: { h: History }) {
           {h.steps.map((s, i) => {
             const ws = warningsOfStep(h, i);
             return (
-              <li class={s.flagged ? "step flagged" : "step"} data-stage={s.stage}>
+              <li class={s.flagged ? "step flagged" : "step"} data-stage={s.stage} data-org-gln={s.org_gln ?? ""}>
                 <details>
                   <summary>
                     <span class="stage-icon" aria-hidden="true">{STAGE_ICON[s.stage] ?? "•"}</span>
