@@ -2,6 +2,7 @@ import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useState } from "preact/hooks";
 import { api, isCommandError, type AppStatus } from "./api";
 import { initialLang, t, type Key, type Lang } from "./i18n";
+import { Logo } from "./icons";
 import { Consumer } from "./screens/consumer";
 import { Warehouse } from "./screens/warehouse";
 import { Auditor } from "./screens/auditor";
@@ -84,7 +85,7 @@ export function App() {
       <a class="skip" href="#main">{tr("app_name")}</a>
       <header class="top">
         <div class="brand">
-          <span class="logo" aria-hidden="true">𝍸</span>
+          <Logo />
           <span>{tr("app_name")}</span>
         </div>
         {status.policy && (

@@ -2,16 +2,13 @@
 // opening to its evidence.
 import { useEffect, useRef } from "preact/hooks";
 import type { BookkeeperView, History, StepView } from "../api";
+import { Icon } from "../icons";
 import { useApp } from "../app";
 import { ago, detailLabel, stageName, statusWord, warningText } from "../i18n";
 import { chart } from "../logic/chart";
 import { countryName, dateTime, keyName, nowSeconds, short } from "../logic/format";
 import { orderedWarnings, productParts, warningsOfStep } from "../logic/verdict";
 
-const STAGE_ICON: Record<string, string> = {
-  origin: "🌱", processing: "🏭", packing: "📦", shipping: "🚚", receiving: "🏬", import: "🛃",
-  cold_chain: "❄", retail: "🛒", recall: "⚠", other: "•",
-};
 const STATUS_ICON = { verified: "✓", warning: "!", failed: "✕" } as const;
 
 export function Verdict(props: { h: History; focus?: boolean }) {
@@ -43,7 +40,7 @@ export function Verdict(props: { h: History; focus?: boolean }) {
         <ul class="warnings" id="warnings">
           {orderedWarnings(h.warnings).map((w) => (
             <li class={`warning ${w.severity}`} data-code={w.code}>
-              <span aria-hidden="true">{w.severity === "info" ? "ℹ" : "⚠"}</span> {warningText(lang, w)}
+              <Icon name={w.severity === "info" ? "info" : "warning"} size={20} /> <span>{warningText(lang, w)}</span>
             </li>
           ))}
         </ul>
@@ -159,7 +156,7 @@ export function Timeline(props: { h: History }) {
               <li class={s.flagged ? "step flagged" : "step"} data-stage={s.stage} data-org-gln={s.org_gln ?? ""}>
                 <details>
                   <summary>
-                    <span class="stage-icon" aria-hidden="true">{STAGE_ICON[s.stage] ?? "•"}</span>
+                    <span class="stage-icon"><Icon name={s.stage} /></span>
                     <span class="step-main">
                       <strong class="stage-name">{stageName(lang, s.stage)}</strong>
                       <span class="step-org">{[s.org, countryName(lang, s.org_country)].filter(Boolean).join(" · ")}</span>

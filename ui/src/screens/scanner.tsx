@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Decoded } from "../api";
 import { errorMessage, useApp } from "../app";
+import { Icon } from "../icons";
 
 /** Largest frame width sent to the decoder (1280×720 from a typical phone camera). */
 const MAX_WIDTH = 1280;
@@ -121,11 +122,11 @@ export function Scanner(props: {
           <button type="button" class="button" id={`${id}-camera-stop`} onClick={() => stop.current()}>{tr("scan_stop")}</button>
         ) : (
           <button type="button" class="button primary big" id={`${id}-camera`} onClick={() => void startCamera()}>
-            <span aria-hidden="true">📷 </span>{tr("scan_camera")}
+            <Icon name="camera" /> {tr("scan_camera")}
           </button>
         )}
         <label for={`${id}-photo`} class="button big" aria-busy={busy}>
-          <span aria-hidden="true">🖼 </span>{tr("open_photo")}
+          <Icon name="photo" /> {tr("open_photo")}
         </label>
         <input id={`${id}-photo`} class="visually-hidden" type="file" accept="image/png,image/jpeg,image/gif"
           multiple={props.multiplePhotos} onChange={(e) => void onPhoto(e)} />

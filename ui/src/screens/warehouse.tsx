@@ -185,9 +185,16 @@ function RecordPanel(props: { onSent: () => void }) {
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
 
   useEffect(() => { api.directory().then(setDir).catch(() => undefined); }, []);
+  // The certification may arrive after the form was made: default the place to its first.
+  const firstPlace = cert?.places[0] ?? "";
+  useEffect(() => {
+    if (firstPlace) setForm((f) => (f.place ? f : { ...f, place: firstPlace }));
+  }, [firstPlace]);
 
   if (!d?.unlocked) return <p class="card" id="record-blocked">{tr("unlock_first")}</p>;
   if (!cert) return <p class="card" id="record-blocked">{tr("certify_first")}</p>;
+
+  if (steps.length === 0) return <p class="card" id="record-blocked">{tr("certify_first")}</p>;
 
   const add = (dcd: Decoded) => {
     setMsg(null);
