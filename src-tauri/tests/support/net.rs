@@ -52,7 +52,8 @@ enum Kind {
     },
     InProcess {
         rt: tokio::runtime::Runtime,
-        net: Box<Network>,
+        /// Kept for its directory (keys, configs, databases) while the nodes run.
+        _net: Box<Network>,
         nodes: Vec<Option<Node>>,
     },
 }
@@ -384,7 +385,11 @@ impl Demo {
             },
             bookkeepers,
             how: "in-process bookkeepers (this build's tally has no demo subcommand)",
-            kind: Kind::InProcess { rt, net, nodes },
+            kind: Kind::InProcess {
+                rt,
+                _net: net,
+                nodes,
+            },
         }
     }
 

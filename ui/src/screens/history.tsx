@@ -39,7 +39,7 @@ export function Verdict(props: { h: History; focus?: boolean }) {
       {h.warnings.length > 0 && (
         <ul class="warnings" id="warnings">
           {orderedWarnings(h.warnings).map((w) => (
-            <li class={`warning ${w.severity}`} data-code={w.code}>
+            <li class={`warn-item ${w.severity}`} data-code={w.code}>
               <Icon name={w.severity === "info" ? "info" : "warning"} size={20} /> <span>{warningText(lang, w)}</span>
             </li>
           ))}
