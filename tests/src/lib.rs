@@ -131,3 +131,74 @@ pub fn key_file(dir: &Path, name: &str, ext: &str) -> PathBuf {
         .collect();
     dir.join(format!("{stem}.{ext}"))
 }
+
+/// A path as a command-line argument.
+pub fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Polling bound of [`poll`]: `ATTEMPTS` × `POLL` (2 minutes) is far above any honest delay on a
+/// loaded CI machine, so a slow machine only makes a test slower, never flaky.
+pub const ATTEMPTS: usize = 1200;
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Polls `done` until it holds, at most [`ATTEMPTS`] times.
+pub fn poll(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..ATTEMPTS {
+        if done() {
+            return;
+        }
+        std::thread::sleep(POLL);
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A tempdir holding a local network in `net/`, stopped however the test ends: `tally network
+/// down`, then SIGKILL for anything still recorded as running, so no test leaves processes behind.
+pub struct Guard(pub tempfile::TempDir, &'static str);
+
+impl Guard {
+    pub fn new() -> Guard {
+        Self::at("net")
+    }
+
+    /// A guard of the network in `rel` inside the tempdir (`tally demo --dir T/demo` keeps its
+    /// network in `T/demo/net`).
+    pub fn at(rel: &'static str) -> Guard {
+        Guard(tempfile::tempdir().expect("tempdir"), rel)
+    }
+
+    /// The network's directory (inside the tempdir, so `up` is the one creating it).
+    pub fn dir(&self) -> PathBuf {
+        self.0.path().join(self.1)
+    }
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = tally(&["network", "down", "--dir", &path_str(&self.dir())], b"");
+        for pid in pid_files(&self.dir()) {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+/// The pids recorded in a network directory's `*.pid` files.
+pub fn pid_files(dir: &Path) -> Vec<nix::unistd::Pid> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pid"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| t.trim().parse::<i32>().ok())
+        .filter(|&p| p > 0)
+        .map(nix::unistd::Pid::from_raw)
+        .collect()
+}

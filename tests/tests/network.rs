@@ -11,59 +11,18 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tally_e2e::tally;
+use tally_e2e::{path_str, pid_files, poll, tally, Guard};
 use tally_logstore::{LogStore, SqliteStore};
 use tally_testkit::{key, t, with_check};
 use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
 use tally_tlog::{KeyType, MemoryStore, SignerKey, VerifierKey};
 use tally_trust::{Entry, Record};
-use tempfile::TempDir;
 
-/// Polling bound: `ATTEMPTS` × `POLL` (2 minutes) is far above any honest delay on a loaded CI box.
-const ATTEMPTS: usize = 1200;
-const POLL: Duration = Duration::from_millis(100);
 const GTIN: &str = "09506000134352";
-
-/// Stops the network in its directory however the test ends: `tally network down`, then SIGKILL
-/// for anything still recorded as running, so no test leaves processes behind.
-struct Guard(TempDir);
-
-impl Guard {
-    /// The network's directory (inside the tempdir, so `up` is the one creating it).
-    fn dir(&self) -> PathBuf {
-        self.0.path().join("net")
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = tally(&["network", "down", "--dir", &path_str(&self.dir())], b"");
-        for pid in pid_files(&self.dir()) {
-            let _ = kill(pid, Signal::SIGKILL);
-        }
-    }
-}
-
-fn path_str(p: &Path) -> String {
-    p.display().to_string()
-}
-
-fn pid_files(dir: &Path) -> Vec<Pid> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "pid"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|t| t.trim().parse::<i32>().ok())
-        .filter(|&p| p > 0)
-        .map(Pid::from_raw)
-        .collect()
-}
 
 /// A local network started with `tally network up`, with what its policy says about each node.
 struct Net {
@@ -77,7 +36,7 @@ struct Net {
 impl Net {
     /// Runs `tally network up --nodes N` into a fresh tempdir and reads the policy it wrote.
     fn up(nodes: usize) -> Net {
-        let guard = Guard(tempfile::tempdir().unwrap());
+        let guard = Guard::new();
         let net_dir = guard.dir();
         let run = tally(
             &[
@@ -230,17 +189,6 @@ impl Net {
         }
         entries
     }
-}
-
-/// Polls `done` until it holds, at most `ATTEMPTS` times.
-fn poll(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..ATTEMPTS {
-        if done() {
-            return;
-        }
-        std::thread::sleep(POLL);
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Whether `pid` still runs; a zombie (exited, not yet reaped by whoever adopted it) has exited.

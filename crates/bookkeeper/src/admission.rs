@@ -111,9 +111,9 @@ fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiErro
             format!("the entry's event hash ID is not the event's CBV 2.0 hash ID {computed}"),
         ));
     }
-    let facts = RawEvent::parse(&entry.payload)
-        .map_err(|e| e.to_string())
-        .and_then(|raw| Facts::from_event(&raw.event))
+    let raw = RawEvent::parse(&entry.payload)
+        .map_err(|e| unprocessable("bad_event", format!("cannot read the event: {e}")))?;
+    let facts = Facts::from_event(&raw.event)
         .map_err(|e| unprocessable("bad_event", format!("cannot read the event: {e}")))?;
     let device = registry
         .authorise(
@@ -123,7 +123,19 @@ fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiErro
             facts.time,
         )
         .map_err(auth_error)?;
-    Ok(facts_keys(&facts, &device.org))
+    let mut keys = facts_keys(&facts, &device.org);
+    // A unit named with its lot (…/10/{lot}/21/{serial}) is also found under the lot, so an
+    // auditor can trace a lot forward to its units. (The canonical unit key drops the lot.)
+    keys.extend(
+        raw.event
+            .identifiers()
+            .into_iter()
+            .filter_map(custody::lot_of)
+            .map(|lot| tally_epcis::epc::canonical_gs1_uri(&lot).unwrap_or(lot)),
+    );
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 /// Every identifier and place an event touches, and the signer's organisation.

@@ -68,11 +68,44 @@ async fn tick(
     store(shared, cur.size, note).await
 }
 
+/// The number of signature lines of a signed note (the log's and the cosignatures).
+fn signature_lines(note: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(note);
+    text.rsplit_once("\n\n").map_or(0, |(_, sigs)| {
+        sigs.lines().filter(|l| l.starts_with('\u{2014}')).count()
+    })
+}
+
+/// Stores and serves `note` for `size` — unless the checkpoint served now is of the same size
+/// with more cosignatures: after a restart the log re-signs its latest size and gathers the
+/// cosignatures afresh, and until they are back the note cosigned before is what clients need.
 async fn store(shared: &Shared, size: u64, note: Vec<u8>) -> Result<(), ApiError> {
+    if shared
+        .latest()
+        .is_some_and(|l| l.size == size && signature_lines(&l.note) > signature_lines(&note))
+    {
+        return Ok(());
+    }
     let stored = note.clone();
     shared
         .with_store(move |s| s.set_checkpoint(size, &stored))
         .await?;
     shared.set_latest(size, note);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature_lines;
+
+    #[test]
+    fn signature_lines_are_counted_after_the_blank_line() {
+        let note = "origin\n5\nroot=\n\n\u{2014} log AAAA\n\u{2014} w1 BBBB\n\u{2014} w2 CCCC\n";
+        assert_eq!(signature_lines(note.as_bytes()), 3);
+        assert_eq!(
+            signature_lines(b"origin\n5\nroot=\n\n\xe2\x80\x94 log AAAA\n"),
+            1
+        );
+        assert_eq!(signature_lines(b"no blank line"), 0);
+    }
 }

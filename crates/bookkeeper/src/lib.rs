@@ -10,7 +10,7 @@
 //! | Method | Path | Answer |
 //! |--------|------|--------|
 //! | POST | `/submit` | 200 receipt note; 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record |
-//! | POST | `/submit-bundle` | a C2SP entry bundle of up to 1024 entries → 200 `{results: [{index, receipt} \| {error, message, status}]}`; 400, 413 |
+//! | POST | `/submit-bundle[?receipts=none]` | a C2SP entry bundle of up to 1024 entries → 200 `{results: [{index, receipt} \| {error, message, status}]}`; 400, 413 |
 //! | POST | `/add-checkpoint` | C2SP tlog-witness: 200, 400, 403, 404, 409, 422 |
 //! | GET | `/checkpoint` | latest checkpoint with cosignatures (404 before the first) |
 //! | GET | `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles; 404 beyond the checkpoint |
@@ -101,8 +101,13 @@ pub async fn run(
     let database = config.database.clone();
     let (store, readers, registry, policy) = tokio::task::spawn_blocking(move || {
         let (store, registry) = open(&database, &policy)?;
+        // One cache of the tree's upper levels for every reader: proofs mostly read it.
+        let cache = Arc::new(tally_logstore::HashCache::new());
         let readers = (0..READERS)
-            .map(|_| SqliteStore::open_reader(&database).map(Mutex::new))
+            .map(|_| {
+                SqliteStore::open_reader(&database)
+                    .map(|r| Mutex::new(r.with_cache(Arc::clone(&cache))))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok::<_, ServeError>((store, readers, registry, policy))
     })

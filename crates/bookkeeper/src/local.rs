@@ -9,6 +9,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tally_tlog::{SignerKey, VerifierKey};
+use tally_trust::policy::ColdChainRule;
 use tally_trust::Policy;
 
 /// The network name written into a local policy.
@@ -16,10 +17,6 @@ pub const NETWORK: &str = "tally.local";
 
 /// Checkpoint interval of local nodes: short, so a demo or test sees cosigned checkpoints quickly.
 const CHECKPOINT_INTERVAL_MS: u64 = 200;
-
-/// Largest witness threshold of a local network: every peer must cosign up to four nodes, and
-/// beyond that three peers, so a larger demo network still gets cosigned checkpoints with nodes down.
-pub const MAX_WITNESS_THRESHOLD: usize = 3;
 
 /// One bookkeeper of a local network.
 pub struct LocalNode {
@@ -48,18 +45,23 @@ pub fn log_quorum(n: usize) -> usize {
     n / 2 + 1
 }
 
-/// Witness threshold of a local network of `n` nodes: every peer, at most [`MAX_WITNESS_THRESHOLD`].
+/// Witness threshold of a local network of `n` nodes: a majority of all operators vouches for
+/// every checkpoint (the log itself and `n / 2` peers), so a checkpoint cannot be fooled by a
+/// minority, and a minority of nodes down still leaves the others' checkpoints cosigned (3 nodes,
+/// one down: each of the two still cosigns the other).
 pub fn witness_threshold(n: usize) -> usize {
-    n.saturating_sub(1).min(MAX_WITNESS_THRESHOLD)
+    n / 2
 }
 
-/// Writes the policy (each node its own operator, governed by `governance`), each node's keys
-/// (mode 0600) and config (SQLite database `<name>.db`) into `dir`, which must exist. Paths in the
-/// configs are made absolute so the nodes can run from any working directory.
+/// Writes the policy (each node its own operator, governed by `governance`, with the cold-chain
+/// rules given), each node's keys (mode 0600) and config (SQLite database `<name>.db`) into `dir`,
+/// which must exist. Paths in the configs are made absolute so the nodes can run from any working
+/// directory.
 pub fn write_network(
     dir: &Path,
     governance: &VerifierKey,
     nodes: &[LocalNode],
+    cold_chain: &[ColdChainRule],
 ) -> Result<PathBuf, ServeError> {
     let io = |path: &Path, e: std::io::Error| ServeError::Config {
         path: path.display().to_string(),
@@ -78,7 +80,7 @@ pub fn write_network(
         })).collect::<Vec<_>>(),
         "log_quorum": log_quorum(nodes.len()),
         "witness_threshold": witness_threshold(nodes.len()),
-        "cold_chain": [],
+        "cold_chain": cold_chain,
     })
     .to_string();
     // Refuse to write a policy the nodes would refuse to start with.
@@ -127,13 +129,13 @@ mod tests {
     use tally_tlog::KeyType;
 
     #[test]
-    fn quorum_is_a_majority_and_the_threshold_every_peer_up_to_the_cap() {
+    fn quorum_and_threshold_are_majorities() {
         let got: Vec<_> = (1..=7)
             .map(|n| (log_quorum(n), witness_threshold(n)))
             .collect();
         assert_eq!(
             got,
-            [(1, 0), (2, 1), (2, 2), (3, 3), (3, 3), (4, 3), (4, 3)]
+            [(1, 0), (2, 1), (2, 1), (3, 2), (3, 2), (4, 3), (4, 3)]
         );
     }
 
@@ -154,9 +156,16 @@ mod tests {
             })
             .collect();
         let gov = key("gov.tally.local", KeyType::Ed25519, 99).verifier();
-        let policy_file = write_network(dir.path(), &gov, &nodes).unwrap();
+        let rule = ColdChainRule {
+            gtin_prefix: "0950600".into(),
+            min_celsius: -1.0,
+            max_celsius: 4.0,
+        };
+        let policy_file =
+            write_network(dir.path(), &gov, &nodes, std::slice::from_ref(&rule)).unwrap();
         let policy = crate::config::load_policy(&policy_file).unwrap();
-        assert_eq!((policy.log_quorum, policy.witness_threshold), (2, 2));
+        assert_eq!((policy.log_quorum, policy.witness_threshold), (2, 1));
+        assert_eq!(policy.cold_chain, vec![rule]);
         for n in &nodes {
             let config = crate::Config::load(&config_path(dir.path(), &n.name)).unwrap();
             assert_eq!(config.listen.port(), n.port);

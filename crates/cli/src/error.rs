@@ -1,7 +1,8 @@
 //! The CLI's one error type: a one-line reason plus the exit code a script acts on.
 //!
 //! Exit codes are the tool's contract with scripts: 0 valid, 1 verification failed, 2 bad input or
-//! usage (clap's own usage errors also exit 2). Keeping "the data is bad" apart from "the question
+//! usage (clap's own usage errors also exit 2), 3 verified with warnings (a product history that is
+//! genuine but needs attention: recalled, already sold, a bookkeeper that misbehaved). Keeping "the data is bad" apart from "the question
 //! was malformed" lets an auditor's script tell a forged note from a typo.
 
 use std::fmt;
@@ -13,6 +14,8 @@ pub enum CliError {
     Invalid(String),
     /// The input could not be read or parsed, or the arguments make no sense (exit 2).
     BadInput(String),
+    /// Verified, with warnings (exit 3).
+    Warning(String),
 }
 
 impl CliError {
@@ -21,6 +24,7 @@ impl CliError {
         match self {
             CliError::Invalid(_) => 1,
             CliError::BadInput(_) => 2,
+            CliError::Warning(_) => 3,
         }
     }
 
@@ -41,6 +45,7 @@ impl fmt::Display for CliError {
         let reason = match self {
             CliError::Invalid(r) => r,
             CliError::BadInput(r) => r,
+            CliError::Warning(r) => r,
         };
         f.write_str(&reason.replace('\n', " "))
     }

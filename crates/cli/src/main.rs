@@ -6,26 +6,36 @@
 //! can never disagree on what is valid.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod bookkeeper;
 mod checkpoint;
 mod decode;
+mod demo;
+mod device;
 mod epcis;
 mod error;
 mod gs1;
+mod home;
 mod input;
 mod keygen;
 mod label;
 mod network;
 mod note;
+mod org;
+mod outbox;
+mod policy;
 mod proof;
+mod record;
+mod scan;
+mod show;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Tally: verifiable provenance for food.
 ///
-/// Exit status: 0 valid, 1 verification failed, 2 bad input or usage; on failure, one line on
-/// stderr gives the reason.
+/// Exit status: 0 valid, 1 verification failed, 2 bad input or usage, 3 verified with warnings; on
+/// failure, one line on stderr gives the reason.
 #[derive(Debug, Parser)]
 #[command(name = "tally", version)]
 struct Cli {
@@ -35,6 +45,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Demo(demo::DemoArgs),
+    Scan(scan::ScanArgs),
+    History(scan::HistoryArgs),
+    Record(Box<record::RecordArgs>),
+    Outbox(outbox::OutboxArgs),
+    Device(device::DeviceArgs),
+    Org(org::OrgArgs),
+    Policy(policy::PolicyArgs),
+    Monitor(audit::MonitorArgs),
+    Trace(audit::TraceArgs),
+    Activity(audit::ActivityArgs),
+    Export(audit::ExportArgs),
+    CheckEvidence(audit::CheckEvidenceArgs),
     Keygen(keygen::KeygenArgs),
     #[command(subcommand)]
     Note(note::NoteCommand),
@@ -57,6 +80,19 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Scan(args) => scan::scan(args),
+        Command::History(args) => scan::history(args),
+        Command::Record(args) => record::run(args),
+        Command::Outbox(args) => outbox::run(args),
+        Command::Device(args) => device::run(args),
+        Command::Org(args) => org::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Monitor(args) => audit::monitor(args),
+        Command::Trace(args) => audit::trace(args),
+        Command::Activity(args) => audit::activity(args),
+        Command::Export(args) => audit::export(args),
+        Command::CheckEvidence(args) => audit::check_evidence(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Note(cmd) => note::run(cmd),
         Command::Checkpoint(cmd) => checkpoint::run(cmd),

@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tally_bookkeeper::local::{self, LocalNode};
 use tally_tlog::{KeyType, SignerKey};
+use tally_trust::policy::ColdChainRule;
 
 /// Pause between two checks while waiting for nodes to become healthy or to stop.
 const POLL: Duration = Duration::from_millis(100);
@@ -38,20 +39,40 @@ pub enum NetworkCommand {
 ///
 /// A new network gets fresh keys (per node bkN a log key `bkN.tally.local/log` and a witness key;
 /// one governance key in DIR/governance.key) and a policy in which each node is its own operator,
-/// the log quorum is a majority (N/2+1), and the witness threshold is N-1 (every peer), capped at
-/// 3 so a larger network still gets cosigned checkpoints while some nodes are down. On an existing
-/// DIR, only the stopped nodes are started again, with their existing keys, ports and data.
+/// the log quorum is a majority (N/2+1), and each checkpoint needs the cosignatures of N/2 peers (so
+/// a majority of operators vouches for it, and a minority of nodes down leaves the others'
+/// checkpoints cosigned). On an existing DIR, only the stopped nodes are started again, with their
+/// existing keys, ports and data.
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Number of bookkeepers (1 to 64).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
-    nodes: u16,
+    pub nodes: u16,
     /// Directory holding the network's keys, policy, configs, databases, logs and pid files.
     #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// Serve node bkN on port P+N-1 instead of on free ports chosen by the system.
     #[arg(long, value_name = "P")]
-    base_port: Option<u16>,
+    pub base_port: Option<u16>,
+    /// A cold-chain rule of a new network's policy: GTIN-PREFIX:MIN:MAX in °C (repeat).
+    #[arg(long = "cold-chain", value_name = "PREFIX:MIN:MAX", value_parser = cold_chain_rule, allow_hyphen_values = true)]
+    pub cold_chain: Vec<ColdChainRule>,
+    /// Print nothing (for callers that report progress themselves).
+    #[arg(skip)]
+    pub quiet: bool,
+}
+
+fn cold_chain_rule(s: &str) -> Result<ColdChainRule, String> {
+    let bad = || format!("{s:?}: want GTIN-PREFIX:MIN:MAX, e.g. 0950600:-1:4");
+    let mut parts = s.splitn(3, ':');
+    let (Some(prefix), Some(min), Some(max)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    Ok(ColdChainRule {
+        gtin_prefix: prefix.to_owned(),
+        min_celsius: min.parse().map_err(|_| bad())?,
+        max_celsius: max.parse().map_err(|_| bad())?,
+    })
 }
 
 /// Stop every running node of the local network in DIR.
@@ -62,13 +83,19 @@ pub struct UpArgs {
 pub struct DownArgs {
     /// The directory given to `tally network up`.
     #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
+    pub dir: PathBuf,
+    /// Stop only this node (repeat), e.g. bk2; `up` starts it again.
+    #[arg(long = "node", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Print nothing.
+    #[arg(skip)]
+    pub quiet: bool,
 }
 
 /// Runs `tally network …`.
 pub fn run(cmd: &NetworkCommand) -> CliResult {
     match cmd {
-        NetworkCommand::Up(args) => up(args),
+        NetworkCommand::Up(args) => up(args).map(drop),
         NetworkCommand::Down(args) => down(args),
     }
 }
@@ -85,12 +112,13 @@ fn io_error(path: &Path, e: impl std::fmt::Display) -> CliError {
     CliError::bad_input(format!("{}: {e}", path.display()))
 }
 
-fn up(args: &UpArgs) -> CliResult {
+/// Creates (if needed) and starts the network in `args.dir`; returns each node's name and address.
+pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
     let n = usize::from(args.nodes);
     let dir = &args.dir;
     let fresh = !local::policy_path(dir).is_file();
     if fresh {
-        create(dir, n, args.base_port)?;
+        create(dir, n, args.base_port, &args.cold_chain)?;
     }
     // Absolute, so the pid check in `down` matches the serve command line from any directory.
     let dir = &dir.canonicalize().map_err(|e| io_error(dir, e))?;
@@ -120,20 +148,25 @@ fn up(args: &UpArgs) -> CliResult {
     for (name, addr, child) in &mut starting {
         wait_healthy(dir, name, *addr, child.as_mut())?;
     }
-    println!("policy {}", local::policy_path(dir).display());
-    for (name, addr, child) in &starting {
-        let state = if child.is_some() {
-            "started"
-        } else {
-            "already running"
-        };
-        println!("{name} http://{addr} {state}");
+    if !args.quiet {
+        println!("policy {}", local::policy_path(dir).display());
+        for (name, addr, child) in &starting {
+            let state = if child.is_some() {
+                "started"
+            } else {
+                "already running"
+            };
+            println!("{name} http://{addr} {state}");
+        }
     }
-    Ok(())
+    Ok(starting
+        .into_iter()
+        .map(|(name, addr, _)| (name, addr))
+        .collect())
 }
 
 /// Creates DIR with fresh keys, the policy and the configs of an `n`-node network.
-fn create(dir: &Path, n: usize, base_port: Option<u16>) -> CliResult {
+fn create(dir: &Path, n: usize, base_port: Option<u16>, cold_chain: &[ColdChainRule]) -> CliResult {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let ports = match base_port {
         Some(p) => (0..n)
@@ -180,7 +213,8 @@ fn create(dir: &Path, n: usize, base_port: Option<u16>) -> CliResult {
         local::write_file(&path, &bytes, mode).map_err(|e| io_error(&path, e))?;
     }
     // The policy is written last: its presence marks DIR as a complete network.
-    local::write_network(dir, &governance.verifier(), &nodes).map_err(CliError::bad_input)?;
+    local::write_network(dir, &governance.verifier(), &nodes, cold_chain)
+        .map_err(CliError::bad_input)?;
     Ok(())
 }
 
@@ -272,7 +306,8 @@ fn health_ok(addr: SocketAddr) -> bool {
     answer().is_ok_and(|head| head.starts_with("HTTP/1.1 200"))
 }
 
-fn down(args: &DownArgs) -> CliResult {
+/// Stops every node of the network in `args.dir` (SIGTERM, then waits).
+pub fn down(args: &DownArgs) -> CliResult {
     let dir = &args.dir;
     if !local::policy_path(dir).is_file() {
         return Err(CliError::bad_input(format!(
@@ -282,8 +317,16 @@ fn down(args: &DownArgs) -> CliResult {
     }
     let dir = &dir.canonicalize().map_err(|e| io_error(dir, e))?;
     let mut stopping = Vec::new();
+    let say = |line: String| {
+        if !args.quiet {
+            println!("{line}");
+        }
+    };
     for i in (0..).take_while(|&i| local::config_path(dir, &node_name(i)).is_file()) {
         let name = node_name(i);
+        if !args.only.is_empty() && !args.only.contains(&name) {
+            continue;
+        }
         let config = local::config_path(dir, &name);
         match read_pid(dir, &name)? {
             Some(pid) if running(pid, &config) => {
@@ -293,9 +336,9 @@ fn down(args: &DownArgs) -> CliResult {
             }
             Some(_) => {
                 remove_pid(dir, &name)?;
-                println!("{name} was not running");
+                say(format!("{name} was not running"));
             }
-            None => println!("{name} was not running"),
+            None => say(format!("{name} was not running")),
         }
     }
     let mut stuck = Vec::new();
@@ -308,7 +351,7 @@ fn down(args: &DownArgs) -> CliResult {
             stopped
         }) {
             remove_pid(dir, &name)?;
-            println!("{name} stopped");
+            say(format!("{name} stopped"));
         } else {
             stuck.push(format!("{name} (pid {pid})"));
         }

@@ -93,7 +93,8 @@ struct EvidenceItem {
 pub struct TraceEdge {
     pub from: String,
     pub to: String,
-    /// `transformed` (an input of a transformation that made `to`) or `packed` (put into `to`).
+    /// `transformed` (an input of a transformation that made `to`), `packed` (put into `to`) or
+    /// `unit` (`to` is a serialised unit of the lot `from`).
     pub how: String,
     pub time: String,
     pub org: Option<String>,
@@ -204,8 +205,10 @@ pub fn check_evidence(
     ))
 }
 
-/// The checkpoint of `bk` as served, checked: signature, cosignatures by independent operators.
-pub(crate) fn checked_checkpoint(
+/// The checkpoint of `bk` as served, with its log's signature checked (and every cosignature
+/// from a known witness key), and how many independent operators cosigned it. Whether that is
+/// enough is the caller's question: a log-signed note is evidence against the log either way.
+fn signed_checkpoint(
     policy: &Policy,
     bk: &Bookkeeper,
     note: &[u8],
@@ -219,13 +222,27 @@ pub(crate) fn checked_checkpoint(
         ));
     }
     let independent = policy.independent_cosigners(&bk.name, v.cosigners.iter().map(|c| &c.key));
+    Ok((v, independent))
+}
+
+/// [`signed_checkpoint`], requiring the policy's witness threshold.
+pub(crate) fn checked_checkpoint(
+    policy: &Policy,
+    bk: &Bookkeeper,
+    note: &[u8],
+) -> Result<(checkpoint::VerifiedCheckpoint, usize), String> {
+    let (v, independent) = signed_checkpoint(policy, bk, note)?;
     if independent < policy.witness_threshold {
-        return Err(format!(
-            "{independent} independent cosignatures, {} required",
-            policy.witness_threshold
-        ));
+        return Err(under_cosigned(independent, policy));
     }
     Ok((v, independent))
+}
+
+fn under_cosigned(independent: usize, policy: &Policy) -> String {
+    format!(
+        "{independent} independent cosignatures, {} required",
+        policy.witness_threshold
+    )
 }
 
 impl Client {
@@ -293,7 +310,7 @@ impl Client {
         };
         status.reachable = true;
         status.checkpoint = Some(String::from_utf8_lossy(&note).into_owned());
-        let (verified, independent) = match checked_checkpoint(&self.policy, bk, &note) {
+        let (verified, independent) = match signed_checkpoint(&self.policy, bk, &note) {
             Ok(v) => v,
             Err(problem) => {
                 status.problem = Some(problem);
@@ -321,11 +338,17 @@ impl Client {
             }
             _ => None,
         };
+        let enough = independent >= self.policy.witness_threshold;
+        if !enough {
+            status.problem = Some(under_cosigned(independent, &self.policy));
+        }
         let mut observed = Observed::only(status, evidence);
         match state.check(&verified, &note, proof.as_deref()) {
-            Advance::First(t) | Advance::Newer(t) => {
+            // Trusted only when enough witnesses vouch for it.
+            Advance::First(t) | Advance::Newer(t) if enough => {
                 observed.trust = Some((cp.origin().to_owned(), t));
             }
+            Advance::First(_) | Advance::Newer(_) => {}
             Advance::Same => {}
             Advance::Unproven => {
                 observed
@@ -384,7 +407,9 @@ impl Client {
                 downstream.push(h.clone());
                 h
             };
-            for edge in onward(&history, &canon(&key)) {
+            let mut next = onward(&history, &canon(&key));
+            next.extend(self.units_of(&key).await);
+            for edge in next {
                 if seen.insert(canon(&edge.to)) {
                     if seen.len() > MAX_TRACE {
                         truncated = true;
@@ -404,6 +429,58 @@ impl Client {
             downstream,
             truncated,
         })
+    }
+
+    /// The serialised units of a lot (`…/10/{lot}` without a serial), as any bookkeeper indexes
+    /// them: leads only — each unit found is then verified like any product.
+    async fn units_of(&self, key: &str) -> Vec<TraceEdge> {
+        if !key.contains("/10/") || key.contains("/21/") {
+            return Vec::new();
+        }
+        let lot = canon(key);
+        let mut found: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+        for bk in &self.policy.bookkeepers {
+            let Ok(entries) = self.http.lookup(bk, &lot).await else {
+                continue;
+            };
+            for (_, bytes) in entries {
+                let Some(raw) = Entry::decode(&bytes)
+                    .ok()
+                    .filter(|e| e.kind == EntryKind::Event)
+                    .and_then(|e| tally_epcis::RawEvent::parse(&e.payload).ok())
+                else {
+                    continue;
+                };
+                let time = raw
+                    .event
+                    .event_time_utc()
+                    .ok()
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })
+                    .unwrap_or_default();
+                for id in raw.event.identifiers() {
+                    if tally_trust::custody::lot_of(id)
+                        .map(|l| canon(&l))
+                        .as_deref()
+                        == Some(&lot)
+                    {
+                        found.entry(id.to_owned()).or_insert((time.clone(), None));
+                    }
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|(unit, (time, org))| TraceEdge {
+                from: key.to_owned(),
+                to: unit,
+                how: "unit".into(),
+                time,
+                org,
+            })
+            .collect()
     }
 
     /// The events of organisation `gln` that the logs of k operators prove, with the signatures

@@ -53,6 +53,27 @@ impl Step {
         Step::Recall,
     ];
 
+    /// The step's name, as a person types it (`ship`, `receive`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Commission => "commission",
+            Step::Ship => "ship",
+            Step::Receive => "receive",
+            Step::Pack => "pack",
+            Step::Unpack => "unpack",
+            Step::Transform => "transform",
+            Step::Store => "store",
+            Step::Transport => "transport",
+            Step::Sell => "sell",
+            Step::Recall => "recall",
+        }
+    }
+
+    /// The step named `name` (see [`Step::name`]).
+    pub fn from_name(name: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// The CBV 2.0 business step, which is also the role a device must be certified for.
     pub fn biz_step(self) -> &'static str {
         match self {

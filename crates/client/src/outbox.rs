@@ -16,6 +16,8 @@ use tally_trust::Entry;
 
 /// Entries per bundle sent to a bookkeeper (at most its bundle limit, 1024).
 pub const BUNDLE: usize = 256;
+/// Bundles in flight to one bookkeeper at once.
+const IN_FLIGHT: usize = 4;
 
 /// Seconds to wait before attempt number `attempts` + 1: 2, 4, 8, … up to 512 (8½ minutes).
 pub fn backoff_seconds(attempts: u32) -> i64 {
@@ -159,11 +161,21 @@ impl Client {
     /// Sends every entry due at `now` to every bookkeeper, concurrently, until nothing is due or
     /// a bookkeeper fails; stores each checked receipt. Returns what happened per bookkeeper.
     pub async fn flush(&self, now: i64) -> Result<FlushReport, ClientError> {
+        self.flush_with_progress(now, &|_| {}).await
+    }
+
+    /// [`flush`](Self::flush), calling `progress` after every round of bundles with what that
+    /// bookkeeper has taken so far (a long flush shows its progress).
+    pub async fn flush_with_progress(
+        &self,
+        now: i64,
+        progress: &(dyn Fn(&Delivered) + Sync),
+    ) -> Result<FlushReport, ClientError> {
         let runs = self
             .policy
             .bookkeepers
             .iter()
-            .map(|bk| self.flush_one(bk, now));
+            .map(|bk| self.flush_one(bk, now, progress));
         let bookkeepers = futures_util::future::join_all(runs)
             .await
             .into_iter()
@@ -176,7 +188,12 @@ impl Client {
         })
     }
 
-    async fn flush_one(&self, bk: &Bookkeeper, now: i64) -> Result<Delivered, ClientError> {
+    async fn flush_one(
+        &self,
+        bk: &Bookkeeper,
+        now: i64,
+        progress: &(dyn Fn(&Delivered) + Sync),
+    ) -> Result<Delivered, ClientError> {
         let mut report = Delivered {
             bookkeeper: bk.name.clone(),
             sent: 0,
@@ -185,60 +202,66 @@ impl Client {
             error: None,
         };
         loop {
-            let due = self.store()?.due(&bk.name, now, BUNDLE)?;
+            let due = self.store()?.due(&bk.name, now, BUNDLE * IN_FLIGHT)?;
             if due.is_empty() {
                 return Ok(report);
             }
             report.sent += due.len();
-            let entries: Vec<&[u8]> = due.iter().map(|d| d.entry.as_slice()).collect();
-            let answers = self.http.submit_bundle(bk, &entries).await;
+            // Several bundles in flight: the bookkeeper admits one while the next travels.
+            let sends = due.chunks(BUNDLE).map(|chunk| async move {
+                let entries: Vec<&[u8]> = chunk.iter().map(|d| d.entry.as_slice()).collect();
+                (chunk, self.http.submit_bundle(bk, &entries).await)
+            });
+            let answered = futures_util::future::join_all(sends).await;
             let (mut receipts, mut failures) = (Vec::new(), Vec::new());
-            let stop = match answers {
-                Ok(answers) => {
-                    let leaves: Vec<String> = due.iter().map(|d| d.leaf.clone()).collect();
-                    let genuine = check_receipts(&bk.log_key, &leaves, &answers);
-                    for ((d, a), ok) in due.iter().zip(&answers).zip(genuine) {
-                        match (ok, a.index, &a.receipt) {
-                            (true, Some(index), Some(receipt)) => {
-                                receipts.push((d.leaf.clone(), index, receipt.clone()));
-                            }
-                            _ => {
-                                let why = match (&a.error, &a.message) {
-                                    (Some(code), Some(m)) => format!("{code}: {m}"),
-                                    (Some(code), None) => code.clone(),
-                                    _ => "the receipt does not verify".into(),
-                                };
-                                // Refused for good: no retry will change its mind soon.
-                                let wait = if matches!(a.status, Some(400 | 413 | 422)) {
-                                    REFUSED_RETRY_SECONDS
-                                } else {
-                                    backoff_seconds(d.attempts + 1)
-                                };
-                                report.error = Some(why.clone());
-                                failures.push((d.leaf.clone(), why, now + wait));
+            for (chunk, answers) in answered {
+                match answers {
+                    Ok(answers) => {
+                        let leaves: Vec<String> = chunk.iter().map(|d| d.leaf.clone()).collect();
+                        let genuine = check_receipts(&bk.log_key, &leaves, &answers);
+                        for ((d, a), ok) in chunk.iter().zip(&answers).zip(genuine) {
+                            match (ok, a.index, &a.receipt) {
+                                (true, Some(index), Some(receipt)) => {
+                                    receipts.push((d.seq, index, receipt.clone()));
+                                }
+                                _ => {
+                                    let why = match (&a.error, &a.message) {
+                                        (Some(code), Some(m)) => format!("{code}: {m}"),
+                                        (Some(code), None) => code.clone(),
+                                        _ => "the receipt does not verify".into(),
+                                    };
+                                    // Refused for good: no retry will change its mind soon.
+                                    let wait = if matches!(a.status, Some(400 | 413 | 422)) {
+                                        REFUSED_RETRY_SECONDS
+                                    } else {
+                                        backoff_seconds(d.attempts + 1)
+                                    };
+                                    report.error = Some(why.clone());
+                                    failures.push((d.seq, why, now + wait));
+                                }
                             }
                         }
                     }
-                    // Nothing got through: stop rather than loop on the same refusals.
-                    receipts.is_empty()
-                }
-                Err(e) => {
-                    let why = e.to_string();
-                    report.error = Some(why.clone());
-                    for d in &due {
-                        failures.push((
-                            d.leaf.clone(),
-                            why.clone(),
-                            now + backoff_seconds(d.attempts + 1),
-                        ));
+                    Err(e) => {
+                        let why = e.to_string();
+                        report.error = Some(why.clone());
+                        for d in chunk {
+                            failures.push((
+                                d.seq,
+                                why.clone(),
+                                now + backoff_seconds(d.attempts + 1),
+                            ));
+                        }
                     }
-                    true
                 }
-            };
+            }
             report.receipted += receipts.len();
             report.failed += failures.len();
+            // Nothing got through: stop rather than loop on the same refusals.
+            let stop = receipts.is_empty();
             self.store()?
                 .record_deliveries(&bk.name, &receipts, &failures)?;
+            progress(&report);
             if stop {
                 return Ok(report);
             }

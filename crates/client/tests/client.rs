@@ -386,3 +386,72 @@ async fn the_directory_lists_registered_organisations_and_their_places_and_works
     assert!(!offline.live);
     assert_eq!(offline.orgs, dir.orgs);
 }
+
+/// Serves, on `port`, a "bookkeeper" that accepts connections and then either never answers or
+/// answers with an endless body.
+fn impostor(port: u16, endless: bool) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                if endless {
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 999999999\r\n\r\n");
+                    let chunk = vec![b'x'; 64 * 1024];
+                    while s.write_all(&chunk).is_ok() {}
+                } else {
+                    std::thread::sleep(Duration::from_secs(30));
+                }
+            });
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_bookkeeper_and_one_that_floods_are_named_and_the_others_still_verify() {
+    let net = Network::with_quorums(3, 2, 1);
+    let n0 = net.start(0).await;
+    let n1 = net.start(1).await;
+    let p = &net.parties;
+    for e in p.registry_entries().iter().chain([&p.commission(1)]) {
+        assert_eq!(net.submit(0, e).await.0, 200);
+    }
+    let size = p.registry_entries().len() as u64 + 1;
+    for i in 0..2 {
+        // Only one peer is up: each checkpoint carries the other's cosignature.
+        net.cosigned_checkpoint(i, size, 1).await;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("client.db");
+    Client::install_policy(&db, &net.policy_json()).unwrap();
+    let tight = Limits {
+        timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        max_body: 1024 * 1024,
+    };
+    let client = Client::open(&db, tight).unwrap();
+
+    impostor(net.ports[2], false);
+    let h = client.verify(&unit(1), now()).await.unwrap();
+    assert_eq!(h.status, Status::Verified, "{:?}", h.warnings);
+    let bk2 = h.bookkeepers.iter().find(|b| b.name == "bk2").unwrap();
+    assert_eq!(bk2.problem.as_deref(), Some("timed out"));
+    assert!(!bk2.used && h.bookkeepers.iter().filter(|b| b.used).count() == 2);
+    assert!(h.warnings.iter().any(|w| w.code == "partly_reachable"));
+    n1.stop().await;
+
+    // Now bk1 is gone and bk2's port floods: bk0 alone is below the quorum of 2.
+    impostor(net.ports[1], true);
+    let h = client.verify(&unit(1), now()).await.unwrap();
+    let bk1 = h.bookkeepers.iter().find(|b| b.name == "bk1").unwrap();
+    assert_eq!(
+        bk1.problem.as_deref(),
+        Some("answer larger than 1048576 bytes")
+    );
+    assert_eq!(h.status, Status::Warning);
+    assert!(h.warnings.iter().any(|w| w.code == "below_quorum"));
+    n0.stop().await;
+}

@@ -20,6 +20,11 @@ pub fn gs1_check_digit(body: &str) -> Option<u8> {
     Some(((10 - sum % 10) % 10) as u8)
 }
 
+/// `body` with its GS1 check digit appended (`None` if `body` is not all digits).
+pub fn with_check_digit(body: &str) -> Option<String> {
+    gs1_check_digit(body).map(|d| format!("{body}{d}"))
+}
+
 /// True if `full` is all digits, at least two long, and its last digit is the
 /// GS1 check digit of the preceding ones.
 pub fn is_valid_check_digit(full: &str) -> bool {
@@ -48,5 +53,10 @@ mod tests {
         assert_eq!(gs1_check_digit(""), None);
         assert_eq!(gs1_check_digit("12a"), None);
         assert!(!is_valid_check_digit("5"));
+        assert_eq!(
+            with_check_digit("0950600013435").as_deref(),
+            Some("09506000134352")
+        );
+        assert_eq!(with_check_digit("95060x"), None);
     }
 }

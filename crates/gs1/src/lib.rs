@@ -75,7 +75,7 @@ pub mod json;
 mod lint;
 
 pub use ai::{lookup, validate_associations, AiEntry, AiValue};
-pub use check_digit::{gs1_check_digit, is_valid_check_digit};
+pub use check_digit::{gs1_check_digit, is_valid_check_digit, with_check_digit};
 pub use digital_link::{DigitalLink, DlParseOptions, CANONICAL_STEM};
 pub use element_string::{
     parse_bracketed, parse_element_string, to_bracketed, to_element_string, ElementString, FNC1,

@@ -12,12 +12,14 @@
 //! [`tlog_tiles::HashReader`] implementation, so every backend shares one proof algorithm.
 #![forbid(unsafe_code)]
 
+mod cache;
 mod error;
 mod hashes;
 pub mod schema;
 mod sqlite;
 mod store;
 
+pub use cache::HashCache;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use store::{Evidence, LogStore, WitnessState};

@@ -6,6 +6,7 @@
 //! transaction. Writers take the lock up front (`BEGIN IMMEDIATE`) and wait up to [`BUSY_TIMEOUT`] for
 //! another connection, instead of failing at once.
 
+use crate::cache::HashCache;
 use crate::hashes::{self, Overlay};
 use crate::schema::{check_version, migrate};
 use crate::store::{Evidence, LogStore, WitnessState};
@@ -16,6 +17,7 @@ use rusqlite::{
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tally_tlog::leaf_hash;
 use tlog_tiles::tlog::Error as TreeError;
@@ -43,6 +45,8 @@ const STATEMENT_CACHE: usize = 128;
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
+    /// Upper tree levels shared with the log's other read connections, if given.
+    cache: Option<Arc<HashCache>>,
 }
 
 impl SqliteStore {
@@ -67,7 +71,7 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         check_version(&conn)?;
-        Ok(Self { conn })
+        Ok(Self { conn, cache: None })
     }
 
     /// A private in-memory database, for tests: nothing is durable.
@@ -84,7 +88,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
-        Ok(Self { conn })
+        Ok(Self { conn, cache: None })
     }
 
     fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
@@ -117,9 +121,37 @@ fn insert_keys(conn: &Connection, index: u64, keys: &[String]) -> Result<(), Sto
     Ok(())
 }
 
+impl SqliteStore {
+    /// Shares `cache` of the tree's upper levels with this connection's hash reads (see
+    /// [`HashCache`]); for the read connections of one log.
+    pub fn with_cache(mut self, cache: Arc<HashCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+}
+
 impl HashReader for SqliteStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
-        hashes::read(&self.conn, indexes)
+        let Some(cache) = &self.cache else {
+            return hashes::read(&self.conn, indexes);
+        };
+        let cached: Vec<Option<Hash>> = indexes.iter().map(|&i| cache.get(i)).collect();
+        let missing: Vec<u64> = indexes
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| c.is_none())
+            .map(|(&i, _)| i)
+            .collect();
+        if missing.is_empty() {
+            return Ok(cached.into_iter().flatten().collect());
+        }
+        let read = hashes::read(&self.conn, &missing)?;
+        cache.put(missing.iter().copied().zip(read.iter().copied()));
+        let mut read = read.into_iter();
+        cached
+            .into_iter()
+            .map(|c| c.or_else(|| read.next()).ok_or(TreeError::IndexesNotInTree))
+            .collect()
     }
 }
 

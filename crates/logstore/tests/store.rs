@@ -367,3 +367,49 @@ fn a_reader_refuses_a_database_the_writer_has_not_migrated() {
         Err(StoreError::SchemaTooOld { found: 0, known: 1 })
     ));
 }
+
+#[test]
+fn readers_sharing_a_cache_of_the_upper_levels_prove_exactly_what_the_database_holds() {
+    let (_dir, path) = temp_db();
+    let mut writer = SqliteStore::open(&path).unwrap();
+    writer.append(&batch(0, 3000)).unwrap();
+    let cache = std::sync::Arc::new(tally_logstore::HashCache::new());
+    let a = SqliteStore::open_reader(&path)
+        .unwrap()
+        .with_cache(std::sync::Arc::clone(&cache));
+    let b = SqliteStore::open_reader(&path)
+        .unwrap()
+        .with_cache(std::sync::Arc::clone(&cache));
+    let plain = SqliteStore::open_reader(&path).unwrap();
+    for (size, index) in [(3000, 0), (3000, 2999), (2048, 1000), (1000, 999)] {
+        for reader in [&a, &b] {
+            assert_eq!(
+                inclusion_proof(reader, index, size)
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.0)
+                    .collect::<Vec<_>>(),
+                inclusion_proof(&plain, index, size)
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.0)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    let cached = cache.len();
+    assert!(cached > 0, "upper-level hashes were cached");
+    // The log grows: cached hashes stay right, and new ones are read from the database.
+    writer.append(&batch(3000, 5000)).unwrap();
+    let root = writer.root(5000).unwrap();
+    let proof = inclusion_proof(&a, 4321, 5000).unwrap();
+    verify_inclusion(4321, 5000, &leaf_hash(b"entry 4321"), &proof, &root).unwrap();
+    assert!(cache.len() >= cached);
+    // Hashes beyond the log are an error, not a cached guess.
+    assert!(a.read_hashes(&[tlog_tiles_index_beyond()]).is_err());
+}
+
+/// A stored-hash index at level 8 that a 5000-entry log does not have yet.
+fn tlog_tiles_index_beyond() -> u64 {
+    tlog_tiles::stored_hash_index(8, 1_000)
+}

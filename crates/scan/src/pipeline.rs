@@ -155,11 +155,18 @@ fn run_retry(g: &Gray, r: Retry) -> Vec<(Found, &'static str)> {
             engine::rqrr::grids(img, None)
                 .iter()
                 .filter_map(|m| {
-                    engine::rqrr::decode(m).map(|f| (f, name)).or_else(|| {
-                        crate::warp::resamplings(img, m)
-                            .find_map(|r| engine::rqrr::decode(&r))
-                            .map(|f| (f, warp_name(r)))
-                    })
+                    engine::rqrr::decode(m)
+                        .map(|f| (f, name))
+                        .or_else(|| {
+                            crate::warp::resamplings(img, m)
+                                .find_map(|r| engine::rqrr::decode(&r))
+                                .map(|f| (f, warp_name(r)))
+                        })
+                        .or_else(|| {
+                            crate::mesh::refinements(img, m)
+                                .find_map(|r| engine::rqrr::decode(&r))
+                                .map(|f| (f, mesh_name(r)))
+                        })
                 })
                 .collect()
         }),
@@ -185,6 +192,17 @@ fn run_retry(g: &Gray, r: Retry) -> Vec<(Found, &'static str)> {
         .into_iter()
         .map(|(f, n)| (scaled(f, s), n))
         .collect()
+}
+
+/// The pass name of a rqrr grid that only decoded after local (mesh) refinement.
+fn mesh_name(r: Retry) -> &'static str {
+    match r {
+        Retry::Rqrr(Prep::None) => "rqrr+mesh",
+        Retry::Rqrr(Prep::Up2) => "rqrr+up2+mesh",
+        Retry::Rqrr(Prep::Sharpen) => "rqrr+sharpen+mesh",
+        Retry::Rqrr(Prep::Normalize) => "rqrr+normalize+mesh",
+        _ => "rqrr+prep+mesh",
+    }
 }
 
 /// The pass name of a rqrr grid that only decoded after grey-level or curved resampling.

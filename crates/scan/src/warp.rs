@@ -86,7 +86,7 @@ fn cylinder(u: f64, n: f64, arc: f64) -> f64 {
     half + c * (arc * (u - half) / n).sin() / (arc * c / n).sin()
 }
 
-fn bilinear(g: &Gray, x: f64, y: f64) -> f32 {
+pub(crate) fn bilinear(g: &Gray, x: f64, y: f64) -> f32 {
     let x = x.clamp(0.0, (g.w - 1) as f64);
     let y = y.clamp(0.0, (g.h - 1) as f64);
     let (x0, y0) = (x as usize, y as usize);
@@ -98,17 +98,16 @@ fn bilinear(g: &Gray, x: f64, y: f64) -> f32 {
     top * (1.0 - fy) + bot * fy
 }
 
-/// Samples the `n × n` module centres of `m` from `g`, remapping the module coordinates by
-/// `fu`/`fv`, and thresholds each against its local mean.
-fn sample(g: &Gray, m: &Modules, fu: &dyn Fn(f64) -> f64, fv: &dyn Fn(f64) -> f64) -> Modules {
+/// Samples the `n × n` module centres of `m` from `g` through rqrr's perspective, remapping
+/// the module coordinates `(u, v)` by `f` first, and thresholds each against its local mean.
+pub(crate) fn sample(g: &Gray, m: &Modules, f: &dyn Fn(f64, f64) -> (f64, f64)) -> Modules {
     let n = m.size;
     let h = Homography::square_to_quad(m.quad);
     let s = 1.0 / (n as f64 + 1.0);
     let mut val = vec![0f32; n * n];
     for j in 0..n {
-        let v = fv(j as f64 + 0.5);
         for i in 0..n {
-            let u = fu(i as f64 + 0.5);
+            let (u, v) = f(i as f64 + 0.5, j as f64 + 0.5);
             let (x, y) = h.map(u * s, v * s);
             // Average of the centre and four points a quarter module away (noise, JPEG).
             let (xa, ya) = h.map((u + 0.25) * s, v * s);
@@ -148,11 +147,12 @@ fn sample(g: &Gray, m: &Modules, fu: &dyn Fn(f64) -> f64, fv: &dyn Fn(f64) -> f6
 /// one), then each cylinder hypothesis along either symbol axis.
 pub(crate) fn resamplings<'a>(g: &'a Gray, m: &'a Modules) -> impl Iterator<Item = Modules> + 'a {
     let n = m.size as f64;
-    let id = |u: f64| u;
-    std::iter::once(sample(g, m, &id, &id)).chain(ARCS.iter().flat_map(move |&deg| {
+    std::iter::once(sample(g, m, &|u, v| (u, v))).chain(ARCS.iter().flat_map(move |&deg| {
         let arc = deg.to_radians();
-        let f = move |u: f64| cylinder(u, n, arc);
-        [sample(g, m, &f, &id), sample(g, m, &id, &f)]
+        [
+            sample(g, m, &|u, v| (cylinder(u, n, arc), v)),
+            sample(g, m, &|u, v| (u, cylinder(v, n, arc))),
+        ]
     }))
 }
 

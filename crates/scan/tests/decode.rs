@@ -65,9 +65,11 @@ fn zxing_blackbox_set_exact_texts_and_no_misreads() {
         }
         read += usize::from(codes.iter().any(|c| c.text == *want));
     }
-    // Measured 171/179 with zxing-cpp (zxing-cpp alone: 165) and 159/179 in the pure-Rust build
-    // (rqrr alone: 111).
-    let floor = if cfg!(feature = "zxing") { 171 } else { 159 };
+    // Measured 177/179 with zxing-cpp (zxing-cpp alone: 165) and 168/179 in the pure-Rust build
+    // (rqrr alone: 111). The two misses: qrcode-4/30 (rqrr locates a wrong perspective) and the
+    // artistic qrcode-2/13, whose symbol decodes to "…photography…" against the expected
+    // "…photograph…" wherever it decodes at all; no pass may return that.
+    let floor = if cfg!(feature = "zxing") { 177 } else { 168 };
     assert!(read >= floor, "read {read}/179, expected at least {floor}");
 }
 

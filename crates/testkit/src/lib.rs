@@ -8,8 +8,7 @@ use time::OffsetDateTime;
 
 /// A GS1 key body with its mod-10 check digit appended.
 pub fn with_check(body: &str) -> String {
-    let digit = tally_gs1::gs1_check_digit(body).expect("test key body is all digits");
-    format!("{body}{digit}")
+    tally_gs1::with_check_digit(body).expect("test key body is all digits")
 }
 
 /// The `n`-th test GLN under GS1's example prefix 950600.

@@ -263,7 +263,10 @@ fn check_logs(
             used: false,
         };
         let witnesses = req.policy.witnesses_for(&bk.name);
-        // Signatures first (threshold 0), then the threshold counted by independent operators.
+        // Signatures first (threshold 0). The log's own signature is enough to hold it to what it
+        // signed before: two notes signed by one log key that contradict each other prove the log
+        // misbehaved whatever the witnesses did, so the trust state is checked before the witness
+        // threshold (which decides whether the log's evidence may be *used*).
         let checked = match mode {
             Mode::Batch => checkpoint::verify_deferred(&ev.checkpoint, &bk.log_key, &witnesses, 0)
                 .map(|(v, mut b)| {
@@ -279,15 +282,6 @@ fn check_logs(
                     "origin {:?} is not {:?}",
                     v.checkpoint.origin(),
                     bk.log_key.name()
-                ));
-            }
-            let got = req
-                .policy
-                .independent_cosigners(&bk.name, v.cosigners.iter().map(|c| &c.key));
-            if got < req.policy.witness_threshold {
-                return Err(format!(
-                    "{got} cosignatures from independent operators, {} required",
-                    req.policy.witness_threshold
                 ));
             }
             Ok(v)
@@ -310,23 +304,37 @@ fn check_logs(
             .iter()
             .map(|c| c.key.name().to_owned())
             .collect();
-        match req
+        let advance = req
             .state
-            .check(&verified, &ev.checkpoint, ev.consistency.as_deref())
-        {
+            .check(&verified, &ev.checkpoint, ev.consistency.as_deref());
+        if let Advance::Inconsistent(evidence) = advance {
+            reasons.push(Reason::LogInconsistent {
+                log: bk.name.clone(),
+                evidence,
+            });
+            reports.push(report);
+            continue;
+        }
+        let got = req
+            .policy
+            .independent_cosigners(&bk.name, verified.cosigners.iter().map(|c| &c.key));
+        if got < req.policy.witness_threshold {
+            reasons.push(Reason::CheckpointInvalid {
+                log: bk.name.clone(),
+                detail: format!(
+                    "{got} cosignatures from independent operators, {} required",
+                    req.policy.witness_threshold
+                ),
+            });
+            reports.push(report);
+            continue;
+        }
+        match advance {
             Advance::First(t) | Advance::Newer(t) => updates.push((cp.origin().to_owned(), t)),
-            Advance::Same => {}
             Advance::Unproven => reasons.push(Reason::ConsistencyUnproven {
                 log: bk.name.clone(),
             }),
-            Advance::Inconsistent(evidence) => {
-                reasons.push(Reason::LogInconsistent {
-                    log: bk.name.clone(),
-                    evidence,
-                });
-                reports.push(report);
-                continue;
-            }
+            Advance::Same | Advance::Inconsistent(_) => {}
         }
         report.used = true;
         for pe in &ev.entries {

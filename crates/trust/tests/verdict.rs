@@ -442,6 +442,22 @@ fn rollback_and_fork_are_detected_with_both_notes() {
     assert_eq!(ev.kind, "rollback");
     assert_eq!(ev.new_note, old_note);
 
+    // A rollback signed by the log alone, without any cosignature, is still a rollback: the log
+    // key signed both notes, whatever the witnesses did.
+    let b = &c.net.bks[0];
+    let size = b.store.size();
+    let cp =
+        tally_tlog::Checkpoint::new(b.log.name(), size, b.store.root(size).unwrap(), "").unwrap();
+    let mut bare = c.net.all_evidence();
+    bare[0].checkpoint =
+        tally_tlog::note::sign(&cp.to_bytes(), std::slice::from_ref(&b.log), 0).unwrap();
+    let v = run(&c.net, &unit(1001), &bare, &[], &later);
+    assert!(v.reasons.iter().any(|r| matches!(r, Reason::LogInconsistent { log, evidence } if log == "bk0" && evidence.kind == "rollback")), "{:?}", v.reasons);
+    assert!(!v
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::CheckpointInvalid { log, .. } if log == "bk0")));
+
     // Fork: same size, different root (a log rewrote an entry and re-signed).
     let mut forked = Chain::new();
     forked.journey(false);

@@ -2,7 +2,7 @@
 //! its inputs; `/history` adds the registry records that authorise their signers and everything a
 //! light client needs to verify them in one round trip.
 
-use super::reads::{params, Params, B64};
+use super::reads::{param, params, required, Params, B64};
 use crate::admission::{certification_key, lookup_ids, registration_key, revocation_key};
 use crate::error::ApiError;
 use crate::shared::Shared;
@@ -31,11 +31,7 @@ pub(crate) async fn lookup(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let q = params(q)?;
-    let key = q
-        .get("key")
-        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter key is required"))?
-        .clone();
+    let key: String = required(&params(q)?, "key")?;
     let ids = lookup_ids(&key);
     let found = shared.with_reader(move |s| closure(s, &ids)).await?;
     let (indices, entries): (Vec<u64>, Vec<String>) = found
@@ -64,16 +60,8 @@ pub(crate) async fn history(
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = params(q)?;
-    let key = q
-        .get("key")
-        .ok_or_else(|| ApiError::bad_request("missing_parameter", "parameter key is required"))?
-        .clone();
-    let old: u64 = match q.get("old") {
-        None => 0,
-        Some(v) => v
-            .parse()
-            .map_err(|_| ApiError::bad_request("bad_parameter", "old must be a number"))?,
-    };
+    let key: String = required(&q, "key")?;
+    let old: u64 = param(&q, "old")?.unwrap_or(0);
     let latest = shared
         .latest()
         .ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;

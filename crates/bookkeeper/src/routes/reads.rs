@@ -104,7 +104,7 @@ pub(crate) async fn tile(
         .into_response())
 }
 
-fn param<T: std::str::FromStr>(q: &Params, name: &str) -> Result<Option<T>, ApiError> {
+pub(crate) fn param<T: std::str::FromStr>(q: &Params, name: &str) -> Result<Option<T>, ApiError> {
     q.get(name)
         .map(|v| {
             v.parse().map_err(|_| {
@@ -114,7 +114,7 @@ fn param<T: std::str::FromStr>(q: &Params, name: &str) -> Result<Option<T>, ApiE
         .transpose()
 }
 
-fn required<T: std::str::FromStr>(q: &Params, name: &str) -> Result<T, ApiError> {
+pub(crate) fn required<T: std::str::FromStr>(q: &Params, name: &str) -> Result<T, ApiError> {
     param(q, name)?.ok_or_else(|| {
         ApiError::bad_request("missing_parameter", format!("parameter {name} is required"))
     })

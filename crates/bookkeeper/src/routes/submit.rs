@@ -8,6 +8,7 @@
 //! blocking pool, so a large one never stalls the other requests.
 
 use super::now_unix;
+use super::reads::{params, Params};
 use crate::admission::{self, too_large, Admitted};
 use crate::error::ApiError;
 use crate::receipt;
@@ -15,7 +16,8 @@ use crate::sequencer;
 use crate::shared::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -75,11 +77,25 @@ pub(crate) async fn submit(
 /// [`MAX_BUNDLE_ENTRIES`] entries. 200 with `{"results": [...]}`, one per entry in order: either
 /// `{"index", "receipt"}` (the receipt note as text) or `{"error", "message", "status"}` as
 /// `/submit` would answer that entry alone. Entries are checked in order, so a registry record counts for the
-/// entries after it. 400 if the body is not a bundle, 413 if it is too large.
+/// entries after it. 400 if the body is not a bundle, 413 if it is too large. With
+/// `?receipts=none` the results carry indices only (what a peer's broadcast needs: signing a
+/// receipt costs as much as admitting an entry it already holds).
 pub(crate) async fn submit_bundle(
     State(shared): State<Arc<Shared>>,
+    q: Result<Query<Params>, QueryRejection>,
     body_bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    // `?receipts=none`: a peer forwarding its log needs the indices, not a signature each.
+    let sign = match params(q)?.get("receipts").map(String::as_str) {
+        None | Some("signed") => true,
+        Some("none") => false,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                "receipts must be signed or none",
+            ))
+        }
+    };
     let bundle = body(body_bytes, bundle_too_large)?;
     let entries: Vec<Bytes> = tally_tlog::tiles::decode_entry_bundle(&bundle)
         .ok_or_else(|| {
@@ -123,12 +139,17 @@ pub(crate) async fn submit_bundle(
             .map(|(r, leaf)| {
                 match r
                     .unwrap_or_else(|| Err(ApiError::internal("missing result")))
-                    .and_then(|index| Ok((index, sign_receipt(&signing, leaf, index, now)?)))
-                {
-                    Ok((index, note)) => json!({
+                    .and_then(|index| {
+                        let note = sign
+                            .then(|| sign_receipt(&signing, leaf, index, now))
+                            .transpose()?;
+                        Ok((index, note))
+                    }) {
+                    Ok((index, Some(note))) => json!({
                         "index": index,
                         "receipt": String::from_utf8_lossy(&note),
                     }),
+                    Ok((index, None)) => json!({ "index": index }),
                     Err(e) => json!({
                         "error": e.code,
                         "message": e.message,

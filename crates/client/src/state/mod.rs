@@ -87,6 +87,8 @@ pub struct Delivery {
 /// An entry due for sending to a bookkeeper.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
+    /// Its place in the outbox.
+    pub seq: i64,
     pub leaf: String,
     pub entry: Vec<u8>,
     pub attempts: u32,
@@ -296,14 +298,15 @@ impl LocalStore {
                  ON CONFLICT (leaf) DO NOTHING",
             )?;
             let mut deliver = tx.prepare_cached(
-                "INSERT INTO deliveries (leaf, bookkeeper) VALUES (?1, ?2)
+                "INSERT INTO deliveries (bookkeeper, seq) VALUES (?1, ?2)
                  ON CONFLICT DO NOTHING",
             )?;
             for (leaf, entry, summary) in entries {
                 if insert.execute(params![leaf, entry, summary, now])? == 1 {
                     new += 1;
+                    let seq = tx.last_insert_rowid();
                     for b in bookkeepers {
-                        deliver.execute(params![leaf, b])?;
+                        deliver.execute(params![b, seq])?;
                     }
                 }
             }
@@ -326,30 +329,32 @@ impl LocalStore {
     /// in the order they were recorded (a registration before its certifications).
     pub fn due(&self, bookkeeper: &str, now: i64, limit: usize) -> Result<Vec<Due>, ClientError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT o.leaf, o.entry, d.attempts FROM deliveries d JOIN outbox o ON o.leaf = d.leaf
+            "SELECT d.seq, o.leaf, o.entry, d.attempts
+             FROM deliveries d INDEXED BY deliveries_pending JOIN outbox o ON o.seq = d.seq
              WHERE d.bookkeeper = ?1 AND d.receipt IS NULL AND d.next_attempt_at <= ?2
-             ORDER BY o.seq LIMIT ?3",
+             ORDER BY d.seq LIMIT ?3",
         )?;
         let rows = stmt.query_map(
             params![bookkeeper, now, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
                 Ok(Due {
-                    leaf: r.get(0)?,
-                    entry: r.get(1)?,
-                    attempts: r.get(2)?,
+                    seq: r.get(0)?,
+                    leaf: r.get(1)?,
+                    entry: r.get(2)?,
+                    attempts: r.get(3)?,
                 })
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records what one bookkeeper answered for a batch, in one transaction: receipts (leaf,
-    /// index, note) and failures (leaf, error, when to retry).
+    /// Records what one bookkeeper answered, in one transaction: receipts (outbox seq, index,
+    /// note) and failures (outbox seq, error, when to retry).
     pub fn record_deliveries(
         &mut self,
         bookkeeper: &str,
-        receipts: &[(String, u64, String)],
-        failures: &[(String, String, i64)],
+        receipts: &[(i64, u64, String)],
+        failures: &[(i64, String, i64)],
     ) -> Result<(), ClientError> {
         let tx = self
             .conn
@@ -358,18 +363,18 @@ impl LocalStore {
             let mut ok = tx.prepare_cached(
                 "UPDATE deliveries SET receipt = ?3, log_index = ?4, attempts = attempts + 1,
                    last_error = NULL
-                 WHERE leaf = ?1 AND bookkeeper = ?2",
+                 WHERE bookkeeper = ?1 AND seq = ?2",
             )?;
-            for (leaf, index, receipt) in receipts {
-                ok.execute(params![leaf, bookkeeper, receipt, index])?;
+            for (seq, index, receipt) in receipts {
+                ok.execute(params![bookkeeper, seq, receipt, index])?;
             }
             let mut failed = tx.prepare_cached(
                 "UPDATE deliveries SET attempts = attempts + 1, last_error = ?3,
                    next_attempt_at = ?4
-                 WHERE leaf = ?1 AND bookkeeper = ?2 AND receipt IS NULL",
+                 WHERE bookkeeper = ?1 AND seq = ?2 AND receipt IS NULL",
             )?;
-            for (leaf, error, retry_at) in failures {
-                failed.execute(params![leaf, bookkeeper, error, retry_at])?;
+            for (seq, error, retry_at) in failures {
+                failed.execute(params![bookkeeper, seq, error, retry_at])?;
             }
         }
         tx.commit()?;
@@ -387,26 +392,29 @@ impl LocalStore {
 
     /// The outbox, newest first, with every delivery; at most `limit` entries.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, ClientError> {
-        let mut items: Vec<OutboxItem> = {
+        let mut items: Vec<(i64, OutboxItem)> = {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT leaf, summary, created_at FROM outbox ORDER BY seq DESC LIMIT ?1",
+                "SELECT seq, leaf, summary, created_at FROM outbox ORDER BY seq DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                Ok(OutboxItem {
-                    leaf: r.get(0)?,
-                    summary: r.get(1)?,
-                    created_at: r.get(2)?,
-                    deliveries: Vec::new(),
-                })
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    OutboxItem {
+                        leaf: r.get(1)?,
+                        summary: r.get(2)?,
+                        created_at: r.get(3)?,
+                        deliveries: Vec::new(),
+                    },
+                ))
             })?;
-            rows.collect::<Result<_, _>>()?
+            rows.collect::<Result<Vec<_>, _>>()?
         };
         let mut stmt = self.conn.prepare_cached(
             "SELECT bookkeeper, receipt, log_index, attempts, next_attempt_at, last_error
-             FROM deliveries WHERE leaf = ?1 ORDER BY bookkeeper",
+             FROM deliveries WHERE seq = ?1 ORDER BY bookkeeper",
         )?;
-        for item in &mut items {
-            let rows = stmt.query_map([&item.leaf], |r| {
+        for (seq, item) in &mut items {
+            let rows = stmt.query_map([*seq], |r| {
                 Ok(Delivery {
                     bookkeeper: r.get(0)?,
                     receipt: r.get(1)?,
@@ -418,13 +426,13 @@ impl LocalStore {
             })?;
             item.deliveries = rows.collect::<Result<_, _>>()?;
         }
-        Ok(items)
+        Ok(items.into_iter().map(|(_, item)| item).collect())
     }
 
     /// Entries not yet receipted by every bookkeeper, and deliveries pending in all.
     pub fn pending_counts(&self) -> Result<(u64, u64), ClientError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(DISTINCT leaf), COUNT(*) FROM deliveries WHERE receipt IS NULL",
+            "SELECT COUNT(DISTINCT seq), COUNT(*) FROM deliveries WHERE receipt IS NULL",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)

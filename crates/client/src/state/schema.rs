@@ -62,17 +62,18 @@ pub const OUTBOX: &str = "CREATE TABLE outbox (
     created_at INTEGER NOT NULL
 ) STRICT";
 
-/// `deliveries`: per outbox entry and bookkeeper, the receipt once received, else the retry state
-/// (attempts, when to try next, the last error).
+/// `deliveries`: per bookkeeper and outbox entry (by its `seq`), the receipt once received, else
+/// the retry state (attempts, when to try next, the last error). Keyed by bookkeeper first, so a
+/// flush reads one bookkeeper's pending entries in recording order from an index range.
 pub const DELIVERIES: &str = "CREATE TABLE deliveries (
-    leaf TEXT NOT NULL REFERENCES outbox (leaf),
     bookkeeper TEXT NOT NULL,
+    seq INTEGER NOT NULL REFERENCES outbox (seq),
     receipt TEXT,
     log_index INTEGER,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    PRIMARY KEY (leaf, bookkeeper)
+    PRIMARY KEY (bookkeeper, seq)
 ) STRICT, WITHOUT ROWID";
 
 /// `device`: this device's signing key, sealed (Argon2id + XChaCha20-Poly1305), and the
@@ -96,7 +97,7 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
     OUTBOX,
     DELIVERIES,
     DEVICE,
-    "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE receipt IS NULL",
+    "CREATE INDEX deliveries_pending ON deliveries (bookkeeper, seq) WHERE receipt IS NULL",
 ]];
 
 /// Applies the migrations `conn` has not applied yet.

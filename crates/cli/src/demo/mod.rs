@@ -1,0 +1,583 @@
+//! `tally demo`: the whole system, headless, on this machine.
+//!
+//! It starts three bookkeepers on 127.0.0.1 (real processes, SQLite), has governance register
+//! the eleven organisations of a milk-powder chain (New Zealand to Shanghai) and a seafood chain,
+//! each organisation certify a device through an enrolment request, and the devices record both
+//! journeys as signed EPCIS 2.0 events, sent through a durable outbox to every bookkeeper. It prints
+//! the products' labels as PNG, decodes those images back, verifies each product as a shopper's
+//! phone would — a fresh client that trusts only the policy — and prints the timelines. Then the
+//! failure cases, each with its verdict: one bookkeeper down, a label copied from a unit already
+//! sold, a recalled lot, a cold-chain excursion, and a bookkeeper serving a tampered record. The
+//! demo checks every verdict against what it must be and exits 1 if one differs.
+//!
+//! With `--keep` the network stays up with its data and `DIR/demo.json` describes it (policy,
+//! labels, a certified warehouse device), for the app and for trying the other commands.
+
+mod story;
+
+use crate::error::{CliError, CliResult};
+use crate::home::{block_on, client_error, now};
+use crate::network::{self, DownArgs, UpArgs};
+use crate::show;
+use base64::Engine as _;
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use story::{Org, Product};
+use tally_client::identity::{self, EnrolmentRequest};
+use tally_client::view::History;
+use tally_client::{Client, Limits};
+use tally_tlog::SignerKey;
+use tally_trust::policy::ColdChainRule;
+use tally_trust::{Entry, Record, Status};
+use time::Duration;
+
+/// Run the headless demo: a local network of three bookkeepers, two supply chains recorded and
+/// verified end to end, then the failure cases, each with its verdict.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the network, keys, client state and labels (must not exist yet). Default: a
+    /// temporary directory, removed at the end unless --keep.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Leave the network running with the demo data; DIR/demo.json describes it. Stop it with
+    /// `tally network down --dir DIR/net`.
+    #[arg(long)]
+    keep: bool,
+    /// Serve the bookkeepers on ports P, P+1, P+2 instead of free ports.
+    #[arg(long, value_name = "P")]
+    base_port: Option<u16>,
+}
+
+/// One checked scenario.
+struct Outcome {
+    scenario: String,
+    product: String,
+    expect: Status,
+    expect_warning: Option<&'static str>,
+    history: History,
+}
+
+impl Outcome {
+    fn ok(&self) -> bool {
+        self.history.status == self.expect
+            && self
+                .expect_warning
+                .is_none_or(|w| self.history.warnings.iter().any(|x| x.code == w))
+    }
+}
+
+fn say(text: &str) {
+    println!("\n\x1b[1m== {text}\x1b[0m");
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::bad_input(format!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8], mode: u32) -> CliResult {
+    tally_bookkeeper::local::write_file(path, bytes, mode).map_err(|e| io(path, e))
+}
+
+/// Runs `tally demo`.
+pub fn run(args: &DemoArgs) -> CliResult {
+    let (dir, temporary) = match &args.dir {
+        Some(d) if d.exists() => {
+            return Err(CliError::bad_input(format!(
+                "{} already exists: give a new directory",
+                d.display()
+            )))
+        }
+        Some(d) => (d.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("tally-demo-{}", std::process::id())),
+            !args.keep,
+        ),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let net = dir.join("net");
+    let result = demo(args, &dir, &net);
+    if !args.keep || result.is_err() {
+        let _ = network::down(&DownArgs {
+            dir: net.clone(),
+            only: vec![],
+            quiet: true,
+        });
+        if temporary {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    result
+}
+
+fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
+    say("1. Three bookkeepers, each its own operator, on 127.0.0.1");
+    let nodes = network::up(&UpArgs {
+        nodes: 3,
+        dir: net.to_path_buf(),
+        base_port: args.base_port,
+        cold_chain: vec![ColdChainRule {
+            gtin_prefix: story::FISH_PREFIX.into(),
+            min_celsius: -1.0,
+            max_celsius: 4.0,
+        }],
+        quiet: true,
+    })?;
+    for (name, addr) in &nodes {
+        println!(
+            "{name}  http://{addr}  (SQLite: {}/{name}.db)",
+            net.display()
+        );
+    }
+    let policy_path = tally_bookkeeper::local::policy_path(net);
+    let policy = crate::input::file(&policy_path)?;
+    println!(
+        "policy {}: an event counts when the logs of 2 of 3 operators prove it; each checkpoint needs 1 cosignature of another operator",
+        policy_path.display()
+    );
+
+    // The office that sends the records and the devices' events (one outbox for all: it is only
+    // the transport; every entry is signed by its own party).
+    let desk_db = dir.join("desk.db");
+    Client::install_policy(&desk_db, &policy).map_err(client_error)?;
+    let desk = Client::open(&desk_db, Limits::default()).map_err(client_error)?;
+    let governance = crate::input::signer_key(&net.join("governance.key"))?;
+
+    say("2. Governance registers eleven organisations; each certifies a device");
+    let orgs = story::orgs();
+    // Whole seconds: event times are shown, and compared, to the second.
+    let t = now().replace_nanosecond(0).map_err(CliError::bad_input)?;
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).map_err(|e| io(&keys, e))?;
+    let mut records = Vec::new();
+    let mut devices: Vec<(SignerKey, Entry)> = Vec::new();
+    for o in &orgs {
+        let org_key = identity::generate(&format!("{}.demo", o.id)).map_err(client_error)?;
+        write(
+            &keys.join(format!("{}.key", o.id)),
+            org_key.to_secret_string().as_bytes(),
+            0o600,
+        )?;
+        let reg = Record::Registration {
+            gln: o.gln.clone(),
+            name: o.name.into(),
+            country: o.country.into(),
+            key: org_key.verifier().to_string(),
+        };
+        records.push((
+            Entry::sign(reg.kind(), reg.to_payload(), None, &governance)
+                .map_err(CliError::bad_input)?,
+            format!("registration of {}", o.name),
+        ));
+        let device = identity::generate(&format!("{}-device.demo", o.id)).map_err(client_error)?;
+        let request = EnrolmentRequest {
+            device: device.verifier().to_string(),
+            label: format!("{} scanner", o.name),
+            org: o.gln.clone(),
+            roles: o.roles.iter().map(|r| r.to_string()).collect(),
+            places: vec![o.place.clone()],
+        };
+        let signed = identity::enrolment_request(&device, &request).map_err(client_error)?;
+        let checked = identity::open_enrolment_request(&signed).map_err(client_error)?;
+        let cert = identity::certify(
+            &org_key,
+            &checked,
+            t - Duration::days(120),
+            t + Duration::days(365),
+        )
+        .map_err(client_error)?;
+        records.push((cert.clone(), format!("certification of {}", request.label)));
+        println!(
+            "  {:<32} {}  GLN {}  device certified for {}",
+            o.name,
+            o.country,
+            o.gln,
+            o.roles.join(", ")
+        );
+        devices.push((device, cert));
+    }
+    let total_records = records.len();
+    desk.queue(records, t.unix_timestamp())
+        .map_err(client_error)?;
+
+    say("3. The devices record both journeys as signed EPCIS 2.0 events");
+    let device_of = |id: &str| {
+        orgs.iter()
+            .position(|o| o.id == id)
+            .map(|i| &devices[i].0)
+            .ok_or_else(|| CliError::bad_input(format!("no demo org {id}")))
+    };
+    let actions = story::journeys(&orgs, t);
+    for a in &actions {
+        let q = desk
+            .record(device_of(a.by)?, &a.handoff, t.unix_timestamp())
+            .map_err(client_error)?;
+        println!(
+            "  {}  {:<28} {}",
+            a.handoff.time.date(),
+            org_name(&orgs, a.by),
+            q.summary
+        );
+    }
+    let total = (total_records + actions.len()) as u64;
+    let report = block_on(desk.flush(t.unix_timestamp()))?.map_err(client_error)?;
+    if report.pending_deliveries > 0 {
+        return Err(CliError::invalid(format!(
+            "the bookkeepers did not take every entry: {}",
+            show::flush(&report)
+        )));
+    }
+    println!(
+        "  {total} entries sent; {} receipts, each checked against its bookkeeper's key",
+        report
+            .bookkeepers
+            .iter()
+            .map(|b| b.receipted)
+            .sum::<usize>()
+    );
+    wait_cosigned(&desk, total)?;
+
+    say("4. Labels printed as PNG (GS1 Digital Link, error correction Q)");
+    let labels = dir.join("labels");
+    std::fs::create_dir_all(&labels).map_err(|e| io(&labels, e))?;
+    let products = story::products(t);
+    for p in &products {
+        let png = tally_label::qr_png(&p.uri, &tally_label::LabelOptions::default())
+            .map_err(CliError::bad_input)?;
+        let path = labels.join(format!("{}.png", p.name));
+        write(&path, &png, 0o644)?;
+        println!("  {}  {}", path.display(), p.uri);
+    }
+
+    // The shopper's phone: a fresh client that trusts only the policy.
+    let consumer_db = dir.join("consumer.db");
+    Client::install_policy(&consumer_db, &policy).map_err(client_error)?;
+    let phone = Client::open(&consumer_db, Limits::default()).map_err(client_error)?;
+    let mut outcomes = Vec::new();
+    let scan = |p: &Product, scenario: &str, expect, warning, outcomes: &mut Vec<Outcome>| {
+        let h = scan_label(&phone, &labels.join(format!("{}.png", p.name)))?;
+        print!("{}", show::history(&h, now().unix_timestamp(), false));
+        outcomes.push(Outcome {
+            scenario: scenario.into(),
+            product: p.name.into(),
+            expect,
+            expect_warning: warning,
+            history: h,
+        });
+        CliResult::Ok(())
+    };
+    let product = |name: &str| products.iter().find(|p| p.name == name).cloned();
+    let (Some(can), Some(hoki), Some(cloned), Some(recalled), Some(warm)) = (
+        product("milk-powder-can"),
+        product("hoki-fillets"),
+        product("cloned-can"),
+        product("recalled-can"),
+        product("warm-fillets"),
+    ) else {
+        return Err(CliError::bad_input("demo products missing"));
+    };
+
+    say("5. A shopper in Shanghai scans the can of infant formula (label image decoded)");
+    scan(
+        &can,
+        "can of formula",
+        Status::Verified,
+        None,
+        &mut outcomes,
+    )?;
+    say("6. A shopper in Wellington scans the hoki fillets");
+    scan(&hoki, "hoki fillets", Status::Verified, None, &mut outcomes)?;
+
+    say("7. A copied label: the unit it was copied from was already sold");
+    scan(
+        &cloned,
+        "cloned label",
+        Status::Warning,
+        Some("already_sold"),
+        &mut outcomes,
+    )?;
+    say("8. A can of the batch the processor recalled");
+    scan(
+        &recalled,
+        "recalled lot",
+        Status::Warning,
+        Some("recalled"),
+        &mut outcomes,
+    )?;
+    say("9. Fillets of the lot that warmed to 9.4 °C in the cold store");
+    scan(
+        &warm,
+        "temperature excursion",
+        Status::Warning,
+        Some("cold_chain_excursion"),
+        &mut outcomes,
+    )?;
+
+    say("10. Bookkeeper bk3 is down: the other two still prove every event (2 of 3)");
+    network::down(&DownArgs {
+        dir: net.to_path_buf(),
+        only: vec!["bk3".into()],
+        quiet: true,
+    })?;
+    scan(
+        &can,
+        "one bookkeeper down",
+        Status::Verified,
+        Some("partly_reachable"),
+        &mut outcomes,
+    )?;
+    restart(net)?;
+
+    say("11. Bookkeeper bk2's operator rewrites a record in its database (the carrier's temperatures)");
+    let tampered = tamper(net, "bk2", "transporting")?;
+    scan(
+        &can,
+        "tampered bookkeeper",
+        Status::Warning,
+        Some("tampered_entry"),
+        &mut outcomes,
+    )?;
+    restore(net, "bk2", tampered)?;
+
+    say("Summary");
+    let mut failed = 0;
+    for o in &outcomes {
+        let mark = if o.ok() { "ok " } else { "DIFFERENT" };
+        if !o.ok() {
+            failed += 1;
+        }
+        println!(
+            "  {mark}  {:<24} {:<18} {:?}{}",
+            o.scenario,
+            o.product,
+            o.history.status,
+            o.expect_warning
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default()
+        );
+    }
+    write_summary(dir, net, &orgs, &devices, &products, &outcomes, &nodes)?;
+    if args.keep {
+        println!(
+            "\nThe network keeps running: {}/demo.json describes it; stop it with `tally network down --dir {}`.",
+            dir.display(),
+            net.display()
+        );
+    }
+    if failed > 0 {
+        return Err(CliError::invalid(format!(
+            "{failed} scenario(s) did not give the expected verdict"
+        )));
+    }
+    Ok(())
+}
+
+fn org_name<'a>(orgs: &'a [Org], id: &'a str) -> &'a str {
+    orgs.iter().find(|o| o.id == id).map_or(id, |o| o.name)
+}
+
+/// Decodes the label image and verifies the product it names, as the app does with a photo.
+fn scan_label(phone: &Client, png: &Path) -> CliResult<History> {
+    let bytes = crate::input::file(png)?;
+    let codes = tally_scan::decode_image_bytes(&bytes).map_err(|e| io(png, e))?;
+    let code = codes
+        .iter()
+        .find_map(|c| c.payload().canonical().map(str::to_owned))
+        .ok_or_else(|| io(png, "no GS1 code decoded"))?;
+    println!("  decoded {}", code);
+    block_on(phone.verify(&code, now()))?.map_err(client_error)
+}
+
+/// Waits until every bookkeeper serves a checkpoint of `total` entries with the cosignatures the
+/// policy requires (up to 2 minutes).
+fn wait_cosigned(client: &Client, total: u64) -> CliResult {
+    for _ in 0..1200 {
+        let m = block_on(client.monitor(now().unix_timestamp()))?.map_err(client_error)?;
+        if m.logs
+            .iter()
+            .all(|l| l.size == Some(total) && l.problem.is_none())
+        {
+            println!(
+                "  every bookkeeper's log holds all {total} entries, under a cosigned checkpoint"
+            );
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(CliError::invalid(
+        "the bookkeepers did not converge on a cosigned checkpoint in 2 minutes",
+    ))
+}
+
+/// Starts the stopped nodes of the demo network again, with their data and ports.
+fn restart(net: &Path) -> CliResult {
+    network::up(&UpArgs {
+        nodes: 3,
+        dir: net.to_path_buf(),
+        base_port: None,
+        cold_chain: vec![],
+        quiet: true,
+    })
+    .map(drop)
+}
+
+/// An entry replaced in a stopped bookkeeper's database: its index and original bytes.
+struct Tampered {
+    index: i64,
+    original: Vec<u8>,
+}
+
+/// Stops `node`, runs `edit` on its SQLite database, and starts it again.
+fn with_stopped<T>(
+    net: &Path,
+    node: &str,
+    edit: impl FnOnce(&rusqlite::Connection, &Path) -> CliResult<T>,
+) -> CliResult<T> {
+    network::down(&DownArgs {
+        dir: net.to_path_buf(),
+        only: vec![node.into()],
+        quiet: true,
+    })?;
+    let db = net.join(format!("{node}.db"));
+    let conn = rusqlite::Connection::open(&db).map_err(|e| io(&db, e))?;
+    let out = edit(&conn, &db)?;
+    drop(conn);
+    restart(net)?;
+    Ok(out)
+}
+
+fn set_entry(conn: &rusqlite::Connection, db: &Path, index: i64, data: &[u8]) -> CliResult {
+    conn.execute(
+        "UPDATE entries SET data = ?1 WHERE idx = ?2",
+        rusqlite::params![data, index],
+    )
+    .map(drop)
+    .map_err(|e| io(db, e))
+}
+
+/// Rewrites, in `node`'s database, the first event with business step `step` (its temperatures
+/// raised by 10 °C; the signature and the tree's hashes left as they were, as a dishonest operator
+/// would), restarting the node around it.
+fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
+    let t = with_stopped(net, node, |conn, db| {
+        let mut stmt = conn
+            .prepare("SELECT idx, data FROM entries ORDER BY idx")
+            .map_err(|e| io(db, e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .map_err(|e| io(db, e))?;
+        for row in rows {
+            let (index, data) = row.map_err(|e| io(db, e))?;
+            let Ok(mut e) = Entry::decode(&data) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&e.payload).into_owned();
+            let forged = text.replace("\"value\":2", "\"value\":3");
+            if text.contains(&format!("\"bizStep\":\"{step}\"")) && forged != text {
+                e.payload = forged.into_bytes();
+                set_entry(conn, db, index, &e.encode())?;
+                return Ok(Tampered {
+                    index,
+                    original: data,
+                });
+            }
+        }
+        Err(io(db, format!("no {step} event to tamper with")))
+    })?;
+    println!("  {node}: entry {} rewritten, {node} restarted", t.index);
+    Ok(t)
+}
+
+/// Puts the original entry back (the operator is caught and restores its log).
+fn restore(net: &Path, node: &str, t: Tampered) -> CliResult {
+    with_stopped(net, node, |conn, db| {
+        set_entry(conn, db, t.index, &t.original)
+    })
+}
+
+/// Writes DIR/demo.json: the policy, the labels with their expected verdicts, a certified
+/// warehouse device (the fishmonger's) with its key and certification files, the bookkeepers,
+/// and the results.
+#[allow(clippy::too_many_arguments)]
+fn write_summary(
+    dir: &Path,
+    net: &Path,
+    orgs: &[Org],
+    devices: &[(SignerKey, Entry)],
+    products: &[Product],
+    outcomes: &[Outcome],
+    nodes: &[(String, std::net::SocketAddr)],
+) -> CliResult {
+    let w = orgs
+        .iter()
+        .position(|o| o.id == story::WAREHOUSE)
+        .ok_or_else(|| CliError::bad_input("no warehouse org"))?;
+    let (key, cert) = &devices[w];
+    let key_path = dir.join("warehouse.key");
+    let cert_path = dir.join("warehouse.cert");
+    write(&key_path, key.to_secret_string().as_bytes(), 0o600)?;
+    let cert_text = base64::engine::general_purpose::STANDARD.encode(cert.encode());
+    write(&cert_path, format!("{cert_text}\n").as_bytes(), 0o644)?;
+    let coldstore = orgs.iter().find(|o| o.id == "coldstore");
+    let labels: Vec<_> = products
+        .iter()
+        .map(|p| {
+            let first = outcomes.iter().find(|o| o.product == p.name);
+            json!({
+                "name": p.name,
+                "what": p.what,
+                "uri": p.uri,
+                "png": dir.join("labels").join(format!("{}.png", p.name)),
+                "expect": first.map(|o| status_word(o.expect)),
+                "warning": first.and_then(|o| o.expect_warning),
+            })
+        })
+        .collect();
+    let results: Vec<_> = outcomes
+        .iter()
+        .map(|o| {
+            json!({
+                "scenario": o.scenario,
+                "product": o.product,
+                "expect": status_word(o.expect),
+                "expect_warning": o.expect_warning,
+                "status": status_word(o.history.status),
+                "warnings": o.history.warnings.iter().map(|w| &w.code).collect::<Vec<_>>(),
+                "steps": o.history.steps.len(),
+                "ok": o.ok(),
+            })
+        })
+        .collect();
+    let summary = json!({
+        "policy": tally_bookkeeper::local::policy_path(net),
+        "labels": labels,
+        "warehouse": {
+            "org": orgs[w].gln,
+            "org_name": orgs[w].name,
+            "place": orgs[w].place,
+            "counterparty": coldstore.map(|o| o.gln.clone()),
+            "device_key": key_path,
+            "certification": cert_path,
+            "items": story::packs()[1..3].to_vec(),
+        },
+        "orgs": orgs.iter().map(|o| json!({"id": o.id, "name": o.name, "gln": o.gln, "place": o.place, "country": o.country})).collect::<Vec<_>>(),
+        "bookkeepers": nodes.iter().map(|(name, addr)| json!({"name": name, "url": format!("http://{addr}"), "dir": net})).collect::<Vec<_>>(),
+        "results": results,
+    });
+    let path = dir.join("demo.json");
+    write(
+        &path,
+        serde_json::to_string_pretty(&summary)
+            .map_err(CliError::bad_input)?
+            .as_bytes(),
+        0o644,
+    )
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Verified => "verified",
+        Status::Warning => "warning",
+        Status::Failed => "failed",
+    }
+}

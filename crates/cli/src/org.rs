@@ -1,0 +1,159 @@
+//! `tally org register|certify|revoke`: registry records, signed by governance or an
+//! organisation, queued in this client's outbox and sent to every bookkeeper.
+
+use crate::error::{CliError, CliResult};
+use crate::home::{block_on, client_error, now, Home};
+use crate::{input, show};
+use base64::Engine as _;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use tally_client::identity;
+use tally_trust::{Entry, Record};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Registry records: register an organisation (governance), certify a device (its
+/// organisation), revoke a key (its organisation or governance).
+#[derive(Debug, Args)]
+pub struct OrgArgs {
+    #[command(subcommand)]
+    action: OrgAction,
+    /// The signing key file: governance's for `register`, the organisation's otherwise.
+    #[arg(long, value_name = "FILE", global = true)]
+    key: Option<PathBuf>,
+    /// Also write the signed entry (base64) to this file.
+    #[arg(long, value_name = "FILE", global = true)]
+    out: Option<PathBuf>,
+    /// Queue only; send later with `tally outbox flush`.
+    #[arg(long, global = true)]
+    no_send: bool,
+    #[command(flatten)]
+    home: Home,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgAction {
+    /// Register an organisation (signed by a governance key of the policy).
+    Register {
+        /// Its party GLN.
+        #[arg(long)]
+        gln: String,
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 country code.
+        #[arg(long)]
+        country: String,
+        /// The organisation's verifier key (or a file holding it).
+        #[arg(long, value_name = "VKEY|FILE")]
+        org_key: String,
+    },
+    /// Certify a device from its enrolment request (signed by the organisation's key).
+    Certify {
+        /// The enrolment request `tally device request` printed.
+        #[arg(long, value_name = "FILE")]
+        request: PathBuf,
+        /// Valid from (RFC 3339); default now.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Days of validity.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
+    /// Revoke a key from a time on: its events from then on no longer count.
+    Revoke {
+        /// The revoked verifier key (or a file holding it).
+        #[arg(long, value_name = "VKEY|FILE")]
+        target: String,
+        /// From when (RFC 3339); default now.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn time_or_now(s: Option<&str>) -> CliResult<OffsetDateTime> {
+    match s {
+        Some(s) => OffsetDateTime::parse(s, &Rfc3339)
+            .map_err(|e| CliError::bad_input(format!("{s:?} is not an RFC 3339 time: {e}"))),
+        None => Ok(now()),
+    }
+}
+
+/// Runs `tally org …`.
+pub fn run(args: &OrgArgs) -> CliResult {
+    let key_path = args
+        .key
+        .as_ref()
+        .ok_or_else(|| CliError::bad_input("give the signing key with --key FILE"))?;
+    let key = input::signer_key(key_path)?;
+    let (entry, summary) = match &args.action {
+        OrgAction::Register {
+            gln,
+            name,
+            country,
+            org_key,
+        } => {
+            let record = Record::Registration {
+                gln: gln.clone(),
+                name: name.clone(),
+                country: country.clone(),
+                key: input::verifier_key(org_key)?.to_string(),
+            };
+            (
+                Entry::sign(record.kind(), record.to_payload(), None, &key)
+                    .map_err(CliError::bad_input)?,
+                format!("registration of {name} ({gln})"),
+            )
+        }
+        OrgAction::Certify {
+            request,
+            from,
+            days,
+        } => {
+            let req =
+                identity::open_enrolment_request(&input::file(request)?).map_err(client_error)?;
+            let from = time_or_now(from.as_deref())?;
+            let entry = identity::certify(&key, &req, from, from + time::Duration::days(*days))
+                .map_err(client_error)?;
+            (
+                entry,
+                format!("certification of {} ({})", req.label, req.device),
+            )
+        }
+        OrgAction::Revoke {
+            target,
+            since,
+            reason,
+        } => {
+            let record = Record::Revocation {
+                key: input::verifier_key(target)?.to_string(),
+                since: time_or_now(since.as_deref())?,
+                reason: reason.clone(),
+            };
+            (
+                Entry::sign(record.kind(), record.to_payload(), None, &key)
+                    .map_err(CliError::bad_input)?,
+                "revocation".to_owned(),
+            )
+        }
+    };
+    if let Some(out) = &args.out {
+        let text = base64::engine::general_purpose::STANDARD.encode(entry.encode());
+        std::fs::write(out, format!("{text}\n"))
+            .map_err(|e| CliError::bad_input(format!("{}: {e}", out.display())))?;
+    }
+    let client = args.home.client()?;
+    let t = now().unix_timestamp();
+    let queued = client
+        .queue(vec![(entry, summary)], t)
+        .map_err(client_error)?;
+    for q in &queued {
+        println!("queued {}  {}", q.leaf, q.summary);
+    }
+    if args.no_send {
+        return Ok(());
+    }
+    let report = block_on(client.flush(t))?.map_err(client_error)?;
+    input::stdout(show::flush(&report).as_bytes())
+}
