@@ -4,13 +4,14 @@
 # toolchain that -sys crates build with, cmake for the bundled zxing-cpp (QR decoding, C++17) and
 # poppler-utils (pdftoppm) for the test that prints a PDF label sheet and scans it back; for the app
 # (Tauri 2): WebKitGTK 4.1 to build it, Xvfb and WebKitWebDriver to drive its real window in the
-# end-to-end tests, Node.js and npm to build its interface (then `npm ci` in ui/).
+# end-to-end tests (with a CJK font, so the screenshots of the Chinese screens show it), Node.js and
+# npm to build its interface (then `npm ci` in ui/).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils
-  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver)
+  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei)
 # Node.js ≥ 20.19 (Vite 7) comes with the machine; Debian's own is older, so only as a last resort.
 command -v npm >/dev/null || packages+=(nodejs npm)
 

@@ -40,6 +40,8 @@ fn screens_dir() -> PathBuf {
         .and_then(Path::parent)
         .unwrap()
         .join("app-e2e");
+    // Only this run's screenshots.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
