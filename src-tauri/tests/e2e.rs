@@ -56,6 +56,15 @@ impl Shots {
         self.n += 1;
         s.screenshot(&self.dir.join(format!("{:02}-{name}.png", self.n)));
     }
+
+    /// The whole page, however long (the window shows only its top).
+    fn full(&mut self, s: &Session, name: &str) {
+        self.n += 1;
+        s.screenshot_element(
+            "#main",
+            &self.dir.join(format!("{:02}-{name}-full.png", self.n)),
+        );
+    }
 }
 
 fn args(data: &Path, policy: Option<&Path>) -> Vec<String> {
@@ -127,7 +136,6 @@ const [b64, frames, done] = arguments;
 fn the_app_verifies_records_and_audits_against_a_real_network() {
     let work = tempfile::tempdir().unwrap();
     let mut demo = Demo::start(&tally_binary(), &work.path().join("demo"));
-    eprintln!("network: {}", demo.how);
     let display = Display::start(work.path());
     eprintln!(
         "display {} driver port {}",
@@ -185,6 +193,7 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     let gtin = can.uri.split("/01/").nth(1).unwrap()[..14].to_owned();
     s.wait_text("#verdict", &gtin);
     shots.take(&s, "consumer-verified");
+    shots.full(&s, "consumer-verified");
     // Each step opens to its evidence: the bookkeepers that hold it, checkpoint sizes, cosigners.
     s.click("li.step:first-child summary");
     let evidence = s.wait_text("li.step:first-child .evidence", "checkpoint");
@@ -232,6 +241,32 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     shots.take(&s, "consumer-cloned-warning-zh");
     s.click("#lang-toggle");
     s.wait_text("#verdict-word", "Warning");
+
+    // Every other label of the demo gives the verdict (and the warning) the demo expects: the
+    // seafood journey, the recalled lot, the cold-chain excursion (marked on the chart).
+    for label in demo.labels.clone() {
+        if label.name == can.name || label.name == clone.name {
+            continue;
+        }
+        s.click("#scan-again");
+        s.choose_file(
+            "#consumer-photo",
+            "label.png",
+            &std::fs::read(&label.png).unwrap(),
+        );
+        s.wait(&format!("#verdict[data-status='{}']", label.expect));
+        if let Some(code) = &label.warning {
+            s.wait(&format!("li.warn-item[data-code='{code}']"));
+            if code == "cold_chain_excursion" {
+                s.wait("#cold-chain circle.pt.excursion");
+                s.wait("#cold-chain .excursion-item");
+            }
+        }
+        if label.expect == "verified" {
+            assert_eq!(attr_all(&s, "li.step", "data-stage")[0], "origin");
+        }
+        shots.full(&s, &format!("consumer-{}", label.name));
+    }
 
     // 5. Warehouse: enrol with the demo's certified device key, record a receipt.
     let wh = demo.warehouse.clone();
