@@ -57,13 +57,17 @@ impl Shots {
         s.screenshot(&self.dir.join(format!("{:02}-{name}.png", self.n)));
     }
 
-    /// The whole page, however long (the window shows only its top).
+    /// The whole page, however long: the window is made as tall as the page for the shot.
     fn full(&mut self, s: &Session, name: &str) {
         self.n += 1;
-        s.screenshot_element(
-            "#main",
-            &self.dir.join(format!("{:02}-{name}-full.png", self.n)),
-        );
+        let height = s
+            .script("return document.documentElement.scrollHeight;", vec![])
+            .as_u64()
+            .unwrap_or(900)
+            .clamp(600, 3800);
+        s.resize(1100, height as u32 + 40);
+        s.screenshot(&self.dir.join(format!("{:02}-{name}-full.png", self.n)));
+        s.resize(1100, 860);
     }
 }
 

@@ -7,7 +7,7 @@ export type Source = "live" | "cached" | "offline";
 export type Stage =
   | "origin" | "processing" | "packing" | "shipping" | "receiving"
   | "import" | "cold_chain" | "retail" | "recall" | "other";
-export type Severity = "info" | "warning" | "critical";
+export type Severity = "info" | "warning" | "failed";
 
 export interface Warning {
   code: string;

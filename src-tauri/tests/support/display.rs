@@ -59,7 +59,7 @@ impl Display {
         let display = format!(":{n}");
         let log = |name: &str| std::fs::File::create(log_dir.join(name)).unwrap();
         let mut xvfb = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+            .args([&display, "-screen", "0", "1280x4000x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(log("xvfb.log"))
             .spawn()

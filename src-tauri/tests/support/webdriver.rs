@@ -226,30 +226,6 @@ impl Session {
         );
     }
 
-    /// Saves a screenshot of the whole element `css` (scrolled into view, all of it, even past
-    /// the window's height) as PNG.
-    pub fn screenshot_element(&self, css: &str, path: &Path) {
-        let e = self.wait(css);
-        let _ = self.call(
-            "POST",
-            "/execute/async",
-            Some(json!({"script": "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []})),
-        );
-        let png = self
-            .call("GET", &format!("/element/{e}/screenshot"), None)
-            .expect("element screenshot")
-            .as_str()
-            .map(|s| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(s)
-                    .expect("base64 PNG")
-            })
-            .expect("screenshot data");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, png).unwrap();
-        eprintln!("screenshot: {}", path.display());
-    }
-
     /// Saves a screenshot of the window as PNG after the next two frames were painted.
     pub fn screenshot(&self, path: &Path) {
         // A screenshot right after a DOM change can show the previous frame.

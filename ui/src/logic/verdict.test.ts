@@ -1,15 +1,25 @@
 import { describe, expect, it } from "vitest";
 import type { Warning } from "../api";
 import { history, step } from "../test/fixtures";
-import { cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, warningsOfStep } from "./verdict";
+import { cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, verdictSentence, warningsOfStep } from "./verdict";
 
 const w = (code: string, severity: Warning["severity"], stepIndex: number | null = null): Warning =>
   ({ code, severity, text: code, bookkeeper: null, step: stepIndex, params: {} });
 
 describe("verdict", () => {
   it("puts critical warnings first and keeps the order otherwise", () => {
-    const ws = [w("partly_reachable", "info"), w("cold_chain_excursion", "warning"), w("recalled", "critical"), w("already_sold", "warning")];
-    expect(orderedWarnings(ws).map((x) => x.code)).toEqual(["recalled", "cold_chain_excursion", "already_sold", "partly_reachable"]);
+    const ws = [w("partly_reachable", "info"), w("cold_chain_excursion", "warning"), w("no_history", "failed"), w("already_sold", "warning")];
+    expect(orderedWarnings(ws).map((x) => x.code)).toEqual(["no_history", "cold_chain_excursion", "already_sold", "partly_reachable"]);
+  });
+
+  it("says a warning's gist in the verdict's sentence", () => {
+    expect(verdictSentence(history())).toBe("verdict_verified");
+    expect(verdictSentence(history({ status: "failed" }))).toBe("verdict_failed");
+    const warn = (...ws: Warning[]) => verdictSentence(history({ status: "warning", warnings: ws }));
+    expect(warn(w("partly_reachable", "info"), w("recalled", "warning"))).toBe("verdict_recalled");
+    expect(warn(w("already_sold", "warning"))).toBe("verdict_copy");
+    expect(warn(w("cold_chain_excursion", "warning"))).toBe("verdict_cold");
+    expect(warn(w("below_quorum", "warning"))).toBe("verdict_warning");
   });
 
   it("reads GTIN, lot (percent-decoded) and serial from a product key", () => {

@@ -1,7 +1,7 @@
 // What the result screen says first, derived from a verified history.
 import type { History, Severity, StepView, Warning } from "../api";
 
-const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+const rank: Record<Severity, number> = { failed: 0, warning: 1, info: 2 };
 
 /** Warnings in the order a shopper should read them: the most serious first, then as given. */
 export function orderedWarnings(ws: Warning[]): Warning[] {
@@ -9,6 +9,19 @@ export function orderedWarnings(ws: Warning[]): Warning[] {
     .map((w, i) => ({ w, i }))
     .sort((a, b) => rank[a.w.severity] - rank[b.w.severity] || a.i - b.i)
     .map(({ w }) => w);
+}
+
+/** What the verdict's one sentence says: for a warning, the most serious warning's gist. */
+export function verdictSentence(h: History): "verdict_verified" | "verdict_warning" | "verdict_failed" | "verdict_recalled" | "verdict_copy" | "verdict_cold" {
+  if (h.status === "verified") return "verdict_verified";
+  if (h.status === "failed") return "verdict_failed";
+  const first = orderedWarnings(h.warnings).find((w) => w.severity !== "info");
+  switch (first?.code) {
+    case "recalled": return "verdict_recalled";
+    case "already_sold": return "verdict_copy";
+    case "cold_chain_excursion": return "verdict_cold";
+    default: return "verdict_warning";
+  }
 }
 
 /** The steps of a history that carry temperature readings. */

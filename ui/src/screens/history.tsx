@@ -7,7 +7,7 @@ import { useApp } from "../app";
 import { ago, detailLabel, stageName, statusWord, warningText } from "../i18n";
 import { chart } from "../logic/chart";
 import { countryName, dateTime, keyName, nowSeconds, short } from "../logic/format";
-import { orderedWarnings, productParts, warningsOfStep } from "../logic/verdict";
+import { orderedWarnings, productParts, verdictSentence, warningsOfStep } from "../logic/verdict";
 
 const STATUS_ICON = { verified: "✓", warning: "!", failed: "✕" } as const;
 
@@ -19,10 +19,7 @@ export function Verdict(props: { h: History; focus?: boolean }) {
     if (props.focus) heading.current?.focus();
   }, [h, props.focus]);
   const parts = productParts(h.product);
-  const sentence =
-    h.status === "verified"
-      ? tr("verdict_verified", { k: h.quorum[0], n: h.quorum[1] })
-      : h.status === "warning" ? tr("verdict_warning") : tr("verdict_failed");
+  const sentence = tr(verdictSentence(h), { k: h.quorum[0], n: h.quorum[1] });
   const source =
     h.source === "live" ? tr("source_live")
       : h.source === "cached" ? tr("source_cached", { age: ago(lang, h.checked_at, nowSeconds()) })
