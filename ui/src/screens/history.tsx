@@ -131,6 +131,12 @@ function Evidence(props: { s: StepView; bookkeepers: BookkeeperView[] }) {
   );
 }
 
+/** The lot master data a shopper looks for at the origin: vessel or farm, catch area, dates. */
+const HEADLINE = ["vesselName", "farmName", "catchArea", "harvestStartDate", "countryOfOrigin"];
+function headline(s: StepView): [string, string][] {
+  return HEADLINE.flatMap((k) => s.details.filter(([name]) => name === k).slice(0, 1)).slice(0, 3);
+}
+
 function pretty(json: string): string {
   try {
     return JSON.stringify(JSON.parse(json), null, 2);
@@ -157,6 +163,11 @@ export function Timeline(props: { h: History }) {
                     <span class="step-main">
                       <strong class="stage-name">{stageName(lang, s.stage)}</strong>
                       <span class="step-org">{[s.org, countryName(lang, s.org_country)].filter(Boolean).join(" · ")}</span>
+                      {s.stage === "origin" && headline(s).length > 0 && (
+                        <span class="step-facts">
+                          {headline(s).map(([k, v]) => `${detailLabel(lang, k)}: ${k === "countryOfOrigin" ? countryName(lang, v) || v : v}`).join(" · ")}
+                        </span>
+                      )}
                     </span>
                     <time class="step-time" dateTime={s.time}>{dateTime(lang, s.time)}</time>
                   </summary>
