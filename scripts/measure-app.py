@@ -6,7 +6,8 @@
 Starts Xvfb, then the app with a fresh data directory (and POLICY.json installed if given); cold
 start = time from spawning the process until the first screen is painted (the header's brand
 colour appears on the display, polled by screen grabs); idle RSS = the resident memory of the app
-and its WebKit processes (web, network) after 10 s of idleness. Needs Xvfb and python3-pil.
+and its WebKit processes (web, network) after 10 s of idleness, and their PSS (shared library
+pages counted once). MEASURE_ENV="K=V …" adds environment variables. Needs Xvfb and python3-pil.
 """
 import os, subprocess, sys, tempfile, time
 from PIL import ImageGrab
@@ -36,6 +37,18 @@ def rss_kib(pid):
         pass
     return 0
 
+def pss_kib(pid):
+    """Proportional set size: shared pages (the WebKit library mapped in every process) counted
+    once across processes, so the sum over the tree is what the app costs the machine."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
 def name(pid):
     try:
         with open(f"/proc/{pid}/comm") as f:
@@ -56,23 +69,36 @@ def main():
             data = tempfile.mkdtemp(prefix="tally-measure-")
             args = [app, "--data-dir", data] + (["--policy", policy] if policy else [])
             env = dict(os.environ, DISPLAY=display)
+            env.update(dict(kv.split("=", 1) for kv in os.environ.get("MEASURE_ENV", "").split() if "=" in kv))
             t0 = time.monotonic()
             p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            first = None
+            first = window = None
             while time.monotonic() - t0 < 60:
                 img = ImageGrab.grab(xdisplay=display).convert("RGB")
+                if window is None and img.getpixel((300, 300)) != (0, 0, 0):
+                    window = time.monotonic() - t0
                 # The header (brand colour) is painted with the first real screen.
                 if img.getpixel((5, 5)) == BRAND or img.getpixel((50, 20)) == BRAND:
                     first = time.monotonic() - t0
                     break
                 time.sleep(0.01)
+            if first is None:
+                img.save(f"/tmp/measure-run{run + 1}.png")
+                print(f"run {run + 1}: no first screen in 60 s (display saved to /tmp/measure-run{run + 1}.png)")
+                first = float("nan")
             time.sleep(10)
-            procs = [(q, name(q), rss_kib(q)) for q in tree(p.pid)]
-            total = sum(r for _, _, r in procs)
-            print(f"run {run + 1}: first screen {first:.2f} s; idle RSS {total / 1024:.0f} MiB = "
-                  + ", ".join(f"{n} {r / 1024:.0f}" for _, n, r in procs))
+            procs = [(q, name(q), rss_kib(q), pss_kib(q)) for q in tree(p.pid)]
+            rss = sum(r for _, _, r, _ in procs)
+            pss = sum(x for _, _, _, x in procs)
+            print(f"run {run + 1}: window painted {window or 0:.2f} s, first screen {first:.2f} s; idle RSS {rss / 1024:.0f} MiB, "
+                  f"PSS {pss / 1024:.0f} MiB (" + ", ".join(
+                      f"{n} RSS {r / 1024:.0f} PSS {x / 1024:.0f}" for _, n, r, x in procs) + ")")
             p.terminate()
-            p.wait(10)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
     finally:
         xvfb.terminate()
 
