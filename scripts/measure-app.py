@@ -72,11 +72,14 @@ def main():
             env.update(dict(kv.split("=", 1) for kv in os.environ.get("MEASURE_ENV", "").split() if "=" in kv))
             t0 = time.monotonic()
             p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            first = window = None
+            first = window = page = None
             while time.monotonic() - t0 < 60:
                 img = ImageGrab.grab(xdisplay=display).convert("RGB")
                 if window is None and img.getpixel((300, 300)) != (0, 0, 0):
                     window = time.monotonic() - t0
+                # The page's own background: the document is loaded and styled.
+                if page is None and img.getpixel((300, 300)) == (0xF4, 0xF6, 0xF5):
+                    page = time.monotonic() - t0
                 # The header (brand colour) is painted with the first real screen.
                 if img.getpixel((5, 5)) == BRAND or img.getpixel((50, 20)) == BRAND:
                     first = time.monotonic() - t0
@@ -90,7 +93,7 @@ def main():
             procs = [(q, name(q), rss_kib(q), pss_kib(q)) for q in tree(p.pid)]
             rss = sum(r for _, _, r, _ in procs)
             pss = sum(x for _, _, _, x in procs)
-            print(f"run {run + 1}: window painted {window or 0:.2f} s, first screen {first:.2f} s; idle RSS {rss / 1024:.0f} MiB, "
+            print(f"run {run + 1}: window mapped {window or 0:.2f} s, page styled {page or 0:.2f} s, first screen {first:.2f} s; idle RSS {rss / 1024:.0f} MiB, "
                   f"PSS {pss / 1024:.0f} MiB (" + ", ".join(
                       f"{n} RSS {r / 1024:.0f} PSS {x / 1024:.0f}" for _, n, r, x in procs) + ")")
             p.terminate()
