@@ -2,11 +2,18 @@
 # Installs what Tally needs on a fresh Debian machine with a Rust toolchain: the Debian packages for
 # the Go interoperability test (Go's own golang.org/x/mod signed-note code, from Debian), the C
 # toolchain that -sys crates build with, cmake for the bundled zxing-cpp (QR decoding, C++17) and
-# poppler-utils (pdftoppm) for the test that prints a PDF label sheet and scans it back.
+# poppler-utils (pdftoppm) for the test that prints a PDF label sheet and scans it back; for the app
+# (Tauri 2): WebKitGTK 4.1 to build it, Xvfb and WebKitWebDriver to drive its real window in the
+# end-to-end tests (with a CJK font, so the screenshots of the Chinese screens show it), Node.js and
+# npm to build its interface (then `npm ci` in ui/).
 # Idempotent: installs only what is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils)
+packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils
+  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei)
+# Node.js ≥ 20.19 (Vite 7) comes with the machine; Debian's own is older, so only as a last resort.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -19,6 +26,12 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   $sudo apt-get update -qq
   $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The app's interface: the exact dependency tree of ui/package-lock.json.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in ui/" >&2
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install a Rust toolchain (rustup)" >&2; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the workspace once and runs every test from that build: formatting, lints, unit tests,
 # the published vectors (../shared), property tests, and the end-to-end tests that run the real
-# `tally` binary and Go's golang.org/x/mod against each other.
+# `tally` binary and Go's golang.org/x/mod against each other, and the app's interface tests and
+# end-to-end tests of its real window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,17 @@ if [ ! -d ../shared/vectors ]; then
 fi
 
 cargo fmt --all -- --check
+# The app's interface first: lint, strict type check, unit tests, then the build into ui/dist,
+# which tauri's generate_context! embeds in the app binary (clippy and the build need it).
+(
+  cd ui
+  npm run --silent lint
+  npm run --silent typecheck
+  npm run --silent test
+  npx vite build --logLevel warn
+)
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# The end-to-end tests run target/debug/tally: build every binary first, in the test profile.
+# The end-to-end tests run target/debug/tally and target/debug/tally-app (the app's real window
+# under Xvfb, driven through WebKitWebDriver): build every binary first, in the test profile.
 cargo build --workspace --bins --locked
 cargo test --workspace --locked

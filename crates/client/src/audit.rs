@@ -226,7 +226,7 @@ fn signed_checkpoint(
 }
 
 /// [`signed_checkpoint`], requiring the policy's witness threshold.
-fn checked_checkpoint(
+pub(crate) fn checked_checkpoint(
     policy: &Policy,
     bk: &Bookkeeper,
     note: &[u8],

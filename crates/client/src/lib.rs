@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod capture;
+pub mod directory;
 mod error;
 pub mod evidence;
 pub mod fetch;

@@ -362,6 +362,31 @@ fn base64_flip(b64: &str) -> String {
     e.encode(bytes)
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_lists_registered_organisations_and_their_places_and_works_offline() {
+    let (net, nodes, client, _home) = setup().await;
+    let p = &net.parties;
+    settle(&net, p.registry_entries().len() as u64).await;
+    let dir = client.directory(now().unix_timestamp()).await.unwrap();
+    assert!(dir.live);
+    assert_eq!(dir.below_quorum, 0);
+    assert_eq!(dir.orgs.len(), 1, "{dir:?}");
+    let org = &dir.orgs[0];
+    assert_eq!(
+        (org.gln.as_str(), org.name.as_str()),
+        (p.org_gln.as_str(), "Org 1")
+    );
+    assert_eq!(org.places, vec![p.place.clone()]);
+    // device-1 and device-2 are valid; device-3 is revoked.
+    assert_eq!(org.devices, 2);
+    for n in nodes {
+        n.stop().await;
+    }
+    let offline = client.directory(now().unix_timestamp()).await.unwrap();
+    assert!(!offline.live);
+    assert_eq!(offline.orgs, dir.orgs);
+}
+
 /// Serves, on `port`, a "bookkeeper" that accepts connections and then either never answers or
 /// answers with an endless body.
 fn impostor(port: u16, endless: bool) {

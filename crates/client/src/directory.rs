@@ -1,0 +1,166 @@
+//! The registry as a warehouse screen needs it: which organisations are registered, and at which
+//! places their devices are certified, to pick a place and a counterparty from.
+//!
+//! It is read from the logs like anything else: every bookkeeper's `/history?key=registry`
+//! answer, each entry counted only with a valid inclusion proof under a checkpoint that carries
+//! the log's signature and enough independent cosignatures, in the logs of k distinct operators,
+//! with a valid signature; then `tally_trust::Registry::build` applies the records as the
+//! verdict does (a registration only from governance, a certification only from its
+//! organisation, revocations). The last directory read is kept, so the screen works offline.
+
+use crate::audit::checked_checkpoint;
+use crate::evidence::parse_history;
+use crate::{Client, ClientError};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use tally_tlog::{leaf_hash, merkle};
+use tally_trust::{Entry, Registry};
+
+/// The lookup key under which bookkeepers index every registry record.
+pub const REGISTRY_KEY: &str = "registry";
+
+/// The setting under which the last directory is kept.
+const CACHE_SETTING: &str = "directory";
+
+/// A registered organisation and its places.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryOrg {
+    /// Party GLN.
+    pub gln: String,
+    pub name: String,
+    /// ISO 3166 alpha-2.
+    pub country: String,
+    /// GLNs where its devices are certified (now valid, not revoked), sorted.
+    pub places: Vec<String>,
+    /// Its devices with a certification valid now.
+    pub devices: usize,
+}
+
+/// The registry, read from the logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    /// When it was read (Unix seconds).
+    pub checked_at: i64,
+    /// Whether it was read just now (false: the last one read, kept on this device).
+    pub live: bool,
+    /// Sorted by name.
+    pub orgs: Vec<DirectoryOrg>,
+    /// Registry entries some log served that are not proven in k logs.
+    pub below_quorum: usize,
+}
+
+/// The directory of `registry`'s organisations at `now` (sans-I/O).
+pub fn directory(registry: &Registry, now: i64, below_quorum: usize) -> Directory {
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let revoked = |key: &[u8; 32]| registry.revoked_since(key).is_some_and(|since| since <= at);
+    let mut orgs: Vec<DirectoryOrg> = registry
+        .orgs
+        .iter()
+        .filter(|o| !revoked(o.key.ed25519().as_bytes()))
+        .map(|o| {
+            let valid: Vec<_> = registry
+                .devices()
+                .iter()
+                .filter(|d| d.org == o.gln)
+                .filter(|d| d.valid_from <= at && at < d.expires)
+                .filter(|d| !revoked(d.key.ed25519().as_bytes()))
+                .collect();
+            let places: BTreeSet<String> = valid
+                .iter()
+                .flat_map(|d| d.places.iter().cloned())
+                .collect();
+            let devices: BTreeSet<String> = valid.iter().map(|d| d.key.to_string()).collect();
+            DirectoryOrg {
+                gln: o.gln.clone(),
+                name: o.name.clone(),
+                country: o.country.clone(),
+                places: places.into_iter().collect(),
+                devices: devices.len(),
+            }
+        })
+        .collect();
+    orgs.sort_by(|a, b| a.name.cmp(&b.name).then(a.gln.cmp(&b.gln)));
+    orgs.dedup_by(|a, b| a.gln == b.gln);
+    Directory {
+        checked_at: now,
+        live: true,
+        orgs,
+        below_quorum,
+    }
+}
+
+impl Client {
+    /// Reads the registry from every bookkeeper at once and keeps it; when no bookkeeper answers,
+    /// returns the one read last (`live: false`), or an empty one.
+    pub async fn directory(&self, now: i64) -> Result<Directory, ClientError> {
+        let fetches = self.policy.bookkeepers.iter().map(|bk| async move {
+            let body = self.http.history(bk, REGISTRY_KEY, 0).await.ok()?;
+            parse_history(&bk.name, &body, 0).ok()
+        });
+        let answers: Vec<_> = futures_util::future::join_all(fetches)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        if answers.is_empty() {
+            return Ok(self.cached_directory()?.unwrap_or(Directory {
+                checked_at: now,
+                live: false,
+                orgs: vec![],
+                below_quorum: 0,
+            }));
+        }
+        // Per leaf: its bytes and the operators whose logs prove it.
+        let mut proven: BTreeMap<[u8; 32], (Vec<u8>, BTreeSet<String>)> = BTreeMap::new();
+        for ev in &answers {
+            let Some(bk) = self.policy.bookkeeper(&ev.bookkeeper) else {
+                continue;
+            };
+            let Ok((v, _)) = checked_checkpoint(&self.policy, bk, &ev.checkpoint) else {
+                continue;
+            };
+            let cp = &v.checkpoint;
+            for pe in &ev.entries {
+                let leaf = leaf_hash(&pe.bytes);
+                if merkle::verify_inclusion(pe.index, cp.size(), &leaf, &pe.proof, cp.hash())
+                    .is_ok()
+                {
+                    proven
+                        .entry(leaf.0)
+                        .or_insert_with(|| (pe.bytes.clone(), BTreeSet::new()))
+                        .1
+                        .insert(bk.operator.clone());
+                }
+            }
+        }
+        let mut below_quorum = 0;
+        let mut entries = Vec::new();
+        for (bytes, operators) in proven.into_values() {
+            if operators.len() < self.policy.log_quorum {
+                below_quorum += 1;
+                continue;
+            }
+            if let Ok(e) = Entry::decode(&bytes) {
+                if e.verify_signature() {
+                    entries.push(e);
+                }
+            }
+        }
+        let refs: Vec<&Entry> = entries.iter().collect();
+        let dir = directory(&Registry::build(&self.policy, &refs), now, below_quorum);
+        if let Ok(json) = serde_json::to_string(&dir) {
+            self.store()?.set_setting(CACHE_SETTING, &json)?;
+        }
+        Ok(dir)
+    }
+
+    /// The directory read last, if any (`live: false`).
+    pub fn cached_directory(&self) -> Result<Option<Directory>, ClientError> {
+        Ok(self
+            .store()?
+            .setting(CACHE_SETTING)?
+            .and_then(|s| serde_json::from_str::<Directory>(&s).ok())
+            .map(|d| Directory { live: false, ..d }))
+    }
+}

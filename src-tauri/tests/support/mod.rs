@@ -1,0 +1,3 @@
+pub mod display;
+pub mod net;
+pub mod webdriver;

@@ -1,0 +1,36 @@
+// Small formatting helpers shared by the screens.
+import type { Lang } from "../i18n";
+
+/** A date and time in the reader's language, in the device's time zone. */
+export function dateTime(lang: Lang, iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+/** A long key or hash shortened for display, whole in the title. */
+export function short(s: string, keep = 10): string {
+  return s.length <= 2 * keep + 1 ? s : `${s.slice(0, keep)}…${s.slice(-keep)}`;
+}
+
+/** The name part of a verifier key (`name+hex+base64`). */
+export function keyName(vkey: string): string {
+  return vkey.split("+")[0] ?? vkey;
+}
+
+/** Country code → flag-free display name in the reader's language. */
+export function countryName(lang: Lang, code: string | null): string {
+  if (!code) return "";
+  try {
+    return new Intl.DisplayNames([lang === "zh" ? "zh-CN" : "en"], { type: "region" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+/** Unix seconds now. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

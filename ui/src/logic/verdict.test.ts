@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import type { Warning } from "../api";
+import { history, step } from "../test/fixtures";
+import { cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, verdictSentence, warningsOfStep } from "./verdict";
+
+const w = (code: string, severity: Warning["severity"], stepIndex: number | null = null): Warning =>
+  ({ code, severity, text: code, bookkeeper: null, step: stepIndex, params: {} });
+
+describe("verdict", () => {
+  it("puts critical warnings first and keeps the order otherwise", () => {
+    const ws = [w("partly_reachable", "info"), w("cold_chain_excursion", "warning"), w("no_history", "failed"), w("already_sold", "warning")];
+    expect(orderedWarnings(ws).map((x) => x.code)).toEqual(["no_history", "cold_chain_excursion", "already_sold", "partly_reachable"]);
+  });
+
+  it("says a warning's gist in the verdict's sentence", () => {
+    expect(verdictSentence(history())).toBe("verdict_verified");
+    expect(verdictSentence(history({ status: "failed" }))).toBe("verdict_failed");
+    const warn = (...ws: Warning[]) => verdictSentence(history({ status: "warning", warnings: ws }));
+    expect(warn(w("partly_reachable", "info"), w("recalled", "warning"))).toBe("verdict_recalled");
+    expect(warn(w("already_sold", "warning"))).toBe("verdict_copy");
+    expect(warn(w("cold_chain_excursion", "warning"))).toBe("verdict_cold");
+    expect(warn(w("below_quorum", "warning"))).toBe("verdict_warning");
+  });
+
+  it("reads GTIN, lot (percent-decoded) and serial from a product key", () => {
+    expect(productParts(history().product)).toEqual({ gtin: "09506000134352", lot: "LOT/1", serial: "77" });
+    expect(productParts("https://id.gs1.org/01/09506000134352/10/L1")).toEqual({ gtin: "09506000134352", lot: "L1" });
+  });
+
+  it("gives a cached answer's age and none for a live one", () => {
+    expect(cachedAge(history({ source: "cached", checked_at: 100 }), 160)).toBe(60);
+    expect(cachedAge(history(), 160)).toBeNull();
+  });
+
+  it("finds cold-chain steps, excursions and a step's warnings", () => {
+    const h = history({
+      steps: [step(), step({ temperatures: [{ time: null, celsius: 9, excursion: true }] })],
+      warnings: [w("cold_chain_excursion", "warning", 1), w("partly_reachable", "info")],
+    });
+    expect(coldChainSteps(h)).toHaveLength(1);
+    expect(hasExcursion(h)).toBe(true);
+    expect(hasExcursion(history())).toBe(false);
+    expect(warningsOfStep(h, 1).map((x) => x.code)).toEqual(["cold_chain_excursion"]);
+    expect(warningsOfStep(h, 0)).toEqual([]);
+  });
+});
