@@ -238,6 +238,20 @@ pub(crate) fn checked_checkpoint(
     Ok((v, independent))
 }
 
+/// What a monitor reports for a checkpoint that contradicts the one this device trusts, by how the
+/// sizes compare (a fork of the same size has two roots; a rollback shrinks; a larger tree that
+/// does not extend the old one is a fork too).
+fn inconsistency_problem(i: &tally_trust::state::Inconsistency) -> String {
+    let (kind, old, new) = (i.kind, i.old_size, i.new_size);
+    match new.cmp(&old) {
+        std::cmp::Ordering::Equal => format!("{kind}: two different trees of size {new}"),
+        std::cmp::Ordering::Less => format!("{kind}: this device saw size {old}, now only {new}"),
+        std::cmp::Ordering::Greater => {
+            format!("{kind}: size {new} does not extend the size {old} this device saw")
+        }
+    }
+}
+
 fn under_cosigned(independent: usize, policy: &Policy) -> String {
     format!(
         "{independent} independent cosignatures, {} required",
@@ -357,10 +371,7 @@ impl Client {
                     .get_or_insert_with(|| "larger checkpoint without a consistency proof".into());
             }
             Advance::Inconsistent(i) => {
-                observed.status.problem = Some(format!(
-                    "{}: this device saw size {}, now {}",
-                    i.kind, i.old_size, i.new_size
-                ));
+                observed.status.problem = Some(inconsistency_problem(&i));
                 observed.inconsistency = Some(i);
             }
         }
@@ -697,4 +708,33 @@ fn onward(history: &History, key: &str) -> Vec<TraceEdge> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inconsistency_problem;
+    use tally_trust::state::Inconsistency;
+
+    fn seen(kind: &'static str, old_size: u64, new_size: u64) -> String {
+        inconsistency_problem(&Inconsistency {
+            kind,
+            old_size,
+            new_size,
+            old_note: String::new(),
+            new_note: String::new(),
+        })
+    }
+
+    #[test]
+    fn the_problem_says_how_the_two_trees_differ() {
+        assert_eq!(seen("fork", 53, 53), "fork: two different trees of size 53");
+        assert_eq!(
+            seen("rollback", 60, 53),
+            "rollback: this device saw size 60, now only 53"
+        );
+        assert_eq!(
+            seen("fork", 53, 70),
+            "fork: size 70 does not extend the size 53 this device saw"
+        );
+    }
 }

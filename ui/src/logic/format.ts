@@ -10,6 +10,24 @@ export function dateTime(lang: Lang, iso: string): string {
   });
 }
 
+/** A calendar date in the reader's language: master data dates (harvest, best before) are days. */
+export function date(lang: Lang, iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleDateString(lang === "zh" ? "zh-CN" : "en-GB", { year: "numeric", month: "short", day: "numeric" });
+}
+
+/** An event or lot detail as a reader wants it: a country by name, a date as a day (CBV's
+ *  `harvestStartDate`, `bestBeforeDate`, … are xsd dates or date-times), anything else as given. */
+export function detailValue(lang: Lang, key: string, value: string): string {
+  if (key === "countryOfOrigin") return countryName(lang, value) || value;
+  if (key.endsWith("Date") && /^\d{4}-\d{2}-\d{2}/.test(value)) {
+    // A bare date is a calendar day, not midnight UTC: read it as given.
+    return date(lang, value.length === 10 ? `${value}T12:00:00` : value);
+  }
+  return value;
+}
+
 /** A long key or hash shortened for display, whole in the title. */
 export function short(s: string, keep = 10): string {
   return s.length <= 2 * keep + 1 ? s : `${s.slice(0, keep)}…${s.slice(-keep)}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Warning } from "../api";
 import { history, step } from "../test/fixtures";
-import { cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, verdictSentence, warningsOfStep } from "./verdict";
+import { cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, provenBy, verdictSentence, warningsOfStep } from "./verdict";
 
 const w = (code: string, severity: Warning["severity"], stepIndex: number | null = null): Warning =>
   ({ code, severity, text: code, bookkeeper: null, step: stepIndex, params: {} });
@@ -20,6 +20,14 @@ describe("verdict", () => {
     expect(warn(w("already_sold", "warning"))).toBe("verdict_copy");
     expect(warn(w("cold_chain_excursion", "warning"))).toBe("verdict_cold");
     expect(warn(w("below_quorum", "warning"))).toBe("verdict_warning");
+  });
+
+  it("counts the bookkeepers whose logs proved the history, not the policy's minimum", () => {
+    const bk = (name: string, used: boolean) =>
+      ({ name, operator: name, reachable: true, problem: null, checkpoint_size: 10, cosigners: [], used, ms: 3 });
+    expect(provenBy(history({ bookkeepers: [bk("a", true), bk("b", true), bk("c", true)] }))).toBe(3);
+    expect(provenBy(history({ bookkeepers: [bk("a", true), bk("b", false), bk("c", true)] }))).toBe(2);
+    expect(provenBy(history({ bookkeepers: [] }))).toBe(2);
   });
 
   it("reads GTIN, lot (percent-decoded) and serial from a product key", () => {

@@ -24,6 +24,13 @@ export function verdictSentence(h: History): "verdict_verified" | "verdict_warni
   }
 }
 
+/** How many bookkeepers' logs proved this history (the policy's quorum if none is reported): the
+ *  verdict says "recorded by 3 of 3", not the minimum the policy asks for. */
+export function provenBy(h: History): number {
+  const used = h.bookkeepers.filter((b) => b.used).length;
+  return used > 0 ? used : h.quorum[0];
+}
+
 /** The steps of a history that carry temperature readings. */
 export function coldChainSteps(h: History): StepView[] {
   return h.steps.filter((s) => s.temperatures.length > 0);

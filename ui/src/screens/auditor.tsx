@@ -85,7 +85,7 @@ function StatusPanel(props: { monitor: Monitor | null; error: string | null; onC
           <ul class="plain" id="alert-list">
             {m.alerts.slice().reverse().map((a) => (
               <li class="alert-item bad" data-kind={a.kind}>
-                <p><strong>⚠ {tr("alert_text", {
+                <p><strong>⚠ {tr(a.old_size === a.new_size ? "alert_text_same_size" : "alert_text", {
                   kind: a.kind === "fork" || a.kind === "rollback" ? tr(`alert_kind_${a.kind}`) : a.kind,
                   bookkeeper: a.bookkeeper, old: a.old_size, new: a.new_size, age: ago(lang, a.detected_at, nowSeconds()),
                 })}</strong></p>

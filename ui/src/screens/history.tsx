@@ -6,8 +6,8 @@ import { Icon } from "../icons";
 import { useApp } from "../app";
 import { ago, detailLabel, stageName, statusWord, warningText } from "../i18n";
 import { chart } from "../logic/chart";
-import { countryName, dateTime, keyName, nowSeconds, short } from "../logic/format";
-import { orderedWarnings, productParts, verdictSentence, warningsOfStep } from "../logic/verdict";
+import { countryName, dateTime, detailValue, keyName, nowSeconds, short } from "../logic/format";
+import { orderedWarnings, productParts, provenBy, verdictSentence, warningsOfStep } from "../logic/verdict";
 
 const STATUS_ICON = { verified: "✓", warning: "!", failed: "✕" } as const;
 
@@ -19,7 +19,7 @@ export function Verdict(props: { h: History; focus?: boolean }) {
     if (props.focus) heading.current?.focus();
   }, [h, props.focus]);
   const parts = productParts(h.product);
-  const sentence = tr(verdictSentence(h), { k: h.quorum[0], n: h.quorum[1] });
+  const sentence = tr(verdictSentence(h), { k: provenBy(h), n: h.quorum[1] });
   const source =
     h.source === "live" ? tr("source_live")
       : h.source === "cached" ? tr("source_cached", { age: ago(lang, h.checked_at, nowSeconds()) })
@@ -165,7 +165,7 @@ export function Timeline(props: { h: History }) {
                       <span class="step-org">{[s.org, countryName(lang, s.org_country)].filter(Boolean).join(" · ")}</span>
                       {s.stage === "origin" && headline(s).length > 0 && (
                         <span class="step-facts">
-                          {headline(s).map(([k, v]) => `${detailLabel(lang, k)}: ${k === "countryOfOrigin" ? countryName(lang, v) || v : v}`).join(" · ")}
+                          {headline(s).map(([k, v]) => `${detailLabel(lang, k)}: ${detailValue(lang, k, v)}`).join(" · ")}
                         </span>
                       )}
                     </span>
@@ -175,7 +175,7 @@ export function Timeline(props: { h: History }) {
                     {ws.map((w) => <p class="bad">⚠ {warningText(lang, w)}</p>)}
                     <dl>
                       {s.place && (<><dt>{tr("place")}</dt><dd>GLN {s.place}</dd></>)}
-                      {s.details.map(([k, v]) => (<><dt>{detailLabel(lang, k)}</dt><dd class="detail" data-name={k}>{k === "countryOfOrigin" ? countryName(lang, v) || v : v}</dd></>))}
+                      {s.details.map(([k, v]) => (<><dt>{detailLabel(lang, k)}</dt><dd class="detail" data-name={k}>{detailValue(lang, k, v)}</dd></>))}
                       {s.temperatures.length > 0 && (
                         <><dt>{tr("cold_chain")}</dt>
                           <dd>{s.temperatures.map((t) => <span class={t.excursion ? "temp bad" : "temp"}>{t.celsius} °C </span>)}</dd></>
