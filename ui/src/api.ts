@@ -5,7 +5,7 @@ import { invoke } from "@tauri-apps/api/core";
 export type Status = "verified" | "warning" | "failed";
 export type Source = "live" | "cached" | "offline";
 export type Stage =
-  | "origin" | "processing" | "packing" | "shipping" | "receiving"
+  | "origin" | "processing" | "packing" | "unpacking" | "shipping" | "receiving"
   | "import" | "cold_chain" | "retail" | "recall" | "other";
 export type Severity = "info" | "warning" | "failed";
 

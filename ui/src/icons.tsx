@@ -6,6 +6,7 @@ const paths: Record<string, string> = {
   origin: "M12 21V11 M12 11C12 6 8 4 4 4c0 5 3 7 8 7z M12 13c0-4 3-6 8-6 0 4-3 6-8 6z",
   processing: "M3 21V10l5 3V10l5 3V6h3l1-3h2l1 3h1v15z M7 17h2 M12 17h2 M17 17h2",
   packing: "M3 7l9-4 9 4v10l-9 4-9-4z M3 7l9 4 9-4 M12 11v10",
+  unpacking: "M4 9v10l8 3 8-3V9 M4 9l8 3 8-3 M4 9L2 5l8-2 2 6 M20 9l2-4-8-2-2 6 M12 12v10",
   shipping: "M2 6h11v10H2z M13 9h5l3 4v3h-8 M6 19a2 2 0 1 0 0-.01 M17 19a2 2 0 1 0 0-.01",
   receiving: "M3 10l9-6 9 6v11H3z M9 21v-6h6v6",
   import: "M5 21V4 M5 4h12l-2 4 2 4H5",

@@ -30,6 +30,7 @@ fn stage(s: Stage) -> &'static str {
         Stage::Origin => "ORIGIN",
         Stage::Processing => "PROCESSING",
         Stage::Packing => "PACKING",
+        Stage::Unpacking => "UNPACKED",
         Stage::Shipping => "SHIPPED",
         Stage::Receiving => "RECEIVED",
         Stage::Import => "IMPORTED",

@@ -155,7 +155,15 @@ impl Http {
     ) -> Result<Vec<u8>, FetchError> {
         let mut last = FetchError::Unreachable("no URL".into());
         for url in &bk.urls {
-            match self.send(request(url.trim_end_matches('/'))).await {
+            let base = url.trim_end_matches('/');
+            // One retry on a broken connection: a pooled keep-alive connection to a bookkeeper
+            // that restarted fails once before a fresh one is opened. Every request here is
+            // idempotent (reads; submissions answer a repeat with the original receipt).
+            let mut answer = self.send(request(base)).await;
+            if matches!(answer, Err(FetchError::Unreachable(_))) {
+                answer = self.send(request(base)).await;
+            }
+            match answer {
                 Err(e @ (FetchError::Unreachable(_) | FetchError::Timeout)) => last = e,
                 other => return other,
             }
@@ -166,6 +174,14 @@ impl Http {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, FetchError> {
         let mut response = request.send().await.map_err(FetchError::from_reqwest)?;
         let status = response.status();
+        // A declared length over the limit is refused before any of the body is read; an
+        // undeclared one is counted as it arrives.
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.limits.max_body as u64)
+        {
+            return Err(FetchError::TooLarge(self.limits.max_body));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
             if body.len() + chunk.len() > self.limits.max_body {

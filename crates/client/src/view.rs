@@ -77,6 +77,8 @@ pub enum Stage {
     Origin,
     Processing,
     Packing,
+    /// Taken out of a case or pallet (at a shop, the unit reaching its shelf).
+    Unpacking,
     Shipping,
     Receiving,
     Import,
@@ -194,7 +196,8 @@ fn stage(step: &CoreStep, index: usize, previous_country: Option<&str>) -> Stage
         _ if step.event_type == "TransformationEvent" => Stage::Processing,
         Some("commissioning") if index == 0 => Stage::Origin,
         Some("commissioning" | "creating_class_instance" | "repackaging") => Stage::Processing,
-        Some("packing" | "unpacking") => Stage::Packing,
+        Some("packing") => Stage::Packing,
+        Some("unpacking") => Stage::Unpacking,
         Some("shipping" | "departing") => Stage::Shipping,
         Some("receiving" | "arriving" | "accepting") => match (previous_country, country) {
             (Some(a), Some(b)) if a != b => Stage::Import,
