@@ -7,6 +7,10 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+/// The allocator the `tally` binary serves with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use serde_json::json;
 use tally_bookkeeper::{admission, receipt};
 use tally_testkit::{gln, key, t};

@@ -29,6 +29,10 @@
 //! minimal keep-alive HTTP/1.1 client on plain sockets, which costs the shared cores far less.
 
 use serde_json::json;
+
+/// The allocator the `tally` binary serves with (the server runs in this process).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -289,11 +293,14 @@ impl Server {
     }
 }
 
-/// CPU seconds used so far by the whole process and by the threads named `SERVER_THREADS`.
-///
-/// Per-thread times come from `/proc/self/task`; a server thread that exited meanwhile (an idle
-/// blocking thread) drops out of the server's share, so the split is approximate.
-fn cpu() -> (f64, f64) {
+/// CPU seconds used so far by the whole process (exited threads included), and by each live
+/// thread with whether it is a server thread (named `SERVER_THREADS`), from `/proc/self`.
+struct CpuTimes {
+    process: f64,
+    threads: std::collections::HashMap<String, (bool, f64)>,
+}
+
+fn cpu() -> CpuTimes {
     let ticks = 100.0; // USER_HZ on Linux
     let times = |stat: &str| -> f64 {
         // Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
@@ -306,18 +313,34 @@ fn cpu() -> (f64, f64) {
         };
         (get(14) + get(15)) / ticks
     };
-    let total = std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| times(&s));
-    let mut server = 0.0;
+    let mut threads = std::collections::HashMap::new();
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for task in tasks.flatten() {
             let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-            if comm.trim() == SERVER_THREADS {
-                server +=
-                    std::fs::read_to_string(task.path().join("stat")).map_or(0.0, |s| times(&s));
-            }
+            let used = std::fs::read_to_string(task.path().join("stat")).map_or(0.0, |s| times(&s));
+            let tid = task.file_name().to_string_lossy().into_owned();
+            threads.insert(tid, (comm.trim() == SERVER_THREADS, used));
         }
     }
-    (total, server)
+    let process = std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| times(&s));
+    CpuTimes { process, threads }
+}
+
+impl CpuTimes {
+    /// CPU seconds used since `earlier` by the whole process, and by the server's threads.
+    ///
+    /// The server's share is summed thread by thread over the threads alive now: a server thread
+    /// that exited meanwhile (an idle blocking thread that opened the log, say) loses only its time
+    /// within the window, instead of its whole life's moving to the client's side.
+    fn since(&self, earlier: &CpuTimes) -> (f64, f64) {
+        let server = self
+            .threads
+            .iter()
+            .filter(|(_, (is_server, _))| *is_server)
+            .map(|(tid, (_, used))| used - earlier.threads.get(tid).map_or(0.0, |(_, u)| *u))
+            .sum();
+        (self.process - earlier.process, server)
+    }
 }
 
 /// The `q`-quantile of sorted values.
@@ -436,7 +459,7 @@ fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize, bundle:
     let done = Arc::new(AtomicBool::new(false));
     let refused = Arc::new(AtomicUsize::new(0));
     let next = Arc::new(AtomicUsize::new(0));
-    let (cpu_total, cpu_server) = cpu();
+    let cpu_before = cpu();
     let t0 = Instant::now();
     let wall = client.block_on(async {
         let poller = {
@@ -515,13 +538,12 @@ fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize, bundle:
         poller.await.expect("poller");
         wall
     });
-    let (cpu_total2, cpu_server2) = cpu();
+    let (cpu_spent, server_cpu) = cpu().since(&cpu_before);
     let receipts = receipts.lock().expect("lock");
     let checkpoints = checkpoints.lock().expect("lock");
     let accepted = receipts.len();
     let rate = accepted as f64 / wall.as_secs_f64();
-    let server_cpu = cpu_server2 - cpu_server;
-    let other_cpu = (cpu_total2 - cpu_total) - server_cpu;
+    let other_cpu = cpu_spent - server_cpu;
     println!(
         "accepted {accepted} ({} refused or failed) in {:.2} s: {rate:.0} entries/s (target >= 10000: {})",
         refused.load(Ordering::Relaxed),
@@ -606,102 +628,148 @@ fn proofs(net: &Net, client: &Runtime, size: u64, connections: usize, secs: u64)
         "server up with a checkpoint of size {size} after {:.1} s",
         ready.as_secs_f64()
     );
-    let served = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let (cpu_total, cpu_server) = cpu();
+    let addr = url.trim_start_matches("http://");
+    // The server warms its cache of the tree's upper levels in its first seconds, and the first
+    // touch of each page of the mapped database faults: a warm-up load first, not counted.
+    let warmup = env_or("TALLY_BENCH_PROOF_WARMUP_SECS", 5);
+    let (warm, _) = proof_load(addr, size, connections, Duration::from_secs(warmup), 1);
+    println!("warm-up: {warm} proofs in {warmup} s");
+    let cpu_before = cpu();
     let t0 = Instant::now();
-    let until = t0 + Duration::from_secs(secs);
-    let addr = url.trim_start_matches("http://").to_owned();
-    std::thread::scope(|scope| {
-        for w in 0..connections {
-            let (served, failed, addr) = (&served, &failed, &addr);
-            scope.spawn(move || {
-                let mut conn = RawHttp::connect(addr);
-                // A cheap per-connection pseudo-random sequence of indices (xorshift).
-                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (w as u64 + 1);
-                while Instant::now() < until {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    let index = x % size;
-                    let status = conn.get(&format!("/proof/inclusion?index={index}&size={size}"));
-                    if status == 200 { served } else { failed }.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        }
-    });
+    let (served, failed) = proof_load(addr, size, connections, Duration::from_secs(secs), 2);
     let wall = t0.elapsed().as_secs_f64();
-    let (cpu_total2, cpu_server2) = cpu();
-    let rate = served.load(Ordering::Relaxed) as f64 / wall;
-    let server_cpu = cpu_server2 - cpu_server;
+    let (cpu_spent, server_cpu) = cpu().since(&cpu_before);
+    let rate = served as f64 / wall;
     println!(
-        "served {} proofs ({} failed) in {wall:.1} s: {rate:.0} proofs/s (target >= 20000 at 10M entries: {})",
-        served.load(Ordering::Relaxed),
-        failed.load(Ordering::Relaxed),
+        "served {served} proofs ({failed} failed) in {wall:.1} s: {rate:.0} proofs/s (target >= 20000 at 10M entries: {})",
         verdict(rate >= 20_000.0)
     );
     println!(
         "CPU over the run: server {server_cpu:.1} s ({:.0}% of one core; {:.0} proofs per server CPU-second), client and rest {:.1} s",
         100.0 * server_cpu / wall,
-        served.load(Ordering::Relaxed) as f64 / server_cpu,
-        (cpu_total2 - cpu_total) - server_cpu
+        served as f64 / server_cpu,
+        cpu_spent - server_cpu
     );
     stopper.stop(&server);
 }
 
-/// A minimal HTTP/1.1 keep-alive client on a blocking socket: a load generator much lighter than
-/// `reqwest`, so that more of the shared cores go to the server being measured.
+/// GETs inclusion proofs of random leaves of a log of `size` entries over `connections` keep-alive
+/// connections for `time` (the leaves drawn from `seed`); returns how many came back 200 and how
+/// many did not.
+///
+/// One thread drives every connection through epoll (a current-thread runtime), as wrk does: a
+/// blocked thread per connection cost the shared cores a context switch per request.
+fn proof_load(addr: &str, size: u64, connections: usize, time: Duration, seed: u64) -> (u64, u64) {
+    let served = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + time;
+    let load = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("load runtime");
+    load.block_on(async {
+        let tasks: Vec<_> = (0..connections)
+            .map(|w| {
+                let (served, failed) = (Arc::clone(&served), Arc::clone(&failed));
+                let addr = addr.to_owned();
+                tokio::spawn(async move {
+                    let mut conn = RawHttp::connect(&addr).await;
+                    // A cheap per-connection pseudo-random sequence of indices (xorshift).
+                    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (seed << 32) ^ (w as u64 + 1);
+                    while Instant::now() < until {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        let index = x % size;
+                        let path = format!("/proof/inclusion?index={index}&size={size}");
+                        let status = conn.get(&path).await;
+                        if status == 200 { &served } else { &failed }
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("load task");
+        }
+    });
+    (
+        served.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+    )
+}
+
+/// A minimal HTTP/1.1 keep-alive client on a non-blocking socket: a load generator much lighter
+/// than `reqwest`, so that more of the shared cores go to the server being measured.
 struct RawHttp {
-    reader: std::io::BufReader<std::net::TcpStream>,
+    stream: tokio::net::TcpStream,
     host: String,
+    /// Bytes read and not yet consumed.
+    buf: Vec<u8>,
 }
 
 impl RawHttp {
-    fn connect(host: &str) -> Self {
-        let stream = std::net::TcpStream::connect(host).expect("connect");
+    async fn connect(host: &str) -> Self {
+        let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         RawHttp {
-            reader: std::io::BufReader::new(stream),
+            stream,
             host: host.to_owned(),
+            buf: Vec::with_capacity(8192),
         }
     }
 
     /// GETs `path` and reads the whole answer; returns its status (0 if the exchange failed).
-    fn get(&mut self, path: &str) -> u16 {
-        use std::io::{BufRead as _, Read as _, Write as _};
+    async fn get(&mut self, path: &str) -> u16 {
         let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
-        if self.reader.get_mut().write_all(request.as_bytes()).is_err() {
-            return 0;
-        }
-        let mut line = String::new();
-        if self.reader.read_line(&mut line).is_err() {
-            return 0;
-        }
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut length = 0;
-        loop {
-            line.clear();
-            if self.reader.read_line(&mut line).is_err() || line.is_empty() {
+        let mut sent = 0;
+        while sent < request.len() {
+            if self.stream.writable().await.is_err() {
                 return 0;
             }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
+            match self.stream.try_write(&request.as_bytes()[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return 0,
             }
         }
-        let mut body = vec![0; length];
-        match self.reader.read_exact(&mut body) {
-            Ok(()) => status,
-            Err(_) => 0,
+        // Read until the head is complete, then until the body's Content-Length is in.
+        let mut need = None;
+        loop {
+            if need.is_none() {
+                if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+                    let status = head
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0);
+                    let length: usize = head
+                        .lines()
+                        .filter_map(|l| l.split_once(':'))
+                        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|(_, v)| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    need = Some((status, end + 4 + length));
+                }
+            }
+            if let Some((status, total)) = need {
+                if self.buf.len() >= total {
+                    self.buf.drain(..total);
+                    return status;
+                }
+            }
+            if self.stream.readable().await.is_err() {
+                return 0;
+            }
+            let start = self.buf.len();
+            self.buf.resize(start + 16384, 0);
+            match self.stream.try_read(&mut self.buf[start..]) {
+                Ok(0) => return 0,
+                Ok(n) => self.buf.truncate(start + n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.buf.truncate(start),
+                Err(_) => return 0,
+            }
         }
     }
 }

@@ -99,19 +99,25 @@ pub async fn run(
         })
         .collect();
     let database = config.database.clone();
-    let (store, readers, registry, policy) = tokio::task::spawn_blocking(move || {
+    let (store, readers, warmer, registry, policy) = tokio::task::spawn_blocking(move || {
         let (store, registry) = open(&database, &policy)?;
         // One cache of the tree's upper levels for every reader: proofs mostly read it.
         let cache = Arc::new(tally_logstore::HashCache::new());
+        let reader =
+            || SqliteStore::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
         let readers = (0..READERS)
-            .map(|_| {
-                SqliteStore::open_reader(&database)
-                    .map(|r| Mutex::new(r.with_cache(Arc::clone(&cache))))
-            })
+            .map(|_| reader().map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, ServeError>((store, readers, registry, policy))
+        let warmer = reader()?;
+        Ok::<_, ServeError>((store, readers, warmer, registry, policy))
     })
     .await??;
+    // Fills the cache in one pass while the server already answers (proofs read what is not
+    // cached yet from the database); a failure only leaves the cache to fill as proofs read.
+    tokio::task::spawn_blocking(move || match warmer.warm_cache() {
+        Ok(hashes) => tracing::info!(hashes, "cached the upper levels of the tree"),
+        Err(e) => tracing::warn!(error = %e, "could not warm the tree cache"),
+    });
     let size = store.size()?;
     let latest = store
         .latest_checkpoint()?

@@ -32,6 +32,11 @@ mod show;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: a serving bookkeeper allocates many small,
+/// short-lived objects from several threads (see the workspace Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tally: verifiable provenance for food.
 ///
 /// Exit status: 0 valid, 1 verification failed, 2 bad input or usage, 3 verified with warnings; on

@@ -130,12 +130,44 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Reads every stored hash of the cached levels into the shared cache (see [`HashCache`]), in
+    /// one pass over the table; returns how many it cached. Without a cache, does nothing.
+    ///
+    /// For a server's start-up, on a connection of its own, while the others already serve: a
+    /// proof that comes first reads what is not cached yet from the database as before. One pass
+    /// over 20 million stored hashes (10 million entries) takes a few seconds.
+    pub fn warm_cache(&self) -> Result<usize, StoreError> {
+        const CHUNK: usize = 4096;
+        let Some(cache) = &self.cache else {
+            return Ok(0);
+        };
+        let mut stmt = self.conn.prepare("SELECT idx, hash FROM hashes")?;
+        let mut rows = stmt.query([])?;
+        let mut found = Vec::with_capacity(CHUNK);
+        let mut cached = 0;
+        while let Some(row) = rows.next()? {
+            let index: u64 = row.get(0)?;
+            if crate::cache::slot(index).is_some() {
+                found.push((index, Hash(row.get(1)?)));
+            }
+            if found.len() == CHUNK {
+                cached += found.len();
+                cache.put(found.drain(..));
+            }
+        }
+        cached += found.len();
+        cache.put(found.into_iter());
+        Ok(cached)
+    }
+}
+
 impl HashReader for SqliteStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
         let Some(cache) = &self.cache else {
             return hashes::read(&self.conn, indexes);
         };
-        let cached: Vec<Option<Hash>> = indexes.iter().map(|&i| cache.get(i)).collect();
+        let cached = cache.get_many(indexes);
         let missing: Vec<u64> = indexes
             .iter()
             .zip(&cached)
