@@ -19,7 +19,7 @@ pub mod schema;
 mod sqlite;
 mod store;
 
-pub use cache::HashCache;
+pub use cache::{HashCache, CACHED_LEVEL};
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use store::{Evidence, LogStore, WitnessState};

@@ -409,6 +409,49 @@ fn readers_sharing_a_cache_of_the_upper_levels_prove_exactly_what_the_database_h
     assert!(a.read_hashes(&[tlog_tiles_index_beyond()]).is_err());
 }
 
+#[test]
+fn a_warmed_cache_holds_every_upper_level_hash_and_proves_what_the_database_does() {
+    let (_dir, path) = temp_db();
+    let mut writer = SqliteStore::open(&path).unwrap();
+    writer.append(&batch(0, 5000)).unwrap();
+    let cache = std::sync::Arc::new(tally_logstore::HashCache::new());
+    let warmer = SqliteStore::open_reader(&path)
+        .unwrap()
+        .with_cache(std::sync::Arc::clone(&cache));
+    let cached = warmer.warm_cache().unwrap();
+    // Every complete node at the cached levels and above: 5000 >> level of them at each level.
+    let expected: u64 = (tally_logstore::CACHED_LEVEL..13)
+        .map(|l| 5000u64 >> l)
+        .sum();
+    assert_eq!(cached as u64, expected);
+    assert_eq!(cache.len() as u64, expected);
+    assert_eq!(
+        SqliteStore::open_reader(&path)
+            .unwrap()
+            .warm_cache()
+            .unwrap(),
+        0,
+        "no cache, nothing warmed"
+    );
+    // A reader on the warmed cache and one on the database alone give the same proofs, and
+    // those verify against the log's root.
+    let reader = SqliteStore::open_reader(&path)
+        .unwrap()
+        .with_cache(std::sync::Arc::clone(&cache));
+    let plain = SqliteStore::open_reader(&path).unwrap();
+    let root = writer.root(5000).unwrap();
+    for index in [0, 15, 16, 255, 256, 4095, 4096, 4999] {
+        let proof = inclusion_proof(&reader, index, 5000).unwrap();
+        let direct = inclusion_proof(&plain, index, 5000).unwrap();
+        assert_eq!(
+            proof.iter().map(|h| h.0).collect::<Vec<_>>(),
+            direct.iter().map(|h| h.0).collect::<Vec<_>>()
+        );
+        let leaf = leaf_hash(format!("entry {index}").as_bytes());
+        verify_inclusion(index, 5000, &leaf, &proof, &root).unwrap();
+    }
+}
+
 /// A stored-hash index at level 8 that a 5000-entry log does not have yet.
 fn tlog_tiles_index_beyond() -> u64 {
     tlog_tiles::stored_hash_index(8, 1_000)
