@@ -142,6 +142,9 @@ pub async fn run(
         latest: RwLock::new(latest),
         checkpoint_interval_ms: config.checkpoint_interval_ms,
         max_batch: config.max_batch,
+        bundle_work: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
     });
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(sequencer::run(Arc::clone(&shared), jobs_rx));

@@ -374,6 +374,13 @@ fn in_order(list: &mut Vec<Node>, order: &[Prop]) -> String {
                 }
             }
         }
+        if values.is_empty()
+            && !list
+                .iter()
+                .any(|n| matches!(n, Node::Elem(e) if e.name == prop.name))
+        {
+            continue;
+        }
         list.retain(
             |n| !matches!(n, Node::Elem(e) if e.name == prop.name && e.children.is_empty()),
         );
@@ -438,16 +445,19 @@ fn generic(list: &[Node]) -> String {
     let mut values: Vec<String> = list
         .iter()
         .map(|n| match n {
-            Node::Pair(a, b) => generic(&[Node::Elem((**a).clone()), Node::Elem((**b).clone())]),
-            Node::Elem(e) => {
-                let t = e.text.trim();
-                let text = if t.is_empty() {
-                    String::new()
+            // As `generic` of the two as elements, without cloning them.
+            Node::Pair(a, b) => {
+                let (a_text, b_text) = (generic_elem(a), generic_elem(b));
+                let keep_order = [a, b]
+                    .iter()
+                    .any(|e| UNSORTED_KEYS.contains(&e.name.as_str()));
+                if !keep_order && b_text < a_text {
+                    b_text + &a_text
                 } else {
-                    format!("={}", canonical_value(t))
-                };
-                format!("{}{text}{}", e.name, generic(&e.children))
+                    a_text + &b_text
+                }
             }
+            Node::Elem(e) => generic_elem(e),
         })
         .collect();
     let keep_order = list
@@ -457,6 +467,18 @@ fn generic(list: &[Node]) -> String {
         values.sort();
     }
     values.concat()
+}
+
+/// One element of [`generic`]: `name=value` then its children.
+fn generic_elem(e: &Elem) -> String {
+    let mut out = e.name.clone();
+    let t = e.text.trim();
+    if !t.is_empty() {
+        out.push('=');
+        out.push_str(&canonical_value(t));
+    }
+    out.push_str(&generic(&e.children));
+    out
 }
 
 // ---------------------------------------------------------------- vocabulary
@@ -552,11 +574,14 @@ fn collect_vocab(v: &Value, parent: Option<&str>, ctx: &JsonLdContext, out: &mut
 fn replace_bare_words(v: &mut Value, expanded: &BTreeSet<String>) {
     match v {
         Value::String(s) => {
-            let dash = format!("-{s}");
-            let slash = format!("/{s}");
-            let mut hits = expanded
-                .iter()
-                .filter(|x| x.ends_with(&dash) || x.ends_with(&slash));
+            // `x` ends with `-{s}` or `/{s}` (tested without building either string: every
+            // string of every event passes here).
+            let tail = |x: &&String| {
+                x.len() > s.len()
+                    && x.ends_with(s.as_str())
+                    && matches!(x.as_bytes()[x.len() - s.len() - 1], b'-' | b'/')
+            };
+            let mut hits = expanded.iter().filter(tail);
             if let (Some(hit), None) = (hits.next(), hits.next()) {
                 *s = hit.clone();
             }

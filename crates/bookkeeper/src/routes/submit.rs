@@ -112,9 +112,12 @@ pub(crate) async fn submit_bundle(
     }
     let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
     let checking = Arc::clone(&shared);
-    let checked = tokio::task::spawn_blocking(move || check(&checking, &entries))
-        .await
-        .map_err(ApiError::internal)?;
+    let checked = {
+        let _turn = cpu_turn(&shared).await?;
+        tokio::task::spawn_blocking(move || check(&checking, &entries))
+            .await
+            .map_err(ApiError::internal)?
+    };
     // Only the admitted and known go to the sequencer; refusals keep their place in the answer.
     let (mut results, mut to_sequence) = (Vec::with_capacity(checked.len()), Vec::new());
     for c in checked {
@@ -131,6 +134,7 @@ pub(crate) async fn submit_bundle(
         *r = sequenced.next();
     }
     let signing = Arc::clone(&shared);
+    let turn = cpu_turn(&shared).await?;
     let answers = tokio::task::spawn_blocking(move || {
         let now = now_unix();
         results
@@ -161,7 +165,17 @@ pub(crate) async fn submit_bundle(
     })
     .await
     .map_err(ApiError::internal)?;
+    drop(turn);
     Ok(Json(json!({ "results": answers })))
+}
+
+/// Waits for a core to check or sign a bundle on (see [`Shared::bundle_work`]).
+async fn cpu_turn(shared: &Shared) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    shared
+        .bundle_work
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("bookkeeper shutting down"))
 }
 
 fn bundle_too_large() -> ApiError {
