@@ -31,6 +31,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// 400 bytes per entry) up to ~150M entries, and costs nothing until pages are touched.
 const READER_MMAP_BYTES: i64 = 64 << 30;
 
+/// WAL pages after which a commit also checkpoints the WAL into the database file (SQLite's default
+/// is 1,000 pages, 4 MB: every few thousand entries a batch's commit stalled on copying and syncing
+/// the main file, and every submission waiting on the sequencer with it). 64 MB between checkpoints
+/// made durable appends of 1,000-entry batches 29% faster (the logstore bench's `append`: 26.1k → 33.6k
+/// entries/s); readers find a page in a longer WAL through its hash index, at no measurable cost.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+
 /// A reader's own page cache, in KiB (SQLite's negative `cache_size` unit): the upper levels of the
 /// hash B-tree, which every proof walks, stay decoded in it.
 const READER_CACHE_KIB: i64 = -65_536;
@@ -86,6 +93,7 @@ impl SqliteStore {
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
         Ok(Self { conn, cache: None })
