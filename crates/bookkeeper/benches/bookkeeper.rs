@@ -20,13 +20,15 @@
 //! per bundle, default 256), `TALLY_BENCH_BUNDLE_SUBMITTERS` (concurrent bundle connections,
 //! default 8), `TALLY_BENCH_PROOF_LOG`
 //! (entries in the proof log, default 1 000 000; 0 skips the measure), `TALLY_BENCH_PROOF_SECS`
-//! (seconds of proof load, default 10), `TALLY_BENCH_PROOF_CONNECTIONS` (default 16),
+//! (seconds of proof load, default 10, after `TALLY_BENCH_PROOF_WARMUP_SECS` of uncounted load,
+//! default 5, while the server warms its cache), `TALLY_BENCH_PROOF_CONNECTIONS` (default 16),
 //! `TALLY_BENCH_PROOF_DB` (a file to build the proof log in and reuse on later runs, with the same
 //! `TALLY_BENCH_PROOF_LOG`), `TALLY_BENCH_SERVER_WORKERS` (the server runtime's worker threads for
 //! the proof load, default one per core). The client runs in the same process as the server, on its
 //! own threads, so both share the machine's cores; the report splits the CPU time between them and
 //! gives the server's own rate per CPU-second. Submissions use `reqwest`; the proof load uses a
-//! minimal keep-alive HTTP/1.1 client on plain sockets, which costs the shared cores far less.
+//! minimal keep-alive HTTP/1.1 client, all connections on one epoll thread (as wrk), which costs
+//! the shared cores far less.
 
 use serde_json::json;
 
@@ -83,7 +85,7 @@ fn main() {
     }
     if proof_log < 10_000_000 {
         println!(
-            "\nFull-size run (10M-entry proof log, ~4 GB of disk, ~8 minutes to build here):\n  \
+            "\nFull-size run (10M-entry proof log, ~4 GB of disk, ~12 minutes to build here):\n  \
              TALLY_BENCH_ENTRIES=200000 TALLY_BENCH_PROOF_LOG=10000000 \
              cargo bench -p tally-bookkeeper --bench bookkeeper"
         );
