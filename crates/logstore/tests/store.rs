@@ -374,12 +374,8 @@ fn readers_sharing_a_cache_of_the_upper_levels_prove_exactly_what_the_database_h
     let mut writer = SqliteStore::open(&path).unwrap();
     writer.append(&batch(0, 3000)).unwrap();
     let cache = std::sync::Arc::new(tally_logstore::HashCache::new());
-    let a = SqliteStore::open_reader(&path)
-        .unwrap()
-        .with_cache(std::sync::Arc::clone(&cache));
-    let b = SqliteStore::open_reader(&path)
-        .unwrap()
-        .with_cache(std::sync::Arc::clone(&cache));
+    let a = cached_reader(&path, &cache);
+    let b = cached_reader(&path, &cache);
     let plain = SqliteStore::open_reader(&path).unwrap();
     for (size, index) in [(3000, 0), (3000, 2999), (2048, 1000), (1000, 999)] {
         for reader in [&a, &b] {
@@ -415,9 +411,7 @@ fn a_warmed_cache_holds_every_upper_level_hash_and_proves_what_the_database_does
     let mut writer = SqliteStore::open(&path).unwrap();
     writer.append(&batch(0, 5000)).unwrap();
     let cache = std::sync::Arc::new(tally_logstore::HashCache::new());
-    let warmer = SqliteStore::open_reader(&path)
-        .unwrap()
-        .with_cache(std::sync::Arc::clone(&cache));
+    let warmer = cached_reader(&path, &cache);
     let cached = warmer.warm_cache().unwrap();
     // Every complete node at the cached levels and above: 5000 >> level of them at each level.
     let expected: u64 = (tally_logstore::CACHED_LEVEL..13)
@@ -435,9 +429,7 @@ fn a_warmed_cache_holds_every_upper_level_hash_and_proves_what_the_database_does
     );
     // A reader on the warmed cache and one on the database alone give the same proofs, and
     // those verify against the log's root.
-    let reader = SqliteStore::open_reader(&path)
-        .unwrap()
-        .with_cache(std::sync::Arc::clone(&cache));
+    let reader = cached_reader(&path, &cache);
     let plain = SqliteStore::open_reader(&path).unwrap();
     let root = writer.root(5000).unwrap();
     for index in [0, 15, 16, 255, 256, 4095, 4096, 4999] {
@@ -450,6 +442,16 @@ fn a_warmed_cache_holds_every_upper_level_hash_and_proves_what_the_database_does
         let leaf = leaf_hash(format!("entry {index}").as_bytes());
         verify_inclusion(index, 5000, &leaf, &proof, &root).unwrap();
     }
+}
+
+/// A read connection to `path` sharing `cache`, as a bookkeeper opens its readers.
+fn cached_reader(
+    path: &std::path::Path,
+    cache: &std::sync::Arc<tally_logstore::HashCache>,
+) -> SqliteStore {
+    SqliteStore::open_reader(path)
+        .unwrap()
+        .with_cache(std::sync::Arc::clone(cache))
 }
 
 /// A stored-hash index at level 8 that a 5000-entry log does not have yet.
