@@ -229,9 +229,15 @@ fn a_handoff_recorded_offline_is_sent_when_the_bookkeepers_return() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|d| d["receipt"]
-            .as_str()
-            .is_some_and(|r| r.starts_with("tally/receipt/v1")))));
+        .all(|d| d["receipt"].as_str().is_some_and(|r| {
+            // Each entry's own receipt out of its bundle's (tally_trust::receipt::EntryReceipt).
+            serde_json::from_str::<Value>(r).is_ok_and(|r| {
+                r["batch"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("tally/receipt-batch/v1\n"))
+                    && r["proof"].is_array()
+            })
+        }))));
     let v = f.scan_until(1, |v| status(v) == "verified");
     assert_eq!(v["steps"][0]["org"], "Test Org");
     assert_eq!(

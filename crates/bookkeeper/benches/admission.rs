@@ -12,9 +12,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use serde_json::json;
-use tally_bookkeeper::{admission, receipt};
+use tally_bookkeeper::admission;
 use tally_testkit::{gln, key, t};
 use tally_tlog::KeyType;
+use tally_trust::receipt;
 use tally_trust::{Entry, Policy, Record, Registry};
 
 fn setup() -> (Policy, Registry, Vec<u8>) {
@@ -102,9 +103,21 @@ fn admit(c: &mut Criterion) {
         b.iter(|| tally_trust::hash_id::of_event(&decoded.payload).expect("hash"))
     });
     let log = key("bk0.tally.example/log", KeyType::Ed25519, 100);
-    let leaf = decoded.leaf_hash();
-    c.bench_function("sign one receipt", |b| {
-        b.iter(|| receipt::sign(&log, &leaf, 12345, 1_800_000_000, 2).expect("receipt"))
+    let promise = receipt::Promise {
+        index: 12345,
+        leaf: decoded.leaf_hash(),
+    };
+    c.bench_function("sign one receipt (POST /submit)", |b| {
+        b.iter(|| receipt::sign(&log, &promise, 1_800_000_000, 2).expect("receipt"))
+    });
+    let bundle: Vec<receipt::Promise> = (0..256)
+        .map(|i| receipt::Promise {
+            index: 12345 + i,
+            ..promise
+        })
+        .collect();
+    c.bench_function("sign one batch receipt for a bundle of 256", |b| {
+        b.iter(|| receipt::sign_batch(&log, &bundle, 1_800_000_000, 2).expect("receipt"))
     });
 }
 

@@ -2,15 +2,15 @@
 //!
 //! It admits signed entries (custody events and registry records) only after checking them fully
 //! ([`admission`]), appends them durably in batches and answers with a signed receipt
-//! ([`receipt`]), signs a checkpoint whenever the tree grew and has its peers cosign it as C2SP
+//! ([`tally_trust::receipt`]), signs a checkpoint whenever the tree grew and has its peers cosign it as C2SP
 //! tlog-witnesses, witnesses its peers' logs in turn, forwards every entry to every peer, and serves
 //! checkpoints, tiles, proofs and product lookups over HTTP.
 //!
 //! # Endpoints
 //! | Method | Path | Answer |
 //! |--------|------|--------|
-//! | POST | `/submit` | 200 receipt note; 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record |
-//! | POST | `/submit-bundle[?receipts=none]` | a C2SP entry bundle of up to 1024 entries → 200 `{results: [{index, receipt} \| {error, message, status}]}`; 400, 413 |
+//! | POST | `/submit` | 200 `tally/receipt/v1` note; 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record |
+//! | POST | `/submit-bundle[?receipts=none]` | a C2SP entry bundle of up to 1024 entries → 200 `{receipt, results: [{index} \| {error, message, status}]}`, one `tally/receipt-batch/v1` note for the bundle; 400, 413 |
 //! | POST | `/add-checkpoint` | C2SP tlog-witness: 200, 400, 403, 404, 409, 422 |
 //! | GET | `/checkpoint` | latest checkpoint with cosignatures (404 before the first) |
 //! | GET | `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles; 404 beyond the checkpoint |
@@ -30,7 +30,6 @@ pub mod config;
 mod cosign;
 pub mod error;
 pub mod local;
-pub mod receipt;
 mod routes;
 mod sequencer;
 mod shared;

@@ -3,7 +3,8 @@
 use base64::Engine as _;
 use serde_json::Value;
 use tally_testnet::*;
-use tally_tlog::{leaf_hash, merkle, note, Hash, MemoryStore};
+use tally_tlog::{leaf_hash, merkle, Hash, MemoryStore};
+use tally_trust::receipt::{self, Promise};
 use tally_trust::{Entry, Record};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -50,18 +51,30 @@ async fn a_bundle_is_admitted_in_order_with_one_answer_per_entry() {
     assert_eq!(results.len(), entries.len());
     for (i, r) in results.iter().enumerate().take(records + 2) {
         assert_eq!(r["index"], i as u64, "entry {i}: {r}");
-        let opened = note::open(
-            r["receipt"].as_str().unwrap().as_bytes(),
-            &[net.logs[0].verifier()],
-        )
-        .unwrap();
-        let text = String::from_utf8(opened.text).unwrap();
-        assert_eq!(
-            text.lines().nth(2).unwrap(),
-            leaf_hash(&entries[i]).to_string()
-        );
-        assert_eq!(text.lines().nth(3).unwrap(), i.to_string());
     }
+    // One receipt for the bundle, over the promises of the entries that got an index, in order:
+    // the registry records, two commissionings and the repeat of the first (at its first index).
+    let mut promised: Vec<(u64, &[u8])> = (0..records + 2)
+        .map(|i| (i as u64, entries[i].as_slice()))
+        .collect();
+    promised.push((records as u64, &entries[records + 3]));
+    let promises: Vec<Promise> = promised
+        .iter()
+        .map(|(index, e)| Promise {
+            index: *index,
+            leaf: leaf_hash(e),
+        })
+        .collect();
+    let batch = receipt::open_batch(
+        &net.logs[0].verifier(),
+        answer["receipt"].as_str().unwrap().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(batch.size, promises.len() as u64);
+    let own = batch.receipts_for(&promises).unwrap();
+    own[2]
+        .verify(&net.logs[0].verifier(), &promises[2])
+        .unwrap();
     assert_eq!(
         (
             results[records + 2]["error"].as_str(),

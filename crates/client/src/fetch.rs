@@ -73,8 +73,6 @@ pub struct BundleAnswer {
     #[serde(default)]
     pub index: Option<u64>,
     #[serde(default)]
-    pub receipt: Option<String>,
-    #[serde(default)]
     pub error: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
@@ -82,9 +80,14 @@ pub struct BundleAnswer {
     pub status: Option<u16>,
 }
 
-#[derive(Deserialize)]
-struct BundleAnswers {
-    results: Vec<BundleAnswer>,
+/// A bookkeeper's answer to `/submit-bundle`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BundleAnswers {
+    /// The `tally/receipt-batch/v1` note for every entry with an index, in order.
+    #[serde(default)]
+    pub receipt: Option<String>,
+    /// One per entry sent, in order.
+    pub results: Vec<BundleAnswer>,
 }
 
 #[derive(Deserialize)]
@@ -269,12 +272,12 @@ impl Http {
             .collect()
     }
 
-    /// `POST /submit-bundle`: one answer per entry, in order.
+    /// `POST /submit-bundle`: the bundle's receipt and one answer per entry, in order.
     pub async fn submit_bundle(
         &self,
         bk: &Bookkeeper,
         entries: &[&[u8]],
-    ) -> Result<Vec<BundleAnswer>, FetchError> {
+    ) -> Result<BundleAnswers, FetchError> {
         let bundle = tally_tlog::tiles::encode_entry_bundle(entries.iter().copied())
             .ok_or_else(|| FetchError::Malformed("an entry is too large for a bundle".into()))?;
         let body = self.post(bk, "/submit-bundle", bundle).await?;
@@ -287,7 +290,7 @@ impl Http {
                 entries.len()
             )));
         }
-        Ok(answers.results)
+        Ok(answers)
     }
 }
 

@@ -2,16 +2,17 @@
 //!
 //! Recording never needs the network: a handoff is signed and queued in one durable transaction
 //! (so it survives a crash, a reboot, a warehouse without signal). [`Client::flush`] then sends
-//! what is due to every bookkeeper at once, in bundles, checks each signed receipt against that
-//! bookkeeper's log key, and stores it; what failed is retried later with exponential backoff
+//! what is due to every bookkeeper at once, in bundles, checks each bundle's signed receipt against
+//! that bookkeeper's log key, and stores every entry's own receipt; what failed is retried later with exponential backoff
 //! ([`backoff_seconds`]). Submission is idempotent at the bookkeepers, so sending twice is harmless.
 
 use crate::capture::Handoff;
-use crate::fetch::BundleAnswer;
+use crate::fetch::BundleAnswers;
 use crate::{Client, ClientError};
 use serde::Serialize;
-use tally_tlog::{note, SignatureBatch, SignerKey, VerifierKey};
+use tally_tlog::{Hash, SignerKey, VerifierKey};
 use tally_trust::policy::Bookkeeper;
+use tally_trust::receipt::{self, Promise};
 use tally_trust::Entry;
 
 /// Entries per bundle sent to a bookkeeper (at most its bundle limit, 1024).
@@ -64,46 +65,54 @@ pub struct FlushReport {
     pub pending_deliveries: u64,
 }
 
-/// The receipt text fields that must match what was sent.
-fn receipt_matches(text: &[u8], origin: &str, leaf: &str, index: u64) -> bool {
-    let text = String::from_utf8_lossy(text);
-    let lines: Vec<&str> = text.lines().collect();
-    matches!(lines.as_slice(), ["tally/receipt/v1", o, l, i, _, _]
-        if *o == origin && *l == leaf && *i == index.to_string())
-}
-
-/// Checks the receipts of one bundle answer; `true` per entry whose receipt is genuine. All
-/// signatures are checked in one batch; if it fails, one by one, so a bad receipt is named.
-fn check_receipts(log: &VerifierKey, leaves: &[String], answers: &[BundleAnswer]) -> Vec<bool> {
-    let known = std::slice::from_ref(log);
-    let mut batch = SignatureBatch::new();
-    let shaped: Vec<bool> = leaves
+/// Checks a bundle's receipt against what was sent: per answer, the entry's own receipt (JSON,
+/// see [`receipt::EntryReceipt`]) if the bookkeeper gave it an index and signed for it, else why not.
+///
+/// One signature covers the bundle, so a bad one fails every entry of it; the root is recomputed
+/// here from the leaves sent and the indices answered, so the answer cannot promise anything else.
+fn check_receipts(
+    log: &VerifierKey,
+    leaves: &[String],
+    answers: &BundleAnswers,
+) -> Vec<Result<(u64, String), String>> {
+    let promises: Result<Vec<Promise>, String> = leaves
         .iter()
-        .zip(answers)
-        .map(|(leaf, a)| match (&a.receipt, a.index) {
-            (Some(r), Some(index)) => match note::open_deferred(r.as_bytes(), known) {
-                Ok((opened, mut b)) => {
-                    batch.append(&mut b);
-                    receipt_matches(&opened.text, log.name(), leaf, index)
-                }
-                Err(_) => false,
-            },
-            _ => false,
+        .zip(&answers.results)
+        .filter_map(|(leaf, a)| Some((leaf, a.index?)))
+        .map(|(leaf, index)| {
+            Ok(Promise {
+                index,
+                leaf: Hash::parse_hash(leaf).map_err(|_| format!("bad leaf hash {leaf}"))?,
+            })
         })
         .collect();
-    if batch.verify() {
-        return shaped;
-    }
-    leaves
+    let receipts = promises.and_then(|promises| {
+        if promises.is_empty() {
+            return Ok(Vec::new());
+        }
+        let note = answers
+            .receipt
+            .as_deref()
+            .ok_or("the answer has no receipt")?;
+        receipt::open_batch(log, note.as_bytes())
+            .and_then(|batch| batch.receipts_for(&promises))
+            .map_err(|e| e.to_string())
+    });
+    let mut receipts = match receipts {
+        Ok(r) => r.into_iter(),
+        Err(why) => return answers.results.iter().map(|_| Err(why.clone())).collect(),
+    };
+    answers
+        .results
         .iter()
-        .zip(answers)
-        .zip(shaped)
-        .map(|((leaf, a), ok)| {
-            ok && a.receipt.as_ref().is_some_and(|r| {
-                note::open(r.as_bytes(), known).is_ok_and(|o| {
-                    receipt_matches(&o.text, log.name(), leaf, a.index.unwrap_or(u64::MAX))
-                })
-            })
+        .map(|a| match (a.index, &a.error, &a.message) {
+            (Some(index), _, _) => receipts
+                .next()
+                .map(|r| (index, r.to_json()))
+                .ok_or_else(|| "missing receipt".to_owned()),
+            (None, Some(code), Some(m)) => Err(format!("{code}: {m}")),
+            (None, Some(code), None) => Err(code.clone()),
+            (None, None, _) => Err("no index and no reason".to_owned()),
         })
         .collect()
 }
@@ -218,18 +227,11 @@ impl Client {
                 match answers {
                     Ok(answers) => {
                         let leaves: Vec<String> = chunk.iter().map(|d| d.leaf.clone()).collect();
-                        let genuine = check_receipts(&bk.log_key, &leaves, &answers);
-                        for ((d, a), ok) in chunk.iter().zip(&answers).zip(genuine) {
-                            match (ok, a.index, &a.receipt) {
-                                (true, Some(index), Some(receipt)) => {
-                                    receipts.push((d.seq, index, receipt.clone()));
-                                }
-                                _ => {
-                                    let why = match (&a.error, &a.message) {
-                                        (Some(code), Some(m)) => format!("{code}: {m}"),
-                                        (Some(code), None) => code.clone(),
-                                        _ => "the receipt does not verify".into(),
-                                    };
+                        let checked = check_receipts(&bk.log_key, &leaves, &answers);
+                        for ((d, a), c) in chunk.iter().zip(&answers.results).zip(checked) {
+                            match c {
+                                Ok((index, receipt)) => receipts.push((d.seq, index, receipt)),
+                                Err(why) => {
                                     // Refused for good: no retry will change its mind soon.
                                     let wait = if matches!(a.status, Some(400 | 413 | 422)) {
                                         REFUSED_RETRY_SECONDS
@@ -281,18 +283,63 @@ mod tests {
         assert_eq!(waits[11], 512);
     }
 
+    fn answers(leaves: &[Hash], indices: &[Option<u64>], log: &SignerKey) -> BundleAnswers {
+        let promises: Vec<Promise> = leaves
+            .iter()
+            .zip(indices)
+            .filter_map(|(leaf, i)| {
+                Some(Promise {
+                    index: (*i)?,
+                    leaf: *leaf,
+                })
+            })
+            .collect();
+        let note = receipt::sign_batch(log, &promises, 1_800_000_000, 2).unwrap();
+        BundleAnswers {
+            receipt: Some(String::from_utf8(note).unwrap()),
+            results: indices
+                .iter()
+                .map(|i| crate::fetch::BundleAnswer {
+                    index: *i,
+                    error: i.is_none().then(|| "bad_signature".to_owned()),
+                    message: None,
+                    status: i.is_none().then_some(403),
+                })
+                .collect(),
+        }
+    }
+
     #[test]
-    fn a_receipt_must_name_this_log_this_entry_and_this_index() {
-        let text = b"tally/receipt/v1\nbk1/log\nLEAF\n7\n1800000000\n2\n";
-        assert!(receipt_matches(text, "bk1/log", "LEAF", 7));
-        assert!(!receipt_matches(text, "bk2/log", "LEAF", 7));
-        assert!(!receipt_matches(text, "bk1/log", "OTHER", 7));
-        assert!(!receipt_matches(text, "bk1/log", "LEAF", 8));
-        assert!(!receipt_matches(
-            b"tally/receipt/v1\nbk1/log\nLEAF\n7\n",
-            "bk1/log",
-            "LEAF",
-            7
-        ));
+    fn every_receipted_entry_gets_its_own_receipt_and_a_lie_fails_the_bundle() {
+        let log = SignerKey::from_seed("bk1/log", tally_tlog::KeyType::Ed25519, &[1; 32]).unwrap();
+        let leaves: Vec<Hash> = (0..4u8).map(|i| tally_tlog::leaf_hash(&[i])).collect();
+        let sent: Vec<String> = leaves.iter().map(Hash::to_string).collect();
+        let indices = [Some(10), None, Some(11), Some(3)];
+        let good = answers(&leaves, &indices, &log);
+        let checked = check_receipts(&log.verifier(), &sent, &good);
+        assert_eq!(checked[1], Err("bad_signature".to_owned()));
+        for (i, c) in checked.iter().enumerate().filter(|(i, _)| *i != 1) {
+            let (index, json) = c.as_ref().unwrap();
+            assert_eq!(Some(*index), indices[i]);
+            let promise = Promise {
+                index: *index,
+                leaf: leaves[i],
+            };
+            receipt::EntryReceipt::from_json(json)
+                .unwrap()
+                .verify(&log.verifier(), &promise)
+                .unwrap();
+        }
+        // An index the receipt does not sign, another log's signature, no receipt at all.
+        let mut moved = good.clone();
+        moved.results[3].index = Some(4);
+        let other =
+            SignerKey::from_seed("bk1/log", tally_tlog::KeyType::Ed25519, &[2; 32]).unwrap();
+        let mut unsigned = good.clone();
+        unsigned.receipt = None;
+        for bad in [moved, answers(&leaves, &indices, &other), unsigned] {
+            let checked = check_receipts(&log.verifier(), &sent, &bad);
+            assert!(checked.iter().all(Result::is_err), "{checked:?}");
+        }
     }
 }

@@ -11,7 +11,6 @@ use super::now_unix;
 use super::reads::{params, Params};
 use crate::admission::{self, too_large, Admitted};
 use crate::error::ApiError;
-use crate::receipt;
 use crate::sequencer;
 use crate::shared::Shared;
 use axum::body::Bytes;
@@ -25,6 +24,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tally_logstore::LogStore as _;
 use tally_tlog::{leaf_hash, Hash};
+use tally_trust::receipt::{self, Promise};
 
 /// Most entries in one bundle: one sequencer batch's worth.
 pub const MAX_BUNDLE_ENTRIES: usize = 1024;
@@ -74,18 +74,17 @@ pub(crate) async fn submit(
 }
 
 /// Body: a C2SP entry bundle (each entry prefixed by its 2-byte big-endian length), at most
-/// [`MAX_BUNDLE_ENTRIES`] entries. 200 with `{"results": [...]}`, one per entry in order: either
-/// `{"index", "receipt"}` (the receipt note as text) or `{"error", "message", "status"}` as
-/// `/submit` would answer that entry alone. Entries are checked in order, so a registry record counts for the
-/// entries after it. 400 if the body is not a bundle, 413 if it is too large. With
-/// `?receipts=none` the results carry indices only (what a peer's broadcast needs: signing a
-/// receipt costs as much as admitting an entry it already holds).
+/// [`MAX_BUNDLE_ENTRIES`] entries. 200 with `{"receipt", "results": [...]}`: one result per entry in
+/// order, either `{"index"}` or `{"error", "message", "status"}` as `/submit` would answer that
+/// entry alone, and one `tally/receipt-batch/v1` note for every entry that got an index, in order
+/// (see [`tally_trust::receipt`]; absent when none did). Entries are checked in order, so a
+/// registry record counts for the entries after it. 400 if the body is not a bundle, 413 if it is
+/// too large. With `?receipts=none` there is no receipt (a peer's broadcast needs the indices only).
 pub(crate) async fn submit_bundle(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<Params>, QueryRejection>,
     body_bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    // `?receipts=none`: a peer forwarding its log needs the indices, not a signature each.
     let sign = match params(q)?.get("receipts").map(String::as_str) {
         None | Some("signed") => true,
         Some("none") => false,
@@ -133,40 +132,43 @@ pub(crate) async fn submit_bundle(
     for r in results.iter_mut().filter(|r| r.is_none()) {
         *r = sequenced.next();
     }
-    let signing = Arc::clone(&shared);
-    let turn = cpu_turn(&shared).await?;
-    let answers = tokio::task::spawn_blocking(move || {
-        let now = now_unix();
-        results
-            .into_iter()
-            .zip(&leaves)
-            .map(|(r, leaf)| {
-                match r
-                    .unwrap_or_else(|| Err(ApiError::internal("missing result")))
-                    .and_then(|index| {
-                        let note = sign
-                            .then(|| sign_receipt(&signing, leaf, index, now))
-                            .transpose()?;
-                        Ok((index, note))
-                    }) {
-                    Ok((index, Some(note))) => json!({
-                        "index": index,
-                        "receipt": String::from_utf8_lossy(&note),
-                    }),
-                    Ok((index, None)) => json!({ "index": index }),
-                    Err(e) => json!({
-                        "error": e.code,
-                        "message": e.message,
-                        "status": e.status.as_u16(),
-                    }),
-                }
-            })
-            .collect::<Vec<Value>>()
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    drop(turn);
-    Ok(Json(json!({ "results": answers })))
+    let results: Vec<Result<u64, ApiError>> = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(ApiError::internal("missing result"))))
+        .collect();
+    // One receipt for the whole bundle: a signature over the tree of its promises.
+    let promises: Vec<Promise> = results
+        .iter()
+        .zip(&leaves)
+        .filter_map(|(r, leaf)| r.as_ref().ok().map(|&index| Promise { index, leaf: *leaf }))
+        .collect();
+    let receipt = if sign && !promises.is_empty() {
+        let note = receipt::sign_batch(
+            &shared.log_key,
+            &promises,
+            now_unix(),
+            receipt::max_delay_seconds(shared.checkpoint_interval_ms),
+        )
+        .map_err(ApiError::internal)?;
+        Some(String::from_utf8_lossy(&note).into_owned())
+    } else {
+        None
+    };
+    let answers: Vec<Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(index) => json!({ "index": index }),
+            Err(e) => json!({
+                "error": e.code,
+                "message": e.message,
+                "status": e.status.as_u16(),
+            }),
+        })
+        .collect();
+    Ok(Json(match receipt {
+        Some(receipt) => json!({ "receipt": receipt, "results": answers }),
+        None => json!({ "results": answers }),
+    }))
 }
 
 /// Waits for a core to check or sign a bundle on (see [`Shared::bundle_work`]).
@@ -265,8 +267,7 @@ async fn sequence(
 fn sign_receipt(shared: &Shared, leaf: &Hash, index: u64, now: u64) -> Result<Vec<u8>, ApiError> {
     receipt::sign(
         &shared.log_key,
-        leaf,
-        index,
+        &Promise { index, leaf: *leaf },
         now,
         receipt::max_delay_seconds(shared.checkpoint_interval_ms),
     )

@@ -74,7 +74,7 @@ pub struct OutboxItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
     pub bookkeeper: String,
-    /// The signed receipt note, once received.
+    /// The entry's receipt once received: JSON, see `tally_trust::receipt::EntryReceipt`.
     pub receipt: Option<String>,
     /// The entry's index in that log, once receipted.
     pub index: Option<u64>,
