@@ -16,9 +16,9 @@
 //! per `POST /submit-bundle` (what a warehouse outbox and peer broadcast do).
 //!
 //! Environment: `TALLY_BENCH_ENTRIES` (submitted entries, default 50 000),
-//! `TALLY_BENCH_SUBMITTERS` (concurrent connections, default 48), `TALLY_BENCH_BUNDLE` (entries
+//! `TALLY_BENCH_SUBMITTERS` (concurrent connections, default 48; 0 skips the measure), `TALLY_BENCH_BUNDLE` (entries
 //! per bundle, default 256), `TALLY_BENCH_BUNDLE_SUBMITTERS` (concurrent bundle connections,
-//! default 8), `TALLY_BENCH_PROOF_LOG`
+//! default 8; 0 skips the measure), `TALLY_BENCH_PROOF_LOG`
 //! (entries in the proof log, default 1 000 000; 0 skips the measure), `TALLY_BENCH_PROOF_SECS`
 //! (seconds of proof load, default 10, after `TALLY_BENCH_PROOF_WARMUP_SECS` of uncounted load,
 //! default 5, while the server warms its cache), `TALLY_BENCH_PROOF_CONNECTIONS` (default 16),
@@ -78,8 +78,12 @@ fn main() {
     println!("Tally bookkeeper benchmark ({} cores)", cores());
     let client = runtime(CLIENT_THREADS, 2);
     let net = Net::new();
-    submissions(&net, &client, entries, submitters, 1);
-    submissions(&net, &client, entries, bundle_submitters, bundle);
+    if submitters > 0 {
+        submissions(&net, &client, entries, submitters, 1);
+    }
+    if bundle_submitters > 0 {
+        submissions(&net, &client, entries, bundle_submitters, bundle);
+    }
     if proof_log > 0 {
         proofs(&net, &client, proof_log, proof_connections, proof_secs);
     }

@@ -55,7 +55,7 @@ pub(crate) struct Shared {
     pub latest: RwLock<Option<Signed>>,
     pub checkpoint_interval_ms: u64,
     pub max_batch: usize,
-    /// Bounds the bundles being checked or signed at once to the machine's cores. That work is
+    /// Bounds the bundles being checked at once to the machine's cores. That work is
     /// CPU-bound, on the blocking pool; without a bound, every connection's bundle ran at once and
     /// the one sequencer thread waited its turn behind them all (at 8 connections on 2 cores it
     /// spent more time waiting to run than appending), which set the whole bookkeeper's pace.

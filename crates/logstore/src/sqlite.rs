@@ -302,12 +302,27 @@ impl LogStore for SqliteStore {
             .optional()?)
     }
 
-    fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError> {
-        Ok(self
+    fn indices_of(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        // One read transaction for them all. Each statement on its own would be a transaction of
+        // its own, and a WAL reader drops its whole page cache whenever a transaction starts after
+        // the writer committed: under load that is every lookup, each reading its pages afresh.
+        let tx = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        };
+        let mut find = self
             .conn
-            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1")?
-            .query_row([&leaf_hash.0], |r| r.get(0))
-            .optional()?)
+            .prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1")?;
+        let found = leaf_hashes
+            .iter()
+            .map(|h| find.query_row([&h.0], |r| r.get(0)).optional())
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(find);
+        if let Some(tx) = tx {
+            tx.commit()?;
+        }
+        Ok(found)
     }
 
     fn index_keys(&mut self, index: u64, keys: &[String]) -> Result<(), StoreError> {

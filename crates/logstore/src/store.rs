@@ -101,7 +101,16 @@ pub trait LogStore: HashReader {
     fn leaf_hash(&self, index: u64) -> Result<Option<Hash>, StoreError>;
 
     /// The index of the entry with this leaf hash, if it is in the log.
-    fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError>;
+    fn index_of(&self, leaf_hash: &Hash) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .indices_of(std::slice::from_ref(leaf_hash))?
+            .pop()
+            .flatten())
+    }
+
+    /// [`Self::index_of`] for each of `leaf_hashes`, in order, all read from one snapshot of the
+    /// log (a bundle's duplicate check: one read transaction instead of one per entry).
+    fn indices_of(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StoreError>;
 
     /// The root hash of the tree of the first `size` entries (the empty-tree hash for 0).
     fn root(&self, size: u64) -> Result<Hash, StoreError> {

@@ -110,6 +110,15 @@ fn duplicates_are_detected_and_skipped() {
     let dup = batch(2, 3).remove(0);
     assert_eq!(store.index_of(&leaf_hash(&dup)).unwrap(), Some(2));
     assert_eq!(store.index_of(&leaf_hash(b"never logged")).unwrap(), None);
+    // Many at once, in order, from one snapshot.
+    let asked: Vec<_> = [b"entry 4".as_slice(), b"never logged", b"entry 0"]
+        .iter()
+        .map(|e| leaf_hash(e))
+        .collect();
+    assert_eq!(
+        store.indices_of(&asked).unwrap(),
+        vec![Some(4), None, Some(0)]
+    );
 
     // A resubmission gets its original index back; nothing is appended.
     assert_eq!(store.append(std::slice::from_ref(&dup)).unwrap(), vec![2]);

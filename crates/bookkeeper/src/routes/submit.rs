@@ -171,7 +171,7 @@ pub(crate) async fn submit_bundle(
     }))
 }
 
-/// Waits for a core to check or sign a bundle on (see [`Shared::bundle_work`]).
+/// Waits for a core to check a bundle on (see [`Shared::bundle_work`]).
 async fn cpu_turn(shared: &Shared) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
     shared
         .bundle_work
@@ -195,12 +195,8 @@ fn bundle_too_large() -> ApiError {
 /// A resubmission gets the original index without being admitted again: the registry may have
 /// changed since (a later revocation must not make an already logged entry look refused).
 fn check(shared: &Shared, entries: &[Bytes]) -> Vec<Result<Checked, ApiError>> {
-    let known: Result<Vec<Option<u64>>, ApiError> = shared.read(|s| {
-        entries
-            .iter()
-            .map(|e| Ok(s.index_of(&leaf_hash(e))?))
-            .collect()
-    });
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let known: Result<Vec<Option<u64>>, ApiError> = shared.read(|s| Ok(s.indices_of(&leaves)?));
     let known = match known {
         Ok(k) => k,
         Err(e) => return entries.iter().map(|_| Err(e.clone())).collect(),
