@@ -221,8 +221,12 @@ impl LogStore for SqliteStore {
         let mut indices = Vec::with_capacity(entries.len());
         {
             let mut find = tx.prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1")?;
-            let mut insert = tx
-                .prepare_cached("INSERT INTO entries (idx, leaf_hash, data) VALUES (?1, ?2, ?3)")?;
+            // The UNIQUE index on leaf_hash finds a duplicate as part of the insert: only an entry
+            // already logged costs a second lookup, for its index.
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO entries (idx, leaf_hash, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (leaf_hash) DO NOTHING",
+            )?;
             for (position, data) in entries.iter().enumerate() {
                 if data.len() > MAX_ENTRY_BYTES {
                     return Err(StoreError::EntryTooLarge {
@@ -231,16 +235,14 @@ impl LogStore for SqliteStore {
                     });
                 }
                 let leaf = leaf_hash(data);
-                let existing = match in_batch.get(&leaf.0) {
-                    Some(&index) => Some(index),
-                    None => find.query_row([&leaf.0], |r| r.get(0)).optional()?,
-                };
-                let index = match existing {
-                    Some(index) => index,
+                let index = match in_batch.get(&leaf.0) {
+                    Some(&index) => index,
+                    None if insert.execute(params![size, &leaf.0, data])? == 0 => {
+                        find.query_row([&leaf.0], |r| r.get(0))?
+                    }
                     None => {
                         let new = tlog_tiles::stored_hashes_for_record_hash(size, leaf, &tree)?;
                         tree.new.extend(new);
-                        insert.execute(params![size, &leaf.0, data])?;
                         in_batch.insert(leaf.0, size);
                         size += 1;
                         size - 1
