@@ -130,7 +130,7 @@ pub async fn run(
         readers,
         next_reader: AtomicUsize::new(0),
         policy,
-        registry: RwLock::new(registry),
+        registry: RwLock::new(Arc::new(registry)),
         log_key,
         witness,
         peers: peers.clone(),

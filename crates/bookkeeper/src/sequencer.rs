@@ -14,7 +14,7 @@ use crate::shared::Shared;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tally_logstore::LogStore as _;
-use tally_trust::EntryKind;
+use tally_trust::{EntryKind, Registry};
 use tokio::sync::{mpsc, oneshot};
 
 /// Admitted entries waiting for their indices, answered together, in order.
@@ -83,7 +83,7 @@ async fn sequence(shared: &Shared, batch: Vec<Job>) {
         shared
             .registry
             .read()
-            .map(|r| r.clone())
+            .map(|r| Registry::clone(&r))
             .unwrap_or_default()
     });
     let (mut entries, mut keys, mut refused_leaves) = (Vec::new(), Vec::new(), Vec::new());
@@ -124,8 +124,12 @@ async fn sequence(shared: &Shared, batch: Vec<Job>) {
     // A receiver may have gone (client disconnected): there is nobody to tell then.
     match result {
         Ok((indices, known, size)) => {
-            if let (Some(registry), Ok(mut shared_registry)) = (registry, shared.registry.write()) {
-                *shared_registry = registry;
+            // Only a batch with records changes the registry. (Taking the write lock for every
+            // batch had each one wait for a bundle check to let go, and stall the next check.)
+            if let Some(registry) = registry {
+                if let Ok(mut shared_registry) = shared.registry.write() {
+                    *shared_registry = Arc::new(registry);
+                }
             }
             shared.size.send_replace(size);
             for (reply, slots) in replies {

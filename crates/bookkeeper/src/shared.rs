@@ -38,8 +38,10 @@ pub(crate) struct Shared {
     /// Where the search for an idle reader starts next (round robin).
     pub next_reader: AtomicUsize,
     pub policy: Policy,
-    /// Who may sign, as of the last sequenced batch. Only the sequencer writes it.
-    pub registry: RwLock<Registry>,
+    /// Who may sign, as of the last sequenced batch. Only the sequencer writes it, by swapping in
+    /// a new snapshot; checks take the current one and let go of the lock at once. (A bundle's
+    /// check lasts tens of milliseconds, and a writer waiting on a reader blocks every new reader.)
+    pub registry: RwLock<Arc<Registry>>,
     pub log_key: SignerKey,
     pub witness: Witness,
     pub peers: Vec<Peer>,

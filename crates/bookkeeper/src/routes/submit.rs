@@ -207,8 +207,9 @@ fn check(shared: &Shared, entries: &[Bytes]) -> Vec<Result<Checked, ApiError>> {
         .filter(|(_, k)| k.is_none())
         .map(|(e, _)| e)
         .collect();
+    // A snapshot: the lock is held only to copy the pointer, never for the bundle's check.
     let registry = match shared.registry.read() {
-        Ok(r) => r,
+        Ok(r) => Arc::clone(&r),
         Err(_) => {
             let e = ApiError::internal("registry lock poisoned");
             return entries.iter().map(|_| Err(e.clone())).collect();
