@@ -126,10 +126,10 @@ pub fn open(log: &VerifierKey, receipt: &[u8]) -> Result<(Promise, Terms), Recei
     let [RECEIPT_HEADER, origin, leaf, index, time, max_delay] = lines.as_slice() else {
         return Err(ReceiptError::Malformed(RECEIPT_HEADER));
     };
-    let bad = |_| ReceiptError::Malformed(RECEIPT_HEADER);
+    let malformed = ReceiptError::Malformed(RECEIPT_HEADER);
     let promise = Promise {
-        index: index.parse().map_err(bad)?,
-        leaf: Hash::parse_hash(leaf).map_err(|_| ReceiptError::Malformed(RECEIPT_HEADER))?,
+        index: index.parse().map_err(|_| malformed.clone())?,
+        leaf: Hash::parse_hash(leaf).map_err(|_| malformed)?,
     };
     Ok((
         promise,

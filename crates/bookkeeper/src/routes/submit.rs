@@ -62,9 +62,13 @@ pub(crate) async fn submit(
 ) -> Result<Response, ApiError> {
     let entry = body(body_bytes, too_large)?;
     let leaf = leaf_hash(&entry);
-    let checked = check(&shared, std::slice::from_ref(&entry))
-        .pop()
-        .ok_or_else(|| ApiError::internal("no check result"))??;
+    let checked = check(
+        &shared,
+        std::slice::from_ref(&entry),
+        std::slice::from_ref(&leaf),
+    )
+    .pop()
+    .ok_or_else(|| ApiError::internal("no check result"))??;
     let index = sequence(&shared, vec![checked])
         .await?
         .pop()
@@ -113,7 +117,8 @@ pub(crate) async fn submit_bundle(
     let checking = Arc::clone(&shared);
     let checked = {
         let _turn = cpu_turn(&shared).await?;
-        tokio::task::spawn_blocking(move || check(&checking, &entries))
+        let leaves = leaves.clone();
+        tokio::task::spawn_blocking(move || check(&checking, &entries, &leaves))
             .await
             .map_err(ApiError::internal)?
     };
@@ -190,13 +195,13 @@ fn bundle_too_large() -> ApiError {
     )
 }
 
-/// Checks entries in order: already logged (their index), or admissible against the registry.
+/// Checks entries (with their leaf hashes) in order: already logged (their index), or admissible
+/// against the registry.
 ///
 /// A resubmission gets the original index without being admitted again: the registry may have
 /// changed since (a later revocation must not make an already logged entry look refused).
-fn check(shared: &Shared, entries: &[Bytes]) -> Vec<Result<Checked, ApiError>> {
-    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
-    let known: Result<Vec<Option<u64>>, ApiError> = shared.read(|s| Ok(s.indices_of(&leaves)?));
+fn check(shared: &Shared, entries: &[Bytes], leaves: &[Hash]) -> Vec<Result<Checked, ApiError>> {
+    let known: Result<Vec<Option<u64>>, ApiError> = shared.read(|s| Ok(s.indices_of(leaves)?));
     let known = match known {
         Ok(k) => k,
         Err(e) => return entries.iter().map(|_| Err(e.clone())).collect(),
