@@ -289,6 +289,7 @@ impl Parties {
             name: "Org 1".into(),
             country: "NZ".into(),
             key: self.org.verifier().to_string(),
+            domains: vec![],
         };
         Entry::sign(r.kind(), r.to_payload(), None, gov)
             .unwrap()

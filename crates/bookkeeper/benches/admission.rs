@@ -30,7 +30,7 @@ fn setup() -> (Policy, Registry, Vec<u8>) {
                 "log_key": log.verifier().to_string(),
                 "witness_key": witness.verifier().to_string(),
                 "urls": ["http://127.0.0.1:1"]}],
-            "log_quorum": 1, "witness_threshold": 0,
+            "log_quorum": 1, "witness_threshold": 0, "allow_unwitnessed": true,
         })
         .to_string()
         .as_bytes(),
@@ -45,6 +45,7 @@ fn setup() -> (Policy, Registry, Vec<u8>) {
                 name: "Org 1".into(),
                 country: "NZ".into(),
                 key: org.verifier().to_string(),
+                domains: vec![],
             },
             &gov,
         ),

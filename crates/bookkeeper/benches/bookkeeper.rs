@@ -158,7 +158,7 @@ impl Net {
                 "urls": ["http://127.0.0.1:1"],
             }],
             "log_quorum": 1,
-            "witness_threshold": 0,
+            "witness_threshold": 0, "allow_unwitnessed": true,
             "cold_chain": [],
         });
         let p = dir.path();
@@ -189,6 +189,7 @@ impl Net {
             name: "Org 1".into(),
             country: "NZ".into(),
             key: self.org.verifier().to_string(),
+            domains: vec![],
         };
         let mut out = vec![Entry::sign(reg.kind(), reg.to_payload(), None, &gov)
             .expect("sign")

@@ -20,6 +20,9 @@ pub const REGISTRY_KEY: &str = "registry";
 pub struct Admitted {
     pub entry: Entry,
     pub keys: Vec<String>,
+    /// What makes it unique in the log: an event's CBV 2.0 Event Hash ID ([`identity_key`]), so
+    /// one event serialised twice is logged once.
+    pub identity: Option<String>,
 }
 
 /// Checks `bytes` against the policy and the registry.
@@ -51,7 +54,12 @@ pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admit
             admit_record(policy, &mut registry.clone(), &entry)?
         }
     };
-    Ok(Admitted { entry, keys })
+    let identity = entry.hash_id.as_deref().map(identity_key);
+    Ok(Admitted {
+        entry,
+        keys,
+        identity,
+    })
 }
 
 /// Checks the entries of a bundle in order. A registry record admitted earlier in the bundle counts
@@ -123,19 +131,64 @@ fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiErro
             facts.time,
         )
         .map_err(auth_error)?;
+    if registry.is_revoked(&entry.signer) {
+        // A stolen key can claim any event time: once a revocation is logged, nothing new of
+        // that key (or of its organisation's devices) is, whatever `since` says.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signer_revoked",
+            "the signer's key (or its organisation's) has been revoked: no new entry of it is logged, whatever time it claims",
+        ));
+    }
     let mut keys = facts_keys(&facts, &device.org);
-    // A unit named with its lot (…/10/{lot}/21/{serial}) is also found under the lot, so an
-    // auditor can trace a lot forward to its units. (The canonical unit key drops the lot.)
-    keys.extend(
-        raw.event
-            .identifiers()
-            .into_iter()
-            .filter_map(custody::lot_of)
-            .map(|lot| tally_epcis::epc::canonical_gs1_uri(&lot).unwrap_or(lot)),
-    );
+    keys.extend(unit_keys(&facts));
     keys.sort();
     keys.dedup();
     Ok(keys)
+}
+
+/// The keys that lead from a lot (or GTIN) to its serialised units, which the canonical unit key
+/// (GTIN + serial) cannot: [`units_key`] for every lot-qualified unit an event names (an auditor
+/// traces a lot forward to its units), and [`serials_key`] for a commissioning of such units (the
+/// evidence that the brand serialises the lot, or the GTIN, that a light client needs to call a
+/// serial it never commissioned unknown).
+fn unit_keys(facts: &Facts) -> Vec<String> {
+    let mut keys: Vec<String> = facts.lots.iter().map(|l| units_key(l)).collect();
+    let commissions =
+        facts.biz_step.as_deref() == Some("commissioning") && facts.action == Some("ADD");
+    if commissions {
+        keys.extend(facts.lots.iter().map(|l| serials_key(l)));
+        keys.extend(
+            facts
+                .ids
+                .iter()
+                .filter(|id| custody::serial_of(id).is_some())
+                .filter_map(|id| custody::gtin_of(id))
+                .map(|g| serials_key(&gtin_uri(&g))),
+        );
+    }
+    keys
+}
+
+/// The canonical Digital Link of a GTIN alone.
+pub fn gtin_uri(gtin: &str) -> String {
+    format!("https://id.gs1.org/01/{gtin}")
+}
+
+/// The lookup key of the events naming serialised units of `lot` (a canonical lot URI).
+pub fn units_key(lot: &str) -> String {
+    format!("units:{lot}")
+}
+
+/// The lookup key of the commissioning events of serialised units of `scope` (a canonical lot
+/// URI, or a GTIN's [`gtin_uri`]).
+pub fn serials_key(scope: &str) -> String {
+    format!("serials:{scope}")
+}
+
+/// The identity of an event in the log: its CBV 2.0 Event Hash ID.
+pub fn identity_key(hash_id: &str) -> String {
+    format!("event:{hash_id}")
 }
 
 /// Every identifier and place an event touches, and the signer's organisation.
@@ -166,6 +219,10 @@ fn auth_error(e: AuthError) -> ApiError {
         AuthError::SignerRevoked { since } => (
             "signer_revoked",
             format!("the signer's key (or its organisation's) is revoked since {since}"),
+        ),
+        AuthError::LoggedAfterRevocation => (
+            "signer_revoked",
+            "the signer's key (or its organisation's) has been revoked".to_owned(),
         ),
         AuthError::SignerExpired { expires } => (
             "signer_expired",

@@ -4,12 +4,18 @@
 //! witnesses; the note with every cosignature gathered replaces it moments later. A checkpoint that
 //! some peer did not cosign is offered again on the next ticks until every peer has (a peer that
 //! was down catches up), without signing a new one.
+//!
+//! Cosignatures are also *refreshed* while the tree does not grow: clients refuse a checkpoint
+//! whose witnesses vouched for it longer ago than the policy's `max_checkpoint_age` (an old
+//! answer may be a replay from before a recall), so a quiet log has its peers cosign its latest
+//! checkpoint again — with new timestamps — every [`refresh_interval`]. A peer that does not
+//! answer keeps its previous line.
 
 use crate::cosign::Cosigner;
 use crate::error::ApiError;
 use crate::shared::Shared;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tally_logstore::LogStore as _;
 use tally_tlog::{note, Checkpoint};
 
@@ -27,12 +33,34 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut cosigner = Cosigner::new(&shared.peers);
     let mut current: Option<Current> = None;
+    let refresh = refresh_interval(
+        shared.policy.max_checkpoint_age,
+        shared.checkpoint_interval_ms,
+    );
+    let mut cosigned_at = Instant::now();
     loop {
         ticks.tick().await;
+        if cosigned_at.elapsed() >= refresh {
+            if let Some(c) = current.as_mut() {
+                c.missing = true;
+                cosigner.refresh();
+            }
+            cosigned_at = Instant::now();
+        }
         if let Err(e) = tick(&shared, &mut cosigner, &mut current).await {
             tracing::warn!(error = %e, "checkpoint not published");
         }
     }
+}
+
+/// How often the peers are asked to cosign an unchanged checkpoint again: a quarter of the age
+/// at which clients refuse it (so three refreshes can fail in a row), at most a minute, and not
+/// more often than checkpoints are signed.
+pub(crate) fn refresh_interval(max_age_seconds: u64, checkpoint_interval_ms: u64) -> Duration {
+    let quarter = Duration::from_millis(max_age_seconds.saturating_mul(250));
+    quarter
+        .min(Duration::from_secs(60))
+        .max(Duration::from_millis(checkpoint_interval_ms))
 }
 
 async fn tick(
@@ -96,7 +124,15 @@ async fn store(shared: &Shared, size: u64, note: Vec<u8>) -> Result<(), ApiError
 
 #[cfg(test)]
 mod tests {
-    use super::signature_lines;
+    use super::{refresh_interval, signature_lines};
+    use std::time::Duration;
+
+    #[test]
+    fn cosignatures_are_refreshed_well_within_the_policys_age() {
+        assert_eq!(refresh_interval(300, 1000), Duration::from_secs(60));
+        assert_eq!(refresh_interval(8, 1000), Duration::from_secs(2));
+        assert_eq!(refresh_interval(2, 1000), Duration::from_secs(1));
+    }
 
     #[test]
     fn signature_lines_are_counted_after_the_blank_line() {

@@ -24,6 +24,8 @@ struct PeerState {
     peer: Peer,
     cosigned_size: u64,
     line: Option<(u64, String)>,
+    /// Its line is due for a fresh timestamp.
+    stale: bool,
 }
 
 impl Cosigner {
@@ -35,8 +37,17 @@ impl Cosigner {
                     peer: p.clone(),
                     cosigned_size: 0,
                     line: None,
+                    stale: false,
                 })
                 .collect(),
+        }
+    }
+
+    /// Asks every peer again at the next [`Cosigner::gather`], for a fresh timestamp; the lines
+    /// they gave before stay until they answer.
+    pub fn refresh(&mut self) {
+        for p in &mut self.peers {
+            p.stale = true;
         }
     }
 
@@ -50,7 +61,7 @@ impl Cosigner {
     ) -> (Vec<u8>, bool) {
         let mut requests = JoinSet::new();
         for (i, p) in self.peers.iter().enumerate() {
-            if p.line.as_ref().is_some_and(|(n, _)| *n == size) {
+            if !p.stale && p.line.as_ref().is_some_and(|(n, _)| *n == size) {
                 continue;
             }
             let proof = proof_from(shared, p.cosigned_size, size).await;
@@ -89,6 +100,7 @@ impl Cosigner {
                     if tally_tlog::checkpoint::verify(&note, &log, witness, 1).is_ok() {
                         p.cosigned_size = size;
                         p.line = Some((size, line));
+                        p.stale = false;
                     } else {
                         tracing::warn!(peer = %p.peer.name, "peer sent a cosignature that does not verify");
                     }
@@ -114,7 +126,8 @@ impl Cosigner {
         for line in lines.values() {
             note.extend_from_slice(line.as_bytes());
         }
-        (note, lines.len() < self.peers.len())
+        let missing = lines.len() < self.peers.len() || self.peers.iter().any(|p| p.stale);
+        (note, missing)
     }
 }
 

@@ -80,6 +80,8 @@ pub fn write_network(
         })).collect::<Vec<_>>(),
         "log_quorum": log_quorum(nodes.len()),
         "witness_threshold": witness_threshold(nodes.len()),
+        // A network of one has no peer to witness it: a policy must say that it accepts this.
+        "allow_unwitnessed": witness_threshold(nodes.len()) == 0,
         "cold_chain": cold_chain,
     })
     .to_string();

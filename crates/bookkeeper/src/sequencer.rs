@@ -14,13 +14,18 @@ use crate::shared::Shared;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tally_logstore::LogStore as _;
+use tally_tlog::{leaf_hash, Hash};
 use tally_trust::{EntryKind, Registry};
 use tokio::sync::{mpsc, oneshot};
+
+/// Where an entry is in the log: its index, and the leaf hash there — another entry's when it was
+/// a duplicate by meaning (the same event serialised otherwise).
+pub(crate) type Logged = (u64, Hash);
 
 /// Admitted entries waiting for their indices, answered together, in order.
 pub(crate) struct Job {
     pub admitted: Vec<Admitted>,
-    pub reply: oneshot::Sender<Vec<Result<u64, ApiError>>>,
+    pub reply: oneshot::Sender<Vec<Result<Logged, ApiError>>>,
 }
 
 /// Sends admitted entries to the sequencer and waits until they are durable: one result per entry,
@@ -28,7 +33,7 @@ pub(crate) struct Job {
 pub(crate) async fn submit(
     shared: &Shared,
     admitted: Vec<Admitted>,
-) -> Result<Vec<Result<u64, ApiError>>, ApiError> {
+) -> Result<Vec<Result<Logged, ApiError>>, ApiError> {
     let n = admitted.len();
     let (reply, answer) = oneshot::channel();
     shared.queue_len.fetch_add(n, Ordering::Relaxed);
@@ -87,6 +92,7 @@ async fn sequence(shared: &Shared, batch: Vec<Job>) {
             .unwrap_or_default()
     });
     let (mut entries, mut keys, mut refused_leaves) = (Vec::new(), Vec::new(), Vec::new());
+    let mut identities = Vec::new();
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch {
         let mut slots = Vec::with_capacity(job.admitted.len());
@@ -101,6 +107,7 @@ async fn sequence(shared: &Shared, batch: Vec<Job>) {
             slots.push(Slot::Appended(entries.len()));
             entries.push(a.entry.encode());
             keys.push(a.keys);
+            identities.push(a.identity);
         }
         replies.push((job.reply, slots));
     }
@@ -109,16 +116,28 @@ async fn sequence(shared: &Shared, batch: Vec<Job>) {
     let peers: Vec<String> = shared.peers.iter().map(|p| p.name.clone()).collect();
     let result = shared
         .with_store(move |s| {
+            let before = s.size()?;
             let indices = if entries.is_empty() {
                 Vec::new()
             } else {
-                s.append_and_enqueue(&entries, &keys, &peers)?
+                s.append_unique(&entries, &keys, &identities, &peers)?
             };
+            // An index before the append is a duplicate: of these bytes, or of this event.
+            let logged = indices
+                .into_iter()
+                .zip(&entries)
+                .map(|(index, bytes)| match index < before {
+                    true => s
+                        .leaf_hash(index)
+                        .map(|l| (index, l.unwrap_or(leaf_hash(bytes)))),
+                    false => Ok((index, leaf_hash(bytes))),
+                })
+                .collect::<Result<Vec<Logged>, _>>()?;
             let known = refused_leaves
                 .iter()
-                .map(|leaf| s.index_of(leaf))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((indices, known, s.size()?))
+                .map(|leaf| Ok(s.index_of(leaf)?.map(|i| (i, *leaf))))
+                .collect::<Result<Vec<_>, tally_logstore::StoreError>>()?;
+            Ok((logged, known, s.size()?))
         })
         .await;
     // A receiver may have gone (client disconnected): there is nobody to tell then.

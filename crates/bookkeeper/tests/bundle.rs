@@ -122,6 +122,7 @@ async fn history_brings_the_product_its_authorising_records_and_proofs_in_one_an
         name: "Org 2".into(),
         country: "CN".into(),
         key: other_org.verifier().to_string(),
+        domains: vec![],
     };
     let cert2 = Record::Certification {
         org: gln(50),

@@ -60,17 +60,26 @@ pub struct ExportArgs {
     home: Home,
 }
 
-/// Check an exported evidence file again, offline, under its policy (or --policy): prints the
-/// verdict and exits like `tally scan`.
+/// Check an exported evidence file again, offline, under the policy installed on this device
+/// (or --policy FILE): prints the verdict and exits like `tally scan`.
+///
+/// The policy inside the file is used only with --embedded-policy, which prints its
+/// fingerprint: anyone can write a file whose policy names keys of their own, so a verdict under
+/// it means only as much as that fingerprint, compared out of band.
 #[derive(Debug, Args)]
 pub struct CheckEvidenceArgs {
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// Check under this policy file instead of the one in the evidence.
-    #[arg(long, value_name = "FILE")]
+    /// Check under this policy file instead of the installed one.
+    #[arg(long, value_name = "FILE", conflicts_with = "embedded_policy")]
     policy: Option<PathBuf>,
+    /// Check under the policy the file carries (its fingerprint is printed on stderr).
+    #[arg(long)]
+    embedded_policy: bool,
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    home: Home,
 }
 
 fn monitor_text(m: &Monitor) -> String {
@@ -222,13 +231,22 @@ pub fn export(args: &ExportArgs) -> CliResult {
 pub fn check_evidence(args: &CheckEvidenceArgs) -> CliResult {
     let file: EvidenceFile = serde_json::from_slice(&input::file(&args.file)?)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.file.display())))?;
-    let policy = args
-        .policy
-        .as_ref()
-        .map(|p| tally_trust::Policy::parse(&input::file(p)?).map_err(CliError::bad_input))
-        .transpose()?;
+    let policy = match (&args.policy, args.embedded_policy) {
+        (Some(p), _) => {
+            tally_trust::Policy::parse(&input::file(p)?).map_err(CliError::bad_input)?
+        }
+        (None, true) => {
+            let p = file.embedded_policy().map_err(client_error)?;
+            eprintln!(
+                "tally: checking under the policy inside the file, fingerprint sha256:{}; it proves something only if that is your network's",
+                p.fingerprint()
+            );
+            p
+        }
+        (None, false) => args.home.client()?.policy().clone(),
+    };
     let t = now();
-    let h = tally_client::audit::check_evidence(&file, policy.as_ref(), t).map_err(client_error)?;
+    let h = tally_client::audit::check_evidence(&file, &policy, t).map_err(client_error)?;
     if args.json {
         show::json(&h)?;
     } else {

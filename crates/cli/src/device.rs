@@ -22,7 +22,8 @@ pub struct DeviceArgs {
 #[derive(Debug, Subcommand)]
 enum DeviceAction {
     /// Make this device's signing key, sealed with a passphrase (Argon2id + XChaCha20-Poly1305);
-    /// prints its public key.
+    /// prints its public key. The passphrase needs at least 12 characters and must not be easy to
+    /// guess (a few uncommon words do).
     Init {
         /// The key's name (no spaces or '+'), e.g. dock-3.shanghai-imports.
         #[arg(long)]
@@ -76,11 +77,9 @@ pub fn run(args: &DeviceArgs) -> CliResult {
             passphrase_file,
         } => {
             let pass = passphrase(passphrase_file.as_deref())?;
-            if pass.chars().count() < 8 {
-                return Err(CliError::bad_input(
-                    "use a passphrase of at least 8 characters",
-                ));
-            }
+            // Before making the key, so a weak passphrase is refused with its reason at once
+            // (`seal` checks it again).
+            identity::check_passphrase(&pass).map_err(client_error)?;
             let key = identity::generate(name).map_err(client_error)?;
             let sealed = identity::seal(&key, &pass).map_err(client_error)?;
             store

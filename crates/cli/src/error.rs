@@ -1,9 +1,11 @@
 //! The CLI's one error type: a one-line reason plus the exit code a script acts on.
 //!
 //! Exit codes are the tool's contract with scripts: 0 valid, 1 verification failed, 2 bad input or
-//! usage (clap's own usage errors also exit 2), 3 verified with warnings (a product history that is
-//! genuine but needs attention: recalled, already sold, a bookkeeper that misbehaved). Keeping "the data is bad" apart from "the question
-//! was malformed" lets an auditor's script tell a forged note from a typo.
+//! usage (clap's own usage errors also exit 2), 3 verified with warnings (a product history that
+//! is genuine but needs attention: recalled, already sold, a bookkeeper that misbehaved), 4
+//! unverifiable (too few bookkeepers could be checked: no evidence either way). Keeping "the
+//! data is bad" apart from "the question was malformed", and both apart from "could not check",
+//! lets an auditor's script tell a forged note from a typo from an outage.
 
 use std::fmt;
 
@@ -16,6 +18,8 @@ pub enum CliError {
     BadInput(String),
     /// Verified, with warnings (exit 3).
     Warning(String),
+    /// Could not be checked: too little of the network answered usably (exit 4).
+    Unverifiable(String),
 }
 
 impl CliError {
@@ -25,6 +29,7 @@ impl CliError {
             CliError::Invalid(_) => 1,
             CliError::BadInput(_) => 2,
             CliError::Warning(_) => 3,
+            CliError::Unverifiable(_) => 4,
         }
     }
 
@@ -46,6 +51,7 @@ impl fmt::Display for CliError {
             CliError::Invalid(r) => r,
             CliError::BadInput(r) => r,
             CliError::Warning(r) => r,
+            CliError::Unverifiable(r) => r,
         };
         f.write_str(&reason.replace('\n', " "))
     }

@@ -4,6 +4,7 @@
 use crate::error::{CliError, CliResult};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use tally_client::identity::Zeroizing;
 use tally_client::{Client, ClientError, Limits};
 use tally_tlog::SignerKey;
 use time::OffsetDateTime;
@@ -32,8 +33,17 @@ impl Home {
                 },
             },
         };
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| CliError::bad_input(format!("{}: {e}", dir.display())))?;
+        if !dir.is_dir() {
+            // It will hold the sealed device key: private to its owner (0700) when made here, as
+            // the XDG base directory spec asks of the directories it makes.
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(&dir)
+                .map_err(|e| CliError::bad_input(format!("{}: {e}", dir.display())))?;
+        }
         Ok(dir)
     }
 
@@ -68,18 +78,23 @@ pub fn block_on<F: std::future::Future>(f: F) -> CliResult<F::Output> {
     Ok(rt.block_on(f))
 }
 
-/// The passphrase of the device key: the first line of `file`, else $TALLY_PASSPHRASE.
-pub fn passphrase(file: Option<&Path>) -> CliResult<String> {
+/// The passphrase of the device key: the first line of `file`, else $TALLY_PASSPHRASE. It (and
+/// the file's text) is wiped from memory when dropped.
+pub fn passphrase(file: Option<&Path>) -> CliResult<Zeroizing<String>> {
     if let Some(f) = file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| CliError::bad_input(format!("{}: {e}", f.display())))?;
-        return Ok(text.lines().next().unwrap_or("").to_owned());
+        let text = Zeroizing::new(
+            std::fs::read_to_string(f)
+                .map_err(|e| CliError::bad_input(format!("{}: {e}", f.display())))?,
+        );
+        return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
     }
-    std::env::var("TALLY_PASSPHRASE").map_err(|_| {
-        CliError::bad_input(
-            "give the device key's passphrase with --passphrase-file or TALLY_PASSPHRASE",
-        )
-    })
+    std::env::var("TALLY_PASSPHRASE")
+        .map(Zeroizing::new)
+        .map_err(|_| {
+            CliError::bad_input(
+                "give the device key's passphrase with --passphrase-file or TALLY_PASSPHRASE",
+            )
+        })
 }
 
 /// Unlocks this device's key.

@@ -39,8 +39,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Tally: verifiable provenance for food.
 ///
-/// Exit status: 0 valid, 1 verification failed, 2 bad input or usage, 3 verified with warnings; on
-/// failure, one line on stderr gives the reason.
+/// Exit status: 0 valid, 1 verification failed, 2 bad input or usage, 3 verified with warnings, 4
+/// unverifiable (too few bookkeepers could be checked); on failure, one line on stderr gives the
+/// reason.
 #[derive(Debug, Parser)]
 #[command(name = "tally", version)]
 struct Cli {

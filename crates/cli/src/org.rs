@@ -46,6 +46,10 @@ enum OrgAction {
         /// The organisation's verifier key (or a file holding it).
         #[arg(long, value_name = "VKEY|FILE")]
         org_key: String,
+        /// A host of the organisation's own GS1 Digital Link resolver (repeatable): a label
+        /// linking elsewhere is flagged when scanned.
+        #[arg(long = "domain", value_name = "HOST")]
+        domains: Vec<String>,
     },
     /// Certify a device from its enrolment request (signed by the organisation's key).
     Certify {
@@ -93,12 +97,14 @@ pub fn run(args: &OrgArgs) -> CliResult {
             name,
             country,
             org_key,
+            domains,
         } => {
             let record = Record::Registration {
                 gln: gln.clone(),
                 name: name.clone(),
                 country: country.clone(),
                 key: input::verifier_key(org_key)?.to_string(),
+                domains: domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
             };
             (
                 Entry::sign(record.kind(), record.to_payload(), None, &key)

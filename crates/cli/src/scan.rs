@@ -13,7 +13,8 @@ use tally_scan::Payload;
 ///
 /// CODE may be a GS1 Digital Link, a scanner payload (]Q1, ]Q3 …) or a bracketed element string.
 /// A web address that is not a GS1 Digital Link is reported and never opened. Exit 0 verified,
-/// 3 verified with warnings, 1 failed, 2 no product code / bad input.
+/// 3 verified with warnings, 4 unverifiable (too few bookkeepers could be checked), 1 failed, 2
+/// no product code / bad input.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// An image file (PNG, JPEG, GIF) with a QR code, or the code's text.
@@ -95,12 +96,13 @@ pub fn scan(args: &ScanArgs) -> CliResult {
     worst
 }
 
-/// Whether `a` is a worse outcome than `b` (failed > warning > verified).
+/// Whether `a` is a worse outcome than `b` (failed > unverifiable > warning > verified).
 fn worse(a: &CliResult, b: &CliResult) -> bool {
     let rank = |r: &CliResult| match r {
         Ok(()) => 0,
         Err(CliError::Warning(_)) => 1,
-        Err(_) => 2,
+        Err(CliError::Unverifiable(_)) => 2,
+        Err(_) => 3,
     };
     rank(a) > rank(b)
 }

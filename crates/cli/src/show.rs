@@ -8,11 +8,13 @@ use tally_client::state::OutboxItem;
 use tally_client::view::{History, Source, Stage};
 use tally_trust::{Severity, Status};
 
-/// The exit code a verdict gives: 0 verified, 3 verified with warnings, 1 failed.
+/// The exit code a verdict gives: 0 verified, 3 verified with warnings, 4 unverifiable (too
+/// little of the network could be checked: no evidence either way), 1 failed.
 pub fn verdict_code(h: &History) -> CliResult {
     match h.status {
         Status::Verified => Ok(()),
         Status::Warning => Err(CliError::Warning(first_warning(h))),
+        Status::Unverifiable => Err(CliError::Unverifiable(first_warning(h))),
         Status::Failed => Err(CliError::invalid(first_warning(h))),
     }
 }
@@ -56,12 +58,7 @@ fn when(t: &str) -> String {
 }
 
 fn age(seconds: i64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86_400),
-    }
+    tally_client::view::age(u64::try_from(seconds).unwrap_or(0))
 }
 
 /// The verdict, its warnings and the timeline; `evidence` adds who signed and where it is logged.
@@ -70,6 +67,7 @@ pub fn history(h: &History, now: i64, evidence: bool) -> String {
     let word = match h.status {
         Status::Verified => "VERIFIED",
         Status::Warning => "WARNING",
+        Status::Unverifiable => "UNVERIFIABLE",
         Status::Failed => "FAILED",
     };
     let _ = writeln!(out, "{word}  {}", h.product);
@@ -99,6 +97,7 @@ pub fn history(h: &History, now: i64, evidence: bool) -> String {
         let mark = match w.severity {
             Severity::Info => "note",
             Severity::Warning => "warning",
+            Severity::Unverifiable => "cannot check",
             Severity::Failed => "FAILED",
         };
         let _ = writeln!(out, "  {mark}: {}", w.text);

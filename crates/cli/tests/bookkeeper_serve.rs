@@ -47,7 +47,7 @@ fn serve_answers_health_and_stops_on_sigterm() {
             "urls": [format!("http://127.0.0.1:{port}")],
         }],
         "log_quorum": 1,
-        "witness_threshold": 0,
+        "witness_threshold": 0, "allow_unwitnessed": true,
         "cold_chain": [],
     });
     std::fs::write(p.join("policy.json"), policy.to_string()).unwrap();

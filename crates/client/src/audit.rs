@@ -157,11 +157,22 @@ pub struct EvidenceFile {
 /// The evidence file format.
 pub const EVIDENCE_FORMAT: &str = "tally-evidence/v1";
 
-/// Checks an exported evidence file again, offline, under its own policy (or `policy` if given):
-/// the verdict anyone holding the policy reaches from the same bytes, at `now`.
+impl EvidenceFile {
+    /// The policy the file carries. Anyone can write a file with a policy of their own keys, so
+    /// this is only for a reader who chose to trust it, knowing its fingerprint
+    /// ([`Policy::fingerprint`]); [`check_evidence`] takes the policy to judge by.
+    pub fn embedded_policy(&self) -> Result<Policy, ClientError> {
+        Ok(Policy::parse(self.policy.to_string().as_bytes())?)
+    }
+}
+
+/// Checks an exported evidence file again, offline, under `policy` (normally the one installed
+/// on this device, never silently the one inside the file): the verdict anyone holding that
+/// policy reaches from the same bytes, at `now`. The checkpoints are not required to be fresh:
+/// they were fresh when the file was exported, and are old by design now.
 pub fn check_evidence(
     file: &EvidenceFile,
-    policy: Option<&Policy>,
+    policy: &Policy,
     now: OffsetDateTime,
 ) -> Result<History, ClientError> {
     if file.format != EVIDENCE_FORMAT {
@@ -169,32 +180,22 @@ pub fn check_evidence(
             "not a {EVIDENCE_FORMAT} file"
         )));
     }
-    let own;
-    let policy = match policy {
-        Some(p) => p,
-        None => {
-            own = Policy::parse(file.policy.to_string().as_bytes())?;
-            &own
-        }
-    };
-    let mut logs = Vec::new();
-    let mut unreachable = Vec::new();
+    let (mut logs, mut unreachable, mut malformed) = (Vec::new(), Vec::new(), Vec::new());
     for bk in &policy.bookkeepers {
         match file.answers.get(&bk.name) {
             Some(a) => match parse_history(&bk.name, a.to_string().as_bytes(), 0) {
                 Ok(ev) => logs.push(ev),
-                Err(_) => unreachable.push(bk.name.clone()),
+                Err(e) => malformed.push((bk.name.clone(), e.to_string())),
             },
             None => unreachable.push(bk.name.clone()),
         }
     }
+    let state = TrustState::default();
     let verdict = tally_trust::verify(&tally_trust::Request {
-        policy,
-        product: &file.product,
-        logs: &logs,
         unreachable: &unreachable,
-        state: &TrustState::default(),
-        now,
+        malformed: &malformed,
+        max_age: None,
+        ..tally_trust::Request::online(policy, &file.product, &logs, &state, now)
     });
     Ok(crate::view::history(
         &verdict,

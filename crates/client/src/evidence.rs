@@ -12,9 +12,11 @@ use tally_trust::{LogEvidence, ProvenEntry};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// Most entries accepted in one history answer: far above any product's history (a unit, its
-/// pallets, its inputs and the records of their signers), far below what could exhaust a phone.
-pub const MAX_HISTORY_ENTRIES: usize = 10_000;
+/// Most entries accepted in one history answer (all its pages): far above any product's history
+/// (a unit, its pallets, its inputs and the records of their signers, which a bookkeeper bounds
+/// by setting aside events of parties outside the custody chain), enough for an organisation's
+/// activity, far below what could exhaust a phone.
+pub const MAX_HISTORY_ENTRIES: usize = 100_000;
 /// Most hashes in one proof: a tree of 2^64 leaves needs 64.
 const MAX_PROOF_HASHES: usize = 64;
 

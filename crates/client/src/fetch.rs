@@ -51,6 +51,16 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// Whether the bookkeeper could not be reached at all (down, refused, timed out, failing on
+    /// its side), as opposed to answering something unusable.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            FetchError::Timeout | FetchError::Unreachable(_) => true,
+            FetchError::Status { status, .. } => *status >= 500,
+            FetchError::TooLarge(_) | FetchError::Malformed(_) => false,
+        }
+    }
+
     fn from_reqwest(e: reqwest::Error) -> Self {
         if e.is_timeout() {
             FetchError::Timeout
@@ -90,6 +100,18 @@ pub struct BundleAnswers {
     pub results: Vec<BundleAnswer>,
 }
 
+/// Most pages of one `/history` answer followed: with a bookkeeper's pages of up to 1,000
+/// entries, far above any product's history and an organisation's activity of years.
+pub const MAX_HISTORY_PAGES: usize = 100;
+
+/// The fields of a `/history` page that say whether more follow.
+#[derive(Deserialize)]
+struct PageHead {
+    size: u64,
+    #[serde(default)]
+    next: Option<u64>,
+}
+
 #[derive(Deserialize)]
 struct ProofAnswer {
     proof: Vec<String>,
@@ -99,6 +121,12 @@ struct ProofAnswer {
 struct LookupAnswer {
     indices: Vec<u64>,
     entries: Vec<String>,
+    #[serde(default)]
+    next: Option<u64>,
+}
+
+fn malformed(e: serde_json::Error) -> FetchError {
+    FetchError::Malformed(e.to_string())
 }
 
 /// The HTTP client, shared by every request (connections are kept alive per bookkeeper).
@@ -205,7 +233,11 @@ impl Http {
         Ok(body)
     }
 
-    /// `GET /history?key=K&old=N`: the raw answer (parse with `evidence::parse_history`).
+    /// `GET /history?key=K&old=N`, every page of it: the answer as one JSON document, the later
+    /// pages' entries (asked for with `after` and the first page's `size`, so that they prove
+    /// against the same checkpoint) appended to the first's (parse with
+    /// `evidence::parse_history`). A bookkeeper that pages backwards, or past
+    /// [`MAX_HISTORY_PAGES`], answered something malformed.
     pub async fn history(
         &self,
         bk: &Bookkeeper,
@@ -213,7 +245,46 @@ impl Http {
         old: u64,
     ) -> Result<Vec<u8>, FetchError> {
         let key = percent_encode(key);
-        self.get(bk, &format!("/history?key={key}&old={old}")).await
+        let first = self
+            .get(bk, &format!("/history?key={key}&old={old}"))
+            .await?;
+        let head: PageHead = serde_json::from_slice(&first).map_err(malformed)?;
+        let Some(mut after) = head.next else {
+            return Ok(first);
+        };
+        let mut merged: serde_json::Value = serde_json::from_slice(&first).map_err(malformed)?;
+        for _ in 1..MAX_HISTORY_PAGES {
+            let path = format!("/history?key={key}&size={}&after={after}", head.size);
+            let mut page: serde_json::Value =
+                serde_json::from_slice(&self.get(bk, &path).await?).map_err(malformed)?;
+            let next = page["next"].as_u64();
+            let entries = match page["entries"].take() {
+                serde_json::Value::Array(e) => e,
+                _ => return Err(FetchError::Malformed("a page without entries".into())),
+            };
+            if entries
+                .iter()
+                .any(|e| e["index"].as_u64().is_none_or(|i| i <= after))
+            {
+                return Err(FetchError::Malformed(
+                    "a page repeats earlier entries".into(),
+                ));
+            }
+            if let Some(all) = merged["entries"].as_array_mut() {
+                all.extend(entries);
+            }
+            match next {
+                Some(n) if n > after => after = n,
+                Some(_) => return Err(FetchError::Malformed("pages do not advance".into())),
+                None => {
+                    merged["next"] = serde_json::Value::Null;
+                    return serde_json::to_vec(&merged).map_err(malformed);
+                }
+            }
+        }
+        Err(FetchError::Malformed(format!(
+            "more than {MAX_HISTORY_PAGES} pages of history"
+        )))
     }
 
     /// `GET /checkpoint`: the latest cosigned checkpoint note.
@@ -246,30 +317,49 @@ impl Http {
             .collect()
     }
 
-    /// `GET /lookup?key=K`: indices and entry bytes.
+    /// `GET /lookup?key=K`: indices and entry bytes, every page of them (at most
+    /// [`MAX_HISTORY_PAGES`]).
     pub async fn lookup(
         &self,
         bk: &Bookkeeper,
         key: &str,
     ) -> Result<Vec<(u64, Vec<u8>)>, FetchError> {
-        let body = self
-            .get(bk, &format!("/lookup?key={}", percent_encode(key)))
-            .await?;
-        let answer: LookupAnswer =
-            serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))?;
-        if answer.indices.len() != answer.entries.len() {
-            return Err(FetchError::Malformed("indices and entries differ".into()));
+        let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut after: Option<u64> = None;
+        for _ in 0..MAX_HISTORY_PAGES {
+            let path = match after {
+                None => format!("/lookup?key={}", percent_encode(key)),
+                Some(a) => format!("/lookup?key={}&after={a}", percent_encode(key)),
+            };
+            let answer: LookupAnswer =
+                serde_json::from_slice(&self.get(bk, &path).await?).map_err(malformed)?;
+            if answer.indices.len() != answer.entries.len() {
+                return Err(FetchError::Malformed("indices and entries differ".into()));
+            }
+            if answer
+                .indices
+                .iter()
+                .any(|&i| after.is_some_and(|a| i <= a))
+            {
+                return Err(FetchError::Malformed(
+                    "a page repeats earlier entries".into(),
+                ));
+            }
+            for (i, e) in answer.indices.into_iter().zip(answer.entries) {
+                let bytes = B64
+                    .decode(e)
+                    .map_err(|_| FetchError::Malformed("an entry is not base64".into()))?;
+                out.push((i, bytes));
+            }
+            match answer.next {
+                Some(n) if after.is_none_or(|a| n > a) => after = Some(n),
+                Some(_) => return Err(FetchError::Malformed("pages do not advance".into())),
+                None => return Ok(out),
+            }
         }
-        answer
-            .indices
-            .into_iter()
-            .zip(answer.entries)
-            .map(|(i, e)| {
-                B64.decode(e)
-                    .map(|b| (i, b))
-                    .map_err(|_| FetchError::Malformed("an entry is not base64".into()))
-            })
-            .collect()
+        Err(FetchError::Malformed(format!(
+            "more than {MAX_HISTORY_PAGES} pages"
+        )))
     }
 
     /// `POST /submit-bundle`: the bundle's receipt and one answer per entry, in order.

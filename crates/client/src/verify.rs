@@ -28,6 +28,33 @@ pub fn product_key(code: &str) -> Result<String, ClientError> {
     Ok(link.canonical_uri())
 }
 
+/// The host a scanned Digital Link points to (lower case, no port), if the code is a web
+/// address: the verdict flags one that no organisation of the product registered.
+pub fn link_host(code: &str) -> Option<String> {
+    let code = code.trim();
+    let scheme = code.find("://")?;
+    if !matches!(
+        code[..scheme].to_ascii_lowercase().as_str(),
+        "http" | "https"
+    ) {
+        return None;
+    }
+    let authority = code[scheme + 3..].split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The key a verified history is cached under: the product's canonical GS1 identity (a unit's
+/// GTIN and serial, whatever lot or data attributes the label adds), which is also what `tally`
+/// prints, so either form finds it.
+fn cache_key(product: &str) -> String {
+    tally_epcis::epc::canonical_gs1_uri(product).unwrap_or_else(|| product.to_owned())
+}
+
 impl Client {
     /// Verifies the history of the product `code` names (a Digital Link, an element string, a
     /// scanner payload) against every bookkeeper of the policy, concurrently.
@@ -37,6 +64,7 @@ impl Client {
     /// last history verified on this device is returned as [`Source::Cached`], with its age.
     pub async fn verify(&self, code: &str, now: OffsetDateTime) -> Result<History, ClientError> {
         let product = product_key(code)?;
+        let host = link_host(code);
         let state = self.store()?.trust_state()?;
         let mut requests = tokio::task::JoinSet::new();
         for bk in &self.policy.bookkeepers {
@@ -51,6 +79,7 @@ impl Client {
             });
         }
         let (mut logs, mut unreachable, mut fetches) = (Vec::new(), Vec::new(), Vec::new());
+        let mut malformed: Vec<(String, String)> = Vec::new();
         while let Some(done) = requests.join_next().await {
             let Ok((name, answer, ms)) = done else {
                 continue;
@@ -60,8 +89,12 @@ impl Client {
                     logs.push(evidence);
                     None
                 }
-                Err(e) => {
+                Err(e) if e.is_unreachable() => {
                     unreachable.push(name.clone());
+                    Some(e.to_string())
+                }
+                Err(e) => {
+                    malformed.push((name.clone(), e.to_string()));
                     Some(e.to_string())
                 }
             };
@@ -75,17 +108,16 @@ impl Client {
         let order = |name: &str| self.policy.bookkeepers.iter().position(|b| b.name == name);
         logs.sort_by_key(|l: &LogEvidence| order(&l.bookkeeper));
         unreachable.sort_by_key(|n| order(n));
+        malformed.sort_by_key(|(n, _)| order(n));
         let verdict = tally_trust::verify(&Request {
-            policy: &self.policy,
-            product: &product,
-            logs: &logs,
             unreachable: &unreachable,
-            state: &state,
-            now,
+            malformed: &malformed,
+            host: host.as_deref(),
+            ..Request::online(&self.policy, &product, &logs, &state, now)
         });
         let at = now.unix_timestamp();
         if logs.is_empty() {
-            if let Some(cached) = self.store()?.cached_history(&product)? {
+            if let Some(cached) = self.store()?.cached_history(&cache_key(&product))? {
                 if let Ok(mut h) = serde_json::from_str::<History>(&cached.verdict) {
                     h.source = Source::Cached;
                     h.checked_at = cached.verified_at;
@@ -112,7 +144,7 @@ impl Client {
         let json =
             serde_json::to_string(&history).map_err(|e| ClientError::Event(e.to_string()))?;
         self.store()?.record_verification(
-            &product,
+            &cache_key(&product),
             status_word(&history),
             &json,
             &verdict.trust_updates,
@@ -126,12 +158,15 @@ impl Client {
     /// [`Source::Cached`].
     pub fn cached(&self, code: &str) -> Result<Option<History>, ClientError> {
         let product = product_key(code)?;
-        Ok(self.store()?.cached_history(&product)?.and_then(|c| {
-            let mut h = serde_json::from_str::<History>(&c.verdict).ok()?;
-            h.source = Source::Cached;
-            h.checked_at = c.verified_at;
-            Some(h)
-        }))
+        Ok(self
+            .store()?
+            .cached_history(&cache_key(&product))?
+            .and_then(|c| {
+                let mut h = serde_json::from_str::<History>(&c.verdict).ok()?;
+                h.source = Source::Cached;
+                h.checked_at = c.verified_at;
+                Some(h)
+            }))
     }
 }
 
@@ -139,6 +174,7 @@ fn status_word(h: &History) -> &'static str {
     match h.status {
         tally_trust::Status::Verified => "verified",
         tally_trust::Status::Warning => "warning",
+        tally_trust::Status::Unverifiable => "unverifiable",
         tally_trust::Status::Failed => "failed",
     }
 }
@@ -167,5 +203,20 @@ mod tests {
         assert!(product_key("hello").is_err());
         // A wrong check digit is refused, not looked up.
         assert!(product_key("https://id.gs1.org/01/09506000134353/21/S1").is_err());
+    }
+
+    #[test]
+    fn the_host_a_link_points_to_is_read_without_port_or_user() {
+        use super::link_host;
+        assert_eq!(
+            link_host("https://Paypa1-Secure-Login.example/01/09506000134352/21/S1").as_deref(),
+            Some("paypa1-secure-login.example")
+        );
+        assert_eq!(
+            link_host("HTTP://user@brand.example:8080/01/x").as_deref(),
+            Some("brand.example")
+        );
+        assert_eq!(link_host("]Q3010950600013435221S1"), None);
+        assert_eq!(link_host("urn:epc:id:sgtin:0614141.107346.2017"), None);
     }
 }

@@ -317,6 +317,18 @@ pub fn history(
                     Reason::BadInclusionProof { log, .. } if *log == b.name => {
                         Some("served an entry its checkpoint does not include".into())
                     }
+                    Reason::LogMalformed { log, detail } if *log == b.name => {
+                        Some(format!("unusable answer: {detail}"))
+                    }
+                    Reason::StaleCheckpoint {
+                        log, age_seconds, ..
+                    } if *log == b.name => Some(format!(
+                        "stale: its witnesses last vouched for it {} ago",
+                        crate::view::age(*age_seconds)
+                    )),
+                    Reason::ConsistencyUnproven { log } if *log == b.name => {
+                        Some("could not prove its log only grew".into())
+                    }
                     _ => None,
                 })
             });
@@ -350,6 +362,16 @@ pub fn history(
     }
 }
 
+/// A duration in seconds as people read it (`45 s`, `12 min`, `3 h`, `2 days`).
+pub fn age(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
 /// A warning for a reason worth showing (registry records that do not count are not).
 fn warning(r: &Reason, step_of: &dyn Fn(&str) -> Option<usize>) -> Option<Warning> {
     let mut params = serde_json::Map::new();
@@ -363,7 +385,123 @@ fn warning(r: &Reason, step_of: &dyn Fn(&str) -> Option<usize>) -> Option<Warnin
             Some(log),
             None,
         ),
-        Reason::UnknownLog { .. } | Reason::RegistryRecordRejected { .. } => return None,
+        Reason::UnknownLog { .. }
+        | Reason::RegistryRecordRejected { .. }
+        | Reason::ForeignEntries { .. } => return None,
+        Reason::LogMalformed { log, detail } => (
+            "log_malformed",
+            format!("Bookkeeper {log} answered something unusable ({detail}); it was not used"),
+            Some(log),
+            None,
+        ),
+        Reason::StaleCheckpoint {
+            log,
+            age_seconds,
+            max_seconds,
+        } => {
+            p("age_seconds", (*age_seconds).into());
+            p("max_seconds", (*max_seconds).into());
+            (
+                "stale_checkpoint",
+                format!(
+                    "Bookkeeper {log} served an answer its witnesses last vouched for {} ago (at most {} allowed): it may be an old answer replayed, and was not used",
+                    age(*age_seconds),
+                    age(*max_seconds)
+                ),
+                Some(log),
+                None,
+            )
+        }
+        Reason::Unwitnessed { log } => (
+            "unwitnessed",
+            format!("No witness checks bookkeeper {log} in this network: its answer cannot be shown to be recent"),
+            Some(log),
+            None,
+        ),
+        Reason::LogOmitted { log, entries } => {
+            p("count", entries.len().into());
+            (
+                "log_omitted",
+                format!(
+                    "Bookkeeper {log} did not serve {} record(s) that the others prove",
+                    entries.len()
+                ),
+                Some(log),
+                None,
+            )
+        }
+        Reason::SetAside {
+            org,
+            name,
+            why,
+            entries,
+        } => {
+            let who = name.clone().unwrap_or_else(|| org.clone());
+            p("count", entries.len().into());
+            p("org", who.clone().into());
+            p("why", serde_json::to_value(why).unwrap_or_default());
+            let because = match why {
+                tally_trust::custody::SetAside::NeverHeld => "it never held this product",
+                tally_trust::custody::SetAside::BeforeCommissioning => {
+                    "they are dated before the product was made"
+                }
+            };
+            (
+                "set_aside",
+                format!(
+                    "{} record(s) signed by {who} were set aside: {because}",
+                    entries.len()
+                ),
+                None,
+                None,
+            )
+        }
+        Reason::UnknownSerial { serial, .. } => {
+            p("serial", serial.clone().into());
+            (
+                "unknown_serial",
+                format!("Serial number {serial} was never registered by the maker, which registers every unit of this lot: this label is likely counterfeit"),
+                None,
+                None,
+            )
+        }
+        Reason::LotOnly { serial } => {
+            p("serial", serial.clone().into());
+            (
+                "lot_only",
+                format!("This product is traced by lot: its serial number {serial} could not be checked"),
+                None,
+                None,
+            )
+        }
+        Reason::UnregisteredResolver { host } => {
+            p("host", host.clone().into());
+            (
+                "unregistered_resolver",
+                format!("This label's link points to {host}, which no company in this product's history registered: the label may not be genuine"),
+                None,
+                None,
+            )
+        }
+        Reason::TooFewLogs { usable, need } => {
+            p("usable", (*usable).into());
+            p("need", (*need).into());
+            (
+                "too_few_bookkeepers",
+                format!("Only {usable} of the {need} independent bookkeepers needed could be checked: this product cannot be verified now"),
+                None,
+                None,
+            )
+        }
+        Reason::NoConfirmedHistory { entries } => {
+            p("count", entries.len().into());
+            (
+                "no_confirmed_history",
+                "Some bookkeepers hold records of this product, but too few could be checked to confirm them".into(),
+                None,
+                None,
+            )
+        }
         Reason::CheckpointInvalid { log, detail } => (
             "checkpoint_invalid",
             format!("Bookkeeper {log} served a checkpoint that does not verify ({detail}); it was not used"),
@@ -498,7 +636,7 @@ fn warning(r: &Reason, step_of: &dyn Fn(&str) -> Option<usize>) -> Option<Warnin
         }
         Reason::NoHistory => (
             "no_history",
-            "No bookkeeper has any record of this product".into(),
+            "No authorised record of this product is held by enough independent bookkeepers: it may be counterfeit".into(),
             None,
             None,
         ),

@@ -196,17 +196,20 @@ impl HashReader for SqliteStore {
 }
 
 impl LogStore for SqliteStore {
-    fn append_and_enqueue(
+    fn append_unique(
         &mut self,
         entries: &[Vec<u8>],
         keys: &[Vec<String>],
+        identities: &[Option<String>],
         peers: &[String],
     ) -> Result<Vec<u64>, StoreError> {
-        if !keys.is_empty() && keys.len() != entries.len() {
-            return Err(StoreError::KeysMismatch {
-                entries: entries.len(),
-                keys: keys.len(),
-            });
+        for given in [keys.len(), identities.len()] {
+            if given != 0 && given != entries.len() {
+                return Err(StoreError::KeysMismatch {
+                    entries: entries.len(),
+                    keys: given,
+                });
+            }
         }
         let tx = self.write()?;
         let before = size_of(&tx)?;
@@ -218,9 +221,12 @@ impl LogStore for SqliteStore {
             new: Vec::new(),
         };
         let mut in_batch: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut identified: HashMap<&str, u64> = HashMap::new();
         let mut indices = Vec::with_capacity(entries.len());
         {
             let mut find = tx.prepare_cached("SELECT idx FROM entries WHERE leaf_hash = ?1")?;
+            let mut known =
+                tx.prepare_cached("SELECT idx FROM lookup_keys WHERE key = ?1 LIMIT 1")?;
             // The UNIQUE index on leaf_hash finds a duplicate as part of the insert: only an entry
             // already logged costs a second lookup, for its index.
             let mut insert = tx.prepare_cached(
@@ -233,6 +239,17 @@ impl LogStore for SqliteStore {
                         position,
                         len: data.len(),
                     });
+                }
+                let identity = identities.get(position).and_then(Option::as_deref);
+                if let Some(id) = identity {
+                    let original = match identified.get(id) {
+                        Some(&index) => Some(index),
+                        None => known.query_row([id], |r| r.get(0)).optional()?,
+                    };
+                    if let Some(index) = original {
+                        indices.push(index);
+                        continue;
+                    }
                 }
                 let leaf = leaf_hash(data);
                 let index = match in_batch.get(&leaf.0) {
@@ -250,6 +267,10 @@ impl LogStore for SqliteStore {
                 };
                 if let Some(keys) = keys.get(position) {
                     insert_keys(&tx, index, keys)?;
+                }
+                if let Some(id) = identity {
+                    insert_keys(&tx, index, std::slice::from_ref(&id.to_owned()))?;
+                    identified.insert(id, index);
                 }
                 indices.push(index);
             }
@@ -340,6 +361,24 @@ impl LogStore for SqliteStore {
             .prepare_cached("SELECT idx FROM lookup_keys WHERE key = ?1 ORDER BY idx")?;
         let rows = stmt.query_map([key], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn lookup_by_leaf(&self, key: &str, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT k.idx FROM lookup_keys k JOIN entries e ON e.idx = k.idx
+             WHERE k.key = ?1 ORDER BY e.leaf_hash LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![key, limit], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT note FROM checkpoints WHERE size = ?1")?
+            .query_row([size], |r| r.get(0))
+            .optional()?)
     }
 
     fn set_checkpoint(&mut self, size: u64, note: &[u8]) -> Result<(), StoreError> {

@@ -83,7 +83,35 @@ pub trait LogStore: HashReader {
         entries: &[Vec<u8>],
         keys: &[Vec<String>],
         peers: &[String],
+    ) -> Result<Vec<u64>, StoreError> {
+        self.append_unique(entries, keys, &[], peers)
+    }
+
+    /// [`append_and_enqueue`](Self::append_and_enqueue), where an entry may also carry an
+    /// *identity*: a lookup key that at most one entry of the log may have. An entry whose
+    /// identity is already in the log (or earlier in the batch) is a duplicate of that entry: it
+    /// is not appended, its keys are not added, and the original's index is returned (whose leaf
+    /// hash then differs from the entry's). The bookkeeper's identity is the CBV Event Hash ID,
+    /// so one event serialised twice is logged once.
+    ///
+    /// `identities` is empty (none) or holds one per entry (else [`StoreError::KeysMismatch`]);
+    /// an identity is also stored as one of the entry's lookup keys. Atomic with the append, so
+    /// two submissions of one event can never both be logged.
+    fn append_unique(
+        &mut self,
+        entries: &[Vec<u8>],
+        keys: &[Vec<String>],
+        identities: &[Option<String>],
+        peers: &[String],
     ) -> Result<Vec<u64>, StoreError>;
+
+    /// The indices of the first `limit` entries indexed under `key`, in ascending order of their
+    /// *leaf hashes*: a choice every log holding the same entries makes alike, whatever order it
+    /// holds them in.
+    fn lookup_by_leaf(&self, key: &str, limit: usize) -> Result<Vec<u64>, StoreError>;
+
+    /// The signed checkpoint note stored for tree size `size`, if the log signed one.
+    fn checkpoint_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Number of entries (leaves) in the log.
     fn size(&self) -> Result<u64, StoreError>;

@@ -467,3 +467,61 @@ fn cached_reader(
 fn tlog_tiles_index_beyond() -> u64 {
     tlog_tiles::stored_hash_index(8, 1_000)
 }
+
+#[test]
+fn an_identity_already_logged_makes_a_duplicate_in_the_batch_or_later() {
+    let (_dir, path) = temp_db();
+    let peers = ["peer".to_string()];
+    let id = |s: &str| Some(s.to_owned());
+    let keys = vec![vec!["k".to_string()]; 3];
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        // Entries 0 and 2 are one event serialised twice: 2 is not appended.
+        let got = store
+            .append_unique(
+                &batch(0, 3),
+                &keys,
+                &[id("ev:a"), id("ev:b"), id("ev:a")],
+                &peers,
+            )
+            .unwrap();
+        assert_eq!(got, vec![0, 1, 0]);
+        assert_eq!(store.size().unwrap(), 2);
+        // Later, another serialisation again: the original's index, nothing appended or queued.
+        let got = store
+            .append_unique(&batch(5, 7), &[], &[id("ev:b"), None], &peers)
+            .unwrap();
+        assert_eq!(got, vec![1, 2]);
+        assert_eq!(store.lookup("ev:a").unwrap(), vec![0]);
+        assert_eq!(store.lookup("k").unwrap(), vec![0, 1]);
+        assert!(store
+            .append_unique(&batch(9, 10), &[], &[None, None], &peers)
+            .is_err());
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.size().unwrap(), 3);
+    assert_eq!(store.pending("peer", 10).unwrap(), vec![0, 1, 2]);
+    assert_eq!(store.entry(2).unwrap().unwrap(), b"entry 6");
+}
+
+#[test]
+fn lookup_by_leaf_orders_by_leaf_hash_whatever_the_log_order() {
+    let (_dir, path) = temp_db();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let entries = batch(0, 20);
+    let keys = vec![vec!["lot".to_string()]; 20];
+    store.append_with_keys(&entries, &keys).unwrap();
+    let mut by_leaf: Vec<(Vec<u8>, u64)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (leaf_hash(e).0.to_vec(), i as u64))
+        .collect();
+    by_leaf.sort();
+    let want: Vec<u64> = by_leaf.iter().take(3).map(|(_, i)| *i).collect();
+    assert_eq!(store.lookup_by_leaf("lot", 3).unwrap(), want);
+    assert!(store.lookup_by_leaf("none", 3).unwrap().is_empty());
+    store.set_checkpoint(10, b"ten").unwrap();
+    store.set_checkpoint(20, b"twenty").unwrap();
+    assert_eq!(store.checkpoint_at(10).unwrap(), Some(b"ten".to_vec()));
+    assert_eq!(store.checkpoint_at(11).unwrap(), None);
+}

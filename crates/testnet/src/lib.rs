@@ -118,6 +118,7 @@ impl Parties {
             name: "Org 1".into(),
             country: "NZ".into(),
             key: self.org.verifier().to_string(),
+            domains: vec![],
         };
         let revoke = Record::Revocation {
             key: self.revoked.verifier().to_string(),
@@ -236,6 +237,8 @@ impl Network {
             })).collect::<Vec<_>>(),
             "log_quorum": log_quorum,
             "witness_threshold": witness_threshold,
+            // One node alone has no peer to witness it: say so, as a policy must.
+            "allow_unwitnessed": witness_threshold == 0,
             "cold_chain": [],
         });
         std::fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();

@@ -28,14 +28,7 @@ fn history_of_20(c: &mut Criterion) {
     }
     let logs: Vec<_> = (0..3).map(|i| chain.net.evidence(i)).collect();
     let state = TrustState::default();
-    let req = Request {
-        policy: &chain.net.policy,
-        product: &u,
-        logs: &logs,
-        unreachable: &[],
-        state: &state,
-        now: t("2026-06-01T00:00:00Z"),
-    };
+    let req = Request::online(&chain.net.policy, &u, &logs, &state, t(NOW));
     let v = verify(&req);
     assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
     assert_eq!(v.timeline.len(), 20);

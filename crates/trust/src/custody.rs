@@ -5,10 +5,21 @@
 //! history of the milk it was made from (TransformationEvent inputs, up to the transformation).
 //! [`relevant`] computes that closure; [`check`] then walks the events in time order and applies the
 //! rules a shopper relies on: only the holder ships or sells, only the consignee receives, time runs
-//! forward (nothing before its commissioning, nothing in the future), and recalls, sales and cold-chain excursions are surfaced.
+//! forward (nothing in the future, no second commissioning), and recalls, sales and cold-chain
+//! excursions are surfaced.
+//!
+//! **Who may speak of a product.** Any certified device can sign an event naming any identifier,
+//! so an event counts only if its signer's organisation is *in the custody chain*: it made the
+//! product (its first counted event), or it held it before, or it is the consignee of the pending
+//! shipment receiving it. Statements by a governance-certified *authority* (a regulator's recall or
+//! inspection) count without custody and change no custody. Everything else — a stranger's events
+//! about someone else's lot, events dated before the product was commissioned — is *set aside*:
+//! not in the history, not able to fail it, named in the verdict. This is what keeps a flood of
+//! events, or one rogue certified party, from deciding a product's verdict.
 
 use crate::policy::ColdChainRule;
 use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
 use tally_epcis::epc::canonical_gs1_uri;
 use tally_epcis::model::{Event, QuantityElement};
 use time::OffsetDateTime;
@@ -26,6 +37,9 @@ pub struct Facts {
     pub action: Option<&'static str>,
     /// Every identifier (canonical Digital Link where it is a GS1 key) the event touches.
     pub ids: Vec<String>,
+    /// The lots (canonical lot-level Digital Links) of the serialised units it names with their
+    /// lot (`…/10/{lot}/21/{serial}`): the canonical unit key drops the lot.
+    pub lots: Vec<String>,
     /// Aggregation: parent and children.
     pub parent: Option<String>,
     pub children: Vec<String>,
@@ -140,6 +154,7 @@ impl Facts {
                 tally_epcis::model::Action::Delete => "DELETE",
             }),
             ids: event.identifiers().into_iter().map(canon).collect(),
+            lots: unit_lots(&event.identifiers()),
             parent,
             children,
             inputs,
@@ -170,6 +185,49 @@ struct Member {
 impl Member {
     fn covers(&self, id: &str, t: OffsetDateTime) -> bool {
         self.id == id && self.from.is_none_or(|f| t >= f) && self.until.is_none_or(|u| t <= u)
+    }
+}
+
+/// The canonical lots of the lot-qualified serialised units among `ids`, without repeats.
+fn unit_lots(ids: &[&str]) -> Vec<String> {
+    let mut lots: Vec<String> = ids
+        .iter()
+        .filter_map(|id| lot_of(id))
+        .map(|l| canon(&l))
+        .collect();
+    lots.sort();
+    lots.dedup();
+    lots
+}
+
+/// The serial of a serialised Digital Link (`…/21/{serial}`), if it has one.
+pub fn serial_of(product: &str) -> Option<&str> {
+    let (_, rest) = product.split_once("/21/")?;
+    let serial = rest.split(['/', '?', '#']).next().unwrap_or("");
+    (!serial.is_empty()).then_some(serial)
+}
+
+/// Whether an event is the origin of `id`: its commissioning (an ObjectEvent ADD, bizStep
+/// commissioning) or the transformation that output it.
+pub fn is_origin_of(f: &Facts, id: &str) -> bool {
+    let commissions = f.biz_step.as_deref() == Some("commissioning")
+        && f.action == Some("ADD")
+        && f.ids.iter().any(|i| i == id);
+    commissions || f.outputs.iter().any(|o| o == id)
+}
+
+/// Whether an event commissions serialised units (`/21/`) of `lot` (a canonical lot URI), or,
+/// when `lot` is `None`, of the GTIN `gtin`: evidence that the brand serialises them.
+pub fn commissions_units_of(f: &Facts, gtin: &str, lot: Option<&str>) -> bool {
+    if f.biz_step.as_deref() != Some("commissioning") || f.action != Some("ADD") {
+        return false;
+    }
+    match lot {
+        Some(lot) => f.lots.iter().any(|l| l == lot),
+        None => f
+            .ids
+            .iter()
+            .any(|id| id.contains("/21/") && gtin_of(id).as_deref() == Some(gtin)),
     }
 }
 
@@ -264,14 +322,14 @@ pub fn relevant(ids: &[String], events: &[Facts]) -> Vec<usize> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Finding {
-    /// Shipped, sold or transformed by a party that did not hold the goods.
+    /// Shipped, sold or transformed by a party of the chain that did not hold the goods then.
     CustodyBreak {
         event: usize,
         actor: String,
         holder: String,
         detail: String,
     },
-    /// Received by a party the goods were not shipped to.
+    /// Received by a party of the chain the goods were not shipped to.
     WrongReceiver {
         event: usize,
         actor: String,
@@ -310,144 +368,255 @@ impl Finding {
 /// Clock skew allowed for device clocks when checking for events in the future.
 pub const CLOCK_SKEW_SECONDS: i64 = 24 * 3600;
 
-/// Applies the custody rules to the product's events (`order` from [`relevant`]); `actor[i]` is the
-/// GLN of the organisation whose device signed event `i` (if authorised).
-pub fn check(
+/// Who signed an event, as the custody rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// GLN of the organisation whose certified device signed it.
+    pub org: String,
+    /// The device was certified by governance: its statements count without custody.
+    pub authority: bool,
+}
+
+/// Why an event was set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetAside {
+    /// Signed by an organisation that never held the product.
+    NeverHeld,
+    /// Dated before the product (or one of its identifiers) was commissioned.
+    BeforeCommissioning,
+}
+
+/// What the custody walk concluded about a product's events.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    pub findings: Vec<Finding>,
+    /// Events (indices into the facts) that were set aside, and why.
+    pub set_aside: Vec<(usize, SetAside)>,
+    /// Organisations that held the product (or its inputs, or a container of it) at some time.
+    pub members: BTreeSet<String>,
+}
+
+impl Walk {
+    /// Whether event `i` was set aside.
+    pub fn is_set_aside(&self, i: usize) -> bool {
+        self.set_aside.iter().any(|(j, _)| *j == i)
+    }
+}
+
+/// The custody state while walking a product's events in time order.
+#[derive(Default)]
+struct Chain {
+    holder: Option<String>,
+    /// Consignees of the pending shipment (empty: not named).
+    shipment: Option<Vec<String>>,
+    members: BTreeSet<String>,
+    seen_ids: Vec<String>,
+    recalled: Option<usize>,
+    sales: Vec<usize>,
+}
+
+/// When each identifier was first commissioned, by an authorised device.
+fn commissioning_times(
     events: &[Facts],
     order: &[usize],
-    actor: &[Option<String>],
-    cold_chain: Option<&ColdChainRule>,
-    now: OffsetDateTime,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut holder: Option<String> = None;
-    let mut shipment: Option<Vec<String>> = None;
-    let mut seen_ids: Vec<&str> = Vec::new();
-    let mut recalled: Option<usize> = None;
-    let mut sales = Vec::new();
-    for &i in order {
+    actor: &[Option<Actor>],
+) -> HashMap<String, OffsetDateTime> {
+    let mut born: HashMap<String, OffsetDateTime> = HashMap::new();
+    for &i in order
+        .iter()
+        .filter(|&&i| actor.get(i).is_some_and(Option::is_some))
+    {
         let e = &events[i];
-        let Some(org) = actor.get(i).cloned().flatten() else {
-            continue;
-        };
-        if e.time > now + time::Duration::seconds(CLOCK_SKEW_SECONDS) {
-            out.push(Finding::ImpossibleTimeOrder {
+        for id in e.ids.iter().filter(|id| is_origin_of(e, id)) {
+            let t = born.entry(id.clone()).or_insert(e.time);
+            *t = (*t).min(e.time);
+        }
+    }
+    born
+}
+
+impl Chain {
+    /// Whether `org` may speak of the product at event `e` (before applying it).
+    fn admits(&self, org: &str, e: &Facts) -> bool {
+        let consignee = e.biz_step.as_deref() == Some("receiving")
+            && self
+                .shipment
+                .as_ref()
+                .is_some_and(|to| to.is_empty() || to.iter().any(|g| g == org));
+        self.members.is_empty() || self.members.contains(org) || consignee
+    }
+
+    fn not_holder(&self, org: &str) -> Option<String> {
+        self.holder.as_ref().filter(|h| *h != org).cloned()
+    }
+
+    fn custody_break(&self, out: &mut Vec<Finding>, i: usize, org: &str, detail: &str) {
+        if let Some(holder) = self.not_holder(org) {
+            out.push(Finding::CustodyBreak {
                 event: i,
-                detail: "event time is in the future".into(),
+                actor: org.to_owned(),
+                holder,
+                detail: detail.into(),
             });
         }
-        let step = e.biz_step.as_deref().unwrap_or("");
-        let not_holder = |h: &Option<String>| h.as_ref().filter(|h| **h != org).cloned();
-        match step {
+    }
+
+    /// Applies a counted event of a party of the chain: custody moves, breaks are found.
+    fn apply(&mut self, out: &mut Vec<Finding>, e: &Facts, i: usize, org: &str) {
+        self.members.insert(org.to_owned());
+        match e.biz_step.as_deref().unwrap_or("") {
             "shipping" | "departing" => {
-                if let Some(h) = not_holder(&holder) {
-                    out.push(Finding::CustodyBreak {
-                        event: i,
-                        actor: org.clone(),
-                        holder: h,
-                        detail: "shipped by a party that did not hold it".into(),
-                    });
-                }
-                shipment = Some(e.ship_to.clone());
+                self.custody_break(out, i, org, "shipped by a party that did not hold it");
+                self.shipment = Some(e.ship_to.clone());
             }
             "receiving" => {
-                match &shipment {
-                    Some(to) => {
-                        if !to.is_empty() && !to.contains(&org) {
-                            out.push(Finding::WrongReceiver {
-                                event: i,
-                                actor: org.clone(),
-                                shipped_to: to.join(","),
-                            });
-                        }
+                match &self.shipment {
+                    Some(to) if !to.is_empty() && !to.iter().any(|g| g == org) => {
+                        out.push(Finding::WrongReceiver {
+                            event: i,
+                            actor: org.to_owned(),
+                            shipped_to: to.join(","),
+                        })
                     }
-                    None => {
-                        if let Some(h) = not_holder(&holder) {
-                            out.push(Finding::CustodyBreak {
-                                event: i,
-                                actor: org.clone(),
-                                holder: h,
-                                detail: "received without a shipment from the holder".into(),
-                            });
-                        }
-                    }
+                    Some(_) => {}
+                    None => self.custody_break(
+                        out,
+                        i,
+                        org,
+                        "received without a shipment from the holder",
+                    ),
                 }
-                holder = Some(org.clone());
-                shipment = None;
+                self.holder = Some(org.to_owned());
+                self.shipment = None;
             }
             "retail_selling" => {
-                if let Some(h) = not_holder(&holder) {
-                    out.push(Finding::CustodyBreak {
-                        event: i,
-                        actor: org.clone(),
-                        holder: h,
-                        detail: "sold by a party that did not hold it".into(),
-                    });
-                }
+                self.custody_break(out, i, org, "sold by a party that did not hold it")
             }
             _ if e.event_type == "TransformationEvent" => {
-                if let Some(h) = not_holder(&holder) {
-                    out.push(Finding::CustodyBreak {
-                        event: i,
-                        actor: org.clone(),
-                        holder: h,
-                        detail: "transformed by a party that did not hold the inputs".into(),
-                    });
-                }
-                holder = Some(org.clone());
+                self.custody_break(
+                    out,
+                    i,
+                    org,
+                    "transformed by a party that did not hold the inputs",
+                );
+                self.holder = Some(org.to_owned());
             }
             "commissioning" => {
-                if e.ids.iter().any(|id| seen_ids.contains(&id.as_str())) {
+                if e.ids.iter().any(|id| self.seen_ids.contains(id)) {
                     out.push(Finding::ImpossibleTimeOrder {
                         event: i,
                         detail: "commissioned after events that already name it".into(),
                     });
                 }
-                if holder.is_none() {
-                    holder = Some(org.clone());
+                if self.holder.is_none() {
+                    self.holder = Some(org.to_owned());
                 }
             }
             _ => {}
         }
-        seen_ids.extend(e.ids.iter().map(String::as_str));
-        if step == "retail_selling" || e.disposition.as_deref() == Some("retail_sold") {
-            sales.push(i);
+        if self.holder.is_none() {
+            self.holder = Some(org.to_owned());
         }
+        self.seen_ids.extend(e.ids.iter().cloned());
+        if e.biz_step.as_deref() == Some("retail_selling")
+            || e.disposition.as_deref() == Some("retail_sold")
+        {
+            self.sales.push(i);
+        }
+    }
+
+    /// Recall state and readings: what any counted event (a holder's or an authority's) states.
+    fn statements(
+        &mut self,
+        out: &mut Vec<Finding>,
+        e: &Facts,
+        i: usize,
+        cold_chain: Option<&ColdChainRule>,
+    ) {
         if e.disposition.as_deref() == Some("recalled")
             || e.persistent_set.iter().any(|s| s == "recalled")
         {
-            recalled = Some(i);
+            self.recalled = Some(i);
         }
         if e.persistent_unset.iter().any(|s| s == "recalled") {
-            recalled = None;
+            self.recalled = None;
         }
-        for t in &e.temperatures {
-            let out_of_range =
-                cold_chain.is_some_and(|r| t.min < r.min_celsius || t.max > r.max_celsius);
-            if t.alarm || out_of_range {
-                let worst = match cold_chain {
-                    Some(r) if t.max > r.max_celsius => t.max,
-                    Some(r) if t.min < r.min_celsius => t.min,
-                    _ => t.celsius,
-                };
-                out.push(Finding::ColdChainExcursion {
-                    event: i,
-                    celsius: worst,
-                    min: cold_chain.map(|r| r.min_celsius),
-                    max: cold_chain.map(|r| r.max_celsius),
-                    alarm: t.alarm,
-                });
+        out.extend(excursions(e, i, cold_chain));
+    }
+}
+
+/// The readings of `e` outside the cold-chain range, or flagged by the sensor.
+fn excursions(e: &Facts, i: usize, cold_chain: Option<&ColdChainRule>) -> Vec<Finding> {
+    e.temperatures
+        .iter()
+        .filter(|t| {
+            t.alarm || cold_chain.is_some_and(|r| t.min < r.min_celsius || t.max > r.max_celsius)
+        })
+        .map(|t| Finding::ColdChainExcursion {
+            event: i,
+            celsius: match cold_chain {
+                Some(r) if t.max > r.max_celsius => t.max,
+                Some(r) if t.min < r.min_celsius => t.min,
+                _ => t.celsius,
+            },
+            min: cold_chain.map(|r| r.min_celsius),
+            max: cold_chain.map(|r| r.max_celsius),
+            alarm: t.alarm,
+        })
+        .collect()
+}
+
+/// Applies the custody rules to the product's events (`order` from [`relevant`]); `actor[i]` is
+/// who signed event `i`, if its signer was authorised (unauthorised events are skipped: the
+/// verdict reports them).
+pub fn check(
+    events: &[Facts],
+    order: &[usize],
+    actor: &[Option<Actor>],
+    cold_chain: Option<&ColdChainRule>,
+    now: OffsetDateTime,
+) -> Walk {
+    let born = commissioning_times(events, order, actor);
+    let mut walk = Walk::default();
+    let mut chain = Chain::default();
+    for &i in order {
+        let e = &events[i];
+        let Some(a) = actor.get(i).cloned().flatten() else {
+            continue;
+        };
+        let premature = e
+            .ids
+            .iter()
+            .any(|id| !is_origin_of(e, id) && born.get(id).is_some_and(|&t| e.time < t));
+        if !a.authority {
+            if premature {
+                walk.set_aside.push((i, SetAside::BeforeCommissioning));
+                continue;
             }
+            if !chain.admits(&a.org, e) {
+                walk.set_aside.push((i, SetAside::NeverHeld));
+                continue;
+            }
+            chain.apply(&mut walk.findings, e, i, &a.org);
         }
+        if e.time > now + time::Duration::seconds(CLOCK_SKEW_SECONDS) {
+            walk.findings.push(Finding::ImpossibleTimeOrder {
+                event: i,
+                detail: "event time is in the future".into(),
+            });
+        }
+        chain.statements(&mut walk.findings, e, i, cold_chain);
     }
-    if let Some(i) = recalled {
-        out.push(Finding::Recalled { event: i });
+    if let Some(i) = chain.recalled {
+        walk.findings.push(Finding::Recalled { event: i });
     }
-    if let Some(&last) = sales.last() {
-        out.push(Finding::AlreadySold {
+    if let Some(&last) = chain.sales.last() {
+        walk.findings.push(Finding::AlreadySold {
             event: last,
-            count: sales.len(),
+            count: chain.sales.len(),
         });
     }
-    out
+    walk.members = chain.members;
+    walk
 }

@@ -11,7 +11,8 @@
 //! - [`receipt`]: a bookkeeper's signed promise that entries will be in a checkpoint.
 //! - [`state`]: the client's trusted checkpoints; fork and rollback detection.
 //! - [`custody`]: which events belong to a product (aggregation, transformation) and the custody rules.
-//! - [`verdict`]: puts it together into Verified / Warning / Failed with machine-readable reasons.
+//! - [`verdict`]: puts it together into Verified / Warning / Unverifiable / Failed with
+//!   machine-readable reasons.
 #![forbid(unsafe_code)]
 
 pub mod custody;

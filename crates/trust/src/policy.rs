@@ -17,17 +17,34 @@
 //!   ],
 //!   "log_quorum": 2,
 //!   "witness_threshold": 1,
+//!   "max_checkpoint_age_seconds": 300,
 //!   "cold_chain": [{"gtin_prefix": "0950600", "min_celsius": -1.0, "max_celsius": 4.0}]
 //! }
 //! ```
+//!
+//! Two rules protect a client from the network path rather than from the bookkeepers:
+//! - **Transport**: a bookkeeper URL must be `https://`, except on a loopback host (a local test
+//!   network). Signatures make an answer unforgeable, but not fresh: over plain HTTP anyone on the
+//!   path could replay an old one or hold answers back.
+//! - **Freshness**: a checkpoint counts only if enough independent witnesses cosigned it within
+//!   `max_checkpoint_age_seconds` (default [`DEFAULT_MAX_CHECKPOINT_AGE`]). Cosignature
+//!   timestamps are the only clock a C2SP checkpoint carries, so a policy that asks for no
+//!   witnesses (`witness_threshold: 0`) gets no freshness either, and must say so with
+//!   `"allow_unwitnessed": true`.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use tally_tlog::{KeyType, VerifierKey};
 use thiserror::Error;
 
 /// Largest policy file accepted.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+/// How old (seconds) the witnesses' cosignatures of a checkpoint may be, unless the policy says:
+/// five minutes, as Sigsum's witnesses refresh. An answer older than this may have been replayed
+/// from before a sale or a recall was logged.
+pub const DEFAULT_MAX_CHECKPOINT_AGE: u64 = 300;
 
 /// A policy file that cannot define a network.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -50,7 +67,9 @@ pub enum PolicyError {
     SharedKey(String, String),
     #[error("bookkeeper {0:?} has no URL")]
     NoUrl(String),
-    #[error("bookkeeper {name:?} URL {url:?} is not http(s)")]
+    #[error(
+        "bookkeeper {name:?} URL {url:?} is not https:// (plain http:// only on a loopback host)"
+    )]
     BadUrl { name: String, url: String },
     #[error("log quorum {k} is impossible: only {operators} distinct operators run bookkeepers")]
     QuorumTooLarge { k: usize, operators: usize },
@@ -58,6 +77,10 @@ pub enum PolicyError {
     QuorumZero,
     #[error("witness threshold {t} is impossible: a log has at most {peers} witnesses of other operators")]
     WitnessThresholdTooLarge { t: usize, peers: usize },
+    #[error("witness threshold 0 means no witness checks a log and no answer can be shown fresh; say \"allow_unwitnessed\": true if that is meant")]
+    Unwitnessed,
+    #[error("max_checkpoint_age_seconds must be at least 1")]
+    ZeroAge,
     #[error("policy has no governance key")]
     NoGovernance,
     #[error("cold-chain rule for {0:?} has min above max")]
@@ -98,6 +121,11 @@ pub struct Policy {
     pub log_quorum: usize,
     /// Each checkpoint needs cosignatures from witnesses of at least this many other operators.
     pub witness_threshold: usize,
+    /// The policy explicitly accepts `witness_threshold` 0 (no witnesses, no freshness).
+    pub allow_unwitnessed: bool,
+    /// Seconds within which `witness_threshold` independent witnesses must have cosigned a
+    /// checkpoint for an online verdict to use it.
+    pub max_checkpoint_age: u64,
     pub cold_chain: Vec<ColdChainRule>,
 }
 
@@ -109,8 +137,16 @@ struct RawPolicy {
     bookkeepers: Vec<RawBookkeeper>,
     log_quorum: usize,
     witness_threshold: usize,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    allow_unwitnessed: bool,
+    #[serde(default = "default_age")]
+    max_checkpoint_age_seconds: u64,
     #[serde(default)]
     cold_chain: Vec<ColdChainRule>,
+}
+
+fn default_age() -> u64 {
+    DEFAULT_MAX_CHECKPOINT_AGE
 }
 
 #[derive(Deserialize, Serialize)]
@@ -160,11 +196,7 @@ impl Policy {
             if b.urls.is_empty() {
                 return Err(PolicyError::NoUrl(b.name));
             }
-            if let Some(url) = b
-                .urls
-                .iter()
-                .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
-            {
+            if let Some(url) = b.urls.iter().find(|u| !acceptable_url(u)) {
                 return Err(PolicyError::BadUrl {
                     name: b.name.clone(),
                     url: url.clone(),
@@ -201,8 +233,16 @@ impl Policy {
             bookkeepers,
             log_quorum: raw.log_quorum,
             witness_threshold: raw.witness_threshold,
+            allow_unwitnessed: raw.allow_unwitnessed,
+            max_checkpoint_age: raw.max_checkpoint_age_seconds,
             cold_chain: raw.cold_chain,
         };
+        if policy.witness_threshold == 0 && !policy.allow_unwitnessed {
+            return Err(PolicyError::Unwitnessed);
+        }
+        if policy.max_checkpoint_age == 0 {
+            return Err(PolicyError::ZeroAge);
+        }
         if policy.log_quorum == 0 {
             return Err(PolicyError::QuorumZero);
         }
@@ -241,9 +281,17 @@ impl Policy {
                 .collect(),
             log_quorum: self.log_quorum,
             witness_threshold: self.witness_threshold,
+            allow_unwitnessed: self.allow_unwitnessed,
+            max_checkpoint_age_seconds: self.max_checkpoint_age,
             cold_chain: self.cold_chain.clone(),
         };
         serde_json::to_string_pretty(&raw).unwrap_or_default()
+    }
+
+    /// SHA-256 of the policy's canonical JSON ([`Policy::to_json`]), hex: what a person compares
+    /// to know two parties mean the same network.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha256::digest(self.to_json().as_bytes()))
     }
 
     /// Distinct operators.
@@ -279,17 +327,50 @@ impl Policy {
     ) -> usize {
         let own = self.bookkeeper(log).map(|b| b.operator.as_str());
         let mut operators: Vec<&str> = cosigners
-            .filter_map(|k| {
-                self.bookkeepers
-                    .iter()
-                    .find(|b| b.witness_key.ed25519() == k.ed25519())
-            })
-            .map(|b| b.operator.as_str())
+            .filter_map(|k| self.witness_operator(k))
             .filter(|op| Some(*op) != own)
             .collect();
         operators.sort_unstable();
         operators.dedup();
         operators.len()
+    }
+
+    /// When the checkpoint of `log` was last vouched for: the newest time by which
+    /// `witness_threshold` distinct other operators had cosigned it (each operator counted at its
+    /// latest cosignature). `None` if fewer than that many did, or the threshold is 0 (nothing
+    /// vouches for time then). Cosignature timestamps are the only clock a C2SP checkpoint carries
+    /// (c2sp.org/tlog-cosignature): this is what a client compares with its own to refuse a
+    /// replayed, stale answer.
+    pub fn witnessed_at<'a>(
+        &self,
+        log: &str,
+        cosigners: impl Iterator<Item = (&'a VerifierKey, u64)>,
+    ) -> Option<u64> {
+        if self.witness_threshold == 0 {
+            return None;
+        }
+        let own = self.bookkeeper(log).map(|b| b.operator.as_str());
+        let mut latest: Vec<(&str, u64)> = Vec::new();
+        for (key, time) in cosigners {
+            let Some(op) = self.witness_operator(key).filter(|op| Some(*op) != own) else {
+                continue;
+            };
+            match latest.iter_mut().find(|(o, _)| *o == op) {
+                Some((_, t)) => *t = (*t).max(time),
+                None => latest.push((op, time)),
+            }
+        }
+        let mut times: Vec<u64> = latest.into_iter().map(|(_, t)| t).collect();
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        times.get(self.witness_threshold - 1).copied()
+    }
+
+    /// The operator whose bookkeeper has this witness key.
+    fn witness_operator(&self, key: &VerifierKey) -> Option<&str> {
+        self.bookkeepers
+            .iter()
+            .find(|b| b.witness_key.ed25519() == key.ed25519())
+            .map(|b| b.operator.as_str())
     }
 
     /// Whether a public key is a governance key.
@@ -305,5 +386,64 @@ impl Policy {
             .iter()
             .filter(|r| gtin.starts_with(&r.gtin_prefix))
             .max_by_key(|r| r.gtin_prefix.len())
+    }
+}
+
+/// Whether a bookkeeper URL may be used: `https://`, or `http://` to a loopback host.
+fn acceptable_url(url: &str) -> bool {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !authority(rest).is_empty();
+    }
+    url.strip_prefix("http://")
+        .map(authority)
+        .is_some_and(is_loopback)
+}
+
+/// The authority part of a URL after its scheme (up to the first `/`, `?` or `#`).
+fn authority(rest: &str) -> &str {
+    rest.split(['/', '?', '#']).next().unwrap_or("")
+}
+
+/// Whether an authority (`host[:port]`, no user info) names this machine.
+fn is_loopback(authority: &str) -> bool {
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acceptable_url;
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for ok in [
+            "https://bk1.example",
+            "https://bk1.example:8443/base",
+            "http://127.0.0.1:7001",
+            "http://127.9.9.9",
+            "http://localhost:80/",
+            "http://[::1]:7001",
+        ] {
+            assert!(acceptable_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://bk1.example",
+            "http://10.0.0.1:7001",
+            "http://127.0.0.1.evil.example",
+            "http://user@127.0.0.1",
+            "http://[::2]:7001",
+            "ftp://127.0.0.1",
+            "https://",
+            "127.0.0.1:7001",
+        ] {
+            assert!(!acceptable_url(bad), "{bad}");
+        }
     }
 }

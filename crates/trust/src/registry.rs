@@ -2,20 +2,29 @@
 //!
 //! Governance registers organisations; an organisation certifies its devices for roles (the CBV
 //! business steps they may sign) and places (the GLNs where they may sign them), for a period;
-//! governance or the organisation revokes keys. Because these records live in the same logs as the
+//! governance or the organisation revokes keys. Governance may also certify a device of a
+//! registered organisation itself: such a device is an *authority* (a regulator's inspector, a
+//! food-safety agency), whose events about a product count without it ever holding the product
+//! (see `custody`). Because these records live in the same logs as the
 //! events, a client checks them the same way (signature, inclusion in k logs) and an auditor can see
 //! who was allowed to do what, when.
 //!
 //! Payloads are JSON, kept as original bytes inside the entry:
 //! ```json
-//! {"type":"registration","gln":"9506000000005","name":"Waikato Dairy","country":"NZ","key":"<vkey>"}
+//! {"type":"registration","gln":"9506000000005","name":"Waikato Dairy","country":"NZ","key":"<vkey>",
+//!  "domains":["dairy.example"]}
 //! {"type":"certification","org":"9506000000005","device":"<vkey>","roles":["shipping"],
 //!  "places":["9506000000012"],"valid_from":"2026-01-01T00:00:00Z","expires":"2027-01-01T00:00:00Z"}
 //! {"type":"revocation","key":"<vkey>","since":"2026-06-01T00:00:00Z","reason":"device lost"}
 //! ```
-//! A revocation takes effect for events whose time is at or after `since`. Entries in a log are
-//! ordered, but the order differs between logs, so the claimed event time is what is compared; a
-//! stolen key's backdated events stay a risk that auditors see in the logs' order.
+//! `domains` (optional) are the hosts of the organisation's own GS1 Digital Link resolvers: a
+//! label whose link points elsewhere is flagged (a copied code behind a look-alike domain).
+//!
+//! A revocation takes effect twice over. By claimed time: events whose time is at or after
+//! `since` are not authorised. By log order, because a stolen key can claim any time: once a
+//! revocation is logged, bookkeepers refuse every new entry of that key, and a verifier counts a
+//! log's copy of an event only if the log holds it *before* the revocation (logs order entries
+//! differently, so this is judged per log; see `verdict`).
 
 use crate::entry::{Entry, EntryKind};
 use crate::policy::Policy;
@@ -36,6 +45,9 @@ pub enum Record {
         country: String,
         /// The organisation's signing key (type 0x01 verifier key string).
         key: String,
+        /// Hosts of the organisation's Digital Link resolvers (lower case, no scheme).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        domains: Vec<String>,
     },
     Certification {
         org: String,
@@ -80,7 +92,19 @@ pub struct Org {
     pub name: String,
     pub country: String,
     pub key: VerifierKey,
+    /// Hosts of its Digital Link resolvers.
+    pub domains: Vec<String>,
     /// Leaf hash of the registration entry.
+    pub entry: Hash,
+}
+
+/// A logged revocation.
+#[derive(Debug, Clone)]
+pub struct Revoked {
+    /// The revoked Ed25519 public key.
+    pub key: [u8; 32],
+    pub since: OffsetDateTime,
+    /// Leaf hash of the revocation entry (its position differs per log).
     pub entry: Hash,
 }
 
@@ -93,6 +117,9 @@ pub struct Device {
     pub places: Vec<String>,
     pub valid_from: OffsetDateTime,
     pub expires: OffsetDateTime,
+    /// Certified by governance rather than by its organisation: an authority whose statements
+    /// about a product count without custody.
+    pub authority: bool,
     pub entry: Hash,
 }
 
@@ -108,11 +135,26 @@ pub struct Rejected {
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AuthError {
     SignerUnknown,
-    SignerRevoked { since: String },
-    SignerExpired { expires: String },
-    SignerNotYetValid { valid_from: String },
-    NotAuthorisedStep { step: String, roles: Vec<String> },
-    NotAuthorisedPlace { place: String, places: Vec<String> },
+    SignerRevoked {
+        since: String,
+    },
+    /// The logs of fewer than k operators hold the event before the signer's revocation: it was
+    /// logged after the key (or its organisation's) was revoked, whatever time it claims.
+    LoggedAfterRevocation,
+    SignerExpired {
+        expires: String,
+    },
+    SignerNotYetValid {
+        valid_from: String,
+    },
+    NotAuthorisedStep {
+        step: String,
+        roles: Vec<String>,
+    },
+    NotAuthorisedPlace {
+        place: String,
+        places: Vec<String>,
+    },
 }
 
 /// Everyone the logs say may sign, built from verified registry entries.
@@ -124,8 +166,8 @@ pub struct Registry {
     /// Positions in `devices` of each device key's certifications: a bookkeeper authorises every
     /// event it admits, and a network has thousands of devices.
     by_key: HashMap<[u8; 32], Vec<usize>>,
-    /// Revoked public keys and the time from which they are revoked.
-    pub revoked: Vec<([u8; 32], OffsetDateTime)>,
+    /// Revoked public keys, the time from which they are revoked, and the revocation entries.
+    pub revoked: Vec<Revoked>,
     /// Logged records that do not count (wrong signer, malformed).
     pub rejected: Vec<Rejected>,
 }
@@ -181,6 +223,7 @@ impl Registry {
                 name,
                 country,
                 key,
+                domains,
             } => {
                 if !policy.is_governance(&e.signer) {
                     return Err("registration not signed by a governance key".into());
@@ -194,6 +237,7 @@ impl Registry {
                     name,
                     country,
                     key,
+                    domains: domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
                     entry: e.leaf_hash(),
                 });
             }
@@ -208,8 +252,14 @@ impl Registry {
                 let o = self
                     .org(&org)
                     .ok_or_else(|| format!("certification for unregistered organisation {org}"))?;
-                if o.key.ed25519().as_bytes() != &e.signer {
-                    return Err(format!("certification not signed by {org}'s key"));
+                let authority = policy.is_governance(&e.signer);
+                if o.key.ed25519().as_bytes() != &e.signer && !authority {
+                    return Err(format!(
+                        "certification signed neither by {org}'s key nor by governance"
+                    ));
+                }
+                if self.revoked_since(&e.signer).is_some() {
+                    return Err("certification signed by a revoked key".into());
                 }
                 let key = parse_key(&device)?;
                 self.by_key
@@ -223,6 +273,7 @@ impl Registry {
                     places,
                     valid_from,
                     expires,
+                    authority,
                     entry: e.leaf_hash(),
                 });
             }
@@ -251,7 +302,11 @@ impl Registry {
                             .into(),
                     );
                 }
-                self.revoked.push((target, since));
+                self.revoked.push(Revoked {
+                    key: target,
+                    since,
+                    entry: e.leaf_hash(),
+                });
             }
         }
         Ok(())
@@ -278,11 +333,37 @@ impl Registry {
 
     /// The earliest revocation time of a key.
     pub fn revoked_since(&self, key: &[u8; 32]) -> Option<OffsetDateTime> {
-        self.revoked
+        self.revocations_of(key).map(|r| r.since).min()
+    }
+
+    /// Every logged revocation of `key`.
+    pub fn revocations_of<'a>(&'a self, key: &'a [u8; 32]) -> impl Iterator<Item = &'a Revoked> {
+        self.revoked.iter().filter(move |r| &r.key == key)
+    }
+
+    /// The revocations that stop `signer` from signing: its own and its organisation's (for
+    /// every organisation that certified it).
+    pub fn revocations_against<'a>(&'a self, signer: &'a [u8; 32]) -> Vec<&'a Revoked> {
+        let mut out: Vec<&Revoked> = self.revocations_of(signer).collect();
+        for d in self.certifications(signer) {
+            if let Some(o) = self.org(&d.org) {
+                out.extend(self.revocations_of(o.key.ed25519().as_bytes()));
+            }
+        }
+        out
+    }
+
+    /// Whether any revocation stops `signer` (whatever its `since`): a bookkeeper refuses every
+    /// new entry of such a key, since a stolen key can claim any event time.
+    pub fn is_revoked(&self, signer: &[u8; 32]) -> bool {
+        !self.revocations_against(signer).is_empty()
+    }
+
+    /// The organisations whose domains include `host` (lower case).
+    pub fn orgs_with_domain<'a>(&'a self, host: &'a str) -> impl Iterator<Item = &'a Org> {
+        self.orgs
             .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, t)| *t)
-            .min()
+            .filter(move |o| o.domains.iter().any(|d| d == host))
     }
 
     /// Checks that `signer` may sign `step` at `place` (a GLN) at `at`, and returns its certification.

@@ -4,6 +4,13 @@
 //! only with a consistency proof from that one; a smaller size (rollback) or a different root for a
 //! size already seen (fork) is an alarm that carries both signed notes as evidence. The state is plain
 //! data: the caller stores it (SQLite in the client) and passes it back in, so this stays sans-I/O.
+//!
+//! Only the log's own signatures make evidence. A consistency proof is not signed: anyone on the
+//! path can flip one of its hashes, so a proof that does not connect two roots leaves the newer
+//! checkpoint *unproven* (that answer is not used), never proves a fork. A fork is two notes the
+//! log signed for one size with two roots; a rollback is a smaller note the log signed after a
+//! larger one — which the verdict only calls a rollback when witnesses vouch that the smaller one
+//! is recent, since an old note replayed looks the same (see `verdict`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,7 +50,7 @@ pub enum Advance {
 /// Evidence that a log showed two incompatible views.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Inconsistency {
-    /// `rollback` (smaller tree than seen before) or `fork` (same or larger size, incompatible root).
+    /// `rollback` (a smaller tree than seen before) or `fork` (the same size with another root).
     pub kind: &'static str,
     pub old_size: u64,
     pub new_size: u64,
@@ -100,10 +107,7 @@ impl TrustState {
             Some(p) => {
                 match merkle::verify_consistency(old.size, cp.size(), &old_root, cp.hash(), p) {
                     Ok(()) => Advance::Newer(candidate),
-                    // A well-formed proof that does not connect the two signed roots proves a fork only
-                    // if it is the log's own; a malformed one is just unproven. Either way the signed
-                    // notes are kept: a fork claim needs the auditor's follow-up with the log.
-                    Err(merkle::ProofError::RootMismatch) => evidence("fork"),
+                    // Unsigned: a proof that fails proves nothing about the log.
                     Err(_) => Advance::Unproven,
                 }
             }

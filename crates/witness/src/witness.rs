@@ -120,6 +120,19 @@ impl Witness {
         }
     }
 
+    /// When a request was refused with a conflict because the log submitted a *smaller* tree than
+    /// this witness cosigned (a log restored from a backup, or rolling back on purpose), the two
+    /// notes the log signed: evidence for auditors, though C2SP answers it with a plain 409.
+    pub fn rollback(&self, req: &AddCheckpoint, state: Option<&Latest>) -> Option<Evidence> {
+        let stored = state?;
+        let log_key = self.logs.get(req.origin())?;
+        let verified = checkpoint::verify(req.note(), log_key, &[], 0).ok()?;
+        (verified.checkpoint.size() < stored.size).then(|| Evidence {
+            cosigned: stored.note.clone(),
+            submitted: req.note().to_vec(),
+        })
+    }
+
     /// Cosigns a checkpoint text. Built here rather than with `Cosignature::sign`, whose only
     /// failure (a key that is not type 0x04) `Witness::new` has already ruled out.
     fn cosign(&self, checkpoint_text: &[u8], timestamp: u64) -> Cosignature {

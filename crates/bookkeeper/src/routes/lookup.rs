@@ -3,7 +3,9 @@
 //! light client needs to verify them in one round trip.
 
 use super::reads::{param, params, required, Params, B64};
-use crate::admission::{certification_key, lookup_ids, registration_key, revocation_key};
+use crate::admission::{
+    certification_key, gtin_uri, lookup_ids, registration_key, revocation_key, serials_key,
+};
 use crate::error::ApiError;
 use crate::shared::Shared;
 use axum::extract::rejection::QueryRejection;
@@ -14,16 +16,23 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tally_epcis::RawEvent;
-use tally_logstore::LogStore;
-use tally_trust::custody::{self, Facts};
-use tally_trust::{Entry, EntryKind, Record};
+use tally_logstore::{LogStore, SqliteStore};
+use tally_trust::custody::{self, Actor, Facts};
+use tally_trust::{Entry, EntryKind, Record, Registry};
 
 /// How many rounds of "follow the pallet" a lookup makes: enough for unit → case → pallet →
 /// container nesting, and a bound on the work one request can cause.
 const MAX_AGGREGATION_DEPTH: usize = 8;
 
-/// `GET /lookup?key=K`: a Digital Link (unit, lot, SSCC), a GLN, or `registry` →
-/// `{"indices": [...], "entries": [base64…]}`, ascending.
+/// Most entries in one page of `/lookup` or `/history`, and most entry bytes: a page is a few
+/// MB whatever the product, and a client asks for the next with `after`.
+pub(crate) const PAGE_ENTRIES: usize = 1000;
+pub(crate) const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// `GET /lookup?key=K[&after=I]`: a Digital Link (unit, lot, SSCC), a GLN, `registry`, or one of
+/// admission's derived keys (`units:<lot>`, …) → `{"indices": [...], "entries": [base64…],
+/// "next": I | null}`, ascending, one page after index `after`; `next` is the `after` of the
+/// following page.
 ///
 /// For a product this includes the events of every pallet or container it was aggregated into
 /// (and the inputs it was made from) while it was there, as `custody::relevant` defines history.
@@ -31,30 +40,62 @@ pub(crate) async fn lookup(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let key: String = required(&params(q)?, "key")?;
+    let q = params(q)?;
+    let key: String = required(&q, "key")?;
+    let after: Option<u64> = param(&q, "after")?;
     let ids = lookup_ids(&key);
-    let found = shared.with_reader(move |s| closure(s, &ids)).await?;
-    let (indices, entries): (Vec<u64>, Vec<String>) = found
+    let found = shared
+        .with_reader(move |s| Ok(closure(s, &ids)?.into_iter().map(|e| (e.index, e.bytes))))
+        .await?;
+    let (page, next) = page(found.collect(), after);
+    let (indices, entries): (Vec<u64>, Vec<String>) = page
         .into_iter()
         .map(|(i, bytes)| (i, B64.encode(bytes)))
         .unzip();
-    Ok(Json(json!({"indices": indices, "entries": entries})))
+    Ok(Json(
+        json!({"indices": indices, "entries": entries, "next": next}),
+    ))
 }
 
-/// `GET /history?key=K[&old=N]`: everything a light client needs to verify product `K`'s history
-/// against this log, from one request:
+/// The entries after index `after` (all when `None`) that fit in one page, and the `after` of
+/// the next page if some are left.
+fn page(all: Vec<(u64, Vec<u8>)>, after: Option<u64>) -> (Vec<(u64, Vec<u8>)>, Option<u64>) {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    let mut rest = all
+        .into_iter()
+        .filter(|(i, _)| after.is_none_or(|a| *i > a));
+    for (i, e) in rest.by_ref() {
+        if !out.is_empty() && (out.len() == PAGE_ENTRIES || bytes + e.len() > PAGE_BYTES) {
+            let next = out.last().map(|(last, _): &(u64, Vec<u8>)| *last);
+            return (out, next);
+        }
+        bytes += e.len();
+        out.push((i, e));
+    }
+    (out, None)
+}
+
+/// `GET /history?key=K[&old=N][&size=S][&after=I]`: everything a light client needs to verify
+/// product `K`'s history against this log, from one request (or a few pages):
 ///
 /// ```json
-/// {"checkpoint": "<latest signed checkpoint note, with cosignatures>", "size": S,
+/// {"checkpoint": "<signed checkpoint note, with cosignatures>", "size": S,
 ///  "consistency": ["<base64>", …] | null,
-///  "entries": [{"index": I, "entry": "<base64>", "proof": ["<base64>", …]}, …]}
+///  "entries": [{"index": I, "entry": "<base64>", "proof": ["<base64>", …]}, …],
+///  "next": I | null}
 /// ```
 ///
-/// `entries` are the product's entries (as `/lookup`) and the registry records that say who may
-/// have signed them (the signers' certifications and revocations, their organisations'
-/// registrations and revocations), each with its inclusion proof in the tree of size S.
-/// `consistency` proves the tree of size N (the client's trusted size for this log) is a prefix of
-/// it, when 0 < N < S. Entries logged after the checkpoint are left out: they cannot be proven yet.
+/// `entries` are the product's entries (as `/lookup`) that the custody rules count — events by
+/// parties outside the product's custody chain are left out, as a light client would set them
+/// aside, so a flood of them cannot make an honest product's answer unbounded — plus, for a
+/// serialised unit, one commissioning event of its lot by the chain (the evidence that the lot is
+/// serialised: the first such entry by leaf hash, the one every honest log picks), and the
+/// registry records that say who may have signed them. Each comes with its inclusion proof in
+/// the tree of size S: the latest checkpoint's, or the size `size` names (the first page's, so
+/// every page proves against one checkpoint). `consistency` proves the tree of size N (the
+/// client's trusted size for this log) is a prefix of it, when 0 < N < S. At most one page of
+/// entries after index `after` is returned; `next` is the `after` of the next page.
 pub(crate) async fn history(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<Params>, QueryRejection>,
@@ -62,47 +103,194 @@ pub(crate) async fn history(
     let q = params(q)?;
     let key: String = required(&q, "key")?;
     let old: u64 = param(&q, "old")?.unwrap_or(0);
+    let after: Option<u64> = param(&q, "after")?;
+    let pinned: Option<u64> = param(&q, "size")?;
     let latest = shared
         .latest()
         .ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;
-    let size = latest.size;
-    let ids = lookup_ids(&key);
-    let (consistency, entries) = shared
+    let registry = shared
+        .registry
+        .read()
+        .map(|r| Arc::clone(&r))
+        .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+    let answer = shared
         .with_reader(move |s| {
-            let mut found: Vec<(u64, Vec<u8>)> = closure(s, &ids)?
-                .into_iter()
-                .filter(|(i, _)| *i < size)
-                .collect();
-            found.extend(authorising_records(s, &found, size)?);
-            found.sort_by_key(|(i, _)| *i);
-            found.dedup_by_key(|(i, _)| *i);
-            let proven = found
-                .into_iter()
-                .map(|(index, bytes)| {
-                    let proof = tally_tlog::store::inclusion_proof(s, index, size)?;
-                    Ok(json!({
-                        "index": index,
-                        "entry": B64.encode(bytes),
-                        "proof": proof.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>(),
-                    }))
-                })
-                .collect::<Result<Vec<Value>, tally_tlog::store::StoreError>>();
-            let consistency = (old > 0 && old < size)
-                .then(|| tally_tlog::store::consistency_proof(s, old, size))
-                .transpose();
-            Ok((consistency, proven))
+            let (size, note) = match pinned {
+                Some(size) if size != latest.size => match s.checkpoint_at(size)? {
+                    Some(note) => (size, note),
+                    None => {
+                        return Ok(Err(ApiError::not_found(format!(
+                            "this log signed no checkpoint of size {size}"
+                        ))))
+                    }
+                },
+                _ => (latest.size, latest.note.to_vec()),
+            };
+            let found = history_entries(s, &registry, &key, size)?;
+            let (page, next) = page(found, after);
+            Ok(Ok((
+                size,
+                note,
+                old_proof(s, old, size),
+                prove(s, page, size),
+                next,
+            )))
         })
-        .await?;
-    let entries = entries.map_err(ApiError::internal)?;
+        .await??;
+    let (size, note, consistency, entries, next) = answer;
     let consistency = consistency
         .map_err(ApiError::internal)?
         .map(|p| p.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>());
     Ok(Json(json!({
-        "checkpoint": String::from_utf8_lossy(&latest.note),
+        "checkpoint": String::from_utf8_lossy(&note),
         "size": size,
         "consistency": consistency,
-        "entries": entries,
+        "entries": entries.map_err(ApiError::internal)?,
+        "next": next,
     })))
+}
+
+/// The consistency proof from `old` to `size`, when 0 < old < size.
+fn old_proof(
+    s: &SqliteStore,
+    old: u64,
+    size: u64,
+) -> Result<Option<Vec<tally_tlog::Hash>>, tally_tlog::store::StoreError> {
+    (old > 0 && old < size)
+        .then(|| tally_tlog::store::consistency_proof(s, old, size))
+        .transpose()
+}
+
+/// Each entry with its inclusion proof in the tree of size `size`, as JSON.
+fn prove(
+    s: &SqliteStore,
+    entries: Vec<(u64, Vec<u8>)>,
+    size: u64,
+) -> Result<Vec<Value>, tally_tlog::store::StoreError> {
+    entries
+        .into_iter()
+        .map(|(index, bytes)| {
+            let proof = tally_tlog::store::inclusion_proof(s, index, size)?;
+            Ok(json!({
+                "index": index,
+                "entry": B64.encode(bytes),
+                "proof": proof.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>(),
+            }))
+        })
+        .collect()
+}
+
+/// The entries `/history` serves for `key` in the tree of size `size`, ascending.
+fn history_entries(
+    s: &dyn LogStore,
+    registry: &Registry,
+    key: &str,
+    size: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
+    let ids = lookup_ids(key);
+    let all: Vec<Found> = closure(s, &ids)?
+        .into_iter()
+        .filter(|e| e.index < size)
+        .collect();
+    let is_product = key.contains("://") || key.starts_with("urn:");
+    let (mut found, members) = if is_product {
+        counted(registry, &ids, all)
+    } else {
+        (all, BTreeSet::new())
+    };
+    if is_product {
+        found.extend(serial_evidence(s, registry, key, &members, size)?);
+    }
+    let mut out: Vec<(u64, Vec<u8>)> = found.into_iter().map(|e| (e.index, e.bytes)).collect();
+    out.extend(authorising_records(s, &out, size)?);
+    out.sort_by_key(|(i, _)| *i);
+    out.dedup_by_key(|(i, _)| *i);
+    Ok(out)
+}
+
+/// The events the custody rules count (all but those set aside), and the organisations of the
+/// product's chain.
+fn counted(registry: &Registry, ids: &[String], all: Vec<Found>) -> (Vec<Found>, BTreeSet<String>) {
+    let (events, other): (Vec<Found>, Vec<Found>) =
+        all.into_iter().partition(|e| e.facts.is_some());
+    let facts: Vec<Facts> = events.iter().filter_map(|e| e.facts.clone()).collect();
+    let actors: Vec<Option<Actor>> = events
+        .iter()
+        .zip(&facts)
+        .map(|(e, f)| actor(registry, &e.bytes, f))
+        .collect();
+    let order = custody::relevant(ids, &facts);
+    let now = time::OffsetDateTime::now_utc();
+    let walk = custody::check(&facts, &order, &actors, None, now);
+    let mut kept: Vec<Found> = events
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !walk.is_set_aside(*i))
+        .map(|(_, e)| e)
+        .collect();
+    kept.extend(other);
+    (kept, walk.members)
+}
+
+/// Who signed an event, if its signer may sign it.
+fn actor(registry: &Registry, bytes: &[u8], f: &Facts) -> Option<Actor> {
+    let entry = Entry::decode(bytes).ok()?;
+    let d = registry
+        .authorise(
+            &entry.signer,
+            f.biz_step.as_deref(),
+            f.place.as_deref(),
+            f.time,
+        )
+        .ok()?;
+    Some(Actor {
+        org: d.org.clone(),
+        authority: d.authority,
+    })
+}
+
+/// For a serialised unit: the first commissioning event (by leaf hash) of units of its lot (or,
+/// without a lot, its GTIN) signed by an organisation of its chain.
+fn serial_evidence(
+    s: &dyn LogStore,
+    registry: &Registry,
+    key: &str,
+    members: &BTreeSet<String>,
+    size: u64,
+) -> Result<Option<Found>, tally_logstore::StoreError> {
+    /// Candidates looked at: the chain's own commissioning events come first by leaf hash as
+    /// often as anyone's, so a handful suffices.
+    const CANDIDATES: usize = 16;
+    let Some(unit) =
+        tally_epcis::epc::canonical_gs1_uri(key).filter(|u| custody::serial_of(u).is_some())
+    else {
+        return Ok(None);
+    };
+    let scope = match custody::lot_of(key) {
+        Some(lot) => tally_epcis::epc::canonical_gs1_uri(&lot).unwrap_or(lot),
+        None => match custody::gtin_of(&unit) {
+            Some(g) => gtin_uri(&g),
+            None => return Ok(None),
+        },
+    };
+    for index in s.lookup_by_leaf(&serials_key(&scope), CANDIDATES)? {
+        let Some(bytes) = s.entry(index)?.filter(|_| index < size) else {
+            continue;
+        };
+        let by_member = Entry::decode(&bytes).ok().is_some_and(|e| {
+            registry
+                .certifications(&e.signer)
+                .any(|d| members.contains(&d.org))
+        });
+        if by_member {
+            return Ok(Some(Found {
+                index,
+                facts: facts_of(&bytes),
+                bytes,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// The registry records, within the first `size` entries, that decide whether the signers of the
@@ -152,11 +340,15 @@ fn authorising_records(
     Ok(out)
 }
 
+/// An entry found for a key, with its custody facts if it is an event.
+struct Found {
+    index: u64,
+    bytes: Vec<u8>,
+    facts: Option<Facts>,
+}
+
 /// The entries under `ids`, plus those of containers and inputs that belong to the history.
-fn closure(
-    store: &dyn LogStore,
-    ids: &[String],
-) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
+fn closure(store: &dyn LogStore, ids: &[String]) -> Result<Vec<Found>, tally_logstore::StoreError> {
     let mut direct = BTreeSet::new();
     for id in ids {
         direct.extend(store.lookup(id)?);
@@ -208,7 +400,13 @@ fn closure(
     result.extend(extra.into_iter().filter(|i| relevant.contains(i)));
     Ok(result
         .into_iter()
-        .filter_map(|i| events.remove(&i).map(|(bytes, _)| (i, bytes)))
+        .filter_map(|index| {
+            events.remove(&index).map(|(bytes, facts)| Found {
+                index,
+                bytes,
+                facts,
+            })
+        })
         .collect())
 }
 

@@ -8,7 +8,7 @@
 //! blocking pool, so a large one never stalls the other requests.
 
 use super::now_unix;
-use super::reads::{params, Params};
+use super::reads::{params, Params, B64};
 use crate::admission::{self, too_large, Admitted};
 use crate::error::ApiError;
 use crate::sequencer;
@@ -20,6 +20,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine as _;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tally_logstore::LogStore as _;
@@ -34,7 +35,7 @@ pub const MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
 /// What the checks found out about one submitted entry.
 enum Checked {
     /// Already in the log at this index.
-    Known(u64),
+    Known(sequencer::Logged),
     /// New, and admissible.
     Admitted(Admitted),
 }
@@ -69,18 +70,20 @@ pub(crate) async fn submit(
     )
     .pop()
     .ok_or_else(|| ApiError::internal("no check result"))??;
-    let index = sequence(&shared, vec![checked])
+    let (index, logged) = sequence(&shared, vec![checked])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("no sequencer result"))??;
-    let note = sign_receipt(&shared, &leaf, index, now_unix())?;
+    // A duplicate by meaning is receipted as the entry already logged for that event.
+    let note = sign_receipt(&shared, &logged, index, now_unix())?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
 /// Body: a C2SP entry bundle (each entry prefixed by its 2-byte big-endian length), at most
 /// [`MAX_BUNDLE_ENTRIES`] entries. 200 with `{"receipt", "results": [...]}`: one result per entry in
-/// order, either `{"index"}` or `{"error", "message", "status"}` as `/submit` would answer that
-/// entry alone, and one `tally/receipt-batch/v1` note for every entry that got an index, in order
+/// order, either `{"index"}`, `{"index", "duplicate_of": <leaf hash, base64>}` (the same event,
+/// serialised otherwise, is logged there as that entry) or `{"error", "message", "status"}` as
+/// `/submit` would answer that entry alone, and one `tally/receipt-batch/v1` note for every entry that got an index, in order
 /// (see [`tally_trust::receipt`]; absent when none did). Entries are checked in order, so a
 /// registry record counts for the entries after it. 400 if the body is not a bundle, 413 if it is
 /// too large. With `?receipts=none` there is no receipt (a peer's broadcast needs the indices only).
@@ -137,15 +140,18 @@ pub(crate) async fn submit_bundle(
     for r in results.iter_mut().filter(|r| r.is_none()) {
         *r = sequenced.next();
     }
-    let results: Vec<Result<u64, ApiError>> = results
+    let results: Vec<Result<sequencer::Logged, ApiError>> = results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(ApiError::internal("missing result"))))
         .collect();
     // One receipt for the whole bundle: a signature over the tree of its promises.
     let promises: Vec<Promise> = results
         .iter()
-        .zip(&leaves)
-        .filter_map(|(r, leaf)| r.as_ref().ok().map(|&index| Promise { index, leaf: *leaf }))
+        .filter_map(|r| {
+            r.as_ref()
+                .ok()
+                .map(|&(index, leaf)| Promise { index, leaf })
+        })
         .collect();
     let receipt = if sign && !promises.is_empty() {
         let note = receipt::sign_batch(
@@ -161,8 +167,10 @@ pub(crate) async fn submit_bundle(
     };
     let answers: Vec<Value> = results
         .into_iter()
-        .map(|r| match r {
-            Ok(index) => json!({ "index": index }),
+        .zip(&leaves)
+        .map(|(r, sent)| match r {
+            Ok((index, leaf)) if leaf == *sent => json!({ "index": index }),
+            Ok((index, leaf)) => json!({ "index": index, "duplicate_of": B64.encode(leaf.0) }),
             Err(e) => json!({
                 "error": e.code,
                 "message": e.message,
@@ -223,8 +231,9 @@ fn check(shared: &Shared, entries: &[Bytes], leaves: &[Hash]) -> Vec<Result<Chec
     let mut admitted = admission::admit_bundle(&shared.policy, &registry, &new).into_iter();
     known
         .into_iter()
-        .map(|k| match k {
-            Some(index) => Ok(Checked::Known(index)),
+        .zip(leaves)
+        .map(|(k, leaf)| match k {
+            Some(index) => Ok(Checked::Known((index, *leaf))),
             None => admitted
                 .next()
                 .unwrap_or_else(|| Err(ApiError::internal("missing admission")))
@@ -237,12 +246,12 @@ fn check(shared: &Shared, entries: &[Bytes], leaves: &[Hash]) -> Vec<Result<Chec
 async fn sequence(
     shared: &Shared,
     checked: Vec<Checked>,
-) -> Result<Vec<Result<u64, ApiError>>, ApiError> {
+) -> Result<Vec<Result<sequencer::Logged, ApiError>>, ApiError> {
     let mut admitted = Vec::new();
-    let known: Vec<Option<u64>> = checked
+    let known: Vec<Option<sequencer::Logged>> = checked
         .into_iter()
         .map(|c| match c {
-            Checked::Known(index) => Some(index),
+            Checked::Known(logged) => Some(logged),
             Checked::Admitted(a) => {
                 admitted.push(a);
                 None
@@ -258,7 +267,7 @@ async fn sequence(
     Ok(known
         .into_iter()
         .map(|k| match k {
-            Some(index) => Ok(index),
+            Some(logged) => Ok(logged),
             None => indices
                 .next()
                 .unwrap_or_else(|| Err(ApiError::internal("missing index"))),

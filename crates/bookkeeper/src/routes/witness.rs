@@ -74,6 +74,11 @@ pub(crate) async fn add_checkpoint(
                 .with_store(move |s| s.record_evidence(&origin, &old, &new, &why))
                 .await?;
         }
+        Outcome::Conflict { .. } => {
+            if let Some(evidence) = shared.witness.rollback(&request, latest.as_ref()) {
+                record_rollback(&shared, origin, evidence).await?;
+            }
+        }
         _ => {}
     }
     Ok(answer(&outcome))
@@ -88,4 +93,30 @@ fn answer(outcome: &Outcome) -> Response {
         outcome.body(),
     )
         .into_response()
+}
+
+/// Records a log's rollback once: the log retries the same smaller checkpoint on every tick.
+async fn record_rollback(
+    shared: &Shared,
+    origin: String,
+    evidence: tally_witness::Evidence,
+) -> Result<(), ApiError> {
+    shared
+        .with_store(move |s| {
+            let known = s
+                .evidence()?
+                .iter()
+                .any(|e| e.origin == origin && e.new_note == evidence.submitted);
+            if !known {
+                tracing::warn!(%origin, "peer log submitted a smaller tree than this witness cosigned");
+                s.record_evidence(
+                    &origin,
+                    &evidence.cosigned,
+                    &evidence.submitted,
+                    "rollback: the log submitted a smaller tree than it had this witness cosign",
+                )?;
+            }
+            Ok(())
+        })
+        .await
 }

@@ -163,6 +163,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             name: o.name.into(),
             country: o.country.into(),
             key: org_key.verifier().to_string(),
+            domains: vec![],
         };
         records.push((
             Entry::sign(reg.kind(), reg.to_payload(), None, &governance)
@@ -578,6 +579,7 @@ fn status_word(s: Status) -> &'static str {
     match s {
         Status::Verified => "verified",
         Status::Warning => "warning",
+        Status::Unverifiable => "unverifiable",
         Status::Failed => "failed",
     }
 }

@@ -109,7 +109,53 @@ pub struct DeviceRow {
 
 impl LocalStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// The file holds the sealed device key, so on Unix it is readable by its owner only: a new
+    /// one is created 0600 (whatever the umask), an existing one and its `-wal`, `-shm` and
+    /// `-journal` files lose any group and other permission bits. SQLite creates those side files
+    /// with the main file's permissions, so they are 0600 too.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ClientError> {
+        /// Creates `db` 0600 if missing; takes group and other bits off it and its side files.
+        #[cfg(unix)]
+        fn owner_only(db: &Path) -> std::io::Result<()> {
+            use std::io::ErrorKind;
+            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(db)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = db.as_os_str().to_owned();
+                name.push(suffix);
+                let file = Path::new(&name);
+                let mode = match std::fs::metadata(file) {
+                    Ok(m) => m.permissions().mode(),
+                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & 0o700))?;
+                }
+            }
+            Ok(())
+        }
+        let path = path.as_ref();
+        // (An empty path or ":memory:" is a database SQLite keeps in memory or a temporary file.)
+        #[cfg(unix)]
+        if !path.as_os_str().is_empty() && path != Path::new(":memory:") {
+            owner_only(path).map_err(|e| {
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(format!("{}: making it private: {e}", path.display())),
+                )
+            })?;
+        }
         Self::setup(Connection::open(path)?)
     }
 

@@ -11,6 +11,14 @@ use tally_trust::{Entry, LogEvidence, Policy, ProvenEntry, Record};
 
 pub const GTIN: &str = "09506000134352";
 
+/// The time the verdict tests judge at.
+pub const NOW: &str = "2026-06-01T00:00:00Z";
+
+/// When the test witnesses cosign: a minute before [`NOW`], well within the policy's freshness.
+pub fn cosigned_at() -> u64 {
+    (t(NOW).unix_timestamp() - 60) as u64
+}
+
 pub fn unit(serial: u32) -> String {
     format!("https://id.gs1.org/01/{GTIN}/10/LOT1/21/{serial}")
 }
@@ -80,10 +88,11 @@ impl<'a> Event<'a> {
                 m.insert("parentID".into(), json!(self.epcs[0]));
                 m.insert("childEPCs".into(), json!(self.epcs[1..]));
             }
-            "TransformationEvent" => {
+            "TransformationEvent" if !self.epcs.is_empty() => {
                 m.insert("inputEPCList".into(), json!([self.epcs[0]]));
                 m.insert("outputEPCList".into(), json!(self.epcs[1..]));
             }
+            "TransformationEvent" => {}
             _ => {
                 m.insert("epcList".into(), json!(self.epcs));
             }
@@ -167,6 +176,7 @@ impl Net {
             name: name.to_owned(),
             country: "NZ".into(),
             key: k.verifier().to_string(),
+            domains: vec![],
         };
         let e = Entry::sign(r.kind(), r.to_payload(), None, &self.gov).unwrap();
         self.append_all(&e.encode());
@@ -205,6 +215,11 @@ impl Net {
 
     /// Bookkeeper `i`'s checkpoint, signed and cosigned by every peer witness.
     pub fn checkpoint(&self, i: usize) -> Vec<u8> {
+        self.checkpoint_cosigned_at(i, cosigned_at())
+    }
+
+    /// [`Net::checkpoint`] with the witnesses' timestamps at `when` (Unix seconds).
+    pub fn checkpoint_cosigned_at(&self, i: usize, when: u64) -> Vec<u8> {
         let b = &self.bks[i];
         let size = b.store.size();
         let cp = Checkpoint::new(b.log.name(), size, b.store.root(size).unwrap(), "").unwrap();
@@ -216,16 +231,21 @@ impl Net {
             .filter(|(j, _)| *j != i)
             .map(|(_, p)| p.witness.clone())
             .collect();
-        note::add_signatures(&signed, &peers, 1_767_225_600).unwrap()
+        note::add_signatures(&signed, &peers, when).unwrap()
     }
 
     /// What bookkeeper `i` would answer: its checkpoint and every entry with a proof.
     pub fn evidence(&self, i: usize) -> LogEvidence {
+        self.evidence_cosigned_at(i, cosigned_at())
+    }
+
+    /// [`Net::evidence`] under a checkpoint cosigned at `when`.
+    pub fn evidence_cosigned_at(&self, i: usize, when: u64) -> LogEvidence {
         let b = &self.bks[i];
         let size = b.store.size();
         LogEvidence {
             bookkeeper: format!("bk{i}"),
-            checkpoint: self.checkpoint(i),
+            checkpoint: self.checkpoint_cosigned_at(i, when),
             consistency: None,
             entries: b
                 .entries
@@ -262,6 +282,7 @@ pub struct Chain {
 
 pub const ALL_STEPS: &[&str] = &[
     "commissioning",
+    "creating_class_instance",
     "shipping",
     "receiving",
     "packing",
@@ -359,9 +380,21 @@ impl Chain {
             &Event::object("2026-03-22T10:00:00Z", "receiving", vec![u.clone()], &r),
         );
         if sell {
-            let mut s = Event::object("2026-04-01T10:00:00Z", "retail_selling", vec![u], &r);
-            s.disposition = Some("retail_sold");
-            self.net.record(&rdev, &s);
+            self.journey_sale();
         }
+    }
+
+    /// The retailer sells unit 1001.
+    pub fn journey_sale(&mut self) {
+        let r = self.retailer.clone();
+        let mut s = Event::object(
+            "2026-04-01T10:00:00Z",
+            "retail_selling",
+            vec![unit(1001)],
+            &r,
+        );
+        s.disposition = Some("retail_sold");
+        let rdev = self.ret_dev.clone();
+        self.net.record(&rdev, &s);
     }
 }
