@@ -287,8 +287,9 @@ fn a_handoff_recorded_offline_is_sent_when_the_bookkeepers_return() {
     assert_eq!(shipped["steps"][1]["stage"], "shipping");
     assert_eq!(shipped["steps"][1]["temperatures"][0]["celsius"], 3.5);
     f.scan_until(5, |v| status(v) == "verified");
-    // A step the device is not certified for is refused by every bookkeeper, and stays queued.
-    let out = f
+    // A step the device is not certified for is refused by every bookkeeper: the command says
+    // so with exit 1, and the entry stays queued.
+    let run = f
         .run(&[
             "record",
             "sell",
@@ -299,11 +300,16 @@ fn a_handoff_recorded_offline_is_sent_when_the_bookkeepers_return() {
             "--passphrase-file",
             &f.passphrase,
         ])
-        .expect(0)
-        .out();
+        .expect(1);
+    let out = run.out();
     assert!(
         out.contains("not_authorised") && out.contains("1 entries still waiting"),
         "{out}"
+    );
+    assert!(
+        run.stderr.contains("every bookkeeper refused"),
+        "{}",
+        run.stderr
     );
 }
 

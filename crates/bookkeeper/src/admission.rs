@@ -12,9 +12,6 @@ use tally_trust::custody::{self, Facts};
 use tally_trust::registry::AuthError;
 use tally_trust::{hash_id, Entry, EntryKind, Policy, Record, Registry};
 
-/// The lookup key of every registration, certification and revocation.
-pub const REGISTRY_KEY: &str = "registry";
-
 /// An entry that passed every check, with the keys it is to be found under.
 #[derive(Debug, Clone)]
 pub struct Admitted {
@@ -170,27 +167,6 @@ fn unit_keys(facts: &Facts) -> Vec<String> {
     keys
 }
 
-/// The canonical Digital Link of a GTIN alone.
-pub fn gtin_uri(gtin: &str) -> String {
-    format!("https://id.gs1.org/01/{gtin}")
-}
-
-/// The lookup key of the events naming serialised units of `lot` (a canonical lot URI).
-pub fn units_key(lot: &str) -> String {
-    format!("units:{lot}")
-}
-
-/// The lookup key of the commissioning events of serialised units of `scope` (a canonical lot
-/// URI, or a GTIN's [`gtin_uri`]).
-pub fn serials_key(scope: &str) -> String {
-    format!("serials:{scope}")
-}
-
-/// The identity of an event in the log: its CBV 2.0 Event Hash ID.
-pub fn identity_key(hash_id: &str) -> String {
-    format!("event:{hash_id}")
-}
-
 /// Every identifier and place an event touches, and the signer's organisation.
 fn facts_keys(facts: &Facts, org: &str) -> Vec<String> {
     let mut keys: Vec<String> = facts
@@ -291,20 +267,11 @@ pub fn record_keys(record: &Record) -> Vec<String> {
     keys
 }
 
-/// The lookup key of organisation `gln`'s registration.
-pub fn registration_key(gln: &str) -> String {
-    format!("reg:{gln}")
-}
-
-/// The lookup key of the certifications of a device's Ed25519 public key.
-pub fn certification_key(device: &[u8; 32]) -> String {
-    format!("cert:{}", hex::encode(device))
-}
-
-/// The lookup key of the revocations of an Ed25519 public key (a device's or an organisation's).
-pub fn revocation_key(key: &[u8; 32]) -> String {
-    format!("revoke:{}", hex::encode(key))
-}
+pub use tally_trust::keys::{
+    certification as certification_key, gtin_uri, identity as identity_key,
+    registration as registration_key, revocation as revocation_key, serials as serials_key,
+    units as units_key, REGISTRY as REGISTRY_KEY,
+};
 
 /// The product identifiers a lookup key names: for a Digital Link, its canonical key and lot;
 /// otherwise (a GLN, `registry`) the key itself.

@@ -1,6 +1,7 @@
 //! The bookkeeper's configuration file (JSON), and loading what it points to.
 
 use crate::error::ServeError;
+use crate::serve::Limits;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,20 @@ pub struct Config {
     /// Most entries appended in one durable transaction.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+    /// Connections served at once, and from one address (see `serve`).
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+    #[serde(default)]
+    pub max_connections_per_ip: Option<usize>,
+    /// Milliseconds within which a request's headers must arrive (also on an idle kept-alive
+    /// connection), and a whole request be served.
+    #[serde(default)]
+    pub header_timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub request_timeout_ms: Option<u64>,
+    /// Submissions served at once from one address.
+    #[serde(default)]
+    pub submissions_per_ip: Option<usize>,
 }
 
 fn default_interval() -> u64 {
@@ -41,6 +56,21 @@ fn default_max_batch() -> usize {
 }
 
 impl Config {
+    /// The serving limits: the defaults of [`Limits`] unless the file sets them.
+    pub fn limits(&self) -> Limits {
+        let d = Limits::default();
+        let ms = std::time::Duration::from_millis;
+        Limits {
+            max_connections: self.max_connections.unwrap_or(d.max_connections),
+            max_connections_per_ip: self
+                .max_connections_per_ip
+                .unwrap_or(d.max_connections_per_ip),
+            header_timeout: self.header_timeout_ms.map_or(d.header_timeout, ms),
+            request_timeout: self.request_timeout_ms.map_or(d.request_timeout, ms),
+            submissions_per_ip: self.submissions_per_ip.unwrap_or(d.submissions_per_ip),
+        }
+    }
+
     /// Reads and parses a configuration file.
     pub fn load(path: &Path) -> Result<Self, ServeError> {
         let err = |reason: String| ServeError::Config {
@@ -49,6 +79,18 @@ impl Config {
         };
         let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
         let config: Config = serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+        let l = config.limits();
+        let zero = [
+            l.max_connections,
+            l.max_connections_per_ip,
+            l.submissions_per_ip,
+        ]
+        .contains(&0)
+            || l.header_timeout.is_zero()
+            || l.request_timeout.is_zero();
+        if zero {
+            return Err(err("connection limits and timeouts must be positive".into()));
+        }
         if config.checkpoint_interval_ms == 0 || config.max_batch == 0 {
             return Err(err(
                 "checkpoint_interval_ms and max_batch must be positive".into()

@@ -32,6 +32,7 @@ pub mod error;
 pub mod local;
 mod routes;
 mod sequencer;
+pub mod serve;
 mod shared;
 
 pub use config::Config;
@@ -153,9 +154,9 @@ pub async fn run(
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(name = %config.name, origin = %shared.origin(), addr = %listener.local_addr()?, size, "bookkeeper serving");
-    let served = axum::serve(listener, routes::router(shared))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = config.limits();
+    let router = routes::router(shared, limits.submissions_per_ip);
+    let served = serve::serve(listener, router, limits, shutdown).await;
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     tracing::info!(name = %config.name, "bookkeeper stopped");

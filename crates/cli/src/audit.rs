@@ -219,7 +219,7 @@ pub fn export(args: &ExportArgs) -> CliResult {
     let text = serde_json::to_string_pretty(&file).map_err(CliError::bad_input)?;
     std::fs::write(&args.out, text)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;
-    println!(
+    outln!(
         "wrote {} (answers of {} bookkeepers)",
         args.out.display(),
         file.answers.len()
@@ -237,7 +237,7 @@ pub fn check_evidence(args: &CheckEvidenceArgs) -> CliResult {
         }
         (None, true) => {
             let p = file.embedded_policy().map_err(client_error)?;
-            eprintln!(
+            errln!(
                 "tally: checking under the policy inside the file, fingerprint sha256:{}; it proves something only if that is your network's",
                 p.fingerprint()
             );

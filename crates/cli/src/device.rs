@@ -90,7 +90,7 @@ pub fn run(args: &DeviceArgs) -> CliResult {
                     now().unix_timestamp(),
                 )
                 .map_err(client_error)?;
-            println!("{}", key.verifier());
+            outln!("{}", key.verifier());
             Ok(())
         }
         DeviceAction::Request {
@@ -121,7 +121,7 @@ pub fn run(args: &DeviceArgs) -> CliResult {
             let entry = read_entry(file)?;
             let record = identity::check_certification(&entry, &me).map_err(client_error)?;
             store.set_certification(&entry).map_err(client_error)?;
-            println!(
+            outln!(
                 "imported: {}",
                 serde_json::to_string(&record).map_err(CliError::bad_input)?
             );
@@ -132,13 +132,13 @@ pub fn run(args: &DeviceArgs) -> CliResult {
                 .device()
                 .map_err(client_error)?
                 .ok_or_else(|| client_error(tally_client::ClientError::NoDevice))?;
-            println!("name {}\nkey {}", row.name, row.public_key);
+            outln!("name {}\nkey {}", row.name, row.public_key);
             match row.certification {
                 Some(c) => {
                     let e = tally_trust::Entry::decode(&c).map_err(CliError::bad_input)?;
-                    println!("certification {}", String::from_utf8_lossy(&e.payload));
+                    outln!("certification {}", String::from_utf8_lossy(&e.payload));
                 }
-                None => println!("certification none (import one with tally device import)"),
+                None => outln!("certification none (import one with tally device import)"),
             }
             Ok(())
         }

@@ -21,13 +21,16 @@ pub struct Home {
 impl Home {
     /// The state directory (created if missing).
     pub fn dir(&self) -> CliResult<PathBuf> {
+        // An empty variable is an unset one: `TALLY_HOME=""` must not mean the current directory.
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
         let dir = match &self.home {
-            Some(d) => d.clone(),
-            None => match std::env::var_os("TALLY_HOME") {
+            Some(d) if !d.as_os_str().is_empty() => d.clone(),
+            Some(_) => return Err(CliError::bad_input("--home must name a directory")),
+            None => match var("TALLY_HOME") {
                 Some(d) => PathBuf::from(d),
-                None => match std::env::var_os("XDG_DATA_HOME") {
+                None => match var("XDG_DATA_HOME") {
                     Some(d) => PathBuf::from(d).join("tally"),
-                    None => std::env::var_os("HOME")
+                    None => var("HOME")
                         .map(|h| PathBuf::from(h).join(".local/share/tally"))
                         .ok_or_else(|| CliError::bad_input("no --home, TALLY_HOME or HOME"))?,
                 },

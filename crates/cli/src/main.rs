@@ -6,6 +6,30 @@
 //! can never disagree on what is valid.
 #![forbid(unsafe_code)]
 
+/// `println!` that never panics: a closed stdout (`tally … | head`) ends the output quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that never panics.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics: with stderr closed, the exit code still tells the outcome.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod audit;
 mod bookkeeper;
 mod checkpoint;
@@ -113,7 +137,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tally: {e}");
+            errln!("tally: {e}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -149,14 +149,14 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
         wait_healthy(dir, name, *addr, child.as_mut())?;
     }
     if !args.quiet {
-        println!("policy {}", local::policy_path(dir).display());
+        outln!("policy {}", local::policy_path(dir).display());
         for (name, addr, child) in &starting {
             let state = if child.is_some() {
                 "started"
             } else {
                 "already running"
             };
-            println!("{name} http://{addr} {state}");
+            outln!("{name} http://{addr} {state}");
         }
     }
     Ok(starting
@@ -319,7 +319,7 @@ pub fn down(args: &DownArgs) -> CliResult {
     let mut stopping = Vec::new();
     let say = |line: String| {
         if !args.quiet {
-            println!("{line}");
+            outln!("{line}");
         }
     };
     for i in (0..).take_while(|&i| local::config_path(dir, &node_name(i)).is_file()) {

@@ -82,7 +82,7 @@ fn verify(args: &VerifyArgs) -> CliResult {
     let verified =
         note::open_threshold(&signed, &keys, usize::from(args.threshold)).map_err(note_error)?;
     for s in &verified.signatures {
-        eprintln!("verified {}+{:08x}", s.key.name(), s.key.id());
+        errln!("verified {}+{:08x}", s.key.name(), s.key.id());
     }
     input::stdout(&verified.text)
 }

@@ -155,7 +155,7 @@ pub fn run(args: &OrgArgs) -> CliResult {
         .queue(vec![(entry, summary)], t)
         .map_err(client_error)?;
     for q in &queued {
-        println!("queued {}  {}", q.leaf, q.summary);
+        outln!("queued {}  {}", q.leaf, q.summary);
     }
     if args.no_send {
         return Ok(());

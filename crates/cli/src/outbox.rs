@@ -62,19 +62,19 @@ pub fn run(args: &OutboxArgs) -> CliResult {
                 .map_err(client_error)?
                 .pending_counts()
                 .map_err(client_error)?;
-            eprintln!(
+            errln!(
                 "sending {pending} entries to {} bookkeepers",
                 client.policy().bookkeepers.len()
             );
             let report = block_on(client.flush_with_progress(t, &|d| {
-                eprintln!("  {}: {} receipted so far", d.bookkeeper, d.receipted)
+                errln!("  {}: {} receipted so far", d.bookkeeper, d.receipted)
             }))?
             .map_err(client_error)?;
             if args.json {
                 show::json(&report)
             } else {
                 input::stdout(show::flush(&report).as_bytes())?;
-                eprintln!("flushed in {:.2} s", started.elapsed().as_secs_f64());
+                errln!("flushed in {:.2} s", started.elapsed().as_secs_f64());
                 Ok(())
             }
         }

@@ -33,7 +33,7 @@ pub fn run(args: &PolicyArgs) -> CliResult {
         PolicyAction::Install { file } => {
             let policy = tally_client::Client::install_policy(&db, &input::file(file)?)
                 .map_err(client_error)?;
-            println!(
+            outln!(
                 "installed network {}: {} bookkeepers, {} must agree, {} independent cosignature(s) per checkpoint",
                 policy.network,
                 policy.bookkeepers.len(),
@@ -48,7 +48,7 @@ pub fn run(args: &PolicyArgs) -> CliResult {
                 .policy_json()
                 .map_err(client_error)?
                 .ok_or_else(|| CliError::bad_input("no policy installed"))?;
-            println!("{json}");
+            outln!("{json}");
             Ok(())
         }
     }

@@ -240,7 +240,7 @@ pub fn run(args: &RecordArgs) -> CliResult {
         }
     };
     for q in &queued {
-        println!(
+        outln!(
             "queued {}  {}{}",
             q.leaf,
             q.summary,
@@ -251,7 +251,19 @@ pub fn run(args: &RecordArgs) -> CliResult {
         return Ok(());
     }
     let report = block_on(client.flush(t.unix_timestamp()))?.map_err(client_error)?;
-    input::stdout(show::flush(&report).as_bytes())
+    input::stdout(show::flush(&report).as_bytes())?;
+    match queued.iter().find(|q| report.refused_by_all(&q.leaf)) {
+        Some(q) => Err(CliError::invalid(format!(
+            "every bookkeeper refused {}: {}",
+            q.summary,
+            report
+                .bookkeepers
+                .iter()
+                .find_map(|b| b.error.clone())
+                .unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,9 @@ pub struct LogStatus {
     /// Distinct other operators among them, and the policy's threshold.
     pub independent_cosigners: usize,
     pub witness_threshold: usize,
+    /// Seconds since the witnesses last vouched for its checkpoint (the policy's threshold of
+    /// them), if they did.
+    pub age_seconds: Option<u64>,
     /// The size this device trusted before this check.
     pub trusted_size: Option<u64>,
     /// Entries behind the largest log (logs hold the same entries, so this is what it lacks).
@@ -271,7 +274,7 @@ impl Client {
             .policy
             .bookkeepers
             .iter()
-            .map(|bk| self.monitor_one(bk, &state));
+            .map(|bk| self.monitor_one(bk, &state, now));
         let results = futures_util::future::join_all(checks).await;
         let mut logs = Vec::new();
         let (mut updates, mut found) = (Vec::new(), Vec::new());
@@ -286,9 +289,8 @@ impl Client {
         for l in &mut logs {
             l.lag = l.size.zip(largest).map(|(s, m)| m - s);
         }
-        let new_alerts = found.len();
         let mut store = self.store()?;
-        store.record_monitoring(&updates, &found, now)?;
+        let new_alerts = store.record_monitoring(&updates, &found, now)?;
         Ok(Monitor {
             checked_at: now,
             logs,
@@ -298,7 +300,7 @@ impl Client {
         })
     }
 
-    async fn monitor_one(&self, bk: &Bookkeeper, state: &TrustState) -> Observed {
+    async fn monitor_one(&self, bk: &Bookkeeper, state: &TrustState, now: i64) -> Observed {
         let trusted = state.logs.get(bk.log_key.name());
         let mut status = LogStatus {
             name: bk.name.clone(),
@@ -311,6 +313,7 @@ impl Client {
             cosigners: vec![],
             independent_cosigners: 0,
             witness_threshold: self.policy.witness_threshold,
+            age_seconds: None,
             trusted_size: trusted.map(|t| t.size),
             lag: None,
             checkpoint: None,
@@ -353,28 +356,43 @@ impl Client {
             }
             _ => None,
         };
+        let cosigners = verified.cosigners.iter().map(|c| (&c.key, c.timestamp));
+        status.age_seconds = self
+            .policy
+            .witnessed_at(&bk.name, cosigners)
+            .map(|at| u64::try_from(now).unwrap_or(0).saturating_sub(at));
+        let fresh = status
+            .age_seconds
+            .is_none_or(|age| age <= self.policy.max_checkpoint_age);
         let enough = independent >= self.policy.witness_threshold;
         if !enough {
             status.problem = Some(under_cosigned(independent, &self.policy));
+        } else if !fresh {
+            status.problem = status.age_seconds.map(|a| {
+                format!(
+                    "stale: witnesses last vouched for it {} ago",
+                    crate::view::age(a)
+                )
+            });
         }
         let mut observed = Observed::only(status, evidence);
+        // As for a product's verdict: a fork is evidence on the log's signature alone; anything
+        // else only on a checkpoint enough witnesses vouched for recently.
         match state.check(&verified, &note, proof.as_deref()) {
-            // Trusted only when enough witnesses vouch for it.
-            Advance::First(t) | Advance::Newer(t) if enough => {
+            Advance::Inconsistent(i) if i.kind == "fork" || (enough && fresh) => {
+                observed.status.problem = Some(inconsistency_problem(&i));
+                observed.inconsistency = Some(i);
+            }
+            Advance::First(t) | Advance::Newer(t) if enough && fresh => {
                 observed.trust = Some((cp.origin().to_owned(), t));
             }
-            Advance::First(_) | Advance::Newer(_) => {}
-            Advance::Same => {}
             Advance::Unproven => {
                 observed
                     .status
                     .problem
                     .get_or_insert_with(|| "larger checkpoint without a consistency proof".into());
             }
-            Advance::Inconsistent(i) => {
-                observed.status.problem = Some(inconsistency_problem(&i));
-                observed.inconsistency = Some(i);
-            }
+            _ => {}
         }
         observed
     }
@@ -452,7 +470,7 @@ impl Client {
         let lot = canon(key);
         let mut found: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
         for bk in &self.policy.bookkeepers {
-            let Ok(entries) = self.http.lookup(bk, &lot).await else {
+            let Ok(entries) = self.http.lookup(bk, &tally_trust::keys::units(&lot)).await else {
                 continue;
             };
             for (_, bytes) in entries {

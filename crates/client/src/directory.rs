@@ -17,7 +17,7 @@ use tally_tlog::{leaf_hash, merkle};
 use tally_trust::{Entry, Registry};
 
 /// The lookup key under which bookkeepers index every registry record.
-pub const REGISTRY_KEY: &str = "registry";
+pub use tally_trust::keys::REGISTRY as REGISTRY_KEY;
 
 /// The setting under which the last directory is kept.
 const CACHE_SETTING: &str = "directory";

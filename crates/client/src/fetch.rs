@@ -82,6 +82,10 @@ impl FetchError {
 pub struct BundleAnswer {
     #[serde(default)]
     pub index: Option<u64>,
+    /// The leaf hash (base64) already logged at `index` for the same event serialised otherwise:
+    /// bookkeepers log an event once, by its CBV 2.0 Event Hash ID.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
     #[serde(default)]

@@ -51,6 +51,9 @@ pub struct Delivered {
     pub receipted: usize,
     /// Entries it refused or could not take.
     pub failed: usize,
+    /// Leaf hashes (base64) of the entries it answered with a refusal (not a failure to reach
+    /// it): a retry will not change its mind.
+    pub refused: Vec<String>,
     /// Why the last attempt failed, if it did.
     pub error: Option<String>,
 }
@@ -69,7 +72,9 @@ pub struct FlushReport {
 /// see [`receipt::EntryReceipt`]) if the bookkeeper gave it an index and signed for it, else why not.
 ///
 /// One signature covers the bundle, so a bad one fails every entry of it; the root is recomputed
-/// here from the leaves sent and the indices answered, so the answer cannot promise anything else.
+/// here from the leaves sent and the indices answered, so the answer cannot promise anything else
+/// — except, for an event the log already holds in another serialisation, the leaf it holds
+/// (`duplicate_of`): the receipt then promises that entry, which is the same event.
 fn check_receipts(
     log: &VerifierKey,
     leaves: &[String],
@@ -78,7 +83,7 @@ fn check_receipts(
     let promises: Result<Vec<Promise>, String> = leaves
         .iter()
         .zip(&answers.results)
-        .filter_map(|(leaf, a)| Some((leaf, a.index?)))
+        .filter_map(|(leaf, a)| Some((a.duplicate_of.as_ref().unwrap_or(leaf), a.index?)))
         .map(|(leaf, index)| {
             Ok(Promise {
                 index,
@@ -115,6 +120,17 @@ fn check_receipts(
             (None, None, _) => Err("no index and no reason".to_owned()),
         })
         .collect()
+}
+
+impl FlushReport {
+    /// Whether every bookkeeper refused the entry with this leaf hash (none can log it).
+    pub fn refused_by_all(&self, leaf: &str) -> bool {
+        !self.bookkeepers.is_empty()
+            && self
+                .bookkeepers
+                .iter()
+                .all(|b| b.refused.iter().any(|l| l == leaf))
+    }
 }
 
 impl Client {
@@ -208,6 +224,7 @@ impl Client {
             sent: 0,
             receipted: 0,
             failed: 0,
+            refused: Vec::new(),
             error: None,
         };
         loop {
@@ -239,6 +256,9 @@ impl Client {
                                         backoff_seconds(d.attempts + 1)
                                     };
                                     report.error = Some(why.clone());
+                                    if a.status.is_some() {
+                                        report.refused.push(d.leaf.clone());
+                                    }
                                     failures.push((d.seq, why, now + wait));
                                 }
                             }
@@ -301,6 +321,7 @@ mod tests {
                 .iter()
                 .map(|i| crate::fetch::BundleAnswer {
                     index: *i,
+                    duplicate_of: None,
                     error: i.is_none().then(|| "bad_signature".to_owned()),
                     message: None,
                     status: i.is_none().then_some(403),

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 /// a code without a product key — is refused with what it is; nothing is ever fetched from it.
 pub fn product_key(code: &str) -> Result<String, ClientError> {
     let scan = tally_gs1::parse_scan_payload(code.trim().as_bytes()).map_err(|e| {
-        let shown: String = code.chars().take(80).collect();
+        let shown = printable(&code.chars().take(80).collect::<String>());
         if code.starts_with("http://") || code.starts_with("https://") {
             ClientError::NotAProduct(format!(
                 "{shown} is a web address, not a GS1 Digital Link of a product ({e}); it was not opened"
@@ -26,6 +26,20 @@ pub fn product_key(code: &str) -> Result<String, ClientError> {
         .to_digital_link()
         .map_err(|e| ClientError::NotAProduct(format!("the code has no product key: {e}")))?;
     Ok(link.canonical_uri())
+}
+
+/// Scanned text made safe to print: control characters (a terminal's escape sequences among
+/// them) as `\u{…}` escapes, everything else as it is.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = match c.is_control() {
+                true => c.escape_unicode().collect(),
+                false => vec![c],
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// The host a scanned Digital Link points to (lower case, no port), if the code is a web
@@ -203,6 +217,15 @@ mod tests {
         assert!(product_key("hello").is_err());
         // A wrong check digit is refused, not looked up.
         assert!(product_key("https://id.gs1.org/01/09506000134353/21/S1").is_err());
+    }
+
+    #[test]
+    fn control_characters_of_a_scanned_code_are_escaped() {
+        assert_eq!(super::printable("ok\u{1b}[2J\u{7}é"), "ok\\u{1b}[2J\\u{7}é");
+        let err = product_key("https://evil.example/\u{1b}]0;pwned\u{7}")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.chars().any(char::is_control), "{err:?}");
     }
 
     #[test]

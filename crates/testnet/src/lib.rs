@@ -272,6 +272,16 @@ impl Network {
         }
     }
 
+    /// Sets fields of bookkeeper `i`'s config file (before it starts).
+    pub fn configure(&self, i: usize, fields: Value) {
+        let path = self.dir.path().join(format!("bk{i}.json"));
+        let mut config: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for (k, v) in fields.as_object().expect("an object of config fields") {
+            config[k] = v.clone();
+        }
+        std::fs::write(&path, config.to_string()).unwrap();
+    }
+
     /// The network's policy file, as a client installs it.
     pub fn policy_json(&self) -> Vec<u8> {
         std::fs::read(self.dir.path().join("policy.json")).unwrap()

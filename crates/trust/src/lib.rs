@@ -8,6 +8,7 @@
 //! - [`policy`]: the network policy file (bookkeepers, keys, operators, quorums).
 //! - [`entry`]: the versioned, domain-separated log entry encoding and its signatures.
 //! - [`registry`]: organisations, certified devices and revocations, themselves log entries.
+//! - [`keys`]: the lookup keys bookkeepers index entries under.
 //! - [`receipt`]: a bookkeeper's signed promise that entries will be in a checkpoint.
 //! - [`state`]: the client's trusted checkpoints; fork and rollback detection.
 //! - [`custody`]: which events belong to a product (aggregation, transformation) and the custody rules.
@@ -18,6 +19,7 @@
 pub mod custody;
 pub mod entry;
 pub mod hash_id;
+pub mod keys;
 pub mod policy;
 pub mod receipt;
 pub mod registry;

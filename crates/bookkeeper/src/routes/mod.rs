@@ -5,6 +5,7 @@ mod reads;
 mod submit;
 mod witness;
 
+use crate::serve::{fair_submissions, Submissions};
 use crate::shared::Shared;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -13,16 +14,25 @@ use std::sync::Arc;
 
 pub(crate) use submit::MAX_BUNDLE_ENTRIES;
 
-/// Every endpoint of a bookkeeper.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// Every endpoint of a bookkeeper; at most `submissions_per_ip` submissions at once from one
+/// address (see `serve`).
+pub(crate) fn router(shared: Arc<Shared>, submissions_per_ip: usize) -> Router {
+    let fair = axum::middleware::from_fn_with_state(
+        Submissions::new(submissions_per_ip),
+        fair_submissions,
+    );
     Router::new()
         .route(
             "/submit",
-            post(submit::submit).layer(DefaultBodyLimit::max(tally_trust::entry::MAX_ENTRY_BYTES)),
+            post(submit::submit)
+                .layer(DefaultBodyLimit::max(tally_trust::entry::MAX_ENTRY_BYTES))
+                .layer(fair.clone()),
         )
         .route(
             "/submit-bundle",
-            post(submit::submit_bundle).layer(DefaultBodyLimit::max(submit::MAX_BUNDLE_BYTES)),
+            post(submit::submit_bundle)
+                .layer(DefaultBodyLimit::max(submit::MAX_BUNDLE_BYTES))
+                .layer(fair),
         )
         .route(
             "/add-checkpoint",

@@ -68,7 +68,7 @@ impl Outcome {
 }
 
 fn say(text: &str) {
-    println!("\n\x1b[1m== {text}\x1b[0m");
+    outln!("\n\x1b[1m== {text}\x1b[0m");
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
@@ -124,14 +124,14 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         quiet: true,
     })?;
     for (name, addr) in &nodes {
-        println!(
+        outln!(
             "{name}  http://{addr}  (SQLite: {}/{name}.db)",
             net.display()
         );
     }
     let policy_path = tally_bookkeeper::local::policy_path(net);
     let policy = crate::input::file(&policy_path)?;
-    println!(
+    outln!(
         "policy {}: an event counts when the logs of 2 of 3 operators prove it; each checkpoint needs 1 cosignature of another operator",
         policy_path.display()
     );
@@ -188,7 +188,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         )
         .map_err(client_error)?;
         records.push((cert.clone(), format!("certification of {}", request.label)));
-        println!(
+        outln!(
             "  {:<32} {}  GLN {}  device certified for {}",
             o.name,
             o.country,
@@ -213,7 +213,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         let q = desk
             .record(device_of(a.by)?, &a.handoff, t.unix_timestamp())
             .map_err(client_error)?;
-        println!(
+        outln!(
             "  {}  {:<28} {}",
             a.handoff.time.date(),
             org_name(&orgs, a.by),
@@ -228,7 +228,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             show::flush(&report)
         )));
     }
-    println!(
+    outln!(
         "  {total} entries sent; {} receipts, each checked against its bookkeeper's key",
         report
             .bookkeepers
@@ -247,7 +247,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             .map_err(CliError::bad_input)?;
         let path = labels.join(format!("{}.png", p.name));
         write(&path, &png, 0o644)?;
-        println!("  {}  {}", path.display(), p.uri);
+        outln!("  {}  {}", path.display(), p.uri);
     }
 
     // The shopper's phone: a fresh client that trusts only the policy.
@@ -257,7 +257,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     let mut outcomes = Vec::new();
     let scan = |p: &Product, scenario: &str, expect, warning, outcomes: &mut Vec<Outcome>| {
         let h = scan_label(&phone, &labels.join(format!("{}.png", p.name)))?;
-        print!("{}", show::history(&h, now().unix_timestamp(), false));
+        out!("{}", show::history(&h, now().unix_timestamp(), false));
         outcomes.push(Outcome {
             scenario: scenario.into(),
             product: p.name.into(),
@@ -347,7 +347,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         if !o.ok() {
             failed += 1;
         }
-        println!(
+        outln!(
             "  {mark}  {:<24} {:<18} {:?}{}",
             o.scenario,
             o.product,
@@ -359,7 +359,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     }
     write_summary(dir, net, &orgs, &devices, &products, &outcomes, &nodes)?;
     if args.keep {
-        println!(
+        outln!(
             "\nThe network keeps running: {}/demo.json describes it; stop it with `tally network down --dir {}`.",
             dir.display(),
             net.display()
@@ -385,7 +385,7 @@ fn scan_label(phone: &Client, png: &Path) -> CliResult<History> {
         .iter()
         .find_map(|c| c.payload().canonical().map(str::to_owned))
         .ok_or_else(|| io(png, "no GS1 code decoded"))?;
-    println!("  decoded {}", code);
+    outln!("  decoded {}", code);
     block_on(phone.verify(&code, now()))?.map_err(client_error)
 }
 
@@ -398,7 +398,7 @@ fn wait_cosigned(client: &Client, total: u64) -> CliResult {
             .iter()
             .all(|l| l.size == Some(total) && l.problem.is_none())
         {
-            println!(
+            outln!(
                 "  every bookkeeper's log holds all {total} entries, under a cosigned checkpoint"
             );
             return Ok(());
@@ -485,7 +485,7 @@ fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
         }
         Err(io(db, format!("no {step} event to tamper with")))
     })?;
-    println!("  {node}: entry {} rewritten, {node} restarted", t.index);
+    outln!("  {node}: entry {} rewritten, {node} restarted", t.index);
     Ok(t)
 }
 

@@ -261,19 +261,19 @@ impl LocalStore {
     }
 
     /// Stores checkpoints now trusted and inconsistencies found outside a product verification
-    /// (the auditor's monitor), in one transaction.
+    /// (the auditor's monitor), in one transaction; returns how many inconsistencies were new.
     pub fn record_monitoring(
         &mut self,
         updates: &[(String, TrustedCheckpoint)],
         inconsistencies: &[(String, Inconsistency)],
         now: i64,
-    ) -> Result<(), ClientError> {
+    ) -> Result<usize, ClientError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        apply_trust(&tx, updates, inconsistencies, now)?;
+        let new = apply_trust(&tx, updates, inconsistencies, now)?;
         tx.commit()?;
-        Ok(())
+        Ok(new)
     }
 
     /// Every inconsistency recorded, oldest first.
@@ -559,13 +559,15 @@ impl LocalStore {
 
 /// Trusts the checkpoints in `updates` (each only if larger than the one trusted: the verdict
 /// proved it consistent, and a concurrent verification may have trusted a larger one meanwhile)
-/// and records `inconsistencies`, inside the caller's transaction.
+/// and records `inconsistencies`, inside the caller's transaction. A pair of notes already
+/// recorded is not recorded again (every scan meets a rolled-back log again); returns how many
+/// were new.
 fn apply_trust(
     tx: &rusqlite::Transaction<'_>,
     updates: &[(String, TrustedCheckpoint)],
     inconsistencies: &[(String, Inconsistency)],
     now: i64,
-) -> Result<(), ClientError> {
+) -> Result<usize, ClientError> {
     let mut trust = tx.prepare_cached(
         "INSERT INTO trusted_checkpoints (origin, size, root, note, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
@@ -579,12 +581,15 @@ fn apply_trust(
     let mut alarm = tx.prepare_cached(
         "INSERT INTO inconsistencies
            (bookkeeper, kind, old_size, new_size, old_note, new_note, detected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+         WHERE NOT EXISTS (SELECT 1 FROM inconsistencies
+           WHERE bookkeeper = ?1 AND old_note = ?5 AND new_note = ?6)",
     )?;
+    let mut new = 0;
     for (bookkeeper, i) in inconsistencies {
-        alarm.execute(params![
+        new += alarm.execute(params![
             bookkeeper, i.kind, i.old_size, i.new_size, i.old_note, i.new_note, now
         ])?;
     }
-    Ok(())
+    Ok(new)
 }
