@@ -272,6 +272,16 @@ impl Network {
         }
     }
 
+    /// Sets fields of the network policy (before the bookkeepers start).
+    pub fn set_policy(&self, fields: Value) {
+        let path = self.dir.path().join("policy.json");
+        let mut policy: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for (k, v) in fields.as_object().expect("an object of policy fields") {
+            policy[k] = v.clone();
+        }
+        std::fs::write(&path, policy.to_string()).unwrap();
+    }
+
     /// Sets fields of bookkeeper `i`'s config file (before it starts).
     pub fn configure(&self, i: usize, fields: Value) {
         let path = self.dir.path().join(format!("bk{i}.json"));
