@@ -18,7 +18,10 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
         "Governance registers eleven organisations",
         "Labels printed as PNG",
         "Bookkeeper bk3 is down",
+        "a serial the maker never issued",
+        "too few to check",
         "rewrites a record",
+        "restored from an old backup",
     ] {
         assert!(out.contains(section), "missing {section:?} in:\n{out}");
     }
@@ -35,8 +38,25 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
             "warning",
             Some("cold_chain_excursion"),
         ),
+        ("made-up serial", "failed", Some("unknown_serial")),
+        (
+            "look-alike address",
+            "warning",
+            Some("unregistered_resolver"),
+        ),
         ("one bookkeeper down", "verified", Some("log_unreachable")),
+        (
+            "two bookkeepers down",
+            "unverifiable",
+            Some("too_few_bookkeepers"),
+        ),
         ("tampered bookkeeper", "warning", Some("tampered_entry")),
+        ("after the chiller reading", "verified", None),
+        (
+            "bookkeeper rolled back",
+            "warning",
+            Some("log_inconsistent"),
+        ),
     ];
     assert_eq!(results.len(), expected.len());
     for (r, (scenario, status, warning)) in results.iter().zip(expected) {
@@ -107,6 +127,14 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     let cloned = tally(&["scan", &png("cloned-can"), "--home", &home], b"").expect(3);
     assert!(cloned.out().contains("already sold"), "{}", cloned.out());
     tally(&["scan", &png("recalled-can"), "--home", &home], b"").expect(3);
+    let fake = tally(&["scan", &png("fake-serial-can"), "--home", &home], b"").expect(1);
+    assert!(fake.stderr.contains("never registered"), "{}", fake.stderr);
+    let lookalike = tally(&["scan", &png("lookalike-can"), "--home", &home], b"").expect(3);
+    assert!(
+        lookalike.out().contains("paypa1-secure-login.example"),
+        "{}",
+        lookalike.out()
+    );
 
     // Offline: the cached history, with its age.
     tally(&["network", "down", "--dir", &net], b"").expect(0);
@@ -129,6 +157,12 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
         b"",
     )
     .expect(0);
+    // The canonical form `tally` prints finds the same cached history.
+    let printed = h_product(&can);
+    tally(&["history", &printed, "--offline", "--home", &home], b"").expect(0);
+    // A product this phone never checked: nothing to show, and that is not a verdict of fake.
+    let never = tally(&["scan", &png("warm-fillets"), "--home", &home], b"").expect(4);
+    assert!(never.out().contains("UNVERIFIABLE"), "{}", never.out());
     tally(&["network", "up", "--nodes", "3", "--dir", &net], b"").expect(0);
 
     // The auditor exports the can's evidence; anyone checks it again offline.
@@ -136,9 +170,43 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     let uri = summary["labels"][0]["uri"].as_str().unwrap().to_owned();
     tally(&["export", &uri, "--out", &file, "--home", &home], b"").expect(0);
     tally(&["network", "down", "--dir", &net], b"").expect(0);
-    let checked = tally(&["check-evidence", &file, "--json"], b"").expect(0);
+    let checked = tally(&["check-evidence", &file, "--json", "--home", &home], b"").expect(0);
     let v: Value = serde_json::from_slice(&checked.stdout).unwrap();
     assert_eq!(v["status"], "verified");
     assert_eq!(v["steps"].as_array().unwrap().len(), 16);
-    tally(&["check-evidence", &path_str(&dir.join("demo.json"))], b"").expect(2);
+    tally(
+        &[
+            "check-evidence",
+            &path_str(&dir.join("demo.json")),
+            "--home",
+            &home,
+        ],
+        b"",
+    )
+    .expect(2);
+    // Without an installed policy the file's own is used only when asked, with its fingerprint.
+    let bare = path_str(&guard.0.path().join("no-policy"));
+    tally(&["check-evidence", &file, "--home", &bare], b"").expect(2);
+    let embedded = tally(
+        &[
+            "check-evidence",
+            &file,
+            "--embedded-policy",
+            "--home",
+            &bare,
+        ],
+        b"",
+    )
+    .expect(0);
+    assert!(
+        embedded.stderr.contains("fingerprint sha256:"),
+        "{}",
+        embedded.stderr
+    );
+}
+
+/// The product key a `tally scan --json` answer names.
+fn h_product(run: &tally_e2e::Run) -> String {
+    let h: Value = serde_json::from_slice(&run.stdout).unwrap();
+    h["product"].as_str().unwrap().to_owned()
 }

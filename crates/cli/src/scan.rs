@@ -57,6 +57,8 @@ fn codes(input: &str) -> CliResult<Vec<String>> {
     let mut other = Vec::new();
     for c in found {
         match c.payload() {
+            // The link as printed, not its canonical form: the verdict checks its host.
+            Payload::DigitalLink { uri, .. } => gs1.push(uri.clone()),
             p if p.is_gs1() => gs1.extend(p.canonical().map(str::to_owned)),
             Payload::PlainUrl(u) => other.push(format!(
                 "a web address that is not a GS1 Digital Link ({u}); it was not opened"

@@ -46,6 +46,11 @@ pub fn printable(text: &str) -> String {
 /// address: the verdict flags one that no organisation of the product registered.
 pub fn link_host(code: &str) -> Option<String> {
     let code = code.trim();
+    // A scanner's AIM symbology prefix (`]Q1`) comes before the link.
+    let code = match code.strip_prefix(']') {
+        Some(rest) => rest.get(2..)?,
+        None => code,
+    };
     let scheme = code.find("://")?;
     if !matches!(
         code[..scheme].to_ascii_lowercase().as_str(),
@@ -240,6 +245,10 @@ mod tests {
             Some("brand.example")
         );
         assert_eq!(link_host("]Q3010950600013435221S1"), None);
+        assert_eq!(
+            link_host("]Q1https://brand.example/01/09506000134352/21/S1").as_deref(),
+            Some("brand.example")
+        );
         assert_eq!(link_host("urn:epc:id:sgtin:0614141.107346.2017"), None);
     }
 }

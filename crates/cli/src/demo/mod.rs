@@ -7,8 +7,11 @@
 //! the products' labels as PNG, decodes those images back, verifies each product as a shopper's
 //! phone would — a fresh client that trusts only the policy — and prints the timelines. Then the
 //! failure cases, each with its verdict: one bookkeeper down, a label copied from a unit already
-//! sold, a recalled lot, a cold-chain excursion, and a bookkeeper serving a tampered record. The
-//! demo checks every verdict against what it must be and exits 1 if one differs.
+//! sold, a recalled lot, a cold-chain excursion, a made-up serial of a real batch, a genuine
+//! can's data behind a look-alike web address, one bookkeeper down, two down (too few to
+//! check: Unverifiable, not Failed), a bookkeeper serving a tampered record, and one restored
+//! from an old backup (a rollback, set aside). The demo checks every verdict against what it
+//! must be and exits 1 if one differs.
 //!
 //! With `--keep` the network stays up with its data and `DIR/demo.json` describes it (policy,
 //! labels, a certified warehouse device), for the app and for trying the other commands.
@@ -277,6 +280,10 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     ) else {
         return Err(CliError::bad_input("demo products missing"));
     };
+    let (Some(fake), Some(lookalike)) = (product("fake-serial-can"), product("lookalike-can"))
+    else {
+        return Err(CliError::bad_input("demo products missing"));
+    };
 
     say("5. A shopper in Shanghai scans the can of infant formula (label image decoded)");
     scan(
@@ -314,7 +321,24 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         &mut outcomes,
     )?;
 
-    say("10. Bookkeeper bk3 is down: the other two still prove every event (2 of 3)");
+    say("10. A counterfeit can: the real batch number, a serial the maker never issued");
+    scan(
+        &fake,
+        "made-up serial",
+        Status::Failed,
+        Some("unknown_serial"),
+        &mut outcomes,
+    )?;
+    say("11. A genuine can's data behind a look-alike web address");
+    scan(
+        &lookalike,
+        "look-alike address",
+        Status::Warning,
+        Some("unregistered_resolver"),
+        &mut outcomes,
+    )?;
+
+    say("12. Bookkeeper bk3 is down: the other two still prove every event (2 of 3)");
     network::down(&DownArgs {
         dir: net.to_path_buf(),
         only: vec!["bk3".into()],
@@ -327,9 +351,22 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         Some("partly_reachable"),
         &mut outcomes,
     )?;
+    say("13. Bookkeepers bk2 and bk3 are down: too few to check — not the same as a fake");
+    network::down(&DownArgs {
+        dir: net.to_path_buf(),
+        only: vec!["bk2".into()],
+        quiet: true,
+    })?;
+    scan(
+        &can,
+        "two bookkeepers down",
+        Status::Unverifiable,
+        Some("too_few_bookkeepers"),
+        &mut outcomes,
+    )?;
     restart(net)?;
 
-    say("11. Bookkeeper bk2's operator rewrites a record in its database (the carrier's temperatures)");
+    say("14. Bookkeeper bk2's operator rewrites a record in its database (the carrier's temperatures)");
     let tampered = tamper(net, "bk2", "transporting")?;
     scan(
         &can,
@@ -339,6 +376,36 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         &mut outcomes,
     )?;
     restore(net, "bk2", tampered)?;
+
+    say("15. Bookkeeper bk2 is restored from an old backup: a rollback, set aside; 2 of 3 still agree");
+    let backup = snapshot(net, dir, "bk2", "backup")?;
+    let fishmonger = orgs
+        .iter()
+        .position(|o| o.id == story::WAREHOUSE)
+        .ok_or_else(|| CliError::bad_input("no warehouse org"))?;
+    let reading =
+        story::chiller_reading(&orgs[fishmonger], now().replace_nanosecond(0).unwrap_or(t));
+    desk.record(&devices[fishmonger].0, &reading, t.unix_timestamp())
+        .map_err(client_error)?;
+    block_on(desk.flush(t.unix_timestamp()))?.map_err(client_error)?;
+    wait_cosigned(&desk, total + 1)?;
+    scan(
+        &hoki,
+        "after the chiller reading",
+        Status::Verified,
+        None,
+        &mut outcomes,
+    )?;
+    let current = snapshot(net, dir, "bk2", "current")?;
+    put_back(net, "bk2", &backup)?;
+    scan(
+        &hoki,
+        "bookkeeper rolled back",
+        Status::Warning,
+        Some("log_inconsistent"),
+        &mut outcomes,
+    )?;
+    put_back(net, "bk2", &current)?;
 
     say("Summary");
     let mut failed = 0;
@@ -383,7 +450,11 @@ fn scan_label(phone: &Client, png: &Path) -> CliResult<History> {
     let codes = tally_scan::decode_image_bytes(&bytes).map_err(|e| io(png, e))?;
     let code = codes
         .iter()
-        .find_map(|c| c.payload().canonical().map(str::to_owned))
+        .find_map(|c| match c.payload() {
+            // The link as printed: the verdict checks the host it points to.
+            tally_scan::Payload::DigitalLink { uri, .. } => Some(uri.clone()),
+            p => p.canonical().map(str::to_owned),
+        })
         .ok_or_else(|| io(png, "no GS1 code decoded"))?;
     outln!("  decoded {}", code);
     block_on(phone.verify(&code, now()))?.map_err(client_error)
@@ -420,6 +491,43 @@ fn restart(net: &Path) -> CliResult {
         quiet: true,
     })
     .map(drop)
+}
+
+/// The database files of a bookkeeper (`.db`, and its `-wal` and `-shm` if present).
+fn db_files(node: &str) -> [String; 3] {
+    ["", "-wal", "-shm"].map(|suffix| format!("{node}.db{suffix}"))
+}
+
+/// Copies the database files of `node` between two directories (one file missing at the source
+/// is removed at the destination).
+fn copy_db(from: &Path, to: &Path, node: &str) -> CliResult {
+    for file in db_files(node) {
+        let (src, dst) = (from.join(&file), to.join(&file));
+        let _ = std::fs::remove_file(&dst);
+        if src.exists() {
+            std::fs::copy(&src, &dst).map_err(|e| io(&src, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Stops `node`, copies its database into `DIR/<name>-<node>/`, starts it again; returns the copy.
+fn snapshot(net: &Path, dir: &Path, node: &str, name: &str) -> CliResult<PathBuf> {
+    let copy = dir.join(format!("{name}-{node}"));
+    std::fs::create_dir_all(&copy).map_err(|e| io(&copy, e))?;
+    with_stopped(net, node, |_, _| copy_db(net, &copy, node))?;
+    Ok(copy)
+}
+
+/// Stops `node`, puts the database copy `from` in place of its own, starts it again.
+fn put_back(net: &Path, node: &str, from: &Path) -> CliResult {
+    network::down(&DownArgs {
+        dir: net.to_path_buf(),
+        only: vec![node.into()],
+        quiet: true,
+    })?;
+    copy_db(from, net, node)?;
+    restart(net)
 }
 
 /// An entry replaced in a stopped bookkeeper's database: its index and original bytes.

@@ -178,6 +178,7 @@ pub fn orgs() -> Vec<Org> {
             15,
             &[
                 "receiving",
+                "storing",
                 "shipping",
                 "packing",
                 "unpacking",
@@ -283,6 +284,19 @@ pub fn products(now: OffsetDateTime) -> Vec<Product> {
             name: "warm-fillets",
             uri: packs[3].clone(),
             what: "a pack of the fillet lot that warmed up in the cold store",
+        },
+        Product {
+            name: "fake-serial-can",
+            uri: format!("{}{ai17}", unit(FORMULA, BATCH_1, "C9977")),
+            what: "a counterfeit can: the real batch number with a serial the maker never issued",
+        },
+        Product {
+            name: "lookalike-can",
+            uri: format!(
+                "https://paypa1-secure-login.example/01/{}/10/{BATCH_1}/21/C0003{ai17}",
+                gtin(FORMULA)
+            ),
+            what: "a genuine can's data behind a look-alike web address",
         },
     ]
 }
@@ -556,4 +570,26 @@ pub fn journeys(orgs: &[Org], now: OffsetDateTime) -> Vec<Action> {
         h.readings = vec![reading(sea, 123, 2.0)];
     });
     actions
+}
+
+/// The fishmonger's chiller reading of the first pack, at `now`: one more entry in every log.
+pub fn chiller_reading(fishmonger: &Org, now: OffsetDateTime) -> Handoff {
+    Handoff {
+        step: Step::Store,
+        time: now,
+        items: vec![packs()[0].clone()],
+        quantities: vec![],
+        parent: None,
+        outputs: vec![],
+        output_quantities: vec![],
+        place: fishmonger.place.clone(),
+        org: fishmonger.gln.clone(),
+        counterparty: None,
+        documents: vec![],
+        readings: vec![Reading {
+            time: now,
+            celsius: 1.8,
+        }],
+        ilmd: Map::new(),
+    }
 }
