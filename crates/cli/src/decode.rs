@@ -24,7 +24,9 @@ pub enum Decoder {
 /// Prints, per image, the codes found with what each payload is (GS1 Digital Link with its
 /// canonical URI, GS1 element string, invalid GS1 data with the reason, plain URL, other text).
 /// URLs are printed, never opened. With --json, one JSON line per image: {"path", "codes":
-/// [{"text", "corners": [[x,y]×4], "symbology", "kind", "canonical"?, "error"?}], "ms"} (or
+/// [{"text", "corners": [[x,y]×4], "symbology", "kind", "canonical"?, "error"?}], "ms", "limit"}
+/// — `limit` is null, or what stopped the retry passes early: `time` (the 2 s budget of an image),
+/// `hard_symbols` or `crowded` (see `tally_scan::Budget`) — (or
 /// {"path", "error"} for a file that cannot be read). Exit 0 if every image had a code, 1 if one
 /// had none, 2 if one could not be read.
 #[derive(Debug, Args)]
@@ -73,6 +75,15 @@ fn describe(c: &tally_scan::Code) -> String {
     }
 }
 
+/// What cut a search short, as `--json` names it.
+fn limit_word(l: tally_scan::Limit) -> &'static str {
+    match l {
+        tally_scan::Limit::Time => "time",
+        tally_scan::Limit::HardSymbols => "hard_symbols",
+        tally_scan::Limit::Crowded => "crowded",
+    }
+}
+
 /// Runs `tally decode`.
 pub fn run(args: &DecodeArgs) -> CliResult {
     let strategy = match args.decoder {
@@ -85,9 +96,10 @@ pub fn run(args: &DecodeArgs) -> CliResult {
         let shown = path.display().to_string();
         let result = input::file(path).and_then(|bytes| {
             let t = Instant::now();
-            let codes = tally_scan::decode_image_bytes_with(&bytes, strategy)
-                .map_err(|e| CliError::bad_input(format!("{shown}: {e}")))?;
-            Ok((codes, t.elapsed().as_secs_f64() * 1e3))
+            let report =
+                tally_scan::decode_image_report(&bytes, strategy, tally_scan::Budget::IMAGE)
+                    .map_err(|e| CliError::bad_input(format!("{shown}: {e}")))?;
+            Ok((report, t.elapsed().as_secs_f64() * 1e3))
         });
         let line = match result {
             Err(e) => {
@@ -99,22 +111,28 @@ pub fn run(args: &DecodeArgs) -> CliResult {
                 unreadable.push(e);
                 line
             }
-            Ok((codes, ms)) => {
+            Ok((report, ms)) => {
+                let (codes, limit) = (&report.codes, report.limit.map(limit_word));
                 if codes.is_empty() {
                     empty.push(shown.clone());
                 }
                 if args.json {
                     let codes: Vec<_> = codes.iter().map(code_json).collect();
-                    json!({"path": shown, "codes": codes, "ms": (ms * 100.0).round() / 100.0})
-                        .to_string()
-                } else if codes.is_empty() {
-                    format!("{shown}: no QR Code found")
+                    json!({"path": shown, "codes": codes, "ms": (ms * 100.0).round() / 100.0,
+                           "limit": limit})
+                    .to_string()
                 } else {
-                    codes
+                    let mut lines: Vec<String> = codes
                         .iter()
                         .map(|c| format!("{shown}: {}", describe(c)))
-                        .collect::<Vec<_>>()
-                        .join("\n")
+                        .collect();
+                    if codes.is_empty() {
+                        lines.push(format!("{shown}: no QR Code found"));
+                    }
+                    if let Some(l) = limit {
+                        lines.push(format!("{shown}: the search stopped early ({l})"));
+                    }
+                    lines.join("\n")
                 }
             }
         };

@@ -229,6 +229,16 @@ impl Gray {
         }
     }
 
+    /// The `w × h` window at `(x, y)` (which must lie inside the frame).
+    #[cfg(feature = "zxing")]
+    pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Gray {
+        let px = (y..y + h)
+            .flat_map(|r| &self.px[r * self.w + x..r * self.w + x + w])
+            .copied()
+            .collect();
+        Gray { w, h, px }
+    }
+
     /// Longer side in pixels.
     pub fn max_side(&self) -> usize {
         self.w.max(self.h)

@@ -9,8 +9,9 @@
 //!   ZXing's 179-image black-box set it reads 165 codes (92%) in a few milliseconds per image,
 //!   against 111 (62%) for rqrr 0.11; on public real-photo sets it leads every open decoder by a
 //!   wide margin (the table). When it finds a code, its answer is the whole cost.
-//! * **Retries only when nothing was found**: rqrr's detector (a different capstone finder that
-//!   rescues some codes zxing-cpp does not locate), then zxing-cpp on transformed frames —
+//! * **Retries only when nothing was found** (within the budget below): rqrr's detector (a
+//!   different capstone finder that rescues some codes zxing-cpp does not locate), then
+//!   zxing-cpp on transformed frames —
 //!   bilinear ×2 for tiny modules, a global-histogram binarizer, local mean/variance
 //!   normalisation for glare, shadows and low contrast, an unsharp mask for blur, contrast
 //!   stretch, 2×2 averaging for noise, gamma for washed-out modules. In the bench (both sets),
@@ -29,18 +30,42 @@
 //!   local phase of the module edges, unwrapped outward from the finder patterns, and the
 //!   modules are sampled through it (two rounds, coarse to fine). On the ZXing set it reads 6 of
 //!   the 7 fabric codes that every other pass misses (`qrcode-4/05,06,13,31,32,33`).
+//! * **Tiles for crowded frames**: zxing-cpp keeps at most 256 candidate finder triples per
+//!   call, so on a sheet of hundreds of labels the triples across neighbouring labels crowd out
+//!   the real ones (a 19×19 sheet of 360-px labels, 6840×6840: none read). A frame larger than
+//!   2048 px where the first pass read nothing is read again in 2048-px tiles 1536 px apart
+//!   (every symbol up to 512 px whole in one tile) before the other retries: all 361 labels of
+//!   that sheet in about 1.2 s.
+//! * **A budget for the retry passes** ([`Budget`]): the first pass always runs to completion;
+//!   every retry pass, tile, located symbol and resampling hypothesis after it starts only while
+//!   the time lasts (a decoder call already running finishes), and what was read by then is
+//!   returned with the [`Limit`] that cut the search short ([`Report`]). Image files and photos get
+//!   [`Budget::IMAGE`]: **2 s** from the start of decoding, and at most **8** located but unread
+//!   symbols per pass resampled (about 15 hypotheses each). The slowest image of the ZXing set
+//!   takes about 0.1 s and of the synthetic set 0.16 s (pure-Rust build: 1.0 s, one ZXing image),
+//!   so no image of either set comes near a limit; 2 s is what a person opening a photo will wait,
+//!   and bounds a file built to be expensive (before the budget and the tiles, the 19×19 sheet
+//!   above kept rqrr's detector busy for 403 s and read one label; the same sheet with every symbol
+//!   damaged now stops at the 2 s). Camera frames of a [`Session`] get [`Budget::FRAME`]: **30 ms**
+//!   (one frame interval at 30 frames per second; a 640×480 retry pass takes a few milliseconds)
+//!   and **2** resampled symbols per pass, since the next frame tries again (sessions over the
+//!   synthetic set read the same 307 of 360 labels with it as without, in 950 frames against 948).
+//!   rqrr's detector is never given a frame with more than about 40 finder patterns (estimated in
+//!   one linear scan): its grouping copies the whole frame for every candidate triple, minutes on a
+//!   sheet of labels, and cannot be interrupted; such frames report [`Limit::Crowded`]. The crate
+//!   reads the clock in one place (`budget.rs`).
 //! * **Other engines measured and left out**: `rxing` 0.9.3 (the pure-Rust ZXing port; QR only,
 //!   no image feature) reads 165-166 of the 179 alone but none of the codes zxing-cpp plus these
 //!   retries miss, and costs about 2 min 20 s of cold build; it is not a dependency.
 //!
 //! Measured with `cargo bench -p tally-scan --bench decode` (one thread): ZXing black-box set
-//! 177/179 exact (98.9%; zxing-cpp alone 165, rqrr alone 111), no misreads, median 0.3 ms per
-//! image; synthetic stress set (seed 2026, 40 per category) 307/360 (85.3%) against 255 for
-//! zxing-cpp alone and 127 for rqrr alone, ahead of zxing-cpp alone in every degraded category
-//! and tied at 100% on the clean control, median 1.6 ms per frame. The pure-Rust build reads
-//! 168/179 of the ZXing set, no misreads. The two misses: `qrcode-4/30`, where rqrr locates the
-//! symbol with a wrong perspective (several modules off at one corner), and the artistic
-//! `qrcode-2/13`, whose one grid that decodes at all (rqrr on a blurred frame) gives
+//! 177/179 exact (98.9%; zxing-cpp alone 165, rqrr alone 111), no misreads, no image cut short by
+//! the budget, median 0.2-0.3 ms per image; synthetic stress set (seed 2026, 40 per category)
+//! 307/360 (85.3%) against 255 for zxing-cpp alone and 127 for rqrr alone, ahead of zxing-cpp alone
+//! in every degraded category and tied at 100% on the clean control, median 1.6 ms per frame. The
+//! pure-Rust build reads 168/179 of the ZXing set, no misreads. The two misses: `qrcode-4/30`,
+//! where rqrr locates the symbol with a wrong perspective (several modules off at one corner), and
+//! the artistic `qrcode-2/13`, whose one grid that decodes at all (rqrr on a blurred frame) gives
 //! "…photography…" against the expected "…photograph…"; no pass of the pipeline returns it.
 //! * **rqrr samples, zxing-cpp decodes**: grids rqrr locates are re-rendered as clean symbols and
 //!   decoded by zxing-cpp, which supports ECI, FNC1 (GS1 `]Q3`), structured append and charset
@@ -59,6 +84,7 @@
 //! the symbol's own orientation) in the pixel coordinates of the frame as given.
 #![forbid(unsafe_code)]
 
+pub(crate) mod budget;
 pub mod charset;
 pub mod classify;
 pub(crate) mod engine;
@@ -71,12 +97,14 @@ pub mod session;
 pub mod synth;
 pub(crate) mod warp;
 
+pub use budget::{Budget, Limit};
 pub use charset::Charset;
 pub use classify::{classify, Identifiers, Payload};
 pub use engine::Engine;
 pub use pipeline::Strategy;
 pub use session::{Read, Session, SessionOptions};
 
+use budget::Meter;
 use gray::Gray;
 use std::io::Cursor;
 
@@ -136,6 +164,16 @@ impl Code {
     }
 }
 
+/// The codes of one frame or file, and whether the search was cut short.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// Every code read (what was read before a limit was hit, when one was).
+    pub codes: Vec<Code>,
+    /// The first limit of the [`Budget`] that cut the search short; `None` when every pass the
+    /// strategy calls for ran (or an earlier pass read a code and ended the search).
+    pub limit: Option<Limit>,
+}
+
 /// Why a frame or file could not be decoded at all (finding no code is not an error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
@@ -192,13 +230,16 @@ pub(crate) fn to_code(f: engine::Found, pass: &'static str) -> Code {
     }
 }
 
-/// Decodes a frame with the chosen strategy.
-fn decode_gray(g: &Gray, strategy: Strategy) -> Vec<Code> {
-    if g.w == 0 || g.h == 0 {
-        return Vec::new();
-    }
+/// Decodes a frame with the chosen strategy within `budget`.
+fn decode_gray(g: &Gray, strategy: Strategy, budget: Budget) -> Report {
+    let mut meter = Meter::start(budget);
     let mut codes: Vec<Code> = Vec::new();
-    for hit in pipeline::run(g, strategy) {
+    let hits = if g.w == 0 || g.h == 0 {
+        Vec::new()
+    } else {
+        pipeline::run(g, strategy, &mut meter)
+    };
+    for hit in hits {
         let code = to_code(hit.found, hit.pass);
         // The same symbol found twice (e.g. by two detectors) is reported once; the same
         // payload at two places in the frame (two identical labels) is reported twice.
@@ -213,7 +254,10 @@ fn decode_gray(g: &Gray, strategy: Strategy) -> Vec<Code> {
             codes.push(code);
         }
     }
-    codes
+    Report {
+        codes,
+        limit: meter.limit(),
+    }
 }
 
 /// Every QR Code in an 8-bit grayscale frame (row-major, `width × height` bytes), with the full
@@ -227,16 +271,27 @@ pub fn decode_rgba(width: u32, height: u32, rgba: &[u8]) -> Vec<Code> {
     try_decode_rgba(width, height, rgba, Strategy::Pipeline).unwrap_or_default()
 }
 
-/// [`decode_luma`] with a strategy and the reason for refusing a frame.
+/// [`decode_luma`] with a strategy and the reason for refusing a frame ([`Budget::IMAGE`]).
 pub fn try_decode_luma(
     width: u32,
     height: u32,
     luma: &[u8],
     strategy: Strategy,
 ) -> Result<Vec<Code>, ScanError> {
+    Ok(decode_luma_report(width, height, luma, strategy, Budget::IMAGE)?.codes)
+}
+
+/// [`try_decode_luma`] within `budget`, saying whether a limit cut the search short.
+pub fn decode_luma_report(
+    width: u32,
+    height: u32,
+    luma: &[u8],
+    strategy: Strategy,
+    budget: Budget,
+) -> Result<Report, ScanError> {
     check(width, height, luma.len(), 1)?;
     let g = Gray::new(width as usize, height as usize, luma.to_vec());
-    Ok(decode_gray(&g, strategy))
+    Ok(decode_gray(&g, strategy, budget))
 }
 
 /// [`decode_rgba`] with a strategy and the reason for refusing a frame.
@@ -248,7 +303,7 @@ pub fn try_decode_rgba(
 ) -> Result<Vec<Code>, ScanError> {
     check(width, height, rgba.len(), 4)?;
     let g = Gray::from_interleaved(width as usize, height as usize, rgba, 4);
-    Ok(decode_gray(&g, strategy))
+    Ok(decode_gray(&g, strategy, Budget::IMAGE).codes)
 }
 
 /// A decoded image file as an 8-bit grayscale frame: `(width, height, luma)`.
@@ -308,8 +363,18 @@ pub fn decode_image_bytes(encoded: &[u8]) -> Result<Vec<Code>, ScanError> {
 
 /// [`decode_image_bytes`] with a strategy (for baselines and benchmarks).
 pub fn decode_image_bytes_with(encoded: &[u8], strategy: Strategy) -> Result<Vec<Code>, ScanError> {
+    Ok(decode_image_report(encoded, strategy, Budget::IMAGE)?.codes)
+}
+
+/// [`decode_image_bytes_with`] within `budget`, saying whether a limit cut the search short
+/// (the budget counts decoding only, not reading the file).
+pub fn decode_image_report(
+    encoded: &[u8],
+    strategy: Strategy,
+    budget: Budget,
+) -> Result<Report, ScanError> {
     let (w, h, luma) = load_luma(encoded)?;
-    try_decode_luma(w, h, &luma, strategy)
+    decode_luma_report(w, h, &luma, strategy, budget)
 }
 
 #[cfg(test)]

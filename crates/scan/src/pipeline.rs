@@ -4,9 +4,12 @@
 //! zxing-cpp on the frame as given reads most codes in a few milliseconds, so it always runs
 //! first and, when it finds something, is the whole cost. Only frames where it finds nothing go
 //! through the retry passes, cheapest and most productive first; the first pass that finds a
-//! code ends the search.
+//! code ends the search. Frames larger than a tile are read in tiles before the retry passes
+//! (zxing-cpp alone cannot read a sheet of hundreds of labels in one call). Every pass after the
+//! first runs within the frame's [`crate::Budget`].
 
-use crate::engine::{self, Found};
+use crate::budget::{Limit, Meter};
+use crate::engine::{self, rqrr::Modules, Found};
 use crate::gray::Gray;
 
 /// Which decoders to run and how hard to try.
@@ -35,6 +38,16 @@ pub(crate) enum Retry {
     /// zxing-cpp with the global-histogram binarizer.
     #[cfg(feature = "zxing")]
     ZxingGlobal(Prep),
+}
+
+impl Retry {
+    fn prep(self) -> Prep {
+        match self {
+            Retry::Rqrr(p) => p,
+            #[cfg(feature = "zxing")]
+            Retry::Zxing(p) | Retry::ZxingGlobal(p) => p,
+        }
+    }
 }
 
 /// A transformation of the frame before decoding.
@@ -145,53 +158,67 @@ fn scaled(mut f: Found, s: f32) -> Found {
     f
 }
 
-/// Decodes one transformed frame; each result with the name of the pass that read it.
-type Reader<'a> = dyn Fn(&Gray) -> Vec<(Found, &'static str)> + 'a;
-
-fn run_retry(g: &Gray, r: Retry) -> Vec<(Found, &'static str)> {
-    let name = pass_name(r);
-    let (p, read): (Prep, &Reader<'_>) = match r {
-        Retry::Rqrr(p) => (p, &|img: &Gray| {
-            engine::rqrr::grids(img, None)
-                .iter()
-                .filter_map(|m| {
-                    engine::rqrr::decode(m)
-                        .map(|f| (f, name))
-                        .or_else(|| {
-                            crate::warp::resamplings(img, m)
-                                .find_map(|r| engine::rqrr::decode(&r))
-                                .map(|f| (f, warp_name(r)))
-                        })
-                        .or_else(|| {
-                            crate::mesh::refinements(img, m)
-                                .find_map(|r| engine::rqrr::decode(&r))
-                                .map(|f| (f, mesh_name(r)))
-                        })
-                })
-                .collect()
-        }),
-        #[cfg(feature = "zxing")]
-        Retry::Zxing(p) => (p, &|img: &Gray| {
-            engine::zxing::read(img, engine::zxing::Pass::DEFAULT)
-                .into_iter()
-                .map(|f| (f, name))
-                .collect()
-        }),
-        #[cfg(feature = "zxing")]
-        Retry::ZxingGlobal(p) => (p, &|img: &Gray| {
-            engine::zxing::read(img, engine::zxing::Pass::GLOBAL)
-                .into_iter()
-                .map(|f| (f, name))
-                .collect()
-        }),
-    };
-    let Some((img, s)) = prep(g, p) else {
+fn run_retry(g: &Gray, r: Retry, meter: &mut Meter) -> Vec<(Found, &'static str)> {
+    let Some((img, s)) = prep(g, r.prep()) else {
         return Vec::new();
     };
-    read(&img)
+    let found = match r {
+        Retry::Rqrr(_) => read_rqrr(&img, r, meter),
+        #[cfg(feature = "zxing")]
+        Retry::Zxing(_) => read_zxing(&img, engine::zxing::Pass::DEFAULT, pass_name(r)),
+        #[cfg(feature = "zxing")]
+        Retry::ZxingGlobal(_) => read_zxing(&img, engine::zxing::Pass::GLOBAL, pass_name(r)),
+    };
+    found.into_iter().map(|(f, n)| (scaled(f, s), n)).collect()
+}
+
+#[cfg(feature = "zxing")]
+fn read_zxing(
+    img: &Gray,
+    pass: engine::zxing::Pass,
+    name: &'static str,
+) -> Vec<(Found, &'static str)> {
+    engine::zxing::read(img, pass)
         .into_iter()
-        .map(|(f, n)| (scaled(f, s), n))
+        .map(|f| (f, name))
         .collect()
+}
+
+/// rqrr's grids of `img`, each decoded as sampled, else resampled. Resampling costs up to ~15
+/// hypotheses per grid, so only the first [`Budget::hard_symbols`](crate::Budget) unread grids
+/// of the pass get it, and none once the time is up.
+fn read_rqrr(img: &Gray, r: Retry, meter: &mut Meter) -> Vec<(Found, &'static str)> {
+    let (mut out, mut hard) = (Vec::new(), 0);
+    for m in engine::rqrr::grids(img, meter) {
+        if meter.out_of_time() {
+            break;
+        }
+        if let Some(f) = engine::rqrr::decode(&m) {
+            out.push((f, pass_name(r)));
+        } else if hard == meter.hard_symbols() {
+            meter.hit(Limit::HardSymbols);
+        } else {
+            hard += 1;
+            out.extend(resample(img, &m, r, meter));
+        }
+    }
+    out
+}
+
+/// A located grid that did not decode as sampled: sampled again from the grey image flat and
+/// under the cylinder models, then through mesh refinement; the time is checked between
+/// hypotheses.
+fn resample(img: &Gray, m: &Modules, r: Retry, meter: &mut Meter) -> Option<(Found, &'static str)> {
+    let curved = crate::warp::resamplings(img, m)
+        .take_while(|_| !meter.out_of_time())
+        .find_map(|s| engine::rqrr::decode(&s));
+    if let Some(f) = curved {
+        return Some((f, warp_name(r)));
+    }
+    crate::mesh::refinements(img, m)
+        .take_while(|_| !meter.out_of_time())
+        .find_map(|s| engine::rqrr::decode(&s))
+        .map(|f| (f, mesh_name(r)))
 }
 
 /// The pass name of a rqrr grid that only decoded after local (mesh) refinement.
@@ -215,11 +242,14 @@ fn warp_name(r: Retry) -> &'static str {
     }
 }
 
-fn first_pass(g: &Gray) -> Vec<Hit> {
+/// zxing-cpp on the frame as given, never cut short; in pure-Rust builds rqrr, whose detector
+/// the meter may refuse a crowded frame.
+#[cfg_attr(feature = "zxing", allow(unused_variables))]
+fn first_pass(g: &Gray, meter: &mut Meter) -> Vec<Hit> {
     #[cfg(feature = "zxing")]
     let found = engine::zxing::read(g, engine::zxing::Pass::DEFAULT);
     #[cfg(not(feature = "zxing"))]
-    let found: Vec<Found> = engine::rqrr::grids(g, None)
+    let found: Vec<Found> = engine::rqrr::grids(g, meter)
         .iter()
         .filter_map(engine::rqrr::decode)
         .collect();
@@ -229,6 +259,53 @@ fn first_pass(g: &Gray) -> Vec<Hit> {
         "rqrr"
     };
     found.into_iter().map(|found| Hit { found, pass }).collect()
+}
+
+/// Tiles of the full-resolution frame for zxing-cpp, when one call over the whole of a large
+/// frame read nothing. zxing-cpp keeps at most 256 candidate triples of finder patterns per
+/// call, and on a sheet of hundreds of labels the triples across neighbouring labels crowd out
+/// the real ones: it reads all 64 labels of an 8×8 sheet of 360-px labels, 74 of 12×12 and none
+/// of 19×19, and all 361 from these tiles (1.2 s at 6840×6840). Tiles of 2048 px, 1536 apart,
+/// hold every symbol up to 512 px whole in at least one tile; larger symbols are left to the
+/// retry passes on the whole (reduced) frame.
+#[cfg(feature = "zxing")]
+fn tiles(g: &Gray, meter: &mut Meter) -> Vec<Hit> {
+    const TILE: usize = 2048;
+    const STEP: usize = 1536;
+    let origins = |len: usize| {
+        let last = len.saturating_sub(TILE);
+        (0..last)
+            .step_by(STEP)
+            .chain(std::iter::once(last))
+            .collect::<Vec<_>>()
+    };
+    if g.max_side() <= TILE {
+        return Vec::new();
+    }
+    let (w, h) = (g.w.min(TILE), g.h.min(TILE));
+    let mut hits = Vec::new();
+    for y in origins(g.h) {
+        for x in origins(g.w) {
+            if meter.out_of_time() {
+                return hits;
+            }
+            let found = engine::zxing::read(&g.crop(x, y, w, h), engine::zxing::Pass::DEFAULT);
+            hits.extend(found.into_iter().map(|f| Hit {
+                found: shifted(f, x as f32, y as f32),
+                pass: "zxing+tiles",
+            }));
+        }
+    }
+    hits
+}
+
+#[cfg(feature = "zxing")]
+fn shifted(mut f: Found, dx: f32, dy: f32) -> Found {
+    for c in &mut f.corners {
+        c[0] += dx;
+        c[1] += dy;
+    }
+    f
 }
 
 fn retry_base(g: &Gray) -> (Gray, f32) {
@@ -241,8 +318,18 @@ fn retry_base(g: &Gray) -> (Gray, f32) {
     (base, s)
 }
 
-/// Runs `strategy` over the frame.
-pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
+fn hits(found: Vec<(Found, &'static str)>, s: f32) -> Vec<Hit> {
+    found
+        .into_iter()
+        .map(|(f, pass)| Hit {
+            found: scaled(f, s),
+            pass,
+        })
+        .collect()
+}
+
+/// Runs `strategy` over the frame within the budget of `meter`.
+pub(crate) fn run(g: &Gray, strategy: Strategy, meter: &mut Meter) -> Vec<Hit> {
     match strategy {
         Strategy::ZxingOnly => {
             #[cfg(feature = "zxing")]
@@ -256,7 +343,7 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
             #[cfg(not(feature = "zxing"))]
             return Vec::new();
         }
-        Strategy::RqrrOnly => engine::rqrr::grids(g, None)
+        Strategy::RqrrOnly => engine::rqrr::grids(g, meter)
             .iter()
             .filter_map(engine::rqrr::decode_with_rqrr)
             .map(|found| Hit {
@@ -264,40 +351,41 @@ pub(crate) fn run(g: &Gray, strategy: Strategy) -> Vec<Hit> {
                 pass: "rqrr",
             })
             .collect(),
-        Strategy::Pipeline => {
-            let hits = first_pass(g);
-            if !hits.is_empty() {
-                return hits;
-            }
-            let (base, s) = retry_base(g);
-            for &r in RETRIES {
-                let found = run_retry(&base, r);
-                if !found.is_empty() {
-                    return found
-                        .into_iter()
-                        .map(|(f, pass)| Hit {
-                            found: scaled(f, s),
-                            pass,
-                        })
-                        .collect();
-                }
-            }
-            Vec::new()
-        }
+        Strategy::Pipeline => pipeline(g, meter),
         Strategy::Frame(n) => {
-            let hits = first_pass(g);
-            if !hits.is_empty() {
-                return hits;
+            let first = first_pass(g, meter);
+            if !first.is_empty() || meter.out_of_time() {
+                return first;
             }
             let (base, s) = retry_base(g);
-            let r = RETRIES[n % RETRIES.len()];
-            run_retry(&base, r)
-                .into_iter()
-                .map(|(f, pass)| Hit {
-                    found: scaled(f, s),
-                    pass,
-                })
-                .collect()
+            hits(run_retry(&base, RETRIES[n % RETRIES.len()], meter), s)
         }
     }
+}
+
+/// The first pass, then (if it read nothing) the tiles and the retry passes in order until one
+/// reads something or the time is up.
+fn pipeline(g: &Gray, meter: &mut Meter) -> Vec<Hit> {
+    let first = first_pass(g, meter);
+    if !first.is_empty() {
+        return first;
+    }
+    #[cfg(feature = "zxing")]
+    {
+        let tiled = tiles(g, meter);
+        if !tiled.is_empty() {
+            return tiled;
+        }
+    }
+    let (base, s) = retry_base(g);
+    for &r in RETRIES {
+        if meter.out_of_time() {
+            break;
+        }
+        let found = run_retry(&base, r, meter);
+        if !found.is_empty() {
+            return hits(found, s);
+        }
+    }
+    Vec::new()
 }

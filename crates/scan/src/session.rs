@@ -5,7 +5,8 @@
 //!
 //! * **Per-frame work is bounded**: each frame gets zxing-cpp's first pass and *one* retry pass,
 //!   a different one on each frame ([`Strategy::Frame`]), so the whole retry list is covered over
-//!   consecutive frames at the cost of about two passes per frame.
+//!   consecutive frames at the cost of about two passes per frame; the retry and the module
+//!   voting run within [`SessionOptions::budget`] ([`Budget::FRAME`], 30 ms).
 //! * **Module voting across frames**: when rqrr locates a symbol but Reed-Solomon cannot correct
 //!   it, its sampled module grid is kept; once a few frames have given grids of the same size,
 //!   each module takes the majority value and the fused grid is decoded. Damage that moves
@@ -15,12 +16,13 @@
 //!   (optionally only after `agreement` frames gave the same text). Non-GS1 codes are reported
 //!   in [`Session::last_codes`] but never end it.
 
+use crate::budget::{Budget, Limit, Meter};
 use crate::engine::{self, rqrr::Modules};
 use crate::gray::Gray;
 use crate::pipeline::{self, Strategy};
 use crate::{classify, Code, Payload, ScanError};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Tuning of a [`Session`].
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +31,9 @@ pub struct SessionOptions {
     pub agreement: u32,
     /// How many recent undecodable grids of one size take part in a vote (≥ 3).
     pub fusion_window: usize,
+    /// The retry work allowed per frame (default [`Budget::FRAME`]); module voting counts as
+    /// retry work.
+    pub budget: Budget,
 }
 
 impl Default for SessionOptions {
@@ -36,6 +41,7 @@ impl Default for SessionOptions {
         SessionOptions {
             agreement: 1,
             fusion_window: 7,
+            budget: Budget::FRAME,
         }
     }
 }
@@ -62,6 +68,7 @@ pub struct Session {
     votes: HashMap<String, u32>,
     grids: HashMap<usize, Vec<Modules>>,
     last: Vec<Code>,
+    last_limit: Option<Limit>,
     done: Option<Read>,
 }
 
@@ -111,19 +118,20 @@ impl Session {
         if let Some(done) = &self.done {
             return Some(done.clone());
         }
-        let start = Instant::now();
-        let read = self.process(&g);
-        self.busy += start.elapsed();
+        let mut meter = Meter::start(self.options.budget);
+        let read = self.process(&g, &mut meter);
+        self.busy += meter.elapsed();
+        self.last_limit = meter.limit();
         if read.is_some() {
             self.done.clone_from(&read);
         }
         read
     }
 
-    fn process(&mut self, g: &Gray) -> Option<Read> {
+    fn process(&mut self, g: &Gray, meter: &mut Meter) -> Option<Read> {
         self.frames += 1;
         let n = usize::try_from(self.frames - 1).unwrap_or(0);
-        let hits = pipeline::run(g, Strategy::Frame(n));
+        let hits = pipeline::run(g, Strategy::Frame(n), meter);
         self.last = hits
             .into_iter()
             .map(|h| crate::to_code(h.found, h.pass))
@@ -144,16 +152,19 @@ impl Session {
                 });
             }
         }
-        if !self.last.is_empty() {
+        if !self.last.is_empty() || meter.out_of_time() {
             return None;
         }
-        self.fuse(g)
+        self.fuse(g, meter)
     }
 
     /// Keeps the grids rqrr locates but cannot decode, and decodes their per-module majority.
-    fn fuse(&mut self, g: &Gray) -> Option<Read> {
+    fn fuse(&mut self, g: &Gray, meter: &mut Meter) -> Option<Read> {
         let window = self.options.fusion_window.max(3);
-        for m in engine::rqrr::grids(g, None) {
+        for m in engine::rqrr::grids(g, meter) {
+            if meter.out_of_time() {
+                break;
+            }
             if let Some(found) = engine::rqrr::decode(&m) {
                 let code = crate::to_code(found, "rqrr");
                 let payload = code.payload();
@@ -213,6 +224,11 @@ impl Session {
     /// Every code read in the last frame, GS1 or not.
     pub fn last_codes(&self) -> &[Code] {
         &self.last
+    }
+
+    /// What cut the last frame's retry work short, if anything.
+    pub fn last_limit(&self) -> Option<Limit> {
+        self.last_limit
     }
 
     /// The read, once there is one.

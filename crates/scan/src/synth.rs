@@ -550,12 +550,93 @@ pub fn stress_set(seed: u64, per_category: u64) -> Vec<Sample> {
 
 /// Encodes a frame as PNG (to look at a sample).
 pub fn to_png(s: &Sample) -> Vec<u8> {
+    png(s.width, s.height, &s.luma)
+}
+
+/// A sheet of many labels in one image.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub width: u32,
+    pub height: u32,
+    /// 8-bit grayscale, row-major.
+    pub luma: Vec<u8>,
+    /// The payload of every label, row by row.
+    pub texts: Vec<String>,
+}
+
+impl Sheet {
+    /// Encodes the sheet as PNG (a flat sheet compresses to about 1 MB at 6840×6840).
+    pub fn to_png(&self) -> Vec<u8> {
+        png(self.width, self.height, &self.luma)
+    }
+}
+
+/// `cols × cols` clean labels of `px × px` pixels each (the symbol at error correction Q with
+/// its 4-module quiet zone, scaled to fill the label), each a Digital Link with its own serial
+/// (`https://id.gs1.org/01/09506000134352/21/S<i>`). A print proof of a sheet of labels, and the
+/// shape of an image that makes a decoder work hard: hundreds of symbols in one frame.
+pub fn sheet(cols: usize, px: usize) -> Sheet {
+    labels(cols, px, false)
+}
+
+/// [`sheet`] with a third of every symbol's data modules inverted: finder, timing, alignment
+/// and format patterns intact, so detectors locate every symbol, and no symbol decodes. The
+/// worst case for the retry passes, which try hardest on symbols they locate but cannot read.
+pub fn damaged_sheet(cols: usize, px: usize) -> Sheet {
+    labels(cols, px, true)
+}
+
+fn labels(cols: usize, px: usize, damaged: bool) -> Sheet {
+    let side = cols * px;
+    let mut luma = vec![255u8; side * side];
+    let texts: Vec<String> = (0..cols * cols)
+        .map(|i| format!("https://id.gs1.org/01/09506000134352/21/S{i}"))
+        .collect();
+    for (i, text) in texts.iter().enumerate() {
+        let (n, mut dark) = qr_modules(text);
+        if damaged {
+            for (k, d) in dark.iter_mut().enumerate() {
+                let (x, y) = (k % n, k / n);
+                *d ^= is_data_module(n, x, y) && (7 * x + 13 * y) % 3 == 0;
+            }
+        }
+        let span = n + 8; // modules across the label, quiet zone included
+        let (x0, y0) = ((i % cols) * px, (i / cols) * px);
+        for y in 0..px {
+            let v = (y * span / px).checked_sub(4).filter(|&v| v < n);
+            for x in 0..px {
+                let u = (x * span / px).checked_sub(4).filter(|&u| u < n);
+                if let (Some(u), Some(v)) = (u, v) {
+                    if dark[v * n + u] {
+                        luma[(y0 + y) * side + x0 + x] = 0;
+                    }
+                }
+            }
+        }
+    }
+    Sheet {
+        width: side as u32,
+        height: side as u32,
+        luma,
+        texts,
+    }
+}
+
+/// Outside the finder patterns with their separators and format information, the timing
+/// patterns and the one alignment pattern of versions 2-6.
+fn is_data_module(n: usize, x: usize, y: usize) -> bool {
+    let corner = (y < 9 && (x < 9 || x + 8 >= n)) || (x < 9 && y + 8 >= n);
+    let align = n > 21 && x.abs_diff(n - 7) <= 2 && y.abs_diff(n - 7) <= 2;
+    !(corner || align || x == 6 || y == 6)
+}
+
+fn png(width: u32, height: u32, luma: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     image::ImageEncoder::write_image(
         image::codecs::png::PngEncoder::new(&mut out),
-        &s.luma,
-        s.width,
-        s.height,
+        luma,
+        width,
+        height,
         image::ExtendedColorType::L8,
     )
     .expect("PNG encoding of a valid buffer");

@@ -2,10 +2,24 @@
 //! panics.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tally_scan::synth::{self, Category};
 use tally_scan::{
-    decode_image_bytes, decode_image_bytes_with, try_decode_luma, Payload, Session, Strategy,
+    decode_image_bytes_with, decode_image_report, decode_luma_report, Budget, Code, Payload,
+    ScanError, Session, SessionOptions, Strategy,
 };
+
+/// The image budget without its deadline: its 2 s are for release builds, an unoptimised test
+/// build on a busy machine can need more on the slowest images, and what a test reads must not
+/// depend on the machine's speed (`tests/budget.rs` tests the limits).
+const UNHURRIED: Budget = Budget {
+    time: Duration::from_secs(600),
+    ..Budget::IMAGE
+};
+
+fn decode_image_bytes(bytes: &[u8]) -> Result<Vec<Code>, ScanError> {
+    Ok(decode_image_report(bytes, Strategy::Pipeline, UNHURRIED)?.codes)
+}
 
 /// `../shared` beside the repository (crates/scan → ../../../shared).
 fn blackbox() -> PathBuf {
@@ -124,7 +138,10 @@ fn synthetic_frames_give_exact_uris_and_corners() {
         let mut read = 0;
         for i in 0..6 {
             let s = synth::sample(c, 99, i);
-            let codes = try_decode_luma(s.width, s.height, &s.luma, Strategy::Pipeline).unwrap();
+            let codes =
+                decode_luma_report(s.width, s.height, &s.luma, Strategy::Pipeline, UNHURRIED)
+                    .unwrap()
+                    .codes;
             for code in &codes {
                 assert_eq!(code.text, s.text, "{} #{i}: misread", c.name());
                 // The canonical Digital Link is the URI itself (id.gs1.org, canonical order).
@@ -151,7 +168,10 @@ fn synthetic_frames_give_exact_uris_and_corners() {
 
 #[test]
 fn session_stops_at_the_first_gs1_read() {
-    let mut session = Session::new();
+    let mut session = Session::with_options(SessionOptions {
+        budget: UNHURRIED,
+        ..SessionOptions::default()
+    });
     // A plain URL frame never ends the session.
     let plain = tally_label_free_png("https://example.com/");
     let r = session.push_luma(plain.0, plain.0, &plain.1).unwrap();

@@ -765,3 +765,28 @@ fn an_unwitnessed_policy_must_say_so_and_is_named_in_every_verdict() {
         3
     );
 }
+
+#[test]
+fn a_strangers_flood_that_only_one_log_serves_adds_nothing_to_the_verdict() {
+    let mut w = World::new(3, 2);
+    let org = w.c.net.register(&gln(44), "Flooder", 98);
+    let dev =
+        w.c.net
+            .certify(&org, &gln(44), &["storing"], &[&gln(44)], 99);
+    for m in 0..50 {
+        let time = format!("2026-04-01T10:{m:02}:00Z");
+        let e = Entry::sign_event(
+            &Event::object(&time, "storing", vec![unit(1001)], &gln(44)).json(),
+            &dev,
+        )
+        .unwrap();
+        w.c.net.append(&[0], &e.encode());
+    }
+    let logs = w.c.net.all_evidence();
+    let v = judge(&w.c, &unit(1001), &logs, &[], &[], &TrustState::default());
+    assert_eq!(v.status, Status::Verified, "{:?}", v.reasons);
+    assert!(!v
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::EntryBelowQuorum { .. })));
+}

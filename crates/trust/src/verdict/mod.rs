@@ -283,7 +283,13 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
     };
     reasons.extend(view.serial(|i| ledger.leaf(i)));
     reasons.extend(view.resolver());
-    let about = product::unconfirmed_about(&ids, &facts, &ledger.unconfirmed);
+    let about = product::unconfirmed_about(
+        &ids,
+        (&facts, &history.actors),
+        &ledger.unconfirmed,
+        &ledger.registry,
+        req.now,
+    );
     reasons.extend(product::coverage(
         req.policy,
         &usable,

@@ -76,14 +76,18 @@ impl View<'_> {
     }
 }
 
-/// The unconfirmed events that are about the product (they, or the confirmed events with them,
-/// name it), as the logs claim it.
+/// The unconfirmed events that would count in the product's history: they (or the confirmed
+/// events with them) name it, their signer may sign them, and the custody walk over everything
+/// would not set them aside. A log that serves a stranger's flood only it holds then adds
+/// nothing to a verdict, not even a warning.
 pub(super) fn unconfirmed_about<'a>(
     ids: &[String],
-    confirmed: &[Facts],
+    confirmed: (&[Facts], &[Option<Actor>]),
     unconfirmed: &'a [Counted],
+    registry: &Registry,
+    now: time::OffsetDateTime,
 ) -> Vec<&'a Counted> {
-    let candidates: Vec<(&Counted, Facts)> = unconfirmed
+    let candidates: Vec<(&Counted, Facts, Option<Actor>)> = unconfirmed
         .iter()
         .filter_map(|c| {
             let e = c
@@ -92,15 +96,28 @@ pub(super) fn unconfirmed_about<'a>(
                 .ok()
                 .filter(|e| e.kind == EntryKind::Event)?;
             let raw = RawEvent::parse(&e.payload).ok()?;
-            Some((c, Facts::from_event(&raw.event).ok()?))
+            let f = Facts::from_event(&raw.event).ok()?;
+            let actor = registry
+                .authorise(&e.signer, f.biz_step.as_deref(), f.place.as_deref(), f.time)
+                .ok()
+                .map(|d| Actor {
+                    org: d.org.clone(),
+                    authority: d.authority,
+                });
+            Some((c, f, actor))
         })
         .collect();
-    let mut all = confirmed.to_vec();
-    all.extend(candidates.iter().map(|(_, f)| f.clone()));
-    custody::relevant(ids, &all)
+    let n = confirmed.0.len();
+    let mut facts = confirmed.0.to_vec();
+    facts.extend(candidates.iter().map(|(_, f, _)| f.clone()));
+    let mut actors = confirmed.1.to_vec();
+    actors.extend(candidates.iter().map(|(_, _, a)| a.clone()));
+    let order = custody::relevant(ids, &facts);
+    let walk = custody::check(&facts, &order, &actors, None, now);
+    order
         .into_iter()
-        .filter_map(|i| i.checked_sub(confirmed.len()))
-        .map(|k| candidates[k].0)
+        .filter(|&i| i >= n && actors[i].is_some() && !walk.is_set_aside(i))
+        .map(|i| candidates[i - n].0)
         .collect()
 }
 
