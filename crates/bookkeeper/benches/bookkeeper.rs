@@ -246,6 +246,11 @@ impl Net {
             witness_key: p.join("witness.key"),
             checkpoint_interval_ms: 1000,
             max_batch: 1024,
+            max_connections: None,
+            max_connections_per_ip: None,
+            header_timeout_ms: None,
+            request_timeout_ms: None,
+            submissions_per_ip: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = server.spawn(tally_bookkeeper::run(config, async {

@@ -377,7 +377,7 @@ fn history(req: &Request, ledger: &Ledger, ids: &[String], reasons: &mut Vec<Rea
         entry: ledger.leaf(f.event()),
         finding: f.clone(),
     }));
-    reasons.extend(set_aside_reasons(&walk, &actors, &ledger));
+    reasons.extend(set_aside_reasons(&walk, &actors, ledger));
     History {
         order,
         actors,
