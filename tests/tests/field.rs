@@ -387,4 +387,46 @@ fn a_bookkeeper_restarted_from_an_old_database_is_caught_rolling_back() {
         .contains("bk2.tally.local/log"));
     let text = f.run(&["monitor"]).out();
     assert!(text.contains("ALERT rollback by bk2"), "{text}");
+    // However often it is met again, one rollback is one alert.
+    f.run(&["scan", &unit(1), "--json"]);
+    let again: Value = serde_json::from_slice(&f.run(&["monitor", "--json"]).stdout).unwrap();
+    let rollbacks = again["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["bookkeeper"] == "bk2" && a["kind"] == "rollback")
+        .count();
+    assert_eq!(rollbacks, 1, "{again}");
+}
+
+#[test]
+fn a_revoked_key_cannot_log_an_event_dated_before_its_revocation() {
+    let f = Field::new();
+    f.record_commission(1).expect(0);
+    let shown = f.run(&["device", "show"]).expect(0).out();
+    let device = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("key "))
+        .unwrap()
+        .to_owned();
+    let org_key = path_str(&f.dir().join("keys").join("org.test.key"));
+    // The organisation revokes the device from June; a thief then signs an event dated March.
+    f.run(&[
+        "org",
+        "revoke",
+        "--key",
+        &org_key,
+        "--target",
+        &device,
+        "--since",
+        "2026-06-01T00:00:00Z",
+        "--reason",
+        "device stolen",
+    ])
+    .expect(0);
+    let run = f.record_commission(2).expect(1);
+    assert!(run.out().contains("signer_revoked"), "{}", run.out());
+    assert!(run.stderr.contains("every bookkeeper refused"), "{}", run.stderr);
+    // What the device logged before the revocation still verifies.
+    f.scan_until(1, |v| status(v) == "verified");
 }
