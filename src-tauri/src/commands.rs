@@ -321,17 +321,17 @@ pub fn recent_scans(state: State<'_, AppState>) -> CmdResult<Vec<Scan>> {
 
 // ---- Warehouse: identity --------------------------------------------------------------------
 
+/// A passphrase refused for sealing a new key, with the reason the client gives.
+fn weak_passphrase(e: tally_client::ClientError) -> CommandError {
+    CommandError::new("weak_passphrase", e.to_string())
+}
+
 fn store_new_key(
     state: &AppState,
     key: tally_tlog::SignerKey,
     passphrase: &str,
 ) -> CmdResult<Option<DeviceInfo>> {
-    if passphrase.chars().count() < 8 {
-        return Err(CommandError::new(
-            "weak_passphrase",
-            "the passphrase needs at least 8 characters",
-        ));
-    }
+    identity::check_passphrase(passphrase).map_err(weak_passphrase)?;
     let client = state.client()?;
     let sealed = identity::seal(&key, passphrase)?;
     client.store()?.create_device(

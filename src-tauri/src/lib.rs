@@ -57,6 +57,16 @@ impl Options {
     }
 }
 
+/// Creates the app's data directory (and its parents) if missing. It holds the sealed device key:
+/// on Unix it is made private to its owner (0700), as the XDG base directory spec asks.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// Runs the app (desktop `main` and the mobile entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -68,7 +78,7 @@ pub fn run() {
                 Some(d) => d.clone(),
                 None => app.path().app_data_dir()?,
             };
-            std::fs::create_dir_all(&dir)?;
+            create_private_dir(&dir)?;
             let state = state::AppState::new(dir);
             if let Some(policy) = &options.policy {
                 state.install_policy_file_if_none(policy)?;
@@ -127,5 +137,18 @@ mod tests {
         // A flag without its value is ignored.
         let o = Options::parse(&["--policy".into()], |_| None);
         assert_eq!(o, Options::default());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+        // An existing directory is kept as it is.
+        create_private_dir(&dir).unwrap();
     }
 }

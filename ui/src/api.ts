@@ -2,12 +2,14 @@
 // talks to the network itself: every bookkeeper request is made on the Rust side.
 import { invoke } from "@tauri-apps/api/core";
 
-export type Status = "verified" | "warning" | "failed";
+/** The verdict, mildest first: `unverifiable` is "too few bookkeepers could be checked", no evidence
+ *  either way; only `failed` is evidence against the product. */
+export type Status = "verified" | "warning" | "unverifiable" | "failed";
 export type Source = "live" | "cached" | "offline";
 export type Stage =
   | "origin" | "processing" | "packing" | "unpacking" | "shipping" | "receiving"
   | "import" | "cold_chain" | "retail" | "recall" | "other";
-export type Severity = "info" | "warning" | "failed";
+export type Severity = "info" | "warning" | "unverifiable" | "failed";
 
 export interface Warning {
   code: string;
@@ -132,6 +134,8 @@ export interface LogStatus {
   cosigners: string[];
   independent_cosigners: number;
   witness_threshold: number;
+  /** Seconds since the witnesses last vouched for its checkpoint, if they did. */
+  age_seconds: number | null;
   trusted_size: number | null;
   lag: number | null;
   checkpoint: string | null;

@@ -52,10 +52,14 @@ const en = {
   recent_scans: "Recent checks",
   status_verified: "Verified",
   status_warning: "Warning",
+  status_unverifiable: "Cannot check now",
   status_failed: "Not verified",
   verdict_verified: "Every step of this product's history is signed by an authorised party and recorded by {k} of {n} independent bookkeepers.",
   verdict_warning: "The history checks out, but something needs your attention.",
+  verdict_unverifiable: "This product could not be checked: too few independent bookkeepers could be reached or trusted. This is not a sign of a fake — try again later.",
   verdict_failed: "This product's history could not be verified. Do not rely on this label.",
+  verdict_fake: "This serial number was never registered by the maker: the label is likely counterfeit.",
+  verdict_lookalike: "This label's link points to a website the maker never registered: the label may be a fake.",
   verdict_recalled: "Do not use this product: it has been recalled.",
   verdict_copy: "This label may be a copy: this unit was already sold.",
   verdict_cold: "This product was not kept cold enough on its way.",
@@ -121,7 +125,18 @@ const en = {
   w_below_quorum: "A record is held by {found} bookkeeper(s) but {need} must agree; it is not counted.",
   w_bad_signature: "A record's signature does not match its content: it is forged or altered.",
   w_unauthorised: "A step was signed by a device that was not allowed to sign it.",
-  w_no_history: "No bookkeeper has any record of this product.",
+  w_no_history: "No authorised record of this product is held by enough independent bookkeepers: it may be counterfeit.",
+  w_log_malformed: "Bookkeeper {bookkeeper} answered something unusable; it was not used.",
+  w_stale_checkpoint: "Bookkeeper {bookkeeper} sent an answer its witnesses last vouched for {age} ago (at most {max} allowed): it may be an old answer replayed, and was not used.",
+  w_unwitnessed: "No witness checks bookkeeper {bookkeeper}: its answer cannot be shown to be recent.",
+  w_log_omitted: "Bookkeeper {bookkeeper} did not send {count} record(s) that the other bookkeepers prove.",
+  w_set_aside_never_held: "{count} record(s) signed by {org} were set aside: {org} never held this product.",
+  w_set_aside_before_commissioning: "{count} record(s) signed by {org} were set aside: they are dated before the product was made.",
+  w_unknown_serial: "Serial number {serial} was never registered by the maker, which registers every unit of this lot: this label is likely counterfeit.",
+  w_lot_only: "This product is traced by its lot: its serial number {serial} could not be checked.",
+  w_unregistered_resolver: "This label's link points to {host}, which no company in this product's history registered: the label may not be genuine.",
+  w_too_few_bookkeepers: "Only {usable} of the {need} independent bookkeepers needed could be checked.",
+  w_no_confirmed_history: "Some bookkeepers hold {count} record(s) of this product, but too few bookkeepers could be checked to confirm them.",
   // Warehouse
   wh_record: "Record",
   wh_outbox: "Outbox",
@@ -132,7 +147,8 @@ const en = {
   device_import: "Import a key",
   device_name: "Device name",
   passphrase: "Passphrase",
-  passphrase_hint: "At least 8 characters. It seals the key on this device.",
+  passphrase_hint: "At least 12 characters and not easy to guess: a few uncommon words picked at random work well. It seals the key on this device.",
+  weak_passphrase: "Passphrase refused: {reason}.",
   key_file: "Key file",
   unlock: "Unlock",
   lock: "Lock",
@@ -200,6 +216,8 @@ const en = {
   root: "Root",
   cosigners: "Cosigners",
   independent: "{n} independent (need {need})",
+  vouched_ago: "vouched for {age} ago",
+  not_vouched: "no witness has vouched for it",
   lag: "Lag",
   trusted: "Trusted size",
   problem: "Problem",
@@ -231,6 +249,10 @@ const en = {
   ago_m: "{n} min ago",
   ago_h: "{n} h ago",
   ago_d: "{n} days ago",
+  dur_s: "{n} s",
+  dur_m: "{n} min",
+  dur_h: "{n} h",
+  dur_d: "{n} days",
 };
 
 export type Key = keyof typeof en;
@@ -278,10 +300,14 @@ const zh: Record<Key, string> = {
   recent_scans: "最近核验",
   status_verified: "已验证",
   status_warning: "警告",
+  status_unverifiable: "暂时无法核验",
   status_failed: "未通过验证",
   verdict_verified: "该产品的每一步记录都由获授权方签名，并被 {n} 个独立记账方中的 {k} 个记录。",
   verdict_warning: "记录核验通过，但有需要您注意的问题。",
+  verdict_unverifiable: "暂时无法核验该产品：能够连接或可以信任的独立记账方太少。这并不说明它是假货，请稍后再试。",
   verdict_failed: "无法验证该产品的记录。请勿信任此标签。",
+  verdict_fake: "生产商从未登记过这个序列号：此标签很可能是假冒的。",
+  verdict_lookalike: "此标签的链接指向一个生产商从未登记过的网站：标签可能是假冒的。",
   verdict_recalled: "请勿使用该产品：它已被召回。",
   verdict_copy: "此标签可能是复制的：该商品已经售出。",
   verdict_cold: "该产品在运输途中未能保持足够低温。",
@@ -346,7 +372,18 @@ const zh: Record<Key, string> = {
   w_below_quorum: "有一条记录仅被 {found} 个记账方保存，但需要 {need} 个一致，未被计入。",
   w_bad_signature: "有一条记录的签名与内容不符：被伪造或篡改。",
   w_unauthorised: "有一步由无权签名的设备签名。",
-  w_no_history: "没有任何记账方记录过该产品。",
+  w_no_history: "没有足够多的独立记账方保存该产品的授权记录：它可能是假冒的。",
+  w_log_malformed: "记账方 {bookkeeper} 返回的内容无法使用，未被采用。",
+  w_stale_checkpoint: "记账方 {bookkeeper} 发送的答复，见证方最近一次确认是在 {age}前（最多允许 {max}）：可能是被重放的旧答复，未被采用。",
+  w_unwitnessed: "没有见证方检查记账方 {bookkeeper}：无法证明它的答复是最新的。",
+  w_log_omitted: "记账方 {bookkeeper} 未提供其他记账方已证明的 {count} 条记录。",
+  w_set_aside_never_held: "{org} 签名的 {count} 条记录已被搁置：{org} 从未经手该产品。",
+  w_set_aside_before_commissioning: "{org} 签名的 {count} 条记录已被搁置：这些记录的日期早于该产品的生产时间。",
+  w_unknown_serial: "生产商会为该批次的每一件商品登记序列号，但从未登记过序列号 {serial}：此标签很可能是假冒的。",
+  w_lot_only: "该产品按批次追溯：无法核验其序列号 {serial}。",
+  w_unregistered_resolver: "此标签的链接指向 {host}，但该产品流转历程中没有任何企业登记过这个网站：标签可能不是真的。",
+  w_too_few_bookkeepers: "所需的 {need} 个独立记账方中，只有 {usable} 个能够核验。",
+  w_no_confirmed_history: "部分记账方保存有该产品的 {count} 条记录，但能够核验的记账方太少，无法确认这些记录。",
   wh_record: "记录",
   wh_outbox: "待发送",
   wh_device: "设备",
@@ -356,7 +393,8 @@ const zh: Record<Key, string> = {
   device_import: "导入密钥",
   device_name: "设备名称",
   passphrase: "口令",
-  passphrase_hint: "至少 8 个字符，用于在本机加密保存密钥。",
+  passphrase_hint: "至少 12 个字符，且不易被猜到：随机挑选几个不常见的词效果很好。口令用于在本机加密保存密钥。",
+  weak_passphrase: "口令被拒绝：需要至少 12 个字符，且不易被猜到。（{reason}）",
   key_file: "密钥文件",
   unlock: "解锁",
   lock: "锁定",
@@ -423,6 +461,8 @@ const zh: Record<Key, string> = {
   root: "根哈希",
   cosigners: "联署方",
   independent: "{n} 个独立联署（需要 {need}）",
+  vouched_ago: "{age}前获见证方确认",
+  not_vouched: "尚无见证方确认",
   lag: "落后",
   trusted: "已信任大小",
   problem: "问题",
@@ -453,6 +493,10 @@ const zh: Record<Key, string> = {
   ago_m: "{n} 分钟前",
   ago_h: "{n} 小时前",
   ago_d: "{n} 天前",
+  dur_s: "{n} 秒",
+  dur_m: "{n} 分钟",
+  dur_h: "{n} 小时",
+  dur_d: "{n} 天",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, zh };
@@ -504,6 +548,16 @@ export function warningText(lang: Lang, w: Warning): string {
       return "min" in w.params && "max" in w.params
         ? t(lang, "w_cold_chain_excursion", p)
         : t(lang, "w_cold_chain_alarm", p);
+    case "stale_checkpoint": {
+      const { age_seconds: age, max_seconds: max } = w.params;
+      return typeof age === "number" && typeof max === "number"
+        ? t(lang, "w_stale_checkpoint", { ...p, age: duration(lang, age), max: duration(lang, max) })
+        : w.text;
+    }
+    case "set_aside": {
+      const why = w.params.why;
+      return why === "never_held" || why === "before_commissioning" ? t(lang, `w_set_aside_${why}`, p) : w.text;
+    }
     case "log_inconsistent": {
       const kind = String(w.params.kind ?? "");
       const localised = kind === "fork" || kind === "rollback" ? t(lang, `alert_kind_${kind}`) : kind;
@@ -514,6 +568,16 @@ export function warningText(lang: Lang, w: Warning): string {
       return hasKey(key) ? t(lang, key, p) : w.text;
     }
   }
+}
+
+/** A span of time as people read it ("45 s", "12 min", "3 h", "2 days"), in the steps the CLI
+ *  uses (tally_client::view::age), so that a count is never 1. */
+export function duration(lang: Lang, seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return t(lang, "dur_s", { n: s });
+  if (s < 7200) return t(lang, "dur_m", { n: Math.floor(s / 60) });
+  if (s < 172_800) return t(lang, "dur_h", { n: Math.floor(s / 3600) });
+  return t(lang, "dur_d", { n: Math.floor(s / 86_400) });
 }
 
 /** "3 min ago" from two Unix times (seconds). */

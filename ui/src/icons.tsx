@@ -18,6 +18,7 @@ const paths: Record<string, string> = {
   photo: "M3 5h18v14H3z M3 16l5-5 4 4 3-3 6 6 M16 9.5a1.5 1.5 0 1 0 0-.01",
   warning: "M12 3l10 18H2z M12 10v5 M12 18v.01",
   info: "M12 12m-9 0a9 9 0 1 0 18 0a9 9 0 1 0-18 0 M12 11v6 M12 7v.01",
+  unknown: "M12 12m-9 0a9 9 0 1 0 18 0a9 9 0 1 0-18 0 M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5V14 M12 17.5v.01",
 };
 
 export function Icon(props: { name: string; size?: number; class?: string }): JSX.Element {

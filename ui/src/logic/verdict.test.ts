@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Warning } from "../api";
 import { history, step } from "../test/fixtures";
-import { cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, provenBy, verdictSentence, warningsOfStep } from "./verdict";
+import { asStatus, cachedAge, coldChainSteps, hasExcursion, orderedWarnings, productParts, provenBy, verdictSentence, warningsOfStep } from "./verdict";
 
 const w = (code: string, severity: Warning["severity"], stepIndex: number | null = null): Warning =>
   ({ code, severity, text: code, bookkeeper: null, step: stepIndex, params: {} });
@@ -10,6 +10,38 @@ describe("verdict", () => {
   it("puts critical warnings first and keeps the order otherwise", () => {
     const ws = [w("partly_reachable", "info"), w("cold_chain_excursion", "warning"), w("no_history", "failed"), w("already_sold", "warning")];
     expect(orderedWarnings(ws).map((x) => x.code)).toEqual(["no_history", "cold_chain_excursion", "already_sold", "partly_reachable"]);
+  });
+
+  it("puts could-not-check between evidence of a fake and a warning", () => {
+    const ws = [w("lot_only", "info"), w("set_aside", "warning"), w("too_few_bookkeepers", "unverifiable"), w("unknown_serial", "failed")];
+    expect(orderedWarnings(ws).map((x) => x.code)).toEqual(["unknown_serial", "too_few_bookkeepers", "set_aside", "lot_only"]);
+  });
+
+  it("says could-not-check apart from not verified", () => {
+    const h = history({ status: "unverifiable", warnings: [w("log_unreachable", "info"), w("too_few_bookkeepers", "unverifiable")] });
+    expect(verdictSentence(h)).toBe("verdict_unverifiable");
+    expect(verdictSentence(history({ status: "unverifiable" }))).toBe("verdict_unverifiable");
+  });
+
+  it("says a made-up serial is likely a fake, and other failures plainly", () => {
+    const failed = (...ws: Warning[]) => verdictSentence(history({ status: "failed", warnings: ws }));
+    expect(failed(w("lot_only", "info"), w("unknown_serial", "failed"))).toBe("verdict_fake");
+    expect(failed(w("bad_signature", "failed"), w("unknown_serial", "failed"))).toBe("verdict_failed");
+    expect(failed(w("no_history", "failed"))).toBe("verdict_failed");
+  });
+
+  it("says a link to an unregistered website may be a fake label", () => {
+    const warn = (...ws: Warning[]) => verdictSentence(history({ status: "warning", warnings: ws }));
+    expect(warn(w("log_omitted", "info"), w("unregistered_resolver", "warning"))).toBe("verdict_lookalike");
+    expect(warn(w("set_aside", "warning"), w("unregistered_resolver", "warning"))).toBe("verdict_warning");
+    // A gist belongs to its status: a warning's code does not reword a failure.
+    expect(verdictSentence(history({ status: "failed", warnings: [w("unregistered_resolver", "warning")] }))).toBe("verdict_failed");
+  });
+
+  it("reads a stored status word, an unknown one as not verified", () => {
+    expect(asStatus("unverifiable")).toBe("unverifiable");
+    expect(asStatus("verified")).toBe("verified");
+    expect(asStatus("constructor")).toBe("failed");
   });
 
   it("says a warning's gist in the verdict's sentence", () => {

@@ -1,7 +1,15 @@
 // What the result screen says first, derived from a verified history.
-import type { History, Severity, StepView, Warning } from "../api";
+import type { History, Severity, Status, StepView, Warning } from "../api";
 
-const rank: Record<Severity, number> = { failed: 0, warning: 1, info: 2 };
+/** Every verdict, mildest first. */
+const STATUSES: readonly Status[] = ["verified", "warning", "unverifiable", "failed"];
+
+/** A stored status word as a verdict (an unknown one is read as not verified). */
+export function asStatus(s: string): Status {
+  return STATUSES.find((x) => x === s) ?? "failed";
+}
+
+const rank: Record<Severity, number> = { failed: 0, unverifiable: 1, warning: 2, info: 3 };
 
 /** Warnings in the order a shopper should read them: the most serious first, then as given. */
 export function orderedWarnings(ws: Warning[]): Warning[] {
@@ -11,17 +19,26 @@ export function orderedWarnings(ws: Warning[]): Warning[] {
     .map(({ w }) => w);
 }
 
-/** What the verdict's one sentence says: for a warning, the most serious warning's gist. */
-export function verdictSentence(h: History): "verdict_verified" | "verdict_warning" | "verdict_failed" | "verdict_recalled" | "verdict_copy" | "verdict_cold" {
-  if (h.status === "verified") return "verdict_verified";
-  if (h.status === "failed") return "verdict_failed";
+export type Sentence =
+  | `verdict_${Status}`
+  | "verdict_recalled" | "verdict_copy" | "verdict_cold" | "verdict_fake" | "verdict_lookalike";
+
+/** The sentences that say a verdict's most serious warning more plainly than its status does. */
+const GIST: Partial<Record<Status, ReadonlyMap<string, Sentence>>> = {
+  warning: new Map<string, Sentence>([
+    ["recalled", "verdict_recalled"],
+    ["already_sold", "verdict_copy"],
+    ["cold_chain_excursion", "verdict_cold"],
+    ["unregistered_resolver", "verdict_lookalike"],
+  ]),
+  failed: new Map<string, Sentence>([["unknown_serial", "verdict_fake"]]),
+};
+
+/** What the verdict's one sentence says: the most serious warning's gist if it has one, else the
+ *  status's own sentence. */
+export function verdictSentence(h: History): Sentence {
   const first = orderedWarnings(h.warnings).find((w) => w.severity !== "info");
-  switch (first?.code) {
-    case "recalled": return "verdict_recalled";
-    case "already_sold": return "verdict_copy";
-    case "cold_chain_excursion": return "verdict_cold";
-    default: return "verdict_warning";
-  }
+  return (first && GIST[h.status]?.get(first.code)) ?? `verdict_${h.status}`;
 }
 
 /** How many bookkeepers' logs proved this history (the policy's quorum if none is reported): the

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type Activity, type Directory, type Exported, type Monitor, type Trace } from "../api";
+import { api, type Activity, type Directory, type Exported, type LogStatus, type Monitor, type Trace } from "../api";
 import { errorMessage, useApp } from "../app";
-import { ago, statusWord } from "../i18n";
+import { ago, duration, statusWord } from "../i18n";
 import { dateTime, nowSeconds, short } from "../logic/format";
 import { Verdict } from "./history";
 
@@ -69,7 +69,8 @@ function StatusPanel(props: { monitor: Monitor | null; error: string | null; onC
                     <th scope="row">{l.name}<br /><span class="muted small">{l.operator}</span></th>
                     <td>{l.size ?? "—"}{l.trusted_size != null && <span class="muted small"><br />{tr("trusted")}: {l.trusted_size}</span>}</td>
                     <td>{l.lag ?? "—"}</td>
-                    <td>{l.cosigners.join(", ") || "—"}<br /><span class="muted small">{tr("independent", { n: l.independent_cosigners, need: l.witness_threshold })}</span></td>
+                    <td>{l.cosigners.join(", ") || "—"}<br /><span class="muted small">{tr("independent", { n: l.independent_cosigners, need: l.witness_threshold })}</span>
+                      <Vouched log={l} /></td>
                     <td><code title={l.root ?? ""}>{l.root ? short(l.root, 6) : "—"}</code></td>
                     <td>{l.problem ?? (l.reachable ? `✓ ${tr("healthy")}` : tr("not_reachable"))}</td>
                   </tr>
@@ -116,6 +117,18 @@ function StatusPanel(props: { monitor: Monitor | null; error: string | null; onC
         )}
       </section>
     </div>
+  );
+}
+
+/** How long ago the witnesses last vouched for a bookkeeper's checkpoint (as of the round). */
+function Vouched(props: { log: LogStatus }) {
+  const { tr, lang } = useApp();
+  const age = props.log.age_seconds;
+  if (age == null && !props.log.reachable) return null;
+  return (
+    <span class="muted small vouched" data-age={age ?? ""}>
+      <br />{age == null ? tr("not_vouched") : tr("vouched_ago", { age: duration(lang, age) })}
+    </span>
   );
 }
 

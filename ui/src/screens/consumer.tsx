@@ -3,7 +3,7 @@ import { api, type Decoded, type History, type Scan } from "../api";
 import { errorMessage, useApp } from "../app";
 import { ago, statusWord } from "../i18n";
 import { nowSeconds } from "../logic/format";
-import { productParts } from "../logic/verdict";
+import { asStatus, productParts } from "../logic/verdict";
 import { HistoryView } from "./history";
 import { Scanner } from "./scanner";
 
@@ -31,8 +31,10 @@ export function Consumer() {
     }
   };
 
+  // The code as scanned, not its canonical product key: the verdict checks the host its link
+  // points to (a look-alike domain on a copied label).
   const onCode = (d: Decoded) => {
-    if (d.product) void check(d.product);
+    if (d.product) void check(d.text);
     else setProblem(d.kind === "plain_url" ? tr("web_address") : tr("not_a_product", { detail: d.problem ?? "" }));
   };
 
@@ -66,7 +68,7 @@ export function Consumer() {
           <ul class="plain recent">
             {recent.map((s) => {
               const p = productParts(s.product);
-              const st = s.status === "verified" || s.status === "warning" || s.status === "failed" ? s.status : "failed";
+              const st = asStatus(s.status);
               return (
                 <li>
                   <button type="button" class={`link-row ${st}`} onClick={() => void check(s.product)}>

@@ -1,7 +1,7 @@
 // A verified history as a shopper reads it: the verdict first, then the journey, each step
 // opening to its evidence.
 import { useEffect, useRef } from "preact/hooks";
-import type { BookkeeperView, History, StepView } from "../api";
+import type { BookkeeperView, History, Severity, Status, StepView } from "../api";
 import { Icon } from "../icons";
 import { useApp } from "../app";
 import { ago, detailLabel, stageName, statusWord, warningText } from "../i18n";
@@ -9,7 +9,8 @@ import { chart } from "../logic/chart";
 import { countryName, dateTime, detailValue, keyName, nowSeconds, short } from "../logic/format";
 import { orderedWarnings, productParts, provenBy, verdictSentence, warningsOfStep } from "../logic/verdict";
 
-const STATUS_ICON = { verified: "✓", warning: "!", failed: "✕" } as const;
+const STATUS_ICON: Record<Status, string> = { verified: "✓", warning: "!", unverifiable: "?", failed: "✕" };
+const SEVERITY_ICON: Record<Severity, string> = { info: "info", warning: "warning", unverifiable: "unknown", failed: "warning" };
 
 export function Verdict(props: { h: History; focus?: boolean }) {
   const { tr, lang } = useApp();
@@ -37,7 +38,7 @@ export function Verdict(props: { h: History; focus?: boolean }) {
         <ul class="warnings" id="warnings">
           {orderedWarnings(h.warnings).map((w) => (
             <li class={`warn-item ${w.severity}`} data-code={w.code}>
-              <Icon name={w.severity === "info" ? "info" : "warning"} size={20} /> <span>{warningText(lang, w)}</span>
+              <Icon name={SEVERITY_ICON[w.severity]} size={20} /> <span>{warningText(lang, w)}</span>
             </li>
           ))}
         </ul>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type Decoded, type Directory, type OutboxItem, type Step } from "../api";
+import { api, isCommandError, type Decoded, type Directory, type OutboxItem, type Step } from "../api";
 import { errorMessage, useApp } from "../app";
 import { ago } from "../i18n";
 import { nowSeconds, short } from "../logic/format";
@@ -40,6 +40,13 @@ function readFile(e: Event): Promise<string | null> {
   return f ? f.text() : Promise.resolve(null);
 }
 
+/** A device command's failure: a weak passphrase with the reason it was refused. */
+function deviceError(tr: ReturnType<typeof useApp>["tr"], e: unknown): string {
+  return isCommandError(e) && e.code === "weak_passphrase"
+    ? tr("weak_passphrase", { reason: e.message })
+    : tr("error", { message: errorMessage(e) });
+}
+
 function DevicePanel() {
   const { tr, status, refresh } = useApp();
   const d = status.device;
@@ -59,7 +66,7 @@ function DevicePanel() {
       await refresh();
       if (ok) setMsg({ ok: true, text: ok });
     } catch (e) {
-      setMsg({ ok: false, text: tr("error", { message: errorMessage(e) }) });
+      setMsg({ ok: false, text: deviceError(tr, e) });
     }
   };
 
