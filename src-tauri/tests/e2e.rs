@@ -10,7 +10,9 @@
 //! 5. warehouse: import the device key and certification, record a receipt of an inbound item,
 //!    see every bookkeeper's receipt, then see the step in the item's history;
 //! 6. auditor: bookkeepers' status, trace, activity, evidence export; a forked bookkeeper raises
-//!    the alert with both checkpoints.
+//!    the alert with both checkpoints;
+//! 7. with two bookkeepers gone, a product never checked here is Unverifiable (its own colour and
+//!    words), in English and Chinese — as are Verified, Warning and Failed.
 
 mod support;
 
@@ -135,6 +137,15 @@ const [b64, frames, done] = arguments;
   done({ reads, frames, ms_per_frame: ms / frames, fps: 1000 * frames / ms, decoder_fps });
 })().catch((e) => done({ error: String(e) }));
 "##;
+
+/// Switches to Chinese, waits for the verdict word, takes a shot, and switches back.
+fn in_chinese(s: &Session, word: &str, shots: &mut Shots, name: &str) {
+    s.click("#lang-toggle");
+    s.wait_text("#verdict-word", word);
+    shots.full(s, name);
+    s.click("#lang-toggle");
+    s.wait("#verdict-word");
+}
 
 #[test]
 fn the_app_verifies_records_and_audits_against_a_real_network() {
@@ -270,6 +281,14 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
             assert_eq!(attr_all(&s, "li.step", "data-stage")[0], "origin");
         }
         shots.full(&s, &format!("consumer-{}", label.name));
+        // Each kind of verdict in Chinese too.
+        if let Some(word) = match label.name.as_str() {
+            "hoki-fillets" => Some("已验证"),
+            "fake-serial-can" => Some("未通过验证"),
+            _ => None,
+        } {
+            in_chinese(&s, word, &mut shots, &format!("consumer-{}-zh", label.name));
+        }
     }
 
     // 5. Warehouse: enrol with the demo's certified device key, record a receipt.
@@ -407,6 +426,23 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     s.wait("li.warn-item[data-code='partly_reachable']");
     s.wait_text("#warnings", "Only 2 of 3");
     shots.take(&s, "consumer-one-bookkeeper-down");
+
+    // A second bookkeeper down: a product this device never checked cannot be checked now. That
+    // is its own verdict, not "not verified".
+    let second = demo.bookkeepers[1].name.clone();
+    demo.stop_bookkeeper(&second);
+    s.click("#scan-again");
+    let never = wh.items.get(1).expect("a second item").clone();
+    s.type_into("#code-input", &never);
+    s.click("#code-check");
+    s.wait("#verdict[data-status='unverifiable']");
+    s.wait("li.warn-item[data-code='too_few_bookkeepers']");
+    assert_eq!(
+        s.text_of("#verdict-word").as_deref(),
+        Some("Cannot check now")
+    );
+    shots.take(&s, "consumer-unverifiable");
+    in_chinese(&s, "暂时无法核验", &mut shots, "consumer-unverifiable-zh");
 
     // Settings.
     s.click("#open-settings");
