@@ -18,7 +18,11 @@ fn a_closed_stderr_or_stdout_never_makes_tally_panic() {
     assert_eq!(child.wait().unwrap().code(), Some(2));
     // stdout closed under a long output (`tally … | head -c 0`).
     let mut child = Command::new(tally_bin())
-        .args(["gs1", "parse", "https://id.gs1.org/01/09506000134352/10/LOT1/21/S1"])
+        .args([
+            "gs1",
+            "parse",
+            "https://id.gs1.org/01/09506000134352/10/LOT1/21/S1",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -73,7 +77,13 @@ fn home_with_policy() -> tempfile::TempDir {
     let file = dir.path().join("policy.json");
     std::fs::write(&file, policy.to_string()).unwrap();
     tally_e2e::tally(
-        &["policy", "install", &path_str(&file), "--home", &path_str(dir.path())],
+        &[
+            "policy",
+            "install",
+            &path_str(&file),
+            "--home",
+            &path_str(dir.path()),
+        ],
         b"",
     )
     .expect(0);
@@ -106,7 +116,13 @@ fn a_plain_http_bookkeeper_off_this_machine_is_refused_by_the_policy() {
     let file = dir.path().join("policy.json");
     std::fs::write(&file, policy.to_string()).unwrap();
     let run = tally_e2e::tally(
-        &["policy", "install", &path_str(&file), "--home", &path_str(dir.path())],
+        &[
+            "policy",
+            "install",
+            &path_str(&file),
+            "--home",
+            &path_str(dir.path()),
+        ],
         b"",
     )
     .expect(2);

@@ -426,7 +426,11 @@ fn a_revoked_key_cannot_log_an_event_dated_before_its_revocation() {
     .expect(0);
     let run = f.record_commission(2).expect(1);
     assert!(run.out().contains("signer_revoked"), "{}", run.out());
-    assert!(run.stderr.contains("every bookkeeper refused"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("every bookkeeper refused"),
+        "{}",
+        run.stderr
+    );
     // What the device logged before the revocation still verifies.
     f.scan_until(1, |v| status(v) == "verified");
 }

@@ -120,14 +120,7 @@ fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiErro
         .map_err(|e| unprocessable("bad_event", format!("cannot read the event: {e}")))?;
     let facts = Facts::from_event(&raw.event)
         .map_err(|e| unprocessable("bad_event", format!("cannot read the event: {e}")))?;
-    let device = registry
-        .authorise(
-            &entry.signer,
-            facts.biz_step.as_deref(),
-            facts.place.as_deref(),
-            facts.time,
-        )
-        .map_err(auth_error)?;
+    let signer = registry.actor(&entry.signer, &facts).map_err(auth_error)?;
     if registry.is_revoked(&entry.signer) {
         // A stolen key can claim any event time: once a revocation is logged, nothing new of
         // that key (or of its organisation's devices) is, whatever `since` says.
@@ -137,7 +130,7 @@ fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiErro
             "the signer's key (or its organisation's) has been revoked: no new entry of it is logged, whatever time it claims",
         ));
     }
-    let mut keys = facts_keys(&facts, &device.org);
+    let mut keys = facts_keys(&facts, &signer.org);
     keys.extend(unit_keys(&facts));
     keys.sort();
     keys.dedup();

@@ -9,18 +9,19 @@
 //! # Endpoints
 //! | Method | Path | Answer |
 //! |--------|------|--------|
-//! | POST | `/submit` | 200 `tally/receipt/v1` note; 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record |
-//! | POST | `/submit-bundle[?receipts=none]` | a C2SP entry bundle of up to 1024 entries → 200 `{receipt, results: [{index} \| {error, message, status}]}`, one `tally/receipt-batch/v1` note for the bundle; 400, 413 |
+//! | POST | `/submit` | 200 `tally/receipt/v1` note (for an event already logged in another serialisation, the receipt of that entry); 400 malformed; 403 bad signature / unknown, revoked or unauthorised signer; 413 too large; 422 schema-invalid event, hash-ID mismatch, bad record; 429 too many submissions at once from one address |
+//! | POST | `/submit-bundle[?receipts=none]` | a C2SP entry bundle of up to 1024 entries → 200 `{receipt, results: [{index[, duplicate_of]} \| {error, message, status}]}`, one `tally/receipt-batch/v1` note for the bundle; 400, 413, 429 |
 //! | POST | `/add-checkpoint` | C2SP tlog-witness: 200, 400, 403, 404, 409, 422 |
 //! | GET | `/checkpoint` | latest checkpoint with cosignatures (404 before the first) |
 //! | GET | `/tile/<L>/<N>[.p/<W>]`, `/tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles; 404 beyond the checkpoint |
 //! | GET | `/proof/inclusion?index=I&size=S` or `?hash=B64&size=S` | `{index,size,proof}` |
 //! | GET | `/proof/consistency?old=A&size=B` | `{old,size,proof}` |
-//! | GET | `/lookup?key=K` | `{indices,entries}` |
-//! | GET | `/history?key=K[&old=N]` | `{checkpoint,size,consistency,entries:[{index,entry,proof}]}`: a light client's one request per log |
+//! | GET | `/lookup?key=K[&after=I]` | `{indices,entries,next}`, one page |
+//! | GET | `/history?key=K[&old=N][&size=S][&after=I]` | `{checkpoint,size,consistency,entries:[{index,entry,proof}],next}`: a light client's one request per log (a page: follow `next` with the first page's `size`) |
 //! | GET | `/health`, `/metrics`, `/evidence` | status, Prometheus text, witness evidence |
 //!
-//! Errors are JSON: `{"error": "<code>", "message": "<what to do>"}`.
+//! Errors are JSON: `{"error": "<code>", "message": "<what to do>"}`. Connections, headers,
+//! requests and submissions per address are bounded ([`serve`]).
 #![forbid(unsafe_code)]
 
 pub mod admission;

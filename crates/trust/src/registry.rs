@@ -26,6 +26,7 @@
 //! log's copy of an event only if the log holds it *before* the revocation (logs order entries
 //! differently, so this is judged per log; see `verdict`).
 
+use crate::custody::{Actor, Facts};
 use crate::entry::{Entry, EntryKind};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
@@ -364,6 +365,16 @@ impl Registry {
         self.orgs
             .iter()
             .filter(move |o| o.domains.iter().any(|d| d == host))
+    }
+
+    /// Who signed an event whose custody facts are `f`, if `signer` may sign it (see
+    /// [`Registry::authorise`]): what the custody walk needs to know of the signer.
+    pub fn actor(&self, signer: &[u8; 32], f: &Facts) -> Result<Actor, AuthError> {
+        let d = self.authorise(signer, f.biz_step.as_deref(), f.place.as_deref(), f.time)?;
+        Ok(Actor {
+            org: d.org.clone(),
+            authority: d.authority,
+        })
     }
 
     /// Checks that `signer` may sign `step` at `place` (a GLN) at `at`, and returns its certification.

@@ -234,19 +234,7 @@ fn counted(registry: &Registry, ids: &[String], all: Vec<Found>) -> (Vec<Found>,
 
 /// Who signed an event, if its signer may sign it.
 fn actor(registry: &Registry, bytes: &[u8], f: &Facts) -> Option<Actor> {
-    let entry = Entry::decode(bytes).ok()?;
-    let d = registry
-        .authorise(
-            &entry.signer,
-            f.biz_step.as_deref(),
-            f.place.as_deref(),
-            f.time,
-        )
-        .ok()?;
-    Some(Actor {
-        org: d.org.clone(),
-        authority: d.authority,
-    })
+    registry.actor(&Entry::decode(bytes).ok()?.signer, f).ok()
 }
 
 /// For a serialised unit: the first commissioning event (by leaf hash) of units of its lot (or,

@@ -525,9 +525,7 @@ fn authorise(
     let Ok(e) = &item.counted.entry else {
         return Err(AuthError::SignerUnknown);
     };
-    let f = &item.facts;
-    let device =
-        registry.authorise(&e.signer, f.biz_step.as_deref(), f.place.as_deref(), f.time)?;
+    let actor = registry.actor(&e.signer, &item.facts)?;
     let revocations = registry.revocations_against(&e.signer);
     let before_every_revocation = |p: &quorum::Position| {
         revocations.iter().all(|r| {
@@ -548,10 +546,7 @@ fn authorise(
     if operators.len() < policy.log_quorum {
         return Err(AuthError::LoggedAfterRevocation);
     }
-    Ok(Actor {
-        org: device.org.clone(),
-        authority: device.authority,
-    })
+    Ok(actor)
 }
 
 /// A timeline step for a confirmed event.

@@ -97,13 +97,7 @@ pub(super) fn unconfirmed_about<'a>(
                 .filter(|e| e.kind == EntryKind::Event)?;
             let raw = RawEvent::parse(&e.payload).ok()?;
             let f = Facts::from_event(&raw.event).ok()?;
-            let actor = registry
-                .authorise(&e.signer, f.biz_step.as_deref(), f.place.as_deref(), f.time)
-                .ok()
-                .map(|d| Actor {
-                    org: d.org.clone(),
-                    authority: d.authority,
-                });
+            let actor = registry.actor(&e.signer, &f).ok();
             Some((c, f, actor))
         })
         .collect();
