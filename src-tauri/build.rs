@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "monitor",
     "trace",
     "activity",
+    "activity_as",
     "export_evidence",
 ];
 

@@ -12,7 +12,7 @@ use tally_client::directory::Directory;
 use tally_client::identity;
 use tally_client::outbox::{FlushReport, Queued};
 use tally_client::state::{OutboxItem, Scan};
-use tally_client::verify::product_key;
+use tally_client::verify::{labelled_product_key, product_key};
 use tally_client::view::History;
 use tally_tlog::VerifierKey;
 use tally_trust::Record;
@@ -204,6 +204,9 @@ pub struct Decoded {
     pub kind: &'static str,
     /// The canonical product key to verify, if the code names a product.
     pub product: Option<String>,
+    /// The product key with its label's secret, if the code carries one: what a handoff
+    /// records, so that its event is sealed for that label.
+    pub label: Option<String>,
     /// Why it cannot be verified, if it cannot (a web address is never opened).
     pub problem: Option<String>,
 }
@@ -214,10 +217,15 @@ fn decoded(code: &tally_scan::Code) -> Decoded {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let label = product
+        .as_ref()
+        .and_then(|_| labelled_product_key(&text).ok())
+        .filter(|l| Some(l) != product.as_ref());
     Decoded {
         kind: code.payload().kind(),
         text,
         product,
+        label,
         problem,
     }
 }
@@ -504,6 +512,19 @@ pub async fn activity(state: State<'_, AppState>, gln: String) -> CmdResult<Acti
         return Err(CommandError::new("bad_input", "a GLN has 13 digits"));
     }
     Ok(state.client()?.activity(&gln).await?)
+}
+
+/// What an entitled recipient (an auditor, a regulator) reads of one organisation: its sealed
+/// events, from every bookkeeper's whole log, with the recipient key the user chose (never kept).
+#[tauri::command]
+pub async fn activity_as(
+    state: State<'_, AppState>,
+    gln: String,
+    recipient_key: String,
+) -> CmdResult<Activity> {
+    let me = tally_confidential::RecipientSecret::parse(&recipient_key)
+        .map_err(|e| CommandError::new("bad_input", e.to_string()))?;
+    Ok(state.client()?.activity_as(&me, gln.trim()).await?)
 }
 
 /// Where an evidence export was written.

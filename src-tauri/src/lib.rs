@@ -112,6 +112,7 @@ pub fn run() {
             commands::monitor,
             commands::trace,
             commands::activity,
+            commands::activity_as,
             commands::export_evidence,
         ])
         .run(tauri::generate_context!())

@@ -372,7 +372,19 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     select(&s, "#activity-org", &wh.org);
     s.click("#activity-button");
     s.wait_text("#activity-result", "events");
+    // Without an entitlement, a confidential network's activity shows nothing sealed.
+    s.wait("#activity-count[data-n='0']");
     shots.take(&s, "auditor-activity");
+    // As the entitled regulator (its key file chosen), the same organisation's sealed events.
+    s.choose_file(
+        "#recipient-key-file",
+        "regulator.key",
+        &std::fs::read(&demo.regulator_key).unwrap(),
+    );
+    s.wait("#reading-as[data-recipient='yes']");
+    s.click("#activity-button");
+    s.wait("#activity-count:not([data-n='0'])");
+    shots.take(&s, "auditor-activity-as-regulator");
     s.click("#au-tab-export");
     s.type_into("#export-input", &can.uri);
     s.click("#export-button");

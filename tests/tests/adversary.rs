@@ -74,7 +74,16 @@ impl Proxy {
     }
 }
 
-async fn forward(State(p): State<Arc<Proxy>>, method: Method, uri: Uri, body: Bytes) -> Response {
+/// The header a scan presents its label's secret in: passed on, as a proxy on the path would.
+const LABEL: &str = "tally-label-secret";
+
+async fn forward(
+    State(p): State<Arc<Proxy>>,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let mode = p.mode();
     let path = uri.path_and_query().map_or("/", |x| x.as_str()).to_owned();
     let history = uri.path() == "/history";
@@ -90,9 +99,14 @@ async fn forward(State(p): State<Arc<Proxy>>, method: Method, uri: Uri, body: By
         }
     }
     let url = format!("{}{path}", p.upstream);
+    let label = headers
+        .get(LABEL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let sent = match method {
         Method::POST => p.http.post(url).body(body).send().await,
-        _ => p.http.get(url).send().await,
+        _ => p.http.get(url).header(LABEL, label).send().await,
     };
     let Ok(answer) = sent else {
         return StatusCode::BAD_GATEWAY.into_response();
@@ -115,7 +129,9 @@ fn is_event(e: &Value) -> bool {
     let bytes = B64
         .decode(e["entry"].as_str().unwrap_or(""))
         .unwrap_or_default();
-    Entry::decode(&bytes).is_ok_and(|e| e.kind == EntryKind::Event)
+    // The demo's events are sealed (registry records never are).
+    bytes.starts_with(b"tally/sealed/v1\n")
+        || Entry::decode(&bytes).is_ok_and(|e| e.kind == EntryKind::Event)
 }
 
 /// Changes a `/history` answer as `mode` says.
@@ -131,13 +147,16 @@ async fn mutate(p: &Proxy, mode: Mode, v: &mut Value) {
         }
         Mode::Omit => entries.retain(|e| !is_event(e)),
         Mode::Foreign => {
+            // The other product's label, as a dishonest operator kept it from its admission.
+            let (key, label) = p.foreign.split_once("?tk=").unwrap();
             let url = format!(
                 "{}/history?key={}&size={}",
                 p.upstream,
-                encode(&p.foreign),
+                encode(key),
                 v["size"]
             );
-            let other: Value = p.http.get(url).send().await.unwrap().json().await.unwrap();
+            let other = p.http.get(url).header(LABEL, label).send().await.unwrap();
+            let other: Value = other.json().await.unwrap();
             let extra = other["entries"]
                 .as_array()
                 .unwrap()
@@ -360,7 +379,16 @@ fn grow(w: &World) {
         w.summary["warehouse"]["device_key"].as_str().unwrap(),
     ));
     let place = w.summary["warehouse"]["place"].as_str().unwrap();
-    let pack = w.summary["labels"][1]["uri"].as_str().unwrap();
+    // The demo's network is confidential: the reading is sealed for the pack's label and wrapped
+    // for the entitled regulator, as a device would.
+    let label = w.summary["labels"][1]["uri"].as_str().unwrap();
+    let secret = tally_confidential::LabelSecret::from_link(label).unwrap();
+    let pack = tally_confidential::LabelSecret::remove_from_link(label);
+    let regulator =
+        std::fs::read_to_string(w.summary["regulator"]["key"].as_str().unwrap()).unwrap();
+    let regulator = tally_confidential::RecipientSecret::parse(&regulator)
+        .unwrap()
+        .public();
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap()
@@ -372,15 +400,27 @@ fn grow(w: &World) {
         "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
     });
     let entry = Entry::sign_event(event.to_string().as_bytes(), &device).unwrap();
-    let file = w.guard.0.path().join("reading.entry");
-    std::fs::write(&file, entry.encode()).unwrap();
+    let (sealed, seeds) = tally_confidential::seal_for(
+        &entry.encode(),
+        std::slice::from_ref(&secret),
+        &[],
+        std::slice::from_ref(&regulator),
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    let body = tally_confidential::Submission {
+        secrets: vec![secret],
+        recipients: vec![(regulator, seeds[0])],
+        sealed,
+    }
+    .encode();
     for bk in w.summary["bookkeepers"].as_array().unwrap() {
         let url = format!("{}/submit", bk["url"].as_str().unwrap());
         let rt = tokio::runtime::Runtime::new().unwrap();
         let status = rt.block_on(async {
             reqwest::Client::new()
                 .post(url)
-                .body(entry.encode())
+                .body(body.clone())
                 .send()
                 .await
                 .unwrap()
@@ -591,8 +631,16 @@ fn flood(w: &World) {
         w.summary["warehouse"]["device_key"].as_str().unwrap(),
     ));
     let place = w.summary["warehouse"]["place"].as_str().unwrap();
-    let can = w.uri("milk-powder-can");
-    let can = can.split('?').next().unwrap();
+    // It copied the can's label off a shelf: on a confidential network its events are sealed for
+    // that label (and wrapped for the regulator), so they reach the can's history.
+    let labelled = w.uri("milk-powder-can");
+    let label = tally_confidential::LabelSecret::from_link(&labelled).unwrap();
+    let can = labelled.split('?').next().unwrap();
+    let regulator =
+        std::fs::read_to_string(w.summary["regulator"]["key"].as_str().unwrap()).unwrap();
+    let regulator = tally_confidential::RecipientSecret::parse(&regulator)
+        .unwrap()
+        .public();
     let entries: Vec<Vec<u8>> = (0..300)
         .map(|k| {
             let event = json!({
@@ -602,9 +650,23 @@ fn flood(w: &World) {
                 "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
                 "bizTransactionList": [{"type": "po", "bizTransaction": format!("urn:example:po:{}", "x".repeat(2000))}],
             });
-            Entry::sign_event(event.to_string().as_bytes(), &device)
+            let entry = Entry::sign_event(event.to_string().as_bytes(), &device)
                 .unwrap()
-                .encode()
+                .encode();
+            let (sealed, seeds) = tally_confidential::seal_for(
+                &entry,
+                std::slice::from_ref(&label),
+                &[],
+                std::slice::from_ref(&regulator),
+                &mut rand_core::OsRng,
+            )
+            .unwrap();
+            tally_confidential::Submission {
+                secrets: vec![label.clone()],
+                recipients: vec![(regulator.clone(), seeds[0])],
+                sealed,
+            }
+            .encode()
         })
         .collect();
     let bundle = tally_tlog::tiles::encode_entry_bundle(entries.iter().map(Vec::as_slice)).unwrap();

@@ -2,7 +2,9 @@
 //! network it leaves (with --keep) answers the other commands as a shopper's and an auditor's
 //! device would.
 
+use base64::Engine as _;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tally_e2e::{path_str, tally, Guard};
 
 #[test]
@@ -79,10 +81,48 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     assert_eq!(results[0]["steps"], 16);
     assert_eq!(results[1]["steps"], 11);
 
+    // What the bookkeepers serve anyone without a label names nothing of the trade; what they
+    // serve the holder of one label opens with that label (and what it links to) and is about its
+    // own chain only.
+    for bk in summary["bookkeepers"].as_array().unwrap() {
+        let url = bk["url"].as_str().unwrap();
+        anonymous_crawl_finds_no_trade_data(url, &summary);
+        a_label_opens_its_own_chain_only(url, &summary);
+    }
+
     // A fresh phone with the policy scans the printed labels.
     let home = path_str(&guard.0.path().join("phone"));
     let policy = summary["policy"].as_str().unwrap();
     tally(&["policy", "install", policy, "--home", &home], b"").expect(0);
+
+    // The entitled regulator reads the processor's sealed events from the whole logs; without
+    // its key, the processor's activity is nothing anyone can read.
+    let processor = summary["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "processor")
+        .unwrap()["gln"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let regulator = summary["regulator"]["key"].as_str().unwrap();
+    let activity = |extra: &[&str]| -> Value {
+        let mut args = vec!["activity", processor.as_str(), "--json", "--home", &home];
+        args.extend(extra);
+        serde_json::from_slice(&tally(&args, b"").expect(0).stdout).unwrap()
+    };
+    let read = activity(&["--as", regulator]);
+    let steps: Vec<&str> = read["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["biz_step"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(steps.len(), 6, "{steps:?}");
+    assert!(steps.contains(&"creating_class_instance") && steps.contains(&"holding"));
+    assert_eq!(read["name"], "Canterbury Nutrition Ltd");
+    assert_eq!(activity(&[])["events"].as_array().unwrap().len(), 0);
     let png = |name: &str| {
         summary["labels"]
             .as_array()
@@ -209,4 +249,245 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
 fn h_product(run: &tally_e2e::Run) -> String {
     let h: Value = serde_json::from_slice(&run.stdout).unwrap();
     h["product"].as_str().unwrap().to_owned()
+}
+
+/// The demo's trade data: every product, lot, serial, pallet and business document its events
+/// name, and the organisations and places (which only the public registry may name).
+const TRADE: &[&str] = &[
+    "09506000100012",
+    "09506000100029",
+    "09506000200019",
+    "09506000200026",
+    "RAW-2611-A",
+    "B2611-01",
+    "B2611-02",
+    "CATCH-2611-07",
+    "F2611-07A",
+    "F2611-07B",
+    "C0001",
+    "C0002",
+    "C0101",
+    "P001",
+    "P101",
+    "DESADV-7741",
+    "BOL-NZAKL-5521",
+    "CIQ-2611-0931",
+    "IMO 9387421",
+    // EPCIS itself: no event is served in any readable form.
+    "bizStep",
+    "epcList",
+    "eventTime",
+    "quantity",
+    "readPoint",
+    "sensorElementList",
+];
+
+/// Everything `url` serves a reader without a label — its checkpoint, every entry of its log,
+/// its metrics and evidence, and `/lookup` and `/history` of every product, lot, pallet,
+/// organisation and place of the demo — checked for the demo's trade data in every form a
+/// reader could derive without a key: plain, base64, hex and base64 of its SHA-256, and as a
+/// canonical Digital Link. Organisation names and GLNs may appear in registry records only.
+fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let get = |path: String| -> Vec<u8> {
+        rt.block_on(async {
+            let r = reqwest::get(format!("{url}{path}")).await.unwrap();
+            r.bytes().await.unwrap().to_vec()
+        })
+    };
+    let checkpoint = String::from_utf8(get("/checkpoint".into())).unwrap();
+    let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+    let (mut served, mut registry, mut sealed) = (Vec::new(), Vec::new(), 0);
+    served.extend(checkpoint.as_bytes());
+    for index in 0..size.div_ceil(256) {
+        let width = (size - index * 256).min(256) as u32;
+        let tile = tally_tlog::tiles::TilePath {
+            kind: tally_tlog::tiles::TileKind::Entries,
+            index,
+            width,
+        };
+        let bundle = get(format!("/{}", tile.path()));
+        for entry in tally_tlog::tiles::decode_entry_bundle(&bundle).unwrap() {
+            match tally_trust::Entry::decode(entry) {
+                Ok(e) => {
+                    assert_ne!(
+                        e.kind,
+                        tally_trust::EntryKind::Event,
+                        "an event in the clear"
+                    );
+                    registry.extend(entry);
+                }
+                Err(_) => {
+                    assert!(entry.starts_with(b"tally/sealed/v1\n"));
+                    sealed += 1;
+                    served.extend(entry);
+                }
+            }
+        }
+    }
+    assert!(
+        sealed >= 30,
+        "every event of both journeys is sealed: {sealed}"
+    );
+    served.extend(get("/metrics".into()));
+    served.extend(get("/evidence".into()));
+    let mut keys: Vec<String> = summary["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["uri"]
+                .as_str()
+                .unwrap()
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for o in summary["orgs"].as_array().unwrap() {
+        keys.push(o["gln"].as_str().unwrap().to_owned());
+        keys.push(o["place"].as_str().unwrap().to_owned());
+    }
+    let lots: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k.split_once("/21/").map(|(lot, _)| lot.to_owned()))
+        .collect();
+    for lot in lots {
+        keys.push(format!("units:{lot}"));
+        keys.push(format!("serials:{lot}"));
+        keys.push(lot);
+    }
+    for k in &keys {
+        let k = percent(k);
+        for endpoint in ["lookup", "history"] {
+            let body = get(format!("/{endpoint}?key={k}"));
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let entries = v["entries"].as_array().unwrap();
+            // Only the public registry answers (an organisation's certifications are filed
+            // under its GLN); no event, sealed or not.
+            for e in entries {
+                let e = e.get("entry").unwrap_or(e).as_str().unwrap();
+                let kind = tally_trust::Entry::decode(&b64.decode(e).unwrap()).map(|e| e.kind);
+                assert!(
+                    kind.is_ok_and(|k| k != tally_trust::EntryKind::Event),
+                    "{endpoint} {k} answers a reader without a label with an event"
+                );
+            }
+            if entries.is_empty() {
+                served.extend(body);
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&served).into_owned();
+    let mut names: Vec<String> = TRADE.iter().map(|s| s.to_string()).collect();
+    names.extend(keys.iter().filter(|k| k.starts_with("https://")).cloned());
+    for o in summary["orgs"].as_array().unwrap() {
+        names.push(o["name"].as_str().unwrap().to_owned());
+        names.push(o["gln"].as_str().unwrap().to_owned());
+    }
+    for name in names {
+        for form in forms(&name) {
+            assert!(!text.contains(&form), "{url} serves {name:?} as {form:?}");
+        }
+    }
+    // The registry is public by design; it names organisations, never a product.
+    let registry = String::from_utf8_lossy(&registry).into_owned();
+    for name in &TRADE[..19] {
+        assert!(!registry.contains(name), "a registry record names {name}");
+    }
+}
+
+/// The forms a reader can derive a string into without a key.
+fn forms(s: &str) -> Vec<String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let digest = Sha256::digest(s.as_bytes());
+    vec![
+        s.to_owned(),
+        b64.encode(s),
+        url.encode(s),
+        hex::encode(digest),
+        b64.encode(digest),
+        url.encode(digest),
+    ]
+}
+
+/// `/history` of the can with the can's label: every sealed entry served opens with that label or
+/// a secret an opened entry hands on, none is of the seafood chain, and without the header the
+/// same request answers no event at all.
+fn a_label_opens_its_own_chain_only(url: &str, summary: &Value) {
+    let can = summary["labels"][0]["uri"].as_str().unwrap();
+    assert!(can.contains("&tk=") || can.contains("?tk="), "{can}");
+    let (key, secret) = can.split_once("tk=").unwrap();
+    let key = key.trim_end_matches(['?', '&']);
+    let key = percent(key);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let history = |label: Option<&str>| -> Value {
+        rt.block_on(async {
+            let mut r = reqwest::Client::new().get(format!("{url}/history?key={key}"));
+            if let Some(l) = label {
+                r = r.header("tally-label-secret", l);
+            }
+            r.send().await.unwrap().json().await.unwrap()
+        })
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let sealed = |v: &Value| -> Vec<Vec<u8>> {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| b64.decode(e["entry"].as_str().unwrap()).unwrap())
+            .filter(|b| b.starts_with(b"tally/sealed/v1\n"))
+            .collect()
+    };
+    assert!(sealed(&history(None)).is_empty());
+    let served = sealed(&history(Some(secret)));
+    assert!(served.len() >= 14, "the can's chain: {}", served.len());
+    let mut secrets = vec![tally_confidential::LabelSecret::parse(secret).unwrap()];
+    let mut opened: Vec<Vec<u8>> = Vec::new();
+    let mut left = served;
+    while !left.is_empty() {
+        let before = left.len();
+        left.retain(|b| match tally_confidential::open(b, &secrets) {
+            Ok(o) => {
+                secrets.extend(o.links);
+                opened.push(o.entry);
+                false
+            }
+            Err(_) => true,
+        });
+        assert!(
+            left.len() < before,
+            "{} entries served that this label cannot open",
+            left.len()
+        );
+    }
+    let text = String::from_utf8_lossy(&opened.concat()).into_owned();
+    for seafood in [
+        "09506000200019",
+        "09506000200026",
+        "CATCH-2611-07",
+        "F2611-07A",
+    ] {
+        assert!(
+            !text.contains(seafood),
+            "the can's label reads the seafood chain: {seafood}"
+        );
+    }
+    assert!(text.contains("B2611-01") && text.contains("RAW-2611-A"));
+}
+
+/// `s` percent-encoded for a query value (every byte but RFC 3986's unreserved ones).
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(
+            |b| match b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                true => (b as char).to_string(),
+                false => format!("%{b:02X}"),
+            },
+        )
+        .collect()
 }

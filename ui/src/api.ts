@@ -82,7 +82,8 @@ export interface AppStatus {
   data_dir: string;
 }
 
-export interface Decoded { text: string; kind: string; product: string | null; problem: string | null }
+/** `label`: the product key with its label's secret (`tk`), when the code carries one. */
+export interface Decoded { text: string; kind: string; product: string | null; label?: string | null; problem: string | null }
 export interface FrameResult { read: Decoded | null; others: Decoded[]; frames: number; fps: number }
 export interface Scan { product: string; status: string; scanned_at: number }
 
@@ -211,5 +212,7 @@ export const api = {
   monitor: () => invoke<Monitor>("monitor"),
   trace: (code: string) => invoke<Trace>("trace", { code }),
   activity: (gln: string) => invoke<Activity>("activity", { gln }),
+  /** As an entitled recipient: `key` is the text of its recipient key file (never kept). */
+  activityAs: (gln: string, key: string) => invoke<Activity>("activity_as", { gln, recipientKey: key }),
   exportEvidence: (code: string) => invoke<Exported>("export_evidence", { code }),
 };

@@ -12,8 +12,12 @@
 //! TALLY_BENCH_ENTRIES=200000 TALLY_BENCH_PROOF_LOG=10000000 cargo bench -p tally-bookkeeper --bench bookkeeper
 //! ```
 //!
-//! Submissions are measured twice: one entry per `POST /submit` (what a phone does), and bundles
-//! per `POST /submit-bundle` (what a warehouse outbox and peer broadcast do).
+//! Submissions are measured three times: one entry per `POST /submit` (what a phone does), bundles
+//! per `POST /submit-bundle` (what a warehouse outbox and peer broadcast do), and bundles of
+//! confidential entries (each event sealed for its lot's label, 100 units a lot, and wrapped for
+//! one entitled regulator, submitted with the label's secret and the wrap's seed: the bookkeeper
+//! opens, checks, re-wraps for the regulator and files each under keyed lookup keys). Each
+//! run reports the bytes on disk per entry of its database (entries, lookup index, tree hashes).
 //!
 //! Environment: `TALLY_BENCH_ENTRIES` (submitted entries, default 50 000),
 //! `TALLY_BENCH_SUBMITTERS` (concurrent connections, default 48; 0 skips the measure), `TALLY_BENCH_BUNDLE` (entries
@@ -79,10 +83,11 @@ fn main() {
     let client = runtime(CLIENT_THREADS, 2);
     let net = Net::new();
     if submitters > 0 {
-        submissions(&net, &client, entries, submitters, 1);
+        submissions(&net, &client, entries, submitters, 1, false);
     }
     if bundle_submitters > 0 {
-        submissions(&net, &client, entries, bundle_submitters, bundle);
+        submissions(&net, &client, entries, bundle_submitters, bundle, false);
+        submissions(&net, &client, entries, bundle_submitters, bundle, true);
     }
     if proof_log > 0 {
         proofs(&net, &client, proof_log, proof_connections, proof_secs);
@@ -138,6 +143,8 @@ struct Net {
     org_gln: String,
     place: String,
     devices: Vec<SignerKey>,
+    /// The regulator governance entitles to read every sealed event.
+    regulator: tally_confidential::RecipientKey,
     http: reqwest::Client,
 }
 
@@ -173,6 +180,8 @@ impl Net {
             devices: (0..DEVICES)
                 .map(|i| key(&format!("device-{i}"), KeyType::Ed25519, 30 + i as u8))
                 .collect(),
+            regulator: tally_confidential::RecipientSecret::generate(&mut rand_core::OsRng)
+                .public(),
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(1024)
                 .build()
@@ -191,9 +200,19 @@ impl Net {
             key: self.org.verifier().to_string(),
             domains: vec![],
         };
-        let mut out = vec![Entry::sign(reg.kind(), reg.to_payload(), None, &gov)
-            .expect("sign")
-            .encode()];
+        let entitlement = Record::Entitlement {
+            recipient: "Regulator".into(),
+            key: self.regulator.to_string(),
+            scope: vec![],
+        };
+        let mut out: Vec<Vec<u8>> = [reg, entitlement]
+            .iter()
+            .map(|r| {
+                Entry::sign(r.kind(), r.to_payload(), None, &gov)
+                    .expect("sign")
+                    .encode()
+            })
+            .collect();
         for device in &self.devices {
             let cert = Record::Certification {
                 org: self.org_gln.clone(),
@@ -227,6 +246,44 @@ impl Net {
         Entry::sign_event(&event, &self.devices[serial % DEVICES])
             .expect("sign")
             .encode()
+    }
+
+    /// The same commissioning, of a lot-qualified unit (100 a lot), sealed for its lot's label and
+    /// for the entitled regulator, and wrapped with that label's secret and the regulator's
+    /// wrap seed as a sealed submission.
+    fn commission_sealed(&self, serial: usize) -> Vec<u8> {
+        let lot = serial / 100;
+        let event = serde_json::to_vec(&json!({
+            "type": "ObjectEvent",
+            "action": "ADD",
+            "eventTime": "2026-03-01T08:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": [format!("https://id.gs1.org/01/{GTIN}/10/L{lot}/21/{serial}")],
+            "bizStep": "commissioning",
+            "readPoint": {"id": format!("https://id.gs1.org/414/{}", self.place)},
+        }))
+        .expect("json");
+        let entry = Entry::sign_event(&event, &self.devices[serial % DEVICES])
+            .expect("sign")
+            .encode();
+        let mut secret = [0u8; 16];
+        secret[..8].copy_from_slice(&(lot as u64).to_be_bytes());
+        let secret = tally_confidential::LabelSecret::from_bytes(secret);
+        let to = std::slice::from_ref(&self.regulator);
+        let (sealed, seeds) = tally_confidential::seal_for(
+            &entry,
+            std::slice::from_ref(&secret),
+            &[],
+            to,
+            &mut rand_core::OsRng,
+        )
+        .expect("seal");
+        tally_confidential::Submission {
+            secrets: vec![secret],
+            recipients: to.iter().cloned().zip(seeds).collect(),
+            sealed,
+        }
+        .encode()
     }
 
     /// Serves a bookkeeper on `database` on its own runtime; returns its URL and its stopper.
@@ -426,28 +483,40 @@ async fn submit_bundle(http: &reqwest::Client, url: &str, entries: &[Vec<u8>]) -
 
 /// Measures 1 and 2: sustained accepted entries/s, and receipt → checkpoint latency, with `bundle`
 /// entries per request (1: `POST /submit`; more: `POST /submit-bundle`).
-fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize, bundle: usize) {
+fn submissions(
+    net: &Net,
+    client: &Runtime,
+    n: usize,
+    submitters: usize,
+    bundle: usize,
+    sealed: bool,
+) {
     let how = if bundle == 1 {
         "one entry per POST /submit".to_owned()
     } else {
         format!("bundles of {bundle} per POST /submit-bundle")
     };
+    let what = if sealed {
+        "sealed (confidential)"
+    } else {
+        "plain"
+    };
     println!(
-        "\n## Submissions: {n} distinct signed events, {submitters} concurrent connections, {how}"
+        "\n## Submissions: {n} distinct signed events, {what}, {submitters} concurrent connections, {how}"
     );
     let started = Instant::now();
-    let events = Arc::new(presign(n, |i| net.commission(i)));
+    let events = Arc::new(match sealed {
+        true => presign(n, |i| net.commission_sealed(i)),
+        false => presign(n, |i| net.commission(i)),
+    });
     let mean = events.iter().map(Vec::len).sum::<usize>() / n.max(1);
     println!(
         "pre-signed in {:.1} s (mean entry {mean} B)",
         started.elapsed().as_secs_f64()
     );
     let server = runtime(SERVER_THREADS, cores());
-    let (url, stopper) = net.start(
-        &net.dir.path().join(format!("submit-{bundle}.db")),
-        &server,
-        client,
-    );
+    let database = net.dir.path().join(format!("submit-{bundle}-{what}.db"));
+    let (url, stopper) = net.start(&database, &server, client);
     let registry = net.registry_entries();
     let registry_len = registry.len() as u64;
     client.block_on(async {
@@ -592,6 +661,12 @@ fn submissions(net: &Net, client: &Runtime, n: usize, submitters: usize, bundle:
     );
     stopper.stop(&server);
     drop(server);
+    let on_disk = disk_bytes(&database);
+    println!(
+        "on disk: {:.1} MB = {:.0} B/entry (entry data, lookup index, leaf-hash index, tree hashes)",
+        on_disk as f64 / 1e6,
+        on_disk as f64 / (registry_len as f64 + n as f64)
+    );
 }
 
 fn verdict(met: bool) -> &'static str {

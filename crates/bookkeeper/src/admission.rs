@@ -7,6 +7,7 @@
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use tally_confidential::{lookup_key, RecipientKey, Submission};
 use tally_epcis::RawEvent;
 use tally_trust::custody::{self, Facts};
 use tally_trust::registry::AuthError;
@@ -15,7 +16,10 @@ use tally_trust::{hash_id, Entry, EntryKind, Policy, Record, Registry};
 /// An entry that passed every check, with the keys it is to be found under.
 #[derive(Debug, Clone)]
 pub struct Admitted {
+    /// The entry, opened if it came sealed.
     pub entry: Entry,
+    /// The bytes to log: the entry's encoding, or the sealed entry.
+    pub bytes: Vec<u8>,
     pub keys: Vec<String>,
     /// What makes it unique in the log: an event's CBV 2.0 Event Hash ID ([`identity_key`]), so
     /// one event serialised twice is logged once.
@@ -28,8 +32,28 @@ pub struct Admitted {
 /// [`admit_record`] against the registry that includes every record sequenced before it (records
 /// depend on earlier ones: a certification on its organisation's registration).
 pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admitted, ApiError> {
+    if Submission::is(bytes) {
+        return admit_sealed(policy, registry, bytes);
+    }
+    admit_plain(policy, registry, bytes, None)
+}
+
+/// A plain entry, or the entry inside a sealed one, with the recipients that one is wrapped for
+/// (`wrapped_for`).
+fn admit_plain(
+    policy: &Policy,
+    registry: &Registry,
+    bytes: &[u8],
+    wrapped_for: Option<&[RecipientKey]>,
+) -> Result<Admitted, ApiError> {
     if bytes.len() > tally_trust::entry::MAX_ENTRY_BYTES {
         return Err(too_large());
+    }
+    if tally_confidential::is_sealed(bytes) {
+        return Err(ApiError::bad_request(
+            "sealed_without_secrets",
+            "a sealed entry is checked before it is logged: submit it as a tally/sealed-submission/v1 body, with its labels' secrets",
+        ));
     }
     let entry = Entry::decode(bytes)
         .map_err(|e| ApiError::bad_request("malformed_entry", format!("not a Tally entry: {e}")))?;
@@ -46,17 +70,116 @@ pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admit
         ));
     }
     let keys = match entry.kind {
-        EntryKind::Event => event_keys(registry, &entry)?,
-        EntryKind::Registration | EntryKind::Certification | EntryKind::Revocation => {
+        EntryKind::Event if policy.confidential && wrapped_for.is_none() => {
+            return Err(unprocessable(
+                "plain_event_refused",
+                "this network logs sealed events only: record the handoff from labelled codes (their label secret seals the event)".to_owned(),
+            ))
+        }
+        EntryKind::Event => event_keys(registry, &entry, wrapped_for)?,
+        _ if wrapped_for.is_some() => {
+            return Err(unprocessable(
+                "sealed_record",
+                "registry records are public: submit them unsealed".to_owned(),
+            ))
+        }
+        EntryKind::Registration
+        | EntryKind::Certification
+        | EntryKind::Revocation
+        | EntryKind::Entitlement => {
             admit_record(policy, &mut registry.clone(), &entry)?
         }
     };
     let identity = entry.hash_id.as_deref().map(identity_key);
     Ok(Admitted {
+        bytes: entry.encode(),
         entry,
         keys,
         identity,
     })
+}
+
+/// A sealed submission: the entry inside must pass every check a plain one does, must be an
+/// event (registry records are public by design: they are what every verifier checks signers
+/// against), and is filed only under keys made with its labels' secrets ([`lookup_key`]), its
+/// identity too; the secrets are dropped when this returns.
+fn admit_sealed(policy: &Policy, registry: &Registry, body: &[u8]) -> Result<Admitted, ApiError> {
+    let sub = Submission::decode(body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_submission",
+            format!("not a sealed submission: {e}"),
+        )
+    })?;
+    if sub.sealed.len() > tally_trust::entry::MAX_ENTRY_BYTES {
+        return Err(too_large());
+    }
+    let opened = sub
+        .entry()
+        .and_then(|sealed| sealed.open_exact(&sub.secrets, &sub.recipients))
+        .map_err(|e| {
+            ApiError::bad_request(
+                "malformed_sealed",
+                format!("the sealed entry does not open: {e}"),
+            )
+        })?;
+    let plain = admit_plain(policy, registry, &opened.entry, Some(&sub.recipient_keys()))?;
+    let mut keys: Vec<String> = plain
+        .keys
+        .iter()
+        .flat_map(|k| sub.secrets.iter().map(move |s| lookup_key(s, k)))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    // One secret, whichever order the wraps are in: the same event sealed again is found.
+    let first = sub.secrets.iter().min_by_key(|s| *s.as_bytes());
+    let identity = plain
+        .identity
+        .as_ref()
+        .zip(first)
+        .map(|(id, s)| lookup_key(s, id));
+    Ok(Admitted {
+        entry: plain.entry,
+        bytes: sub.sealed,
+        keys,
+        identity,
+    })
+}
+
+/// A sealed event must be wrapped for exactly the recipients entitled to it (in the registry's
+/// order), so that no company hides its events from its regulator, nor leaks them to a key that
+/// is not entitled.
+fn check_recipients(
+    registry: &Registry,
+    facts: &Facts,
+    wrapped_for: &[RecipientKey],
+) -> Result<(), ApiError> {
+    let entitled = registry.recipients_for(facts);
+    if wrapped_for == entitled {
+        return Ok(());
+    }
+    let names: Vec<&str> = registry
+        .entitlements()
+        .filter(|e| entitled.contains(&e.key))
+        .map(|e| e.recipient.as_str())
+        .collect();
+    Err(unprocessable(
+        "recipients_mismatch",
+        format!(
+            "the event must be wrapped for exactly the recipients entitled to it, in key order: {}",
+            match names.is_empty() {
+                true => "none".to_owned(),
+                false => names.join(", "),
+            }
+        ),
+    ))
+}
+
+/// The bytes a submission body logs: the sealed entry of a sealed submission, else the body.
+pub fn logged_bytes(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match Submission::decode(body) {
+        Ok(sub) => std::borrow::Cow::Owned(sub.sealed),
+        Err(_) => std::borrow::Cow::Borrowed(body),
+    }
 }
 
 /// Checks the entries of a bundle in order. A registry record admitted earlier in the bundle counts
@@ -100,8 +223,13 @@ fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
-/// Checks an event and returns its lookup keys.
-fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiError> {
+/// Checks an event and returns its lookup keys; a sealed one (`wrapped_for`) must also be wrapped
+/// for exactly its entitled recipients.
+fn event_keys(
+    registry: &Registry,
+    entry: &Entry,
+    wrapped_for: Option<&[RecipientKey]>,
+) -> Result<Vec<String>, ApiError> {
     tally_epcis::validate_event(&entry.payload).map_err(|e| {
         unprocessable(
             "schema_invalid",
@@ -129,6 +257,9 @@ fn event_keys(registry: &Registry, entry: &Entry) -> Result<Vec<String>, ApiErro
             "signer_revoked",
             "the signer's key (or its organisation's) has been revoked: no new entry of it is logged, whatever time it claims",
         ));
+    }
+    if let Some(wrapped_for) = wrapped_for {
+        check_recipients(registry, &facts, wrapped_for)?;
     }
     let mut keys = facts_keys(&facts, &signer.org);
     keys.extend(unit_keys(&facts));
@@ -256,6 +387,7 @@ pub fn record_keys(record: &Record) -> Vec<String> {
             keys.push(org.clone());
         }
         Record::Revocation { key, .. } => keys.extend(raw(key).map(|k| revocation_key(&k))),
+        Record::Entitlement { .. } => {}
     }
     keys
 }

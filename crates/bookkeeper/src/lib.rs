@@ -175,6 +175,10 @@ fn open(path: &std::path::Path, policy: &Policy) -> Result<(SqliteStore, Registr
     while start < size {
         let end = size.min(start + CHUNK);
         for (index, bytes) in (start..end).zip(store.entries(start..end)?) {
+            if tally_confidential::is_sealed(&bytes) {
+                // Sealed entries are events, never registry records (admission refuses both).
+                continue;
+            }
             let entry = Entry::decode(&bytes).map_err(|e| ServeError::CorruptEntry {
                 index,
                 reason: e.to_string(),

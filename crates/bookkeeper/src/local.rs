@@ -62,6 +62,7 @@ pub fn write_network(
     governance: &VerifierKey,
     nodes: &[LocalNode],
     cold_chain: &[ColdChainRule],
+    confidential: bool,
 ) -> Result<PathBuf, ServeError> {
     let io = |path: &Path, e: std::io::Error| ServeError::Config {
         path: path.display().to_string(),
@@ -83,6 +84,7 @@ pub fn write_network(
         // A network of one has no peer to witness it: a policy must say that it accepts this.
         "allow_unwitnessed": witness_threshold(nodes.len()) == 0,
         "cold_chain": cold_chain,
+        "confidential": confidential,
     })
     .to_string();
     // Refuse to write a policy the nodes would refuse to start with.
@@ -164,7 +166,7 @@ mod tests {
             max_celsius: 4.0,
         };
         let policy_file =
-            write_network(dir.path(), &gov, &nodes, std::slice::from_ref(&rule)).unwrap();
+            write_network(dir.path(), &gov, &nodes, std::slice::from_ref(&rule), false).unwrap();
         let policy = crate::config::load_policy(&policy_file).unwrap();
         assert_eq!((policy.log_quorum, policy.witness_threshold), (2, 1));
         assert_eq!(policy.cold_chain, vec![rule]);

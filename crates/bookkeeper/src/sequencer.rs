@@ -105,7 +105,7 @@ async fn sequence(shared: &Shared, batch: Vec<Job>) {
                 }
             }
             slots.push(Slot::Appended(entries.len()));
-            entries.push(a.entry.encode());
+            entries.push(a.bytes);
             keys.push(a.keys);
             identities.push(a.identity);
         }

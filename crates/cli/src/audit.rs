@@ -41,6 +41,10 @@ pub struct ActivityArgs {
     /// The organisation's party GLN.
     #[arg(value_name = "GLN")]
     gln: String,
+    /// Read as an entitled recipient (an auditor, a regulator), with its recipient key file:
+    /// every sealed event of the organisation wrapped for it, from every bookkeeper's whole log.
+    #[arg(long = "as", value_name = "FILE")]
+    as_recipient: Option<PathBuf>,
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -181,7 +185,16 @@ pub fn trace(args: &TraceArgs) -> CliResult {
 /// Runs `tally activity`.
 pub fn activity(args: &ActivityArgs) -> CliResult {
     let client = args.home.client()?;
-    let a = block_on(client.activity(&args.gln))?.map_err(client_error)?;
+    let a = match &args.as_recipient {
+        Some(path) => {
+            let text = String::from_utf8_lossy(&crate::input::file(path)?).into_owned();
+            let me = tally_confidential::RecipientSecret::parse(text.trim())
+                .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+            block_on(client.activity_as(&me, &args.gln))?
+        }
+        None => block_on(client.activity(&args.gln))?,
+    }
+    .map_err(client_error)?;
     if args.json {
         return show::json(&a);
     }

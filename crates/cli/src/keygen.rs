@@ -26,10 +26,17 @@ pub struct KeygenArgs {
     /// Make a witness key (type 0x04, cosignature/v1) instead of a note key (type 0x01).
     #[arg(long)]
     cosignature: bool,
+    /// Make a recipient key instead (X25519, for HPKE): what an auditor or regulator that
+    /// governance entitles (`tally org entitle`) reads sealed events with.
+    #[arg(long, conflicts_with = "cosignature")]
+    recipient: bool,
 }
 
 /// Runs `tally keygen`.
 pub fn run(args: &KeygenArgs) -> CliResult {
+    if args.recipient {
+        return recipient(args);
+    }
     let kind = if args.cosignature {
         KeyType::Cosignature
     } else {
@@ -49,6 +56,21 @@ pub fn run(args: &KeygenArgs) -> CliResult {
         return Err(e);
     }
     crate::input::stdout(format!("{verifier}\n").as_bytes())
+}
+
+/// `--recipient`: NAME.key holds the recipient secret, NAME.pub (and stdout) its public key.
+fn recipient(args: &KeygenArgs) -> CliResult {
+    let secret = tally_confidential::RecipientSecret::generate(&mut OsRng);
+    let stem = file_stem(&args.name);
+    let key_path = args.out.join(format!("{stem}.key"));
+    let pub_path = args.out.join(format!("{stem}.pub"));
+    let public = secret.public().to_string();
+    write_new(&pub_path, format!("{public}\n").as_bytes(), 0o644)?;
+    if let Err(e) = write_new(&key_path, secret.to_secret_string().as_bytes(), 0o600) {
+        let _ = fs::remove_file(&pub_path);
+        return Err(e);
+    }
+    crate::input::stdout(format!("{public}\n").as_bytes())
 }
 
 /// A file-name-safe form of a key name (see the command's help for the rule).

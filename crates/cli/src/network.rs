@@ -57,6 +57,9 @@ pub struct UpArgs {
     /// A cold-chain rule of a new network's policy: GTIN-PREFIX:MIN:MAX in °C (repeat).
     #[arg(long = "cold-chain", value_name = "PREFIX:MIN:MAX", value_parser = cold_chain_rule, allow_hyphen_values = true)]
     pub cold_chain: Vec<ColdChainRule>,
+    /// A new network's policy logs sealed events only (devices must record from labelled codes).
+    #[arg(long)]
+    pub confidential: bool,
     /// Print nothing (for callers that report progress themselves).
     #[arg(skip)]
     pub quiet: bool,
@@ -118,7 +121,7 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
     let dir = &args.dir;
     let fresh = !local::policy_path(dir).is_file();
     if fresh {
-        create(dir, n, args.base_port, &args.cold_chain)?;
+        create(dir, n, args.base_port, &args.cold_chain, args.confidential)?;
     }
     // Absolute, so the pid check in `down` matches the serve command line from any directory.
     let dir = &dir.canonicalize().map_err(|e| io_error(dir, e))?;
@@ -166,7 +169,13 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
 }
 
 /// Creates DIR with fresh keys, the policy and the configs of an `n`-node network.
-fn create(dir: &Path, n: usize, base_port: Option<u16>, cold_chain: &[ColdChainRule]) -> CliResult {
+fn create(
+    dir: &Path,
+    n: usize,
+    base_port: Option<u16>,
+    cold_chain: &[ColdChainRule],
+    confidential: bool,
+) -> CliResult {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let ports = match base_port {
         Some(p) => (0..n)
@@ -213,8 +222,14 @@ fn create(dir: &Path, n: usize, base_port: Option<u16>, cold_chain: &[ColdChainR
         local::write_file(&path, &bytes, mode).map_err(|e| io_error(&path, e))?;
     }
     // The policy is written last: its presence marks DIR as a complete network.
-    local::write_network(dir, &governance.verifier(), &nodes, cold_chain)
-        .map_err(CliError::bad_input)?;
+    local::write_network(
+        dir,
+        &governance.verifier(),
+        &nodes,
+        cold_chain,
+        confidential,
+    )
+    .map_err(CliError::bad_input)?;
     Ok(())
 }
 

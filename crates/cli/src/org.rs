@@ -63,9 +63,24 @@ enum OrgAction {
         #[arg(long, default_value_t = 365)]
         days: i64,
     },
+    /// Entitle a recipient (an auditor, a regulator) to read every sealed event of its scope
+    /// (signed by a governance key): devices then wrap each such event for it, bookkeepers refuse
+    /// one that is not. Revoke it with `tally org revoke --target` and its recipient key.
+    Entitle {
+        /// Who it is, as shown.
+        #[arg(long)]
+        recipient: String,
+        /// Its recipient key (`tally keygen --recipient`), or a file holding it.
+        #[arg(long, value_name = "KEY|FILE")]
+        recipient_key: String,
+        /// A GS1 company prefix of the products, pallets and places it may read (repeatable);
+        /// none: every event.
+        #[arg(long = "scope", value_name = "PREFIX")]
+        scope: Vec<String>,
+    },
     /// Revoke a key from a time on: its events from then on no longer count.
     Revoke {
-        /// The revoked verifier key (or a file holding it).
+        /// The revoked verifier key, or recipient key (or a file holding it).
         #[arg(long, value_name = "VKEY|FILE")]
         target: String,
         /// From when (RFC 3339); default now.
@@ -82,6 +97,16 @@ fn time_or_now(s: Option<&str>) -> CliResult<OffsetDateTime> {
             .map_err(|e| CliError::bad_input(format!("{s:?} is not an RFC 3339 time: {e}"))),
         None => Ok(now()),
     }
+}
+
+/// A recipient key given as text or in a file.
+fn recipient_key_arg(arg: &str) -> CliResult<tally_confidential::RecipientKey> {
+    let path = std::path::Path::new(arg);
+    let text = match path.is_file() {
+        true => String::from_utf8_lossy(&input::file(path)?).into_owned(),
+        false => arg.to_owned(),
+    };
+    tally_confidential::RecipientKey::parse(text.trim()).map_err(CliError::bad_input)
 }
 
 /// Runs `tally org …`.
@@ -127,13 +152,33 @@ pub fn run(args: &OrgArgs) -> CliResult {
                 format!("certification of {} ({})", req.label, req.device),
             )
         }
+        OrgAction::Entitle {
+            recipient,
+            recipient_key,
+            scope,
+        } => {
+            let record = Record::Entitlement {
+                recipient: recipient.clone(),
+                key: recipient_key_arg(recipient_key)?.to_string(),
+                scope: scope.clone(),
+            };
+            (
+                Entry::sign(record.kind(), record.to_payload(), None, &key)
+                    .map_err(CliError::bad_input)?,
+                format!("entitlement of {recipient}"),
+            )
+        }
         OrgAction::Revoke {
             target,
             since,
             reason,
         } => {
+            let key_text = match recipient_key_arg(target) {
+                Ok(k) => k.to_string(),
+                Err(_) => input::verifier_key(target)?.to_string(),
+            };
             let record = Record::Revocation {
-                key: input::verifier_key(target)?.to_string(),
+                key: key_text,
                 since: time_or_now(since.as_deref())?,
                 reason: reason.clone(),
             };

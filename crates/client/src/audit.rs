@@ -15,6 +15,7 @@ use crate::view::History;
 use crate::{Client, ClientError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use tally_confidential::LabelSecret;
 use tally_tlog::{checkpoint, leaf_hash, merkle};
 use tally_trust::custody::Facts;
 use tally_trust::policy::Bookkeeper;
@@ -155,6 +156,10 @@ pub struct EvidenceFile {
     pub answers: BTreeMap<String, serde_json::Value>,
     /// The verdict this device reached.
     pub history: serde_json::Value,
+    /// The label secrets that open the product's sealed entries: whoever receives the file reads
+    /// its history as a holder of the label does, and nothing more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_secrets: Vec<String>,
 }
 
 /// The evidence file format.
@@ -193,11 +198,18 @@ pub fn check_evidence(
             None => unreachable.push(bk.name.clone()),
         }
     }
+    let secrets = file
+        .label_secrets
+        .iter()
+        .map(|s| LabelSecret::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ClientError::NotAProduct(format!("the file's label secret: {e}")))?;
     let state = TrustState::default();
     let verdict = tally_trust::verify(&tally_trust::Request {
         unreachable: &unreachable,
         malformed: &malformed,
         max_age: None,
+        secrets: &secrets,
         ..tally_trust::Request::online(policy, &file.product, &logs, &state, now)
     });
     Ok(crate::view::history(
@@ -421,9 +433,18 @@ impl Client {
     /// Traces the lot or item `code` names back (its verified history and the inputs it was made
     /// from) and forward: every transformation that used it and every case or pallet it was put
     /// into, transitively (up to [`MAX_TRACE`] nodes), each with its own verified history.
+    ///
+    /// A labelled code (one carrying its label's secret) follows its lot's sealed events: each
+    /// product it leads to is verified with the same label, which opens what that lot's events
+    /// hand on (the pallet it travelled on, the batches made from it).
     pub async fn trace(&self, code: &str, now: OffsetDateTime) -> Result<Trace, ClientError> {
         let start = product_key(code)?;
-        let origin = self.verify(&start, now).await?;
+        let label = crate::verify::labels_of(code);
+        let labelled = |key: &str| match label.first() {
+            Some(s) => s.add_to_link(key),
+            None => key.to_owned(),
+        };
+        let origin = self.verify(&labelled(&start), now).await?;
         let upstream = inputs_of(&origin, &start);
         let mut queue = vec![start.clone()];
         let mut seen: BTreeSet<String> = BTreeSet::from([canon(&start)]);
@@ -433,12 +454,12 @@ impl Client {
             let history = if key == start {
                 origin.clone()
             } else {
-                let h = self.verify(&key, now).await?;
+                let h = self.verify(&labelled(&key), now).await?;
                 downstream.push(h.clone());
                 h
             };
             let mut next = onward(&history, &canon(&key));
-            next.extend(self.units_of(&key).await);
+            next.extend(self.units_of(&key, &label).await);
             for edge in next {
                 if seen.insert(canon(&edge.to)) {
                     if seen.len() > MAX_TRACE {
@@ -463,18 +484,26 @@ impl Client {
 
     /// The serialised units of a lot (`…/10/{lot}` without a serial), as any bookkeeper indexes
     /// them: leads only — each unit found is then verified like any product.
-    async fn units_of(&self, key: &str) -> Vec<TraceEdge> {
+    async fn units_of(&self, key: &str, label: &[LabelSecret]) -> Vec<TraceEdge> {
         if !key.contains("/10/") || key.contains("/21/") {
             return Vec::new();
         }
         let lot = canon(key);
         let mut found: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
         for bk in &self.policy.bookkeepers {
-            let Ok(entries) = self.http.lookup(bk, &tally_trust::keys::units(&lot)).await else {
+            let units = tally_trust::keys::units(&lot);
+            let Ok(entries) = self.http.lookup(bk, &units, label).await else {
                 continue;
             };
             for (_, bytes) in entries {
-                let Some(raw) = Entry::decode(&bytes)
+                let plain = match tally_confidential::is_sealed(&bytes) {
+                    true => match tally_confidential::open(&bytes, label) {
+                        Ok(o) => o.entry,
+                        Err(_) => continue,
+                    },
+                    false => bytes,
+                };
+                let Some(raw) = Entry::decode(&plain)
                     .ok()
                     .filter(|e| e.kind == EntryKind::Event)
                     .and_then(|e| tally_epcis::RawEvent::parse(&e.payload).ok())
@@ -517,7 +546,7 @@ impl Client {
     /// and inclusion proofs checked.
     pub async fn activity(&self, gln: &str) -> Result<Activity, ClientError> {
         let fetches = self.policy.bookkeepers.iter().map(|bk| async move {
-            let body = self.http.history(bk, gln, 0).await?;
+            let body = self.http.history(bk, gln, 0, &[]).await?;
             parse_history(&bk.name, &body, 0).map_err(|e| FetchError::Malformed(e.0))
         });
         let answers: Vec<LogEvidence> = futures_util::future::join_all(fetches)
@@ -550,66 +579,7 @@ impl Client {
                 }
             }
         }
-        let mut activity = Activity {
-            gln: gln.to_owned(),
-            name: None,
-            events: Vec::new(),
-            by_step: BTreeMap::new(),
-            below_quorum: 0,
-        };
-        for Proven {
-            bytes,
-            logs,
-            operators,
-        } in proven.into_values()
-        {
-            if operators.len() < self.policy.log_quorum {
-                activity.below_quorum += 1;
-                continue;
-            }
-            let Ok(entry) = Entry::decode(&bytes) else {
-                continue;
-            };
-            if !entry.verify_signature() {
-                continue;
-            }
-            match entry.kind {
-                EntryKind::Registration => {
-                    if let Ok(tally_trust::Record::Registration { gln: g, name, .. }) =
-                        serde_json::from_slice(&entry.payload)
-                    {
-                        if g == gln {
-                            activity.name = Some(name);
-                        }
-                    }
-                }
-                EntryKind::Event => {
-                    let Some(facts) = tally_epcis::RawEvent::parse(&entry.payload)
-                        .ok()
-                        .and_then(|r| Facts::from_event(&r.event).ok())
-                    else {
-                        continue;
-                    };
-                    let step = facts.biz_step.clone().unwrap_or_else(|| "other".into());
-                    *activity.by_step.entry(step).or_default() += 1;
-                    activity.events.push(ActivityEvent {
-                        time: facts
-                            .time
-                            .format(&time::format_description::well_known::Rfc3339)
-                            .unwrap_or_default(),
-                        biz_step: facts.biz_step,
-                        event_type: facts.event_type.to_owned(),
-                        place: facts.place,
-                        items: facts.ids.len(),
-                        hash_id: entry.hash_id.unwrap_or_default(),
-                        bookkeepers: logs,
-                    });
-                }
-                _ => {}
-            }
-        }
-        activity.events.sort_by(|a, b| a.time.cmp(&b.time));
-        Ok(activity)
+        Ok(activity_of(self.policy.log_quorum, gln, proven, &|_| true))
     }
 
     /// Verifies `code` and exports everything its verdict rests on: the policy, each
@@ -620,12 +590,16 @@ impl Client {
         now: OffsetDateTime,
     ) -> Result<EvidenceFile, ClientError> {
         let product = product_key(code)?;
-        let history = self.verify(&product, now).await?;
+        let secrets = crate::verify::labels_of(code);
+        let history = self.verify(code, now).await?;
         // Ask again from scratch (old=0): the exported proofs must not depend on this device's
         // trust state to be checked by someone else.
         let fetches = self.policy.bookkeepers.iter().map(|bk| {
-            let product = product.clone();
-            async move { (bk.name.clone(), self.http.history(bk, &product, 0).await) }
+            let (product, secrets) = (product.clone(), &secrets);
+            async move {
+                let answer = self.http.history(bk, &product, 0, secrets).await;
+                (bk.name.clone(), answer)
+            }
         });
         let mut answers = BTreeMap::new();
         for (name, answer) in futures_util::future::join_all(fetches).await {
@@ -642,15 +616,86 @@ impl Client {
             policy: serde_json::from_str(&self.policy.to_json()).unwrap_or_default(),
             answers,
             history: serde_json::to_value(&history).unwrap_or_default(),
+            label_secrets: secrets.iter().map(ToString::to_string).collect(),
         })
     }
 }
 
 /// An entry proven under the checkpoints of some logs.
-struct Proven {
-    bytes: Vec<u8>,
-    logs: Vec<String>,
-    operators: BTreeSet<String>,
+pub(crate) struct Proven {
+    pub bytes: Vec<u8>,
+    pub logs: Vec<String>,
+    pub operators: BTreeSet<String>,
+}
+
+/// What the entries `proven` (plain, keyed by leaf) say of organisation `gln`: its name, and the
+/// events that the logs of `quorum` operators prove and `keep` accepts.
+pub(crate) fn activity_of(
+    quorum: usize,
+    gln: &str,
+    proven: BTreeMap<[u8; 32], Proven>,
+    keep: &dyn Fn(&Entry) -> bool,
+) -> Activity {
+    let mut activity = Activity {
+        gln: gln.to_owned(),
+        name: None,
+        events: Vec::new(),
+        by_step: BTreeMap::new(),
+        below_quorum: 0,
+    };
+    for Proven {
+        bytes,
+        logs,
+        operators,
+    } in proven.into_values()
+    {
+        if operators.len() < quorum {
+            activity.below_quorum += 1;
+            continue;
+        }
+        let Ok(entry) = Entry::decode(&bytes) else {
+            continue;
+        };
+        if !entry.verify_signature() || !keep(&entry) {
+            continue;
+        }
+        match entry.kind {
+            EntryKind::Registration => {
+                if let Ok(tally_trust::Record::Registration { gln: g, name, .. }) =
+                    serde_json::from_slice(&entry.payload)
+                {
+                    if g == gln {
+                        activity.name = Some(name);
+                    }
+                }
+            }
+            EntryKind::Event => {
+                let Some(facts) = tally_epcis::RawEvent::parse(&entry.payload)
+                    .ok()
+                    .and_then(|r| Facts::from_event(&r.event).ok())
+                else {
+                    continue;
+                };
+                let step = facts.biz_step.clone().unwrap_or_else(|| "other".into());
+                *activity.by_step.entry(step).or_default() += 1;
+                activity.events.push(ActivityEvent {
+                    time: facts
+                        .time
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    biz_step: facts.biz_step,
+                    event_type: facts.event_type.to_owned(),
+                    place: facts.place,
+                    items: facts.ids.len(),
+                    hash_id: entry.hash_id.unwrap_or_default(),
+                    bookkeepers: logs,
+                });
+            }
+            _ => {}
+        }
+    }
+    activity.events.sort_by(|a, b| a.time.cmp(&b.time));
+    activity
 }
 
 /// What monitoring one bookkeeper found: its status, a checkpoint to trust now, an inconsistency,

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use tally_confidential::LabelSecret;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -193,7 +194,50 @@ fn offset_text(o: UtcOffset) -> String {
     format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
 }
 
+/// Whom a handoff's event is sealed for, from the label secrets its codes carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels {
+    /// Every label named: each holder reads the event.
+    pub seal_for: Vec<LabelSecret>,
+    /// What a holder may follow next: the case or pallet of a pack or unpack, the inputs of a
+    /// transformation (the holder of a can reads the pallet it travelled on and the milk it was
+    /// made from; a carrier holding the pallet does not read the cans' own story).
+    pub links: Vec<LabelSecret>,
+}
+
 impl Handoff {
+    /// The handoff with the label secrets (the `tk` parameter) taken out of its codes, and the
+    /// secrets: an event names products, never the capability to read about them. Without any,
+    /// the event is logged unsealed.
+    pub fn take_labels(&self) -> (Handoff, Labels) {
+        let mut h = self.clone();
+        let mut labels = Labels::default();
+        let transform = h.step == Step::Transform;
+        let mut take = |code: &mut String, link: bool| {
+            if let Some(secret) = LabelSecret::from_link(code) {
+                *code = LabelSecret::remove_from_link(code);
+                if link && !labels.links.contains(&secret) {
+                    labels.links.push(secret.clone());
+                }
+                if !labels.seal_for.contains(&secret) {
+                    labels.seal_for.push(secret);
+                }
+            }
+        };
+        h.items.iter_mut().for_each(|c| take(c, transform));
+        h.quantities
+            .iter_mut()
+            .for_each(|q| take(&mut q.class, transform));
+        if let Some(p) = h.parent.as_mut() {
+            take(p, true);
+        }
+        h.outputs.iter_mut().for_each(|c| take(c, false));
+        h.output_quantities
+            .iter_mut()
+            .for_each(|q| take(&mut q.class, false));
+        (h, labels)
+    }
+
     /// The EPCIS 2.0 event as JSON text (the bytes to sign), or why the handoff is incomplete.
     pub fn to_epcis(&self) -> Result<Vec<u8>, String> {
         let mut e = Map::new();

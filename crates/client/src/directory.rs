@@ -13,6 +13,7 @@ use crate::evidence::parse_history;
 use crate::{Client, ClientError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use tally_confidential::RecipientKey;
 use tally_tlog::{leaf_hash, merkle};
 use tally_trust::{Entry, Registry};
 
@@ -36,6 +37,16 @@ pub struct DirectoryOrg {
     pub devices: usize,
 }
 
+/// A recipient entitled to read sealed events, as a device needs it to wrap them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryRecipient {
+    pub recipient: String,
+    /// `tally-recipient:…`
+    pub key: String,
+    /// GS1 company prefixes; empty: every event.
+    pub scope: Vec<String>,
+}
+
 /// The registry, read from the logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Directory {
@@ -47,6 +58,9 @@ pub struct Directory {
     pub orgs: Vec<DirectoryOrg>,
     /// Registry entries some log served that are not proven in k logs.
     pub below_quorum: usize,
+    /// The entitlements in force: every sealed event in a recipient's scope is wrapped for it.
+    #[serde(default)]
+    pub recipients: Vec<DirectoryRecipient>,
 }
 
 /// The directory of `registry`'s organisations at `now` (sans-I/O).
@@ -82,11 +96,36 @@ pub fn directory(registry: &Registry, now: i64, below_quorum: usize) -> Director
         .collect();
     orgs.sort_by(|a, b| a.name.cmp(&b.name).then(a.gln.cmp(&b.gln)));
     orgs.dedup_by(|a, b| a.gln == b.gln);
+    let recipients = registry
+        .entitlements()
+        .map(|e| DirectoryRecipient {
+            recipient: e.recipient.clone(),
+            key: e.key.to_string(),
+            scope: e.scope.clone(),
+        })
+        .collect();
     Directory {
         checked_at: now,
         live: true,
         orgs,
         below_quorum,
+        recipients,
+    }
+}
+
+impl Directory {
+    /// The recipients an event with custody facts `f` must be wrapped for, sorted (the order
+    /// bookkeepers check them in; see `Registry::recipients_for`).
+    pub fn recipients_for(&self, f: &tally_trust::custody::Facts) -> Vec<RecipientKey> {
+        let mut keys: Vec<RecipientKey> = self
+            .recipients
+            .iter()
+            .filter(|r| tally_trust::registry::in_scope(&r.scope, f))
+            .filter_map(|r| RecipientKey::parse(&r.key).ok())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
     }
 }
 
@@ -95,7 +134,7 @@ impl Client {
     /// returns the one read last (`live: false`), or an empty one.
     pub async fn directory(&self, now: i64) -> Result<Directory, ClientError> {
         let fetches = self.policy.bookkeepers.iter().map(|bk| async move {
-            let body = self.http.history(bk, REGISTRY_KEY, 0).await.ok()?;
+            let body = self.http.history(bk, REGISTRY_KEY, 0, &[]).await.ok()?;
             parse_history(&bk.name, &body, 0).ok()
         });
         let answers: Vec<_> = futures_util::future::join_all(fetches)
@@ -109,6 +148,7 @@ impl Client {
                 live: false,
                 orgs: vec![],
                 below_quorum: 0,
+                recipients: vec![],
             }));
         }
         // Per leaf: its bytes and the operators whose logs prove it.

@@ -9,6 +9,7 @@
 use base64::Engine as _;
 use serde::Deserialize;
 use std::time::Duration;
+use tally_confidential::{LabelSecret, LABEL_SECRET_HEADER};
 use tally_tlog::Hash;
 use tally_trust::policy::Bookkeeper;
 
@@ -165,6 +166,30 @@ impl Http {
             .await
     }
 
+    /// GET presenting label secrets (in a header, never in the URL, which proxies and access
+    /// logs keep): how a holder asks for its product's sealed entries.
+    async fn get_with(
+        &self,
+        bk: &Bookkeeper,
+        path: &str,
+        secrets: &[LabelSecret],
+    ) -> Result<Vec<u8>, FetchError> {
+        if secrets.is_empty() {
+            return self.get(bk, path).await;
+        }
+        let header = secrets
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        self.each_url(bk, |base| {
+            self.client
+                .get(format!("{base}{path}"))
+                .header(LABEL_SECRET_HEADER, &header)
+        })
+        .await
+    }
+
     /// POST `body` to `path` of bookkeeper `bk`: the body of a 200 answer.
     pub async fn post(
         &self,
@@ -247,10 +272,11 @@ impl Http {
         bk: &Bookkeeper,
         key: &str,
         old: u64,
+        secrets: &[LabelSecret],
     ) -> Result<Vec<u8>, FetchError> {
         let key = percent_encode(key);
         let first = self
-            .get(bk, &format!("/history?key={key}&old={old}"))
+            .get_with(bk, &format!("/history?key={key}&old={old}"), secrets)
             .await?;
         let head: PageHead = serde_json::from_slice(&first).map_err(malformed)?;
         let Some(mut after) = head.next else {
@@ -260,7 +286,8 @@ impl Http {
         for _ in 1..MAX_HISTORY_PAGES {
             let path = format!("/history?key={key}&size={}&after={after}", head.size);
             let mut page: serde_json::Value =
-                serde_json::from_slice(&self.get(bk, &path).await?).map_err(malformed)?;
+                serde_json::from_slice(&self.get_with(bk, &path, secrets).await?)
+                    .map_err(malformed)?;
             let next = page["next"].as_u64();
             let entries = match page["entries"].take() {
                 serde_json::Value::Array(e) => e,
@@ -327,6 +354,7 @@ impl Http {
         &self,
         bk: &Bookkeeper,
         key: &str,
+        secrets: &[LabelSecret],
     ) -> Result<Vec<(u64, Vec<u8>)>, FetchError> {
         let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut after: Option<u64> = None;
@@ -336,7 +364,8 @@ impl Http {
                 Some(a) => format!("/lookup?key={}&after={a}", percent_encode(key)),
             };
             let answer: LookupAnswer =
-                serde_json::from_slice(&self.get(bk, &path).await?).map_err(malformed)?;
+                serde_json::from_slice(&self.get_with(bk, &path, secrets).await?)
+                    .map_err(malformed)?;
             if answer.indices.len() != answer.entries.len() {
                 return Err(FetchError::Malformed("indices and entries differ".into()));
             }

@@ -19,6 +19,7 @@
 pub mod audit;
 pub mod capture;
 pub mod directory;
+mod entitled;
 mod error;
 pub mod evidence;
 pub mod fetch;

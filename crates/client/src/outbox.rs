@@ -10,10 +10,20 @@ use crate::capture::Handoff;
 use crate::fetch::BundleAnswers;
 use crate::{Client, ClientError};
 use serde::Serialize;
+use tally_confidential::Submission;
 use tally_tlog::{Hash, SignerKey, VerifierKey};
 use tally_trust::policy::Bookkeeper;
 use tally_trust::receipt::{self, Promise};
 use tally_trust::Entry;
+
+/// What the outbox sends: the body a bookkeeper takes (a plain entry, or a sealed submission),
+/// and the leaf hash of what it logs.
+struct Outgoing {
+    leaf: String,
+    body: Vec<u8>,
+    summary: String,
+    hash_id: Option<String>,
+}
 
 /// Entries per bundle sent to a bookkeeper (at most its bundle limit, 1024).
 pub const BUNDLE: usize = 256;
@@ -135,16 +145,65 @@ impl FlushReport {
 
 impl Client {
     /// Signs `handoff`'s event with the device key and queues it for every bookkeeper.
+    ///
+    /// When the handoff's codes carry label secrets, the event is sealed for those labels
+    /// ([`Handoff::take_labels`]) and sent to each bookkeeper with them, so that it can check the
+    /// event before logging it; what it serves then reveals nothing to a reader without a label.
     pub fn record(
         &self,
         device: &SignerKey,
         handoff: &Handoff,
         now: i64,
     ) -> Result<Queued, ClientError> {
+        let (handoff, labels) = handoff.take_labels();
         let json = handoff.to_epcis().map_err(ClientError::Event)?;
         let entry = Entry::sign_event(&json, device)?;
-        let mut queued = self.queue(vec![(entry, handoff.summary())], now)?;
-        Ok(queued.remove(0))
+        let summary = handoff.summary();
+        if labels.seal_for.is_empty() {
+            if self.policy.confidential {
+                return Err(ClientError::Event(
+                    "this network logs sealed events only: scan the labels of the goods (their codes carry the label secret that seals the event)".into(),
+                ));
+            }
+            return Ok(self.queue(vec![(entry, summary)], now)?.remove(0));
+        }
+        let recipients = self.recipients_for(&json)?;
+        let (sealed, seeds) = tally_confidential::seal_for(
+            &entry.encode(),
+            &labels.seal_for,
+            &labels.links,
+            &recipients,
+            &mut rand_core::OsRng,
+        )
+        .map_err(|e| ClientError::Event(format!("cannot seal the event: {e}")))?;
+        let out = Outgoing {
+            leaf: tally_tlog::leaf_hash(&sealed).to_string(),
+            body: Submission {
+                secrets: labels.seal_for,
+                recipients: recipients.into_iter().zip(seeds).collect(),
+                sealed,
+            }
+            .encode(),
+            summary,
+            hash_id: entry.hash_id,
+        };
+        Ok(self.queue_outgoing(vec![out], now)?.remove(0))
+    }
+
+    /// The recipients entitled to the event `json`, from the directory read last (refresh it with
+    /// [`Client::directory`]; a bookkeeper refuses an event not wrapped for every one).
+    fn recipients_for(
+        &self,
+        json: &[u8],
+    ) -> Result<Vec<tally_confidential::RecipientKey>, ClientError> {
+        let Some(dir) = self.cached_directory()? else {
+            return Ok(Vec::new());
+        };
+        let raw =
+            tally_epcis::RawEvent::parse(json).map_err(|e| ClientError::Event(e.to_string()))?;
+        let facts =
+            tally_trust::custody::Facts::from_event(&raw.event).map_err(ClientError::Event)?;
+        Ok(dir.recipients_for(&facts))
     }
 
     /// Queues signed entries (events, or registry records an organisation or governance signed)
@@ -154,15 +213,28 @@ impl Client {
         entries: Vec<(Entry, String)>,
         now: i64,
     ) -> Result<Vec<Queued>, ClientError> {
+        let out = entries
+            .into_iter()
+            .map(|(e, summary)| Outgoing {
+                leaf: e.leaf_hash().to_string(),
+                body: e.encode(),
+                summary,
+                hash_id: e.hash_id,
+            })
+            .collect();
+        self.queue_outgoing(out, now)
+    }
+
+    fn queue_outgoing(&self, out: Vec<Outgoing>, now: i64) -> Result<Vec<Queued>, ClientError> {
         let bookkeepers: Vec<String> = self
             .policy
             .bookkeepers
             .iter()
             .map(|b| b.name.clone())
             .collect();
-        let rows: Vec<(String, Vec<u8>, String)> = entries
+        let rows: Vec<(String, Vec<u8>, String)> = out
             .iter()
-            .map(|(e, summary)| (e.leaf_hash().to_string(), e.encode(), summary.clone()))
+            .map(|o| (o.leaf.clone(), o.body.clone(), o.summary.clone()))
             .collect();
         let mut store = self.store()?;
         let known: Vec<bool> = rows
@@ -170,14 +242,13 @@ impl Client {
             .map(|(leaf, _, _)| store.is_queued(leaf))
             .collect::<Result<_, _>>()?;
         store.enqueue(&rows, &bookkeepers, now)?;
-        Ok(entries
-            .iter()
-            .zip(rows)
+        Ok(out
+            .into_iter()
             .zip(known)
-            .map(|(((e, _), (leaf, _, summary)), known)| Queued {
-                leaf,
-                hash_id: e.hash_id.clone(),
-                summary,
+            .map(|(o, known)| Queued {
+                leaf: o.leaf,
+                hash_id: o.hash_id,
+                summary: o.summary,
                 new: !known,
             })
             .collect())
@@ -362,5 +433,29 @@ mod tests {
             let checked = check_receipts(&log.verifier(), &sent, &bad);
             assert!(checked.iter().all(Result::is_err), "{checked:?}");
         }
+    }
+
+    #[test]
+    fn an_event_logged_before_in_another_serialisation_is_receipted_as_that_entry() {
+        let log = SignerKey::from_seed("bk1/log", tally_tlog::KeyType::Ed25519, &[1; 32]).unwrap();
+        let sent = tally_tlog::leaf_hash(b"this serialisation");
+        let logged = tally_tlog::leaf_hash(b"the one logged first");
+        // The bookkeeper signs for the entry it holds, and says which it is.
+        let mut answer = answers(&[logged], &[Some(7)], &log);
+        answer.results[0].duplicate_of = Some(logged.to_string());
+        let checked = check_receipts(&log.verifier(), &[sent.to_string()], &answer);
+        let (index, json) = checked[0].as_ref().unwrap();
+        assert_eq!(*index, 7);
+        let promise = Promise {
+            index: 7,
+            leaf: logged,
+        };
+        receipt::EntryReceipt::from_json(json)
+            .unwrap()
+            .verify(&log.verifier(), &promise)
+            .unwrap();
+        // Without saying so, the receipt does not cover what was sent.
+        answer.results[0].duplicate_of = None;
+        assert!(check_receipts(&log.verifier(), &[sent.to_string()], &answer)[0].is_err());
     }
 }

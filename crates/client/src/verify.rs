@@ -5,6 +5,7 @@ use crate::fetch::FetchError;
 use crate::view::{self, FetchReport, History, Source};
 use crate::{Client, ClientError};
 use std::time::Instant;
+use tally_confidential::LabelSecret;
 use tally_trust::{LogEvidence, Reason, Request};
 use time::OffsetDateTime;
 
@@ -26,6 +27,22 @@ pub fn product_key(code: &str) -> Result<String, ClientError> {
         .to_digital_link()
         .map_err(|e| ClientError::NotAProduct(format!("the code has no product key: {e}")))?;
     Ok(link.canonical_uri())
+}
+
+/// The label secret a scanned code carries (none, or one): what opens its product's sealed
+/// entries.
+pub(crate) fn labels_of(code: &str) -> Vec<LabelSecret> {
+    LabelSecret::from_link(code.trim()).into_iter().collect()
+}
+
+/// [`product_key`], keeping the label's secret if the code carries one: what a handoff records,
+/// so that its event is sealed for that label (see `Handoff::take_labels`).
+pub fn labelled_product_key(code: &str) -> Result<String, ClientError> {
+    let product = product_key(code)?;
+    Ok(match LabelSecret::from_link(code.trim()) {
+        Some(secret) => secret.add_to_link(&product),
+        None => product,
+    })
 }
 
 /// Scanned text made safe to print: control characters (a terminal's escape sequences among
@@ -84,16 +101,21 @@ impl Client {
     pub async fn verify(&self, code: &str, now: OffsetDateTime) -> Result<History, ClientError> {
         let product = product_key(code)?;
         let host = link_host(code);
+        let secrets = labels_of(code);
         let state = self.store()?.trust_state()?;
         let mut requests = tokio::task::JoinSet::new();
         for bk in &self.policy.bookkeepers {
             let old = state.logs.get(bk.log_key.name()).map_or(0, |t| t.size);
             let (http, bk, key) = (self.http.clone(), bk.clone(), product.clone());
+            let secrets = secrets.clone();
             requests.spawn(async move {
                 let started = Instant::now();
-                let answer = http.history(&bk, &key, old).await.and_then(|body| {
-                    parse_history(&bk.name, &body, old).map_err(|e| FetchError::Malformed(e.0))
-                });
+                let answer = http
+                    .history(&bk, &key, old, &secrets)
+                    .await
+                    .and_then(|body| {
+                        parse_history(&bk.name, &body, old).map_err(|e| FetchError::Malformed(e.0))
+                    });
                 (bk.name, answer, started.elapsed().as_millis() as u64)
             });
         }
@@ -132,6 +154,7 @@ impl Client {
             unreachable: &unreachable,
             malformed: &malformed,
             host: host.as_deref(),
+            secrets: &secrets,
             ..Request::online(&self.policy, &product, &logs, &state, now)
         });
         let at = now.unix_timestamp();

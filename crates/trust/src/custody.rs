@@ -103,6 +103,21 @@ fn bare(s: &str) -> String {
 }
 
 impl Facts {
+    /// Every identifier and place the event names: products, lots, pallets, inputs, outputs,
+    /// parties it ships to, its place.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.ids
+            .iter()
+            .chain(&self.lots)
+            .chain(&self.parent)
+            .chain(&self.children)
+            .chain(&self.inputs)
+            .chain(&self.outputs)
+            .chain(&self.ship_to)
+            .chain(&self.place)
+            .map(String::as_str)
+    }
+
     /// Extracts the facts of a parsed event.
     pub fn from_event(event: &Event) -> Result<Facts, String> {
         let c = event.common();

@@ -3,7 +3,8 @@
 //! Encoding, version 1 (all integers big-endian):
 //! ```text
 //! magic      "tally/entry/v1\n"                 15 bytes: version and domain in one
-//! kind       u8                                 1 event, 2 registration, 3 certification, 4 revocation
+//! kind       u8                                 1 event, 2 registration, 3 certification, 4 revocation,
+//!                                               5 entitlement
 //! payload    u32 length ‖ bytes                 the original bytes: an EPCIS event's JSON text exactly
 //!                                               as captured, or a registry record's JSON (see registry)
 //! hash_id    u16 length ‖ ASCII                 events: the CBV 2.0 Event Hash ID (ni:///sha-256;…);
@@ -40,6 +41,8 @@ pub enum EntryKind {
     Certification,
     /// A key revoked by its organisation or by governance.
     Revocation,
+    /// A recipient (an auditor, a regulator) entitled by governance to read sealed events.
+    Entitlement,
 }
 
 impl EntryKind {
@@ -49,6 +52,7 @@ impl EntryKind {
             EntryKind::Registration => 2,
             EntryKind::Certification => 3,
             EntryKind::Revocation => 4,
+            EntryKind::Entitlement => 5,
         }
     }
 
@@ -58,6 +62,7 @@ impl EntryKind {
             2 => EntryKind::Registration,
             3 => EntryKind::Certification,
             4 => EntryKind::Revocation,
+            5 => EntryKind::Entitlement,
             _ => return None,
         })
     }

@@ -31,6 +31,11 @@
 //!   timestamps are the only clock a C2SP checkpoint carries, so a policy that asks for no
 //!   witnesses (`witness_threshold: 0`) gets no freshness either, and must say so with
 //!   `"allow_unwitnessed": true`.
+//!
+//! A network whose members keep their trade data confidential says `"confidential": true`: its
+//! bookkeepers then log sealed events only (see `tally-confidential`), and its devices refuse to
+//! record a handoff none of whose codes carries a label, so that no careless device puts a plain
+//! event into a public log.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -127,6 +132,8 @@ pub struct Policy {
     /// checkpoint for an online verdict to use it.
     pub max_checkpoint_age: u64,
     pub cold_chain: Vec<ColdChainRule>,
+    /// Only sealed events are logged.
+    pub confidential: bool,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -143,6 +150,8 @@ struct RawPolicy {
     max_checkpoint_age_seconds: u64,
     #[serde(default)]
     cold_chain: Vec<ColdChainRule>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    confidential: bool,
 }
 
 fn default_age() -> u64 {
@@ -236,6 +245,7 @@ impl Policy {
             allow_unwitnessed: raw.allow_unwitnessed,
             max_checkpoint_age: raw.max_checkpoint_age_seconds,
             cold_chain: raw.cold_chain,
+            confidential: raw.confidential,
         };
         if policy.witness_threshold == 0 && !policy.allow_unwitnessed {
             return Err(PolicyError::Unwitnessed);
@@ -284,6 +294,7 @@ impl Policy {
             allow_unwitnessed: self.allow_unwitnessed,
             max_checkpoint_age_seconds: self.max_checkpoint_age,
             cold_chain: self.cold_chain.clone(),
+            confidential: self.confidential,
         };
         serde_json::to_string_pretty(&raw).unwrap_or_default()
     }

@@ -31,6 +31,7 @@ use crate::entry::{Entry, EntryKind};
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use tally_confidential::RecipientKey;
 use tally_tlog::{Hash, KeyType, VerifierKey};
 use time::OffsetDateTime;
 
@@ -68,6 +69,20 @@ pub enum Record {
         since: OffsetDateTime,
         reason: String,
     },
+    /// A recipient entitled by governance to read every sealed event in its scope: each such
+    /// event's content key must be wrapped for its key (bookkeepers refuse one that is not).
+    /// Revoked by a governance revocation of the same key; in force in log order, from when it is
+    /// logged until then.
+    Entitlement {
+        /// Who it is: "Food Safety Authority", "Certification body X".
+        recipient: String,
+        /// Its X25519 key (`tally-recipient:…`).
+        key: String,
+        /// GS1 company prefixes of the products, pallets and places whose events it may read;
+        /// empty: every event.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        scope: Vec<String>,
+    },
 }
 
 impl Record {
@@ -77,6 +92,7 @@ impl Record {
             Record::Registration { .. } => EntryKind::Registration,
             Record::Certification { .. } => EntryKind::Certification,
             Record::Revocation { .. } => EntryKind::Revocation,
+            Record::Entitlement { .. } => EntryKind::Entitlement,
         }
     }
 
@@ -107,6 +123,54 @@ pub struct Revoked {
     pub since: OffsetDateTime,
     /// Leaf hash of the revocation entry (its position differs per log).
     pub entry: Hash,
+}
+
+/// A recipient entitled to read sealed events.
+#[derive(Debug, Clone)]
+pub struct Entitled {
+    pub recipient: String,
+    pub key: RecipientKey,
+    pub scope: Vec<String>,
+    pub entry: Hash,
+}
+
+impl Entitled {
+    /// Whether an event with custody facts `f` is in its scope: one of the GS1 keys it names
+    /// (products, lots, pallets, places) has a company prefix in the scope.
+    pub fn covers(&self, f: &Facts) -> bool {
+        in_scope(&self.scope, f)
+    }
+}
+
+/// Whether an event with custody facts `f` is in an entitlement scope of GS1 company prefixes
+/// (empty: every event): one of the keys it names has a prefix in it. The one rule devices and
+/// bookkeepers both apply.
+pub fn in_scope(scope: &[String], f: &Facts) -> bool {
+    scope.is_empty()
+        || f.keys().any(|id| {
+            company_digits(id).is_some_and(|d| scope.iter().any(|p| d.starts_with(p.as_str())))
+        })
+}
+
+/// The digits of a GS1 key that begin with its company prefix: a GTIN-14's or an SSCC's after
+/// its first digit (indicator, extension), a GLN's whole; for Digital Links and plain GLNs.
+fn company_digits(id: &str) -> Option<&str> {
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if digits(id) && id.len() == 13 {
+        return Some(id);
+    }
+    for (ai, len, skip) in [
+        ("/01/", 14, 1),
+        ("/00/", 18, 1),
+        ("/414/", 13, 0),
+        ("/417/", 13, 0),
+    ] {
+        if let Some(rest) = id.split_once(ai).map(|(_, r)| r) {
+            let key = rest.get(..len).filter(|k| digits(k))?;
+            return Some(&key[skip..]);
+        }
+    }
+    None
 }
 
 /// A certified device.
@@ -169,6 +233,10 @@ pub struct Registry {
     by_key: HashMap<[u8; 32], Vec<usize>>,
     /// Revoked public keys, the time from which they are revoked, and the revocation entries.
     pub revoked: Vec<Revoked>,
+    /// Entitled recipients, in the order applied (revoked ones included).
+    entitlements: Vec<Entitled>,
+    /// Recipient keys governance revoked.
+    revoked_recipients: Vec<RecipientKey>,
     /// Logged records that do not count (wrong signer, malformed).
     pub rejected: Vec<Rejected>,
 }
@@ -278,6 +346,35 @@ impl Registry {
                     entry: e.leaf_hash(),
                 });
             }
+            Record::Revocation { key, .. } if key.starts_with("tally-recipient:") => {
+                if !policy.is_governance(&e.signer) {
+                    return Err("an entitlement is revoked by governance only".into());
+                }
+                let key = RecipientKey::parse(&key).map_err(|e| e.to_string())?;
+                self.revoked_recipients.push(key);
+            }
+            Record::Entitlement {
+                recipient,
+                key,
+                scope,
+            } => {
+                if !policy.is_governance(&e.signer) {
+                    return Err("entitlement not signed by a governance key".into());
+                }
+                let key = RecipientKey::parse(&key).map_err(|e| e.to_string())?;
+                if scope
+                    .iter()
+                    .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+                {
+                    return Err("an entitlement's scope is GS1 company prefixes (digits)".into());
+                }
+                self.entitlements.push(Entitled {
+                    recipient,
+                    key,
+                    scope,
+                    entry: e.leaf_hash(),
+                });
+            }
             Record::Revocation { key, since, .. } => {
                 let k = parse_key(&key)?;
                 let target = *k.ed25519().as_bytes();
@@ -325,6 +422,26 @@ impl Registry {
     /// Every certification, in the order applied.
     pub fn devices(&self) -> &[Device] {
         &self.devices
+    }
+
+    /// The entitlements in force (not revoked).
+    pub fn entitlements(&self) -> impl Iterator<Item = &Entitled> {
+        self.entitlements
+            .iter()
+            .filter(|e| !self.revoked_recipients.contains(&e.key))
+    }
+
+    /// The recipients a sealed event with custody facts `f` must be wrapped for: every
+    /// entitlement in force whose scope covers it, each key once, sorted (the order of the wraps).
+    pub fn recipients_for(&self, f: &Facts) -> Vec<RecipientKey> {
+        let mut keys: Vec<RecipientKey> = self
+            .entitlements()
+            .filter(|e| e.covers(f))
+            .map(|e| e.key.clone())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
     }
 
     /// The organisation with this GLN.

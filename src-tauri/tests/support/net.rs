@@ -39,6 +39,8 @@ pub struct Bookkeeper {
 
 pub struct Demo {
     pub policy: PathBuf,
+    /// The entitled regulator's recipient key file.
+    pub regulator_key: PathBuf,
     pub labels: Vec<Label>,
     pub warehouse: Warehouse,
     pub bookkeepers: Vec<Bookkeeper>,
@@ -96,6 +98,7 @@ impl Demo {
             .unwrap_or_else(|| dir.join("net"));
         Demo {
             policy: PathBuf::from(s(&v["policy"])),
+            regulator_key: PathBuf::from(s(&v["regulator"]["key"])),
             labels,
             warehouse: Warehouse {
                 org: s(&w["org"]),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addCode, allowedSteps, emptyForm, problems, toHandoff } from "./handoff";
+import { addCode, allowedSteps, emptyForm, problems, toHandoff, withoutLabel } from "./handoff";
 
 describe("handoff form", () => {
   it("adds each scanned code once and refuses codes that are not products", () => {
@@ -9,6 +9,18 @@ describe("handoff form", () => {
     list = addCode(list, { product: "https://id.gs1.org/01/09506000134352/21/2" }) ?? list;
     expect(list).toHaveLength(2);
     expect(addCode(list, { product: null })).toBeNull();
+  });
+
+  it("keeps a label's secret in what it records and out of what it shows", () => {
+    const unit = "https://id.gs1.org/01/09506000134352/10/L1/21/2";
+    const labelled = `${unit}?tk=AAAAAAAAAAAAAAAAAAAAAA`;
+    let list = addCode([], { product: unit, label: labelled }) ?? [];
+    expect(list).toEqual([labelled]);
+    list = addCode(list, { product: unit, label: null }) ?? list;
+    expect(list).toEqual([labelled]);
+    expect(withoutLabel(labelled)).toBe(unit);
+    expect(withoutLabel(`${unit}?17=281231&tk=x&linkType=gs1:pip`)).toBe(`${unit}?17=281231&linkType=gs1:pip`);
+    expect(withoutLabel(unit)).toBe(unit);
   });
 
   it("says what a step still needs", () => {

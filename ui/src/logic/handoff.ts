@@ -40,9 +40,21 @@ export const takesCounterparty = (s: Step) => s === "ship" || s === "receive";
 
 /** Adds a scanned or typed code to a list unless it is there already; null if it is not a
  * product, case or pallet code. */
-export function addCode(list: string[], d: Pick<Decoded, "product">): string[] | null {
-  if (!d.product) return null;
-  return list.includes(d.product) ? list : [...list, d.product];
+/** Adds a scanned code to a list once, keeping its label's secret (the event is then sealed for
+ * that label); the same product scanned without its label is not added twice. */
+export function addCode(list: string[], d: Pick<Decoded, "product" | "label">): string[] | null {
+  const code = d.label ?? d.product;
+  if (!code) return null;
+  const key = withoutLabel(code);
+  return list.some((x) => withoutLabel(x) === key) ? list : [...list, code];
+}
+
+/** A code as shown: without its label's secret (the `tk` parameter), which is not for display. */
+export function withoutLabel(code: string): string {
+  const [base, query] = code.split("?", 2);
+  if (query === undefined) return code;
+  const rest = query.split("&").filter((p) => p !== "" && !p.startsWith("tk="));
+  return rest.length ? `${base}?${rest.join("&")}` : base;
 }
 
 export type Problem =

@@ -193,10 +193,19 @@ function ActivityPanel() {
   const [gln, setGln] = useState("");
   const [activity, setActivity] = useState<Activity | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** An entitled recipient's key, read from the file the user chose; kept in memory only. */
+  const [recipientKey, setRecipientKey] = useState<string | null>(null);
   useEffect(() => { api.directory().then(setDir).catch(() => undefined); }, []);
   const go = async (g: string) => {
     setError(null);
-    try { setActivity(await api.activity(g)); } catch (e) { setError(errorMessage(e)); }
+    try {
+      setActivity(await (recipientKey ? api.activityAs(g, recipientKey) : api.activity(g)));
+    } catch (e) { setError(errorMessage(e)); }
+  };
+  const chooseKey = async (e: Event) => {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0];
+    setRecipientKey(f ? (await f.text()).trim() : null);
+    setActivity(null);
   };
   return (
     <section class="card" aria-labelledby="act-title">
@@ -209,11 +218,18 @@ function ActivityPanel() {
         </select>
         <button type="submit" class="button primary" id="activity-button">{tr("au_activity")}</button>
       </form>
+      <p class="row">
+        <label for="recipient-key-file" class="button">{tr("read_as_recipient")}</label>
+        <input id="recipient-key-file" type="file" class="visually-hidden" onChange={(e) => void chooseKey(e)} />
+        <span class="muted small" id="reading-as" data-recipient={recipientKey ? "yes" : "no"}>
+          {recipientKey ? tr("reading_as_recipient") : tr("reading_public")}
+        </span>
+      </p>
       {error && <p role="alert" class="bad">{error}</p>}
       {activity && (
         <div id="activity-result">
           <h3>{activity.name ?? activity.gln}</h3>
-          <p>{tr("activity_events", { n: activity.events.length })}</p>
+          <p id="activity-count" data-n={activity.events.length}>{tr("activity_events", { n: activity.events.length })}</p>
           <ul class="plain by-step">
             {Object.entries(activity.by_step).map(([k, v]) => <li><span class="pill">{k}: {v}</span></li>)}
           </ul>

@@ -4,7 +4,7 @@ import { errorMessage, useApp } from "../app";
 import { ago } from "../i18n";
 import { nowSeconds, short } from "../logic/format";
 import {
-  addCode, allowedSteps, emptyForm, needsOutputs, needsParent, problems, takesCounterparty, toHandoff, type Form,
+  addCode, allowedSteps, emptyForm, needsOutputs, needsParent, problems, takesCounterparty, toHandoff, withoutLabel, type Form,
 } from "../logic/handoff";
 import { summary } from "../logic/outbox";
 import { Scanner } from "./scanner";
@@ -210,7 +210,7 @@ function RecordPanel(props: { onSent: () => void }) {
       return;
     }
     setForm((f) => {
-      if (target === "parent") return { ...f, parent: dcd.product ?? "" };
+      if (target === "parent") return { ...f, parent: dcd.label ?? dcd.product ?? "" };
       const key = target === "outputs" ? "outputs" : "items";
       return { ...f, [key]: addCode(f[key], dcd) ?? f[key] };
     });
@@ -237,7 +237,7 @@ function RecordPanel(props: { onSent: () => void }) {
     <ul class="plain items" id={`list-${key}`}>
       {form[key].map((code) => (
         <li>
-          <code class="wrap">{code}</code>
+          <code class="wrap">{withoutLabel(code)}</code>
           {!reviewing && (
             <button type="button" class="button small" aria-label={`${tr("remove")} ${code}`}
               onClick={() => setForm((f) => ({ ...f, [key]: f[key].filter((x) => x !== code) }))}>✕</button>
@@ -254,7 +254,7 @@ function RecordPanel(props: { onSent: () => void }) {
         <dl>
           <dt>{tr("step")}</dt><dd id="review-step">{tr(`step_${form.step}`)}</dd>
           <dt>{tr("items")}</dt><dd>{list("items")}</dd>
-          {needsParent(form.step) && (<><dt>{tr("parent")}</dt><dd><code>{form.parent}</code></dd></>)}
+          {needsParent(form.step) && (<><dt>{tr("parent")}</dt><dd><code>{withoutLabel(form.parent)}</code></dd></>)}
           {needsOutputs(form.step) && (<><dt>{tr("outputs")}</dt><dd>{list("outputs")}</dd></>)}
           <dt>{tr("place")}</dt><dd>{form.place}</dd>
           {form.counterparty && (<><dt>{tr("counterparty")}</dt><dd>{counterparties.find((o) => o.gln === form.counterparty)?.name ?? ""} {form.counterparty}</dd></>)}
@@ -300,7 +300,7 @@ function RecordPanel(props: { onSent: () => void }) {
           <button type="submit" class="button" id="item-add">{tr("add_item")}</button>
         </form>
         {list("items")}
-        {needsParent(form.step) && <p>{tr("parent")}: <code id="parent-code">{form.parent || "—"}</code></p>}
+        {needsParent(form.step) && <p>{tr("parent")}: <code id="parent-code">{form.parent ? withoutLabel(form.parent) : "—"}</code></p>}
         {needsOutputs(form.step) && (<><h3>{tr("outputs")}</h3>{list("outputs")}</>)}
       </section>
       <section class="card" aria-labelledby="rec-where">

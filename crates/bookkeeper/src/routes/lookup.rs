@@ -10,11 +10,13 @@ use crate::error::ApiError;
 use crate::shared::Shared;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use tally_confidential::{is_sealed, lookup_key, LabelSecret, LABEL_SECRET_HEADER};
 use tally_epcis::RawEvent;
 use tally_logstore::{LogStore, SqliteStore};
 use tally_trust::custody::{self, Actor, Facts};
@@ -29,6 +31,82 @@ const MAX_AGGREGATION_DEPTH: usize = 8;
 pub(crate) const PAGE_ENTRIES: usize = 1000;
 pub(crate) const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Most label secrets one request presents ([`LABEL_SECRET_HEADER`]). The bookkeeper saw the
+/// entries they open when it admitted them; a label tells it nothing more than that someone
+/// scanned the product, and it is dropped with the request.
+const MAX_SECRETS: usize = 8;
+
+/// The label secrets of one request, and those the sealed entries it opened link to (a pallet
+/// the product was packed onto, a batch's inputs): the keys under which its entries are filed,
+/// and how to read them.
+#[derive(Default)]
+pub(crate) struct Opener {
+    secrets: Vec<LabelSecret>,
+}
+
+impl Opener {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let mut secrets = Vec::new();
+        for value in headers.get_all(LABEL_SECRET_HEADER) {
+            let text = value.to_str().map_err(|_| bad_secret())?;
+            for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+                secrets.push(LabelSecret::parse(part).map_err(|_| bad_secret())?);
+            }
+        }
+        if secrets.len() > MAX_SECRETS {
+            return Err(bad_secret());
+        }
+        Ok(Opener { secrets })
+    }
+
+    /// Where entries about plain key `plain` are filed: under it (plain entries), and under its
+    /// keyed form for each secret known (sealed ones).
+    fn keys(&self, plain: &str) -> Vec<String> {
+        self.keys_from(plain, None)
+    }
+
+    /// [`keys`](Self::keys), or only those of the secrets learned after the first `applied`.
+    fn keys_from(&self, plain: &str, applied: Option<usize>) -> Vec<String> {
+        let from = applied.unwrap_or(0);
+        let plain_key = applied.is_none().then(|| plain.to_owned());
+        plain_key
+            .into_iter()
+            .chain(
+                self.secrets[from.min(self.secrets.len())..]
+                    .iter()
+                    .map(|s| lookup_key(s, plain)),
+            )
+            .collect()
+    }
+
+    /// How many secrets it holds.
+    fn known(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// The plain entry of logged `bytes`: themselves, or the sealed entry opened (learning the
+    /// secrets it links to). `None` when sealed for no label this reader holds.
+    fn open(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !is_sealed(bytes) {
+            return Some(bytes.to_vec());
+        }
+        let opened = tally_confidential::open(bytes, &self.secrets).ok()?;
+        for link in opened.links {
+            if !self.secrets.contains(&link) && self.secrets.len() < MAX_SECRETS * 8 {
+                self.secrets.push(link);
+            }
+        }
+        Some(opened.entry)
+    }
+}
+
+fn bad_secret() -> ApiError {
+    ApiError::bad_request(
+        "bad_label_secret",
+        format!("{LABEL_SECRET_HEADER} carries at most {MAX_SECRETS} label secrets, each 22 base64url characters"),
+    )
+}
+
 /// `GET /lookup?key=K[&after=I]`: a Digital Link (unit, lot, SSCC), a GLN, `registry`, or one of
 /// admission's derived keys (`units:<lot>`, …) → `{"indices": [...], "entries": [base64…],
 /// "next": I | null}`, ascending, one page after index `after`; `next` is the `after` of the
@@ -38,14 +116,20 @@ pub(crate) const PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// (and the inputs it was made from) while it was there, as `custody::relevant` defines history.
 pub(crate) async fn lookup(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = params(q)?;
     let key: String = required(&q, "key")?;
     let after: Option<u64> = param(&q, "after")?;
+    let mut opener = Opener::from_headers(&headers)?;
     let ids = lookup_ids(&key);
     let found = shared
-        .with_reader(move |s| Ok(closure(s, &ids)?.into_iter().map(|e| (e.index, e.bytes))))
+        .with_reader(move |s| {
+            Ok(closure(s, &mut opener, &ids)?
+                .into_iter()
+                .map(|e| (e.index, e.bytes)))
+        })
         .await?;
     let (page, next) = page(found.collect(), after);
     let (indices, entries): (Vec<u64>, Vec<String>) = page
@@ -98,9 +182,11 @@ fn page(all: Vec<(u64, Vec<u8>)>, after: Option<u64>) -> (Vec<(u64, Vec<u8>)>, O
 /// entries after index `after` is returned; `next` is the `after` of the next page.
 pub(crate) async fn history(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = params(q)?;
+    let mut opener = Opener::from_headers(&headers)?;
     let key: String = required(&q, "key")?;
     let old: u64 = param(&q, "old")?.unwrap_or(0);
     let after: Option<u64> = param(&q, "after")?;
@@ -126,7 +212,7 @@ pub(crate) async fn history(
                 },
                 _ => (latest.size, latest.note.to_vec()),
             };
-            let found = history_entries(s, &registry, &key, size)?;
+            let found = history_entries(s, &mut opener, &registry, &key, size)?;
             let (page, next) = page(found, after);
             Ok(Ok((
                 size,
@@ -183,12 +269,13 @@ fn prove(
 /// The entries `/history` serves for `key` in the tree of size `size`, ascending.
 fn history_entries(
     s: &dyn LogStore,
+    opener: &mut Opener,
     registry: &Registry,
     key: &str,
     size: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
     let ids = lookup_ids(key);
-    let all: Vec<Found> = closure(s, &ids)?
+    let all: Vec<Found> = closure(s, opener, &ids)?
         .into_iter()
         .filter(|e| e.index < size)
         .collect();
@@ -199,10 +286,11 @@ fn history_entries(
         (all, BTreeSet::new())
     };
     if is_product {
-        found.extend(serial_evidence(s, registry, key, &members, size)?);
+        found.extend(serial_evidence(s, opener, registry, key, &members, size)?);
     }
+    let records = authorising_records(s, &found, size)?;
     let mut out: Vec<(u64, Vec<u8>)> = found.into_iter().map(|e| (e.index, e.bytes)).collect();
-    out.extend(authorising_records(s, &out, size)?);
+    out.extend(records);
     out.sort_by_key(|(i, _)| *i);
     out.dedup_by_key(|(i, _)| *i);
     Ok(out)
@@ -217,7 +305,7 @@ fn counted(registry: &Registry, ids: &[String], all: Vec<Found>) -> (Vec<Found>,
     let actors: Vec<Option<Actor>> = events
         .iter()
         .zip(&facts)
-        .map(|(e, f)| actor(registry, &e.bytes, f))
+        .map(|(e, f)| actor(registry, &e.plain, f))
         .collect();
     let order = custody::relevant(ids, &facts);
     let now = time::OffsetDateTime::now_utc();
@@ -241,6 +329,7 @@ fn actor(registry: &Registry, bytes: &[u8], f: &Facts) -> Option<Actor> {
 /// without a lot, its GTIN) signed by an organisation of its chain.
 fn serial_evidence(
     s: &dyn LogStore,
+    opener: &mut Opener,
     registry: &Registry,
     key: &str,
     members: &BTreeSet<String>,
@@ -261,11 +350,18 @@ fn serial_evidence(
             None => return Ok(None),
         },
     };
-    for index in s.lookup_by_leaf(&serials_key(&scope), CANDIDATES)? {
+    let mut candidates = Vec::new();
+    for key in opener.keys(&serials_key(&scope)) {
+        candidates.extend(s.lookup_by_leaf(&key, CANDIDATES)?);
+    }
+    for index in candidates {
         let Some(bytes) = s.entry(index)?.filter(|_| index < size) else {
             continue;
         };
-        let by_member = Entry::decode(&bytes).ok().is_some_and(|e| {
+        let Some(plain) = opener.open(&bytes) else {
+            continue;
+        };
+        let by_member = Entry::decode(&plain).ok().is_some_and(|e| {
             registry
                 .certifications(&e.signer)
                 .any(|d| members.contains(&d.org))
@@ -273,8 +369,9 @@ fn serial_evidence(
         if by_member {
             return Ok(Some(Found {
                 index,
-                facts: facts_of(&bytes),
+                facts: facts_of(&plain),
                 bytes,
+                plain,
             }));
         }
     }
@@ -285,12 +382,12 @@ fn serial_evidence(
 /// events in `found` were allowed to sign them.
 fn authorising_records(
     store: &dyn LogStore,
-    found: &[(u64, Vec<u8>)],
+    found: &[Found],
     size: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
     let mut keys: BTreeSet<String> = BTreeSet::new();
-    for (_, bytes) in found {
-        if let Ok(e) = Entry::decode(bytes) {
+    for f in found {
+        if let Ok(e) = Entry::decode(&f.plain) {
             if e.kind == EntryKind::Event {
                 keys.insert(certification_key(&e.signer));
                 keys.insert(revocation_key(&e.signer));
@@ -331,20 +428,42 @@ fn authorising_records(
 /// An entry found for a key, with its custody facts if it is an event.
 struct Found {
     index: u64,
+    /// As logged.
     bytes: Vec<u8>,
+    /// The plain entry: `bytes`, or the sealed entry opened.
+    plain: Vec<u8>,
     facts: Option<Facts>,
 }
 
 /// The entries under `ids`, plus those of containers and inputs that belong to the history.
-fn closure(store: &dyn LogStore, ids: &[String]) -> Result<Vec<Found>, tally_logstore::StoreError> {
+fn closure(
+    store: &dyn LogStore,
+    opener: &mut Opener,
+    ids: &[String],
+) -> Result<Vec<Found>, tally_logstore::StoreError> {
+    // How many of the opener's secrets each key was looked up with: one learned later (a
+    // pallet's, from its packing) is applied to the keys already seen.
+    let mut applied: HashMap<String, usize> = HashMap::new();
+    let look = |key: &str, opener: &Opener, applied: &mut HashMap<String, usize>| {
+        let keys = opener.keys_from(key, applied.get(key).copied());
+        applied.insert(key.to_owned(), opener.known());
+        keys.iter()
+            .map(|k| store.lookup(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|found| found.into_iter().flatten().collect::<Vec<u64>>())
+    };
     let mut direct = BTreeSet::new();
-    for id in ids {
-        direct.extend(store.lookup(id)?);
-    }
-    let mut seen_keys: BTreeSet<String> = ids.iter().cloned().collect();
-    let mut all: BTreeSet<u64> = direct.clone();
-    let mut events: HashMap<u64, (Vec<u8>, Option<Facts>)> = HashMap::new();
+    let mut seen_keys: BTreeSet<String> = BTreeSet::new();
+    let mut all: BTreeSet<u64> = BTreeSet::new();
+    let mut events: HashMap<u64, Found> = HashMap::new();
     for _ in 0..MAX_AGGREGATION_DEPTH {
+        for id in ids {
+            direct.extend(look(id, opener, &mut applied)?);
+        }
+        all.extend(direct.iter().copied());
+        for k in &seen_keys {
+            all.extend(look(k, opener, &mut applied)?);
+        }
         let mut next_keys = BTreeSet::new();
         for &i in &all {
             if events.contains_key(&i) {
@@ -353,19 +472,32 @@ fn closure(store: &dyn LogStore, ids: &[String]) -> Result<Vec<Found>, tally_log
             let Some(bytes) = store.entry(i)? else {
                 continue;
             };
-            let facts = facts_of(&bytes);
+            // Sealed for a label this reader does not hold: not its product's.
+            let Some(plain) = opener.open(&bytes) else {
+                continue;
+            };
+            let facts = facts_of(&plain);
             if let Some(f) = &facts {
                 next_keys.extend(f.parent.iter().cloned());
                 next_keys.extend(f.inputs.iter().cloned());
             }
-            events.insert(i, (bytes, facts));
+            events.insert(
+                i,
+                Found {
+                    index: i,
+                    bytes,
+                    plain,
+                    facts,
+                },
+            );
         }
-        next_keys.retain(|k| !seen_keys.contains(k));
-        if next_keys.is_empty() {
+        next_keys.retain(|k| !seen_keys.contains(k) && !ids.contains(k));
+        let learned = applied.values().any(|&n| n < opener.known());
+        if next_keys.is_empty() && !learned {
             break;
         }
         for k in next_keys {
-            all.extend(store.lookup(&k)?);
+            all.extend(look(&k, opener, &mut applied)?);
             seen_keys.insert(k);
         }
     }
@@ -374,11 +506,11 @@ fn closure(store: &dyn LogStore, ids: &[String]) -> Result<Vec<Found>, tally_log
     let candidates: Vec<u64> = all
         .iter()
         .copied()
-        .filter(|i| events.get(i).is_some_and(|(_, f)| f.is_some()))
+        .filter(|i| events.get(i).is_some_and(|e| e.facts.is_some()))
         .collect();
     let facts: Vec<Facts> = candidates
         .iter()
-        .filter_map(|i| events.get(i).and_then(|(_, f)| f.clone()))
+        .filter_map(|i| events.get(i).and_then(|e| e.facts.clone()))
         .collect();
     let relevant: BTreeSet<u64> = custody::relevant(ids, &facts)
         .into_iter()
@@ -388,17 +520,11 @@ fn closure(store: &dyn LogStore, ids: &[String]) -> Result<Vec<Found>, tally_log
     result.extend(extra.into_iter().filter(|i| relevant.contains(i)));
     Ok(result
         .into_iter()
-        .filter_map(|index| {
-            events.remove(&index).map(|(bytes, facts)| Found {
-                index,
-                bytes,
-                facts,
-            })
-        })
+        .filter_map(|index| events.remove(&index))
         .collect())
 }
 
-/// The custody facts of a logged event entry (`None` for registry records).
+/// The custody facts of a plain event entry (`None` for registry records).
 fn facts_of(bytes: &[u8]) -> Option<Facts> {
     let entry = Entry::decode(bytes).ok()?;
     if entry.kind != EntryKind::Event {

@@ -62,7 +62,7 @@ pub(crate) async fn submit(
     body_bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let entry = body(body_bytes, too_large)?;
-    let leaf = leaf_hash(&entry);
+    let leaf = leaf_hash(&admission::logged_bytes(&entry));
     let checked = check(
         &shared,
         std::slice::from_ref(&entry),
@@ -116,7 +116,10 @@ pub(crate) async fn submit_bundle(
     if entries.len() > MAX_BUNDLE_ENTRIES {
         return Err(bundle_too_large());
     }
-    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let leaves: Vec<Hash> = entries
+        .iter()
+        .map(|e| leaf_hash(&admission::logged_bytes(e)))
+        .collect();
     let checking = Arc::clone(&shared);
     let checked = {
         let _turn = cpu_turn(&shared).await?;

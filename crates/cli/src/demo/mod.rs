@@ -16,6 +16,7 @@
 //! With `--keep` the network stays up with its data and `DIR/demo.json` describes it (policy,
 //! labels, a certified warehouse device), for the app and for trying the other commands.
 
+mod labels;
 mod story;
 
 use crate::error::{CliError, CliResult};
@@ -124,6 +125,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             min_celsius: -1.0,
             max_celsius: 4.0,
         }],
+        confidential: true,
         quiet: true,
     })?;
     for (name, addr) in &nodes {
@@ -200,9 +202,36 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         );
         devices.push((device, cert));
     }
+    // The food-safety regulator: governance entitles it to read every sealed event.
+    let regulator = tally_confidential::RecipientSecret::generate(&mut rand_core::OsRng);
+    write(
+        &keys.join("regulator.key"),
+        regulator.to_secret_string().as_bytes(),
+        0o600,
+    )?;
+    let entitlement = Record::Entitlement {
+        recipient: REGULATOR.into(),
+        key: regulator.public().to_string(),
+        scope: vec![],
+    };
+    records.push((
+        Entry::sign(
+            entitlement.kind(),
+            entitlement.to_payload(),
+            None,
+            &governance,
+        )
+        .map_err(CliError::bad_input)?,
+        format!("entitlement of {REGULATOR}"),
+    ));
+    outln!("  {REGULATOR:<32} entitled to read every sealed event");
     let total_records = records.len();
     desk.queue(records, t.unix_timestamp())
         .map_err(client_error)?;
+    // Devices wrap each event for the entitled recipients of the registry they last read.
+    block_on(desk.flush(t.unix_timestamp()))?.map_err(client_error)?;
+    wait_cosigned(&desk, total_records as u64)?;
+    block_on(desk.directory(t.unix_timestamp()))?.map_err(client_error)?;
 
     say("3. The devices record both journeys as signed EPCIS 2.0 events");
     let device_of = |id: &str| {
@@ -212,9 +241,15 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             .ok_or_else(|| CliError::bad_input(format!("no demo org {id}")))
     };
     let actions = story::journeys(&orgs, t);
+    // Every code as scanned from its label: each event is sealed for the holders of its labels.
+    let mut book = labels::Labels::default();
     for a in &actions {
         let q = desk
-            .record(device_of(a.by)?, &a.handoff, t.unix_timestamp())
+            .record(
+                device_of(a.by)?,
+                &book.handoff(&a.handoff),
+                t.unix_timestamp(),
+            )
             .map_err(client_error)?;
         outln!(
             "  {}  {:<28} {}",
@@ -242,9 +277,16 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     wait_cosigned(&desk, total)?;
 
     say("4. Labels printed as PNG (GS1 Digital Link, error correction Q)");
+    let products: Vec<Product> = story::products(t)
+        .into_iter()
+        .map(|p| Product {
+            uri: book.label(&p.uri),
+            ..p
+        })
+        .collect();
+    let secrets = book.all();
     let labels = dir.join("labels");
     std::fs::create_dir_all(&labels).map_err(|e| io(&labels, e))?;
-    let products = story::products(t);
     for p in &products {
         let png = tally_label::qr_png(&p.uri, &tally_label::LabelOptions::default())
             .map_err(CliError::bad_input)?;
@@ -367,7 +409,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     restart(net)?;
 
     say("14. Bookkeeper bk2's operator rewrites a record in its database (the carrier's temperatures)");
-    let tampered = tamper(net, "bk2", "transporting")?;
+    let tampered = tamper(net, "bk2", "transporting", &secrets)?;
     scan(
         &can,
         "tampered bookkeeper",
@@ -385,8 +427,12 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         .ok_or_else(|| CliError::bad_input("no warehouse org"))?;
     let reading =
         story::chiller_reading(&orgs[fishmonger], now().replace_nanosecond(0).unwrap_or(t));
-    desk.record(&devices[fishmonger].0, &reading, t.unix_timestamp())
-        .map_err(client_error)?;
+    desk.record(
+        &devices[fishmonger].0,
+        &book.handoff(&reading),
+        t.unix_timestamp(),
+    )
+    .map_err(client_error)?;
     block_on(desk.flush(t.unix_timestamp()))?.map_err(client_error)?;
     wait_cosigned(&desk, total + 1)?;
     scan(
@@ -407,6 +453,26 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     )?;
     put_back(net, "bk2", &current)?;
 
+    say("16. The food-safety regulator reads the processor's events: no label, its entitlement");
+    let processor = orgs
+        .iter()
+        .find(|o| o.id == "processor")
+        .ok_or_else(|| CliError::bad_input("no processor org"))?;
+    let read = block_on(desk.activity_as(&regulator, &processor.gln))?.map_err(client_error)?;
+    let expected = actions.iter().filter(|a| a.by == "processor").count();
+    outln!(
+        "  {} of {} events of {} read from the three whole logs ({})",
+        read.events.len(),
+        expected,
+        processor.name,
+        read.by_step
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let regulator_ok = read.events.len() == expected;
+
     say("Summary");
     let mut failed = 0;
     for o in &outcomes {
@@ -424,7 +490,20 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
                 .unwrap_or_default()
         );
     }
-    write_summary(dir, net, &orgs, &devices, &products, &outcomes, &nodes)?;
+    let held: Vec<String> = story::packs()[1..3].iter().map(|p| book.label(p)).collect();
+    outln!(
+        "  {}  {:<24} {:<18} {} events",
+        if regulator_ok { "ok " } else { "DIFFERENT" },
+        "regulator reads",
+        "processor",
+        read.events.len()
+    );
+    if !regulator_ok {
+        failed += 1;
+    }
+    write_summary(
+        dir, net, &orgs, &devices, &products, &held, &outcomes, &nodes,
+    )?;
     if args.keep {
         outln!(
             "\nThe network keeps running: {}/demo.json describes it; stop it with `tally network down --dir {}`.",
@@ -439,6 +518,9 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     }
     Ok(())
 }
+
+/// The recipient governance entitles to read every sealed event.
+const REGULATOR: &str = "Food Safety Authority";
 
 fn org_name<'a>(orgs: &'a [Org], id: &'a str) -> &'a str {
     orgs.iter().find(|o| o.id == id).map_or(id, |o| o.name)
@@ -488,6 +570,7 @@ fn restart(net: &Path) -> CliResult {
         dir: net.to_path_buf(),
         base_port: None,
         cold_chain: vec![],
+        confidential: false,
         quiet: true,
     })
     .map(drop)
@@ -567,7 +650,15 @@ fn set_entry(conn: &rusqlite::Connection, db: &Path, index: i64, data: &[u8]) ->
 /// Rewrites, in `node`'s database, the first event with business step `step` (its temperatures
 /// raised by 10 °C; the signature and the tree's hashes left as they were, as a dishonest operator
 /// would), restarting the node around it.
-fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
+///
+/// A sealed entry is opened with the demo's label secrets and sealed again for the same labels
+/// (an operator who kept what it was shown at admission could do as much).
+fn tamper(
+    net: &Path,
+    node: &str,
+    step: &str,
+    secrets: &[tally_confidential::LabelSecret],
+) -> CliResult<Tampered> {
     let t = with_stopped(net, node, |conn, db| {
         let mut stmt = conn
             .prepare("SELECT idx, data FROM entries ORDER BY idx")
@@ -577,14 +668,24 @@ fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
             .map_err(|e| io(db, e))?;
         for row in rows {
             let (index, data) = row.map_err(|e| io(db, e))?;
-            let Ok(mut e) = Entry::decode(&data) else {
+            let Some((mut e, seal)) = opened(&data, secrets) else {
                 continue;
             };
             let text = String::from_utf8_lossy(&e.payload).into_owned();
             let forged = text.replace("\"value\":2", "\"value\":3");
             if text.contains(&format!("\"bizStep\":\"{step}\"")) && forged != text {
                 e.payload = forged.into_bytes();
-                set_entry(conn, db, index, &e.encode())?;
+                let bytes = match seal {
+                    None => e.encode(),
+                    Some((labels, links)) => tally_confidential::seal(
+                        &e.encode(),
+                        &labels,
+                        &links,
+                        &mut rand_core::OsRng,
+                    )
+                    .map_err(CliError::bad_input)?,
+                };
+                set_entry(conn, db, index, &bytes)?;
                 return Ok(Tampered {
                     index,
                     original: data,
@@ -595,6 +696,30 @@ fn tamper(net: &Path, node: &str, step: &str) -> CliResult<Tampered> {
     })?;
     outln!("  {node}: entry {} rewritten, {node} restarted", t.index);
     Ok(t)
+}
+
+/// Who a sealed entry is sealed for and what it links to.
+type Seal = (
+    Vec<tally_confidential::LabelSecret>,
+    Vec<tally_confidential::LabelSecret>,
+);
+
+/// A logged entry, opened with `secrets` if sealed, with what it was sealed for.
+fn opened(
+    data: &[u8],
+    secrets: &[tally_confidential::LabelSecret],
+) -> Option<(Entry, Option<Seal>)> {
+    if !tally_confidential::is_sealed(data) {
+        return Entry::decode(data).ok().map(|e| (e, None));
+    }
+    let labels: Vec<_> = secrets
+        .iter()
+        .filter(|s| tally_confidential::open(data, std::slice::from_ref(s)).is_ok())
+        .cloned()
+        .collect();
+    let inside = tally_confidential::open(data, &labels).ok()?;
+    let entry = Entry::decode(&inside.entry).ok()?;
+    Some((entry, Some((labels, inside.links))))
 }
 
 /// Puts the original entry back (the operator is caught and restores its log).
@@ -614,6 +739,7 @@ fn write_summary(
     orgs: &[Org],
     devices: &[(SignerKey, Entry)],
     products: &[Product],
+    held: &[String],
     outcomes: &[Outcome],
     nodes: &[(String, std::net::SocketAddr)],
 ) -> CliResult {
@@ -667,9 +793,10 @@ fn write_summary(
             "counterparty": coldstore.map(|o| o.gln.clone()),
             "device_key": key_path,
             "certification": cert_path,
-            "items": story::packs()[1..3].to_vec(),
+            "items": held,
         },
         "orgs": orgs.iter().map(|o| json!({"id": o.id, "name": o.name, "gln": o.gln, "place": o.place, "country": o.country})).collect::<Vec<_>>(),
+        "regulator": {"recipient": REGULATOR, "key": dir.join("keys").join("regulator.key")},
         "bookkeepers": nodes.iter().map(|(name, addr)| json!({"name": name, "url": format!("http://{addr}"), "dir": net})).collect::<Vec<_>>(),
         "results": results,
     });

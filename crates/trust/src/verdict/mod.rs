@@ -36,6 +36,7 @@ use crate::state::{TrustState, TrustedCheckpoint};
 use quorum::Counted;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use tally_confidential::LabelSecret;
 use tally_epcis::raw::RawEvent;
 use tally_tlog::{Hash, SignatureBatch};
 use time::OffsetDateTime;
@@ -79,6 +80,9 @@ pub struct Request<'a> {
     pub max_age: Option<u64>,
     /// The host the scanned Digital Link named (lower case), to flag an unregistered resolver.
     pub host: Option<&'a str>,
+    /// The label secrets this device holds for the product (the scanned link's): what opens its
+    /// sealed entries.
+    pub secrets: &'a [LabelSecret],
 }
 
 impl<'a> Request<'a> {
@@ -100,6 +104,7 @@ impl<'a> Request<'a> {
             now,
             max_age: Some(policy.max_checkpoint_age),
             host: None,
+            secrets: &[],
         }
     }
 }
@@ -213,6 +218,8 @@ struct Ledger {
     items: Vec<Item>,
     registry: Registry,
     unconfirmed: Vec<Counted>,
+    /// Per log, sealed entries served that this device's labels do not open.
+    unopened: quorum::Unopened,
 }
 
 impl Ledger {
@@ -268,7 +275,7 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         .map(|l| LogReport::unreached(l))
         .collect();
     reports.extend(checked.reports.iter().cloned());
-    let ledger = ledger(req.policy, checked.copies, mode, batch, &mut reasons);
+    let ledger = ledger(req, checked.copies, mode, batch, &mut reasons);
     let ids = custody::product_ids(req.product);
     let history = history(req, &ledger, &ids, &mut reasons);
     let (shown, counted) = (history.shown(), history.counted());
@@ -303,6 +310,7 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         &history.order,
         &ledger.unconfirmed,
         &about,
+        &ledger.unopened,
     ));
     let timeline = shown
         .iter()
@@ -332,13 +340,14 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
 
 /// Counts the copies, checks the confirmed entries' signatures and events, builds the registry.
 fn ledger(
-    policy: &Policy,
+    req: &Request,
     copies: Vec<logs::Copy>,
     mode: Mode,
     batch: &mut SignatureBatch,
     reasons: &mut Vec<Reason>,
 ) -> Ledger {
-    let (confirmed, unconfirmed) = quorum::count(copies, policy.log_quorum);
+    let policy = req.policy;
+    let (confirmed, unconfirmed, unopened) = quorum::count(copies, policy.log_quorum, req.secrets);
     let good = check_signatures(confirmed, mode, batch, reasons);
     let (records, events): (Vec<Counted>, Vec<Counted>) =
         good.into_iter().partition(|c| !c.is_event());
@@ -349,6 +358,7 @@ fn ledger(
         items,
         registry,
         unconfirmed,
+        unopened,
     }
 }
 

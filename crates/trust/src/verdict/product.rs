@@ -178,15 +178,17 @@ pub(super) fn omissions(used_logs: &[String], shown: &[&Counted]) -> Vec<Reason>
 
 /// Per used log, how many events it served that are not about the product: neither in its
 /// history (`order`), nor unconfirmed records of it (`about`), nor commissioning events (which
-/// bookkeepers serve as evidence of serialisation).
+/// bookkeepers serve as evidence of serialisation), and the sealed entries no label of this
+/// device opens (`unopened`).
 pub(super) fn foreign(
     items: &[Item],
     order: &[usize],
     unconfirmed: &[Counted],
     about: &[&Counted],
+    unopened: &BTreeMap<String, usize>,
 ) -> Vec<Reason> {
     let order: BTreeSet<usize> = order.iter().copied().collect();
-    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    let mut count: BTreeMap<String, usize> = unopened.clone();
     let mut add = |c: &Counted| {
         for log in c.logs() {
             *count.entry(log).or_default() += 1;

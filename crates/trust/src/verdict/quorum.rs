@@ -10,6 +10,7 @@
 use super::logs::Copy;
 use crate::entry::{Entry, EntryKind};
 use std::collections::{BTreeMap, BTreeSet};
+use tally_confidential::{is_sealed, LabelSecret};
 use tally_tlog::Hash;
 
 /// What an entry is counted as.
@@ -66,11 +67,22 @@ impl Counted {
 /// A log's copy of an entry, decoded (or why it does not decode).
 type Decoded = (Copy, Result<Entry, String>);
 
-/// The entries, split into those proven by at least `k` operators' logs and the others.
-pub(super) fn count(copies: Vec<Copy>, k: usize) -> (Vec<Counted>, Vec<Counted>) {
+/// Per log, how many sealed entries it served that no secret of this device opens.
+pub(super) type Unopened = BTreeMap<String, usize>;
+
+/// The entries, split into those proven by at least `k` operators' logs and the others. Sealed
+/// copies are counted as the entry inside, opened with `secrets` (the label's, and those the
+/// entries opened link to); one sealed for no label this device holds is not about its product:
+/// it is left out, and counted per log.
+pub(super) fn count(
+    copies: Vec<Copy>,
+    k: usize,
+    secrets: &[LabelSecret],
+) -> (Vec<Counted>, Vec<Counted>, Unopened) {
     let mut groups: BTreeMap<Identity, Vec<Decoded>> = BTreeMap::new();
-    for c in copies {
-        let entry = Entry::decode(&c.bytes).map_err(|e| e.to_string());
+    let (opened, unopened) = open_all(copies, secrets);
+    for (c, plain) in opened {
+        let entry = Entry::decode(&plain).map_err(|e| e.to_string());
         let identity = match &entry {
             Ok(Entry {
                 kind: EntryKind::Event,
@@ -90,7 +102,46 @@ pub(super) fn count(copies: Vec<Copy>, k: usize) -> (Vec<Counted>, Vec<Counted>)
             unconfirmed.push(counted);
         }
     }
-    (confirmed, unconfirmed)
+    (confirmed, unconfirmed, unopened)
+}
+
+/// Each copy with its plain entry bytes: itself, or opened. Opening can hand on secrets (a pallet
+/// the product was packed onto), so it is repeated until nothing more opens; each round opens
+/// at least one more copy or ends it.
+fn open_all(copies: Vec<Copy>, secrets: &[LabelSecret]) -> (Vec<(Copy, Vec<u8>)>, Unopened) {
+    let mut keys: Vec<LabelSecret> = secrets.to_vec();
+    let mut plain: Vec<Option<Vec<u8>>> = copies
+        .iter()
+        .map(|c| (!is_sealed(&c.bytes)).then(|| c.bytes.clone()))
+        .collect();
+    let mut progress = true;
+    while progress {
+        progress = false;
+        for (c, p) in copies
+            .iter()
+            .zip(plain.iter_mut())
+            .filter(|(_, p)| p.is_none())
+        {
+            if let Ok(opened) = tally_confidential::open(&c.bytes, &keys) {
+                for link in opened.links {
+                    if !keys.contains(&link) {
+                        keys.push(link);
+                    }
+                }
+                *p = Some(opened.entry);
+                progress = true;
+            }
+        }
+    }
+    let mut unopened = Unopened::new();
+    let mut opened = Vec::with_capacity(copies.len());
+    for (c, p) in copies.into_iter().zip(plain) {
+        match p {
+            Some(p) => opened.push((c, p)),
+            None => *unopened.entry(c.log).or_default() += 1,
+        }
+    }
+    (opened, unopened)
 }
 
 /// Picks the copy most operators hold (smallest leaf on a tie) and gathers every position.
@@ -152,9 +203,10 @@ mod tests {
             Entry::sign_event(b, &key).unwrap().encode(),
         );
         assert_ne!(leaf_hash(&ea).0, leaf_hash(&eb).0);
-        let (confirmed, unconfirmed) = count(
+        let (confirmed, unconfirmed, _) = count(
             vec![copy("bk1", &ea), copy("bk2", &eb), copy("bk3", &eb)],
             2,
+            &[],
         );
         assert!(unconfirmed.is_empty());
         assert_eq!(confirmed.len(), 1);
@@ -165,8 +217,58 @@ mod tests {
             "the copy most logs hold"
         );
         // Records are counted by their bytes.
-        let (confirmed, unconfirmed) = count(vec![copy("bk1", b"x"), copy("bk2", b"y")], 2);
+        let (confirmed, unconfirmed, _) = count(vec![copy("bk1", b"x"), copy("bk2", b"y")], 2, &[]);
         assert!(confirmed.is_empty());
         assert_eq!(unconfirmed.len(), 2);
+    }
+
+    #[test]
+    fn sealed_copies_count_as_the_event_inside_for_the_holders_of_its_labels() {
+        use rand_core::OsRng;
+        let key = SignerKey::from_seed("device", KeyType::Ed25519, &[5; 32]).unwrap();
+        let event = br#"{"type":"ObjectEvent","eventTime":"2026-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","epcList":["urn:epc:id:sgtin:9506000.134352.1"],"action":"OBSERVE"}"#;
+        let plain = Entry::sign_event(event, &key).unwrap().encode();
+        let (lot, pallet, other) = (
+            LabelSecret::from_bytes([1; 16]),
+            LabelSecret::from_bytes([2; 16]),
+            LabelSecret::from_bytes([3; 16]),
+        );
+        // Two logs hold one sealing, a third another: one event, three operators.
+        let a = tally_confidential::seal(
+            &plain,
+            std::slice::from_ref(&lot),
+            std::slice::from_ref(&pallet),
+            &mut OsRng,
+        )
+        .unwrap();
+        let b =
+            tally_confidential::seal(&plain, std::slice::from_ref(&lot), &[], &mut OsRng).unwrap();
+        // Sealed for the pallet only: readable once the lot's entry hands on the pallet's secret.
+        let c = tally_confidential::seal(&plain, std::slice::from_ref(&pallet), &[], &mut OsRng)
+            .unwrap();
+        let stranger = tally_confidential::seal(&plain, &[other], &[], &mut OsRng).unwrap();
+        let copies = || {
+            vec![
+                copy("bk1", &a),
+                copy("bk2", &a),
+                copy("bk3", &b),
+                copy("bk1", &stranger),
+            ]
+        };
+        let (confirmed, unconfirmed, unopened) = count(copies(), 2, std::slice::from_ref(&lot));
+        assert_eq!(confirmed.len(), 1);
+        assert!(unconfirmed.is_empty(), "the stranger's entry is left out");
+        assert_eq!(unopened.get("bk1"), Some(&1), "and counted");
+        assert_eq!(confirmed[0].operators().len(), 3);
+        assert_eq!(confirmed[0].entry.as_ref().unwrap().payload, event.to_vec());
+        // Without the label, nothing opens.
+        let (confirmed, unconfirmed, _) = count(copies(), 2, &[]);
+        assert!(confirmed.is_empty() && unconfirmed.is_empty());
+        // A linked secret opens entries sealed only for the pallet.
+        let mut linked = copies();
+        linked.push(copy("bk2", &c));
+        let (confirmed, _, _) = count(linked, 2, std::slice::from_ref(&lot));
+        assert_eq!(confirmed[0].operators().len(), 3);
+        assert_eq!(confirmed[0].positions.len(), 4);
     }
 }

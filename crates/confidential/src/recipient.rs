@@ -1,0 +1,198 @@
+//! Recipients: parties entitled to read sealed entries without holding a label — an auditor or a
+//! food-safety regulator, entitled by a governance-signed registry record — to whom each entry's
+//! content key is wrapped with HPKE (RFC 9180: base mode, DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256, ChaCha20-Poly1305; the `hpke` crate).
+//!
+//! A bookkeeper must be able to check that a device really wrapped the key for every entitled
+//! recipient, or a company could hide its events from its regulator. It cannot decrypt the wrap,
+//! but it knows the content key (it opened the entry with the label), so the device hands it the
+//! 32-byte seed its HPKE ephemeral key was drawn from: the bookkeeper wraps again from that seed
+//! and compares the bytes. The seed lets the bookkeeper open that one wrap, which tells it
+//! nothing it did not know.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hpke::aead::ChaCha20Poly1305;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use rand_core::{CryptoRngCore, SeedableRng};
+use std::fmt;
+use thiserror::Error;
+use zeroize::{Zeroize, Zeroizing};
+
+type Kem = X25519HkdfSha256;
+
+const PUBLIC_PREFIX: &str = "tally-recipient:";
+const SECRET_PREFIX: &str = "tally-recipient-secret:";
+const INFO: &[u8] = b"tally/recipient/v1\n";
+
+/// A recipient wrap: the HPKE encapsulated key and the sealed content key.
+pub const RECIPIENT_WRAP: usize = 32 + 48;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum RecipientError {
+    #[error("a recipient key is \"{PUBLIC_PREFIX}\" and 43 base64url characters")]
+    BadKey,
+    #[error("a recipient secret is \"{SECRET_PREFIX}\" and 43 base64url characters")]
+    BadSecret,
+}
+
+/// A recipient's public key (X25519), as a registry record names it.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecipientKey([u8; 32]);
+
+/// A recipient's private key.
+pub struct RecipientSecret([u8; 32]);
+
+impl Drop for RecipientSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+fn parse32(text: &str, prefix: &str) -> Option<[u8; 32]> {
+    let b = URL_SAFE_NO_PAD
+        .decode(text.trim().strip_prefix(prefix)?)
+        .ok()?;
+    b.try_into().ok()
+}
+
+impl RecipientKey {
+    pub fn parse(text: &str) -> Result<Self, RecipientError> {
+        Self::from_bytes(parse32(text, PUBLIC_PREFIX).ok_or(RecipientError::BadKey)?)
+    }
+
+    /// The raw X25519 public key.
+    pub fn from_bytes(b: [u8; 32]) -> Result<Self, RecipientError> {
+        <Kem as hpke::Kem>::PublicKey::from_bytes(&b).map_err(|_| RecipientError::BadKey)?;
+        Ok(RecipientKey(b))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn hpke(&self) -> <Kem as hpke::Kem>::PublicKey {
+        <Kem as hpke::Kem>::PublicKey::from_bytes(&self.0).expect("checked when parsed")
+    }
+}
+
+impl fmt::Display for RecipientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PUBLIC_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl fmt::Debug for RecipientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl RecipientSecret {
+    /// A new key pair.
+    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+        let mut ikm = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(&mut *ikm);
+        let (sk, _) = Kem::derive_keypair(&*ikm);
+        RecipientSecret(sk.to_bytes().into())
+    }
+
+    pub fn parse(text: &str) -> Result<Self, RecipientError> {
+        let b = parse32(text, SECRET_PREFIX).ok_or(RecipientError::BadSecret)?;
+        <Kem as hpke::Kem>::PrivateKey::from_bytes(&b).map_err(|_| RecipientError::BadSecret)?;
+        Ok(RecipientSecret(b))
+    }
+
+    /// The text form, for the recipient's key file only.
+    pub fn to_secret_string(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0)))
+    }
+
+    pub fn public(&self) -> RecipientKey {
+        let pk = Kem::sk_to_pk(&self.hpke());
+        RecipientKey(pk.to_bytes().into())
+    }
+
+    fn hpke(&self) -> <Kem as hpke::Kem>::PrivateKey {
+        <Kem as hpke::Kem>::PrivateKey::from_bytes(&self.0).expect("checked when parsed")
+    }
+}
+
+/// The content key wrapped for `to`, with the ephemeral key drawn from `seed` (so the same seed
+/// gives the same bytes: how a bookkeeper checks it). `nonce` binds the wrap to its entry.
+pub(crate) fn wrap(
+    to: &RecipientKey,
+    key: &[u8; 32],
+    nonce: &[u8],
+    seed: [u8; 32],
+) -> [u8; RECIPIENT_WRAP] {
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
+    let info = [INFO, nonce].concat();
+    let (enc, ct) = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, Kem, _>(
+        &OpModeS::Base,
+        &to.hpke(),
+        &info,
+        key,
+        &[],
+        &mut rng,
+    )
+    .expect("X25519 encapsulation to a valid public key");
+    let mut out = [0; RECIPIENT_WRAP];
+    out[..32].copy_from_slice(&enc.to_bytes());
+    out[32..].copy_from_slice(&ct);
+    out
+}
+
+/// The content key in `wrap`, if it was wrapped for `me`.
+pub(crate) fn unwrap(
+    me: &RecipientSecret,
+    wrap: &[u8; RECIPIENT_WRAP],
+    nonce: &[u8],
+) -> Option<Zeroizing<[u8; 32]>> {
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&wrap[..32]).ok()?;
+    let info = [INFO, nonce].concat();
+    let key = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, Kem>(
+        &OpModeR::Base,
+        &me.hpke(),
+        &enc,
+        &info,
+        &wrap[32..],
+        &[],
+    )
+    .ok()?;
+    Some(Zeroizing::new(key.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::OsRng;
+
+    #[test]
+    fn text_forms_round_trip_and_a_wrap_opens_for_its_recipient_only() {
+        let me = RecipientSecret::generate(&mut OsRng);
+        let key = me.public();
+        assert_eq!(RecipientKey::parse(&key.to_string()), Ok(key.clone()));
+        assert!(key.to_string().starts_with(PUBLIC_PREFIX));
+        let again = RecipientSecret::parse(&me.to_secret_string()).unwrap();
+        assert_eq!(again.public(), key);
+        assert_eq!(
+            RecipientKey::parse("tally-recipient:short"),
+            Err(RecipientError::BadKey)
+        );
+        let content = [9u8; 32];
+        let w = wrap(&key, &content, b"nonce", [1; 32]);
+        assert_eq!(
+            w,
+            wrap(&key, &content, b"nonce", [1; 32]),
+            "a seed gives one wrap"
+        );
+        assert_ne!(w, wrap(&key, &content, b"nonce", [2; 32]));
+        assert_eq!(*unwrap(&me, &w, b"nonce").unwrap(), content);
+        assert!(unwrap(&me, &w, b"other").is_none(), "bound to its entry");
+        let stranger = RecipientSecret::generate(&mut OsRng);
+        assert!(unwrap(&stranger, &w, b"nonce").is_none());
+    }
+}
