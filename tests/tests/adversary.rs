@@ -400,19 +400,18 @@ fn grow(w: &World) {
         "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
     });
     let entry = Entry::sign_event(event.to_string().as_bytes(), &device).unwrap();
-    let (sealed, seeds) = tally_confidential::seal_for(
-        &entry.encode(),
+    let contents = tally_confidential::Contents {
+        entry: &entry.encode(),
+        ..Default::default()
+    };
+    let to = std::slice::from_ref(&regulator);
+    let body = tally_confidential::Submission::seal(
+        &contents,
         std::slice::from_ref(&secret),
-        &[],
-        std::slice::from_ref(&regulator),
+        to,
         &mut rand_core::OsRng,
     )
-    .unwrap();
-    let body = tally_confidential::Submission {
-        secrets: vec![secret],
-        recipients: vec![(regulator, seeds[0])],
-        sealed,
-    }
+    .unwrap()
     .encode();
     for bk in w.summary["bookkeepers"].as_array().unwrap() {
         let url = format!("{}/submit", bk["url"].as_str().unwrap());
@@ -653,19 +652,17 @@ fn flood(w: &World) {
             let entry = Entry::sign_event(event.to_string().as_bytes(), &device)
                 .unwrap()
                 .encode();
-            let (sealed, seeds) = tally_confidential::seal_for(
-                &entry,
+            let contents = tally_confidential::Contents {
+                entry: &entry,
+                ..Default::default()
+            };
+            tally_confidential::Submission::seal(
+                &contents,
                 std::slice::from_ref(&label),
-                &[],
                 std::slice::from_ref(&regulator),
                 &mut rand_core::OsRng,
             )
-            .unwrap();
-            tally_confidential::Submission {
-                secrets: vec![label.clone()],
-                recipients: vec![(regulator.clone(), seeds[0])],
-                sealed,
-            }
+            .unwrap()
             .encode()
         })
         .collect();

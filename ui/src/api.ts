@@ -33,6 +33,8 @@ export interface StepView {
   org_gln: string | null;
   place: string | null;
   details: [string, string][];
+  /** Fields the brand keeps from label holders. */
+  withheld: number;
   temperatures: Temperature[];
   flagged: boolean;
   evidence: { entry: string; hash_id: string; signer: string | null; bookkeepers: string[]; event: string };
@@ -176,6 +178,9 @@ export interface ActivityEvent {
   items: number;
   hash_id: string;
   bookkeepers: string[];
+  /** The event as this reader reads it (withheld members put back where it is entitled). */
+  event: string;
+  withheld: number;
 }
 export interface Activity { gln: string; name: string | null; events: ActivityEvent[]; by_step: Record<string, number>; below_quorum: number }
 export interface Exported { path: string; product: string; bookkeepers: number; bytes: number }

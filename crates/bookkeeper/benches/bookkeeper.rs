@@ -270,19 +270,17 @@ impl Net {
         secret[..8].copy_from_slice(&(lot as u64).to_be_bytes());
         let secret = tally_confidential::LabelSecret::from_bytes(secret);
         let to = std::slice::from_ref(&self.regulator);
-        let (sealed, seeds) = tally_confidential::seal_for(
-            &entry,
+        let contents = tally_confidential::Contents {
+            entry: &entry,
+            ..Default::default()
+        };
+        tally_confidential::Submission::seal(
+            &contents,
             std::slice::from_ref(&secret),
-            &[],
             to,
             &mut rand_core::OsRng,
         )
-        .expect("seal");
-        tally_confidential::Submission {
-            secrets: vec![secret],
-            recipients: to.iter().cloned().zip(seeds).collect(),
-            sealed,
-        }
+        .expect("seal")
         .encode()
     }
 

@@ -7,7 +7,8 @@
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
-use tally_confidential::{lookup_key, RecipientKey, Submission};
+use std::borrow::Cow;
+use tally_confidential::{lookup_key, Disclosure, RecipientKey, Submission};
 use tally_epcis::RawEvent;
 use tally_trust::custody::{self, Facts};
 use tally_trust::registry::AuthError;
@@ -38,13 +39,21 @@ pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admit
     admit_plain(policy, registry, bytes, None)
 }
 
-/// A plain entry, or the entry inside a sealed one, with the recipients that one is wrapped for
-/// (`wrapped_for`).
+/// What a sealed entry adds to the checks of the entry inside.
+#[derive(Clone, Copy)]
+struct SealedFor<'a> {
+    /// The recipients it is wrapped for.
+    recipients: &'a [RecipientKey],
+    /// The disclosures of the members its event withholds from label holders.
+    withheld: &'a [Disclosure],
+}
+
+/// A plain entry, or the entry inside a sealed one (`sealed`).
 fn admit_plain(
     policy: &Policy,
     registry: &Registry,
     bytes: &[u8],
-    wrapped_for: Option<&[RecipientKey]>,
+    sealed: Option<SealedFor>,
 ) -> Result<Admitted, ApiError> {
     if bytes.len() > tally_trust::entry::MAX_ENTRY_BYTES {
         return Err(too_large());
@@ -70,14 +79,14 @@ fn admit_plain(
         ));
     }
     let keys = match entry.kind {
-        EntryKind::Event if policy.confidential && wrapped_for.is_none() => {
+        EntryKind::Event if policy.confidential && sealed.is_none() => {
             return Err(unprocessable(
                 "plain_event_refused",
                 "this network logs sealed events only: record the handoff from labelled codes (their label secret seals the event)".to_owned(),
             ))
         }
-        EntryKind::Event => event_keys(registry, &entry, wrapped_for)?,
-        _ if wrapped_for.is_some() => {
+        EntryKind::Event => event_keys(registry, &entry, sealed)?,
+        _ if sealed.is_some() => {
             return Err(unprocessable(
                 "sealed_record",
                 "registry records are public: submit them unsealed".to_owned(),
@@ -115,14 +124,18 @@ fn admit_sealed(policy: &Policy, registry: &Registry, body: &[u8]) -> Result<Adm
     }
     let opened = sub
         .entry()
-        .and_then(|sealed| sealed.open_exact(&sub.secrets, &sub.recipients))
+        .and_then(|sealed| sealed.open_exact(&sub.secrets, &sub.recipients, &sub.withheld_key))
         .map_err(|e| {
             ApiError::bad_request(
                 "malformed_sealed",
                 format!("the sealed entry does not open: {e}"),
             )
         })?;
-    let plain = admit_plain(policy, registry, &opened.entry, Some(&sub.recipient_keys()))?;
+    let sealed = SealedFor {
+        recipients: &sub.recipient_keys(),
+        withheld: opened.withheld.as_deref().unwrap_or_default(),
+    };
+    let plain = admit_plain(policy, registry, &opened.entry, Some(sealed))?;
     let mut keys: Vec<String> = plain
         .keys
         .iter()
@@ -223,14 +236,18 @@ fn unprocessable(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
-/// Checks an event and returns its lookup keys; a sealed one (`wrapped_for`) must also be wrapped
-/// for exactly its entitled recipients.
+/// Checks an event and returns its lookup keys; a sealed one must also be wrapped for exactly its
+/// entitled recipients, and the schema is checked on its whole event, withheld members put back.
 fn event_keys(
     registry: &Registry,
     entry: &Entry,
-    wrapped_for: Option<&[RecipientKey]>,
+    sealed: Option<SealedFor>,
 ) -> Result<Vec<String>, ApiError> {
-    tally_epcis::validate_event(&entry.payload).map_err(|e| {
+    let whole = match sealed {
+        Some(s) => Cow::Owned(whole_event(&entry.payload, s.withheld)?),
+        None => Cow::Borrowed(&entry.payload),
+    };
+    tally_epcis::validate_event(&whole).map_err(|e| {
         unprocessable(
             "schema_invalid",
             format!("the event is not valid EPCIS 2.0: {e}"),
@@ -258,14 +275,36 @@ fn event_keys(
             "the signer's key (or its organisation's) has been revoked: no new entry of it is logged, whatever time it claims",
         ));
     }
-    if let Some(wrapped_for) = wrapped_for {
-        check_recipients(registry, &facts, wrapped_for)?;
+    if let Some(s) = sealed {
+        check_recipients(registry, &facts, s.recipients)?;
     }
     let mut keys = facts_keys(&facts, &signer.org);
     keys.extend(unit_keys(&facts));
     keys.sort();
     keys.dedup();
     Ok(keys)
+}
+
+/// A sealed event with its withheld members put back: each disclosure must match a digest of the
+/// signed event, and every digest must be disclosed — a bookkeeper checks the whole event, so no
+/// member is logged that nobody checked.
+fn whole_event(payload: &[u8], withheld: &[Disclosure]) -> Result<Vec<u8>, ApiError> {
+    let revealed = tally_confidential::reveal(payload, withheld).map_err(|e| {
+        unprocessable(
+            "bad_disclosure",
+            format!("a withheld member does not match the signed event: {e}"),
+        )
+    })?;
+    if revealed.withheld > 0 {
+        return Err(unprocessable(
+            "undisclosed_field",
+            format!(
+                "the event withholds {} members this bookkeeper was not given: it checks every field before logging",
+                revealed.withheld
+            ),
+        ));
+    }
+    Ok(revealed.event)
 }
 
 /// The keys that lead from a lot (or GTIN) to its serialised units, which the canonical unit key

@@ -64,6 +64,12 @@ pub struct RecordArgs {
     /// A business document, TYPE:ID (e.g. po:4711, desadv:…).
     #[arg(long = "doc", value_name = "TYPE:ID")]
     documents: Vec<String>,
+    /// On a confidential network, a field kept from the labels' holders (repeat):
+    /// bizTransactionList, ilmd, an ilmd member (cbvmda:harvestStartDate) or a namespaced
+    /// extension; entitled recipients still read it. `none` shows holders everything. Default:
+    /// bizTransactionList.
+    #[arg(long = "withhold", value_name = "FIELD")]
+    withhold: Vec<String>,
     /// With `epcis`: the EPCIS 2.0 document (or single event) whose events are signed as they
     /// are. Each event is logged on its own, so namespace prefixes its extensions use must be
     /// declared in the event's own @context.
@@ -77,6 +83,15 @@ pub struct RecordArgs {
     passphrase_file: Option<PathBuf>,
     #[command(flatten)]
     home: Home,
+}
+
+/// The fields `--withhold` names: the default when none, nothing for `none`.
+fn withheld(args: &[String]) -> Vec<String> {
+    match args {
+        [] => Handoff::default_withheld(),
+        [none] if none == "none" => Vec::new(),
+        names => names.to_vec(),
+    }
 }
 
 fn time_arg(s: &str) -> CliResult<OffsetDateTime> {
@@ -233,6 +248,7 @@ pub fn run(args: &RecordArgs) -> CliResult {
                 documents,
                 readings,
                 ilmd,
+                withhold: withheld(&args.withhold),
             };
             vec![client
                 .record(&key, &handoff, t.unix_timestamp())

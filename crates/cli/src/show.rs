@@ -138,6 +138,14 @@ pub fn history(h: &History, now: i64, evidence: bool) -> String {
             let d: Vec<String> = s.details.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             let _ = writeln!(out, "      {}", d.join(" · "));
         }
+        if s.withheld > 0 {
+            let _ = writeln!(
+                out,
+                "      {} more field{} kept private by the brand (entitled partners and regulators read them)",
+                s.withheld,
+                if s.withheld == 1 { "" } else { "s" }
+            );
+        }
         if !s.temperatures.is_empty() {
             let t: Vec<String> = s
                 .temperatures

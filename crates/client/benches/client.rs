@@ -113,13 +113,10 @@ fn main() {
             &p.device,
         ));
         for e in &sealed {
-            let body = tally_confidential::Submission {
-                secrets: vec![label.clone()],
-                recipients: vec![],
-                sealed: tally_confidential::seal(e, std::slice::from_ref(&label), &[], &mut rand_core::OsRng)
-                    .expect("seal"),
-            }
-            .encode();
+            let contents = tally_confidential::Contents { entry: e, ..Default::default() };
+            let body = tally_confidential::Submission::seal(&contents, std::slice::from_ref(&label), &[], &mut rand_core::OsRng)
+                .expect("seal")
+                .encode();
             for i in 0..3 {
                 assert_eq!(net.submit(i, &body).await.0, 200);
             }

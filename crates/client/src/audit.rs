@@ -130,6 +130,11 @@ pub struct ActivityEvent {
     pub items: usize,
     pub hash_id: String,
     pub bookkeepers: Vec<String>,
+    /// The event's JSON as this reader reads it: with the members the brand withheld from label
+    /// holders put back when the reader is entitled to them.
+    pub event: String,
+    /// How many members stay withheld from this reader.
+    pub withheld: usize,
 }
 
 /// What the logs hold about one organisation.
@@ -571,6 +576,7 @@ impl Client {
                 {
                     let slot = proven.entry(leaf.0).or_insert_with(|| Proven {
                         bytes: pe.bytes.clone(),
+                        disclosures: vec![],
                         logs: vec![],
                         operators: BTreeSet::new(),
                     });
@@ -624,6 +630,8 @@ impl Client {
 /// An entry proven under the checkpoints of some logs.
 pub(crate) struct Proven {
     pub bytes: Vec<u8>,
+    /// The disclosures of its event's withheld members this reader opened.
+    pub disclosures: Vec<tally_confidential::Disclosure>,
     pub logs: Vec<String>,
     pub operators: BTreeSet<String>,
 }
@@ -645,6 +653,7 @@ pub(crate) fn activity_of(
     };
     for Proven {
         bytes,
+        disclosures,
         logs,
         operators,
     } in proven.into_values()
@@ -676,6 +685,7 @@ pub(crate) fn activity_of(
                 else {
                     continue;
                 };
+                let read = tally_confidential::reveal(&entry.payload, &disclosures).ok();
                 let step = facts.biz_step.clone().unwrap_or_else(|| "other".into());
                 *activity.by_step.entry(step).or_default() += 1;
                 activity.events.push(ActivityEvent {
@@ -689,6 +699,11 @@ pub(crate) fn activity_of(
                     items: facts.ids.len(),
                     hash_id: entry.hash_id.unwrap_or_default(),
                     bookkeepers: logs,
+                    withheld: read.as_ref().map_or(0, |r| r.withheld),
+                    event: match read {
+                        Some(r) => String::from_utf8_lossy(&r.event).into_owned(),
+                        None => String::from_utf8_lossy(&entry.payload).into_owned(),
+                    },
                 });
             }
             _ => {}

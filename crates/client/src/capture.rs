@@ -158,6 +158,12 @@ pub struct Handoff {
     /// as `cbvmda:countryOfOrigin`, `cbvmda:catchArea`, or a nested `cbvmda:vesselCatchInformationList`).
     #[serde(default)]
     pub ilmd: Map<String, Value>,
+    /// What the brand keeps from the holders of the labels when the event is sealed (see
+    /// `tally_confidential::withhold`): `bizTransactionList`, `ilmd`, one `ilmd` member such as
+    /// `cbvmda:harvestStartDate`, or a namespaced extension. Entitled recipients and the
+    /// bookkeepers that check the event still read it. Absent: [`Handoff::default_withheld`].
+    #[serde(default = "Handoff::default_withheld")]
+    pub withhold: Vec<String>,
 }
 
 fn party(gln: &str) -> String {
@@ -206,6 +212,14 @@ pub struct Labels {
 }
 
 impl Handoff {
+    /// What is withheld from label holders unless a handoff says otherwise: its business
+    /// documents (purchase orders, despatch advices, bills of lading say who buys how much at
+    /// what terms); a brand that wants shoppers to see a document, an import clearance say,
+    /// records the handoff with an empty list.
+    pub fn default_withheld() -> Vec<String> {
+        vec!["bizTransactionList".to_owned()]
+    }
+
     /// The handoff with the label secrets (the `tk` parameter) taken out of its codes, and the
     /// secrets: an event names products, never the capability to read about them. Without any,
     /// the event is logged unsealed.
@@ -440,6 +454,7 @@ mod tests {
                 celsius: 3.5,
             }],
             ilmd: Map::new(),
+            withhold: Handoff::default_withheld(),
         }
     }
 

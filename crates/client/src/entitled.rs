@@ -38,15 +38,16 @@ impl Client {
         {
             let Ok(entries) = log else { continue };
             for bytes in entries {
-                let plain = match tally_confidential::is_sealed(&bytes) {
+                let (plain, disclosures) = match tally_confidential::is_sealed(&bytes) {
                     true => match tally_confidential::open_as(&bytes, me) {
-                        Ok(o) => o.entry,
+                        Ok(o) => (o.entry, o.withheld.unwrap_or_default()),
                         Err(_) => continue,
                     },
-                    false => bytes.clone(),
+                    false => (bytes.clone(), vec![]),
                 };
                 let slot = proven.entry(leaf_hash(&bytes).0).or_insert_with(|| Proven {
                     bytes: plain,
+                    disclosures,
                     logs: vec![],
                     operators: Default::default(),
                 });

@@ -157,9 +157,9 @@ impl Client {
     ) -> Result<Queued, ClientError> {
         let (handoff, labels) = handoff.take_labels();
         let json = handoff.to_epcis().map_err(ClientError::Event)?;
-        let entry = Entry::sign_event(&json, device)?;
         let summary = handoff.summary();
         if labels.seal_for.is_empty() {
+            let entry = Entry::sign_event(&json, device)?;
             if self.policy.confidential {
                 return Err(ClientError::Event(
                     "this network logs sealed events only: scan the labels of the goods (their codes carry the label secret that seals the event)".into(),
@@ -168,22 +168,26 @@ impl Client {
             return Ok(self.queue(vec![(entry, summary)], now)?.remove(0));
         }
         let recipients = self.recipients_for(&json)?;
-        let (sealed, seeds) = tally_confidential::seal_for(
-            &entry.encode(),
+        // What the brand keeps from the labels' holders is signed as commitments only.
+        let (signed, withheld) =
+            tally_confidential::withhold(&json, &handoff.withhold, &mut rand_core::OsRng)
+                .map_err(|e| ClientError::Event(e.to_string()))?;
+        let entry = Entry::sign_event(&signed, device)?;
+        let contents = tally_confidential::Contents {
+            entry: &entry.encode(),
+            links: &labels.links,
+            withheld: &withheld,
+        };
+        let sub = Submission::seal(
+            &contents,
             &labels.seal_for,
-            &labels.links,
             &recipients,
             &mut rand_core::OsRng,
         )
         .map_err(|e| ClientError::Event(format!("cannot seal the event: {e}")))?;
         let out = Outgoing {
-            leaf: tally_tlog::leaf_hash(&sealed).to_string(),
-            body: Submission {
-                secrets: labels.seal_for,
-                recipients: recipients.into_iter().zip(seeds).collect(),
-                sealed,
-            }
-            .encode(),
+            leaf: tally_tlog::leaf_hash(&sub.sealed).to_string(),
+            body: sub.encode(),
             summary,
             hash_id: entry.hash_id,
         };

@@ -115,6 +115,9 @@ pub struct StepView {
     /// Lot master data and similar attributes, as (name, value) with the CBV prefix dropped
     /// (`vesselName`, `catchArea`, `countryOfOrigin`, `harvestStartDate`, …).
     pub details: Vec<(String, String)>,
+    /// How many fields the brand keeps from label holders (entitled recipients read them).
+    #[serde(default)]
+    pub withheld: usize,
     pub temperatures: Vec<TemperatureView>,
     /// Whether a warning points at this step.
     pub flagged: bool,
@@ -167,7 +170,8 @@ fn local_name(key: &str) -> &str {
 fn flatten(v: &Value, key: Option<&str>, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
-            for (k, v) in m {
+            // `_sd`: digests of what the brand withheld, counted in `withheld` instead.
+            for (k, v) in m.iter().filter(|(k, _)| *k != tally_confidential::DIGESTS) {
                 flatten(v, Some(local_name(k)), out);
             }
         }
@@ -184,6 +188,17 @@ fn details(event_json: &str) -> Vec<(String, String)> {
     if let Ok(v) = serde_json::from_str::<Value>(event_json) {
         if let Some(ilmd) = v.get("ilmd") {
             flatten(ilmd, None, &mut out);
+        }
+        // Business documents the brand shows holders: an import clearance, a certificate.
+        let documents = v.get("bizTransactionList").and_then(Value::as_array);
+        for d in documents.into_iter().flatten() {
+            if let Some(id) = d.get("bizTransaction").and_then(Value::as_str) {
+                let kind = d.get("type").and_then(Value::as_str).map(local_name);
+                out.push((
+                    "document".into(),
+                    [kind.unwrap_or(""), id].join(" ").trim().into(),
+                ));
+            }
         }
     }
     out
@@ -277,6 +292,7 @@ pub fn history(
             org_gln: s.org.as_ref().map(|o| o.gln.clone()),
             place: s.place.clone(),
             details: details(&s.event),
+            withheld: s.withheld,
             temperatures: s
                 .temperatures
                 .iter()

@@ -137,6 +137,7 @@ async fn the_outbox_survives_a_restart_and_reaches_a_bookkeeper_that_was_down() 
             documents: vec![],
             readings: vec![],
             ilmd: Default::default(),
+            withhold: Handoff::default_withheld(),
         })
         .collect();
     for h in &handoffs {
@@ -258,6 +259,7 @@ async fn a_new_device_enrols_records_and_its_event_verifies() {
             celsius: 2.5,
         }],
         ilmd: serde_json::from_str(r#"{"cbvmda:countryOfOrigin": "NZ"}"#).unwrap(),
+        withhold: Handoff::default_withheld(),
     };
     client
         .record(&unlocked, &handoff, t.unix_timestamp())

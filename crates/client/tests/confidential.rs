@@ -122,6 +122,7 @@ async fn world_with(fields: serde_json::Value, entitlements: &[RecipientKey]) ->
         documents: vec![],
         readings: vec![],
         ilmd: Default::default(),
+        withhold: Handoff::default_withheld(),
     };
     let commission = Handoff {
         items: cans.clone(),
@@ -181,6 +182,17 @@ async fn the_holder_of_a_label_verifies_and_nobody_else_finds_anything() {
         "commission, pack, and the pallet's shipping: {steps:?}"
     );
     assert!(h.steps.iter().all(|s| s.evidence.bookkeepers.len() == 3));
+    // The shopper's view: the brand withheld the shipment's purchase order (by default); the
+    // holder reads that one field is withheld and checks everything else.
+    let ship = h.steps.last().unwrap();
+    assert_eq!(ship.biz_step.as_deref(), Some("shipping"));
+    assert_eq!(ship.withheld, 1, "{ship:?}");
+    assert!(!ship.evidence.event.contains("PO-88123"), "{ship:?}");
+    assert!(
+        ship.evidence.event.contains("\"_sd\""),
+        "its digest is signed"
+    );
+    assert!(h.steps[..2].iter().all(|s| s.withheld == 0));
 
     // The same code without its label, or with another label's secret: nothing to be found.
     for code in [
@@ -330,6 +342,7 @@ async fn a_bookkeeper_checks_a_sealed_entry_before_it_logs_it() {
         Submission {
             secrets,
             recipients: vec![],
+            withheld_key: [0; 32],
             sealed,
         }
         .encode()
@@ -363,6 +376,55 @@ async fn a_bookkeeper_checks_a_sealed_entry_before_it_logs_it() {
     let (status, body) = w.net.submit(0, &bare).await;
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&body).contains("sealed_without_secrets"));
+    // What is withheld must be handed to the bookkeeper, match the signed digests, and never be
+    // a field a holder checks.
+    let documented = serde_json::json!({
+        "type": "ObjectEvent", "action": "OBSERVE", "eventTime": "2026-03-02T09:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "epcList": [can(9)], "bizStep": "shipping",
+        "readPoint": {"id": format!("https://id.gs1.org/414/{}", p.place)},
+        "bizTransactionList": [{"type": "po", "bizTransaction": "urn:example:po:1"}],
+    })
+    .to_string();
+    let rng = &mut rand_core::OsRng;
+    let (commitment, withheld) =
+        tally_confidential::withhold(documented.as_bytes(), &["bizTransactionList".into()], rng)
+            .unwrap();
+    let signed = Entry::sign_event(&commitment, &p.device).unwrap().encode();
+    let sealed_with = |withheld: &[tally_confidential::Disclosure]| {
+        let contents = tally_confidential::Contents {
+            entry: &signed,
+            links: &[],
+            withheld,
+        };
+        Submission::seal(
+            &contents,
+            std::slice::from_ref(&s),
+            &[],
+            &mut rand_core::OsRng,
+        )
+        .unwrap()
+        .encode()
+    };
+    let forged = tally_confidential::Disclosure::new(
+        "bizTransactionList",
+        &serde_json::json!([{"type": "po", "bizTransaction": "urn:example:po:2"}]),
+        rng,
+    );
+    for (given, code) in [
+        (vec![], "undisclosed_field"),
+        (vec![forged], "bad_disclosure"),
+    ] {
+        let (status, body) = w.net.submit(0, &sealed_with(&given)).await;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains(code), "{body}");
+    }
+    let mut wrong_key = Submission::decode(&sealed_with(&withheld)).unwrap();
+    wrong_key.withheld_key = [1; 32];
+    let (status, body) = w.net.submit(0, &wrong_key.encode()).await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let (status, body) = w.net.submit(0, &sealed_with(&withheld)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     // Registry records are public: never sealed.
     let record = p.registry_entries()[0].clone();
     let (status, _) = w.net.submit(0, &seal(&record, vec![s.clone()])).await;
@@ -405,6 +467,7 @@ async fn a_confidential_network_logs_no_plain_event() {
         documents: vec![],
         readings: vec![],
         ilmd: Default::default(),
+        withhold: Handoff::default_withheld(),
     };
     let refused = w.client.record(&p.device, &unlabelled, 0);
     assert!(refused.is_err_and(|e| e.to_string().contains("sealed events only")));
@@ -428,6 +491,16 @@ async fn an_entitled_auditor_reads_every_event_and_no_device_can_leave_it_out() 
     let read = w.client.activity_as(&auditor, &p.org_gln).await.unwrap();
     assert_eq!(read.events.len(), 3, "{read:?}");
     assert!(read.events.iter().all(|e| e.bookkeepers.len() == 3));
+    // The auditor's view: what the brand withheld from label holders, put back and checked
+    // against the signed digests.
+    let shipping = read
+        .events
+        .iter()
+        .find(|e| e.biz_step.as_deref() == Some("shipping"));
+    let shipping = shipping.expect("the shipment");
+    assert!(shipping.event.contains(DOCUMENT), "{shipping:?}");
+    assert!(!shipping.event.contains("\"_sd\""), "{shipping:?}");
+    assert!(read.events.iter().all(|e| e.withheld == 0));
     let stranger = RecipientSecret::generate(&mut rand_core::OsRng);
     let blind = w.client.activity_as(&stranger, &p.org_gln).await.unwrap();
     assert!(blind.events.is_empty(), "{blind:?}");
@@ -452,21 +525,14 @@ async fn an_entitled_auditor_reads_every_event_and_no_device_can_leave_it_out() 
     );
     let plain = signed_event(&event, &p.device);
     let submit = |to: Vec<RecipientKey>| {
-        let s = w.lot_secret.clone();
-        let (sealed, seeds) = tally_confidential::seal_for(
-            &plain,
-            std::slice::from_ref(&s),
-            &[],
-            &to,
-            &mut rand_core::OsRng,
-        )
-        .unwrap();
-        Submission {
-            secrets: vec![s],
-            recipients: to.into_iter().zip(seeds).collect(),
-            sealed,
-        }
-        .encode()
+        let contents = tally_confidential::Contents {
+            entry: &plain,
+            ..Default::default()
+        };
+        let s = std::slice::from_ref(&w.lot_secret);
+        Submission::seal(&contents, s, &to, &mut rand_core::OsRng)
+            .unwrap()
+            .encode()
     };
     for to in [
         vec![],

@@ -19,19 +19,30 @@
 //! compute lookup keys without the label, but then the bookkeeper alone can answer, and every
 //! query tells it what is scanned in the clear; HPKE (RFC 9180) wraps to a recipient's public
 //! key, the tool for auditors and regulators (their entitlements), not for a shopper, who has no
-//! key but the label; per-field salted commitments (SD-JWT, RFC 9901) would let a holder
-//! see only chosen fields; here a label holder sees the whole event of its lot.
+//! key but the label.
+//! - [`withhold`]/[`reveal`]: per-field salted commitments in the style of SD-JWT (RFC 9901): the
+//!   fields a brand keeps from label holders (purchase orders, master data for partners) are
+//!   replaced by digests before the event is signed, and their disclosures sealed in a part only
+//!   recipients and the checking bookkeeper open. A holder still checks every custody rule: what
+//!   those read is never withheld. Alternative: BBS signatures prove chosen fields without
+//!   digests, but are still an IRTF draft (draft-irtf-cfrg-bbs-signatures) on pairing curves,
+//!   where every device key today is Ed25519.
 
+mod disclosure;
 mod lookup;
 mod recipient;
 mod seal;
 mod secret;
 mod submission;
 
+pub use disclosure::{
+    reveal, withhold, withholdable, Disclosure, DisclosureError, Revealed, ALGORITHM, DIGESTS,
+};
 pub use lookup::{lookup_key, LOOKUP_PREFIX};
 pub use recipient::{RecipientError, RecipientKey, RecipientSecret};
 pub use seal::{
-    open, open_as, seal, seal_for, Opened, RecipientSeed, SealError, Sealed, MAGIC as SEALED_MAGIC,
+    open, open_as, seal, seal_for, Contents, Opened, RecipientSeed, SealError, Sealed, SealedEntry,
+    WithheldKey, MAGIC as SEALED_MAGIC,
 };
 pub use secret::{LabelSecret, SecretError, LABEL_PARAMETER};
 pub use submission::{Submission, SubmissionError};

@@ -7,7 +7,8 @@
 //! recipient, or a company could hide its events from its regulator. It cannot decrypt the wrap,
 //! but it knows the content key (it opened the entry with the label), so the device hands it the
 //! 32-byte seed its HPKE ephemeral key was drawn from: the bookkeeper wraps again from that seed
-//! and compares the bytes. The seed lets the bookkeeper open that one wrap, which tells it
+//! and compares the bytes. A wrap carries the entry's content key and the key of its withheld
+//! part (the fields the brand keeps from label holders): a recipient reads the whole event. The seed lets the bookkeeper open that one wrap, which tells it
 //! nothing it did not know.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,8 +28,10 @@ const PUBLIC_PREFIX: &str = "tally-recipient:";
 const SECRET_PREFIX: &str = "tally-recipient-secret:";
 const INFO: &[u8] = b"tally/recipient/v1\n";
 
-/// A recipient wrap: the HPKE encapsulated key and the sealed content key.
-pub const RECIPIENT_WRAP: usize = 32 + 48;
+/// What a recipient wrap carries: an entry's content key and the key of its withheld part.
+pub(crate) type Keys = [u8; 64];
+/// A recipient wrap: the HPKE encapsulated key and the sealed keys.
+pub const RECIPIENT_WRAP: usize = 32 + 64 + 16;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum RecipientError {
@@ -120,11 +123,11 @@ impl RecipientSecret {
     }
 }
 
-/// The content key wrapped for `to`, with the ephemeral key drawn from `seed` (so the same seed
+/// An entry's keys wrapped for `to`, with the ephemeral key drawn from `seed` (so the same seed
 /// gives the same bytes: how a bookkeeper checks it). `nonce` binds the wrap to its entry.
 pub(crate) fn wrap(
     to: &RecipientKey,
-    key: &[u8; 32],
+    key: &Keys,
     nonce: &[u8],
     seed: [u8; 32],
 ) -> [u8; RECIPIENT_WRAP] {
@@ -145,12 +148,12 @@ pub(crate) fn wrap(
     out
 }
 
-/// The content key in `wrap`, if it was wrapped for `me`.
+/// The keys in `wrap`, if it was wrapped for `me`.
 pub(crate) fn unwrap(
     me: &RecipientSecret,
     wrap: &[u8; RECIPIENT_WRAP],
     nonce: &[u8],
-) -> Option<Zeroizing<[u8; 32]>> {
+) -> Option<Zeroizing<Keys>> {
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&wrap[..32]).ok()?;
     let info = [INFO, nonce].concat();
     let key = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, Kem>(
@@ -182,7 +185,7 @@ mod tests {
             RecipientKey::parse("tally-recipient:short"),
             Err(RecipientError::BadKey)
         );
-        let content = [9u8; 32];
+        let content = [9u8; 64];
         let w = wrap(&key, &content, b"nonce", [1; 32]);
         assert_eq!(
             w,

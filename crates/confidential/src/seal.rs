@@ -10,11 +10,16 @@
 //! wraps    u8 n ‖ n × 48 bytes     the 32-byte content key, XChaCha20-Poly1305-sealed under
 //!                                  HKDF-SHA256(salt nonce, ikm label secret, info
 //!                                  "tally/wrap/v1\n"), zero nonce (the key is new per entry)
-//! to       u8 r ‖ r × 80 bytes     the content key HPKE-sealed for each entitled recipient
-//!                                  (see `recipient`): encapsulated key ‖ ciphertext
+//! to       u8 r ‖ r × 112 bytes    the content key and the withheld key, HPKE-sealed for each
+//!                                  entitled recipient (see `recipient`): encapsulated key ‖
+//!                                  ciphertext
 //! body     the rest                XChaCha20-Poly1305(content key, nonce, aad: every byte above)
 //!                                  of: u8 m ‖ m × 16-byte linked secrets ‖ u32 length ‖ entry ‖
-//!                                  zero bytes up to a multiple of 128
+//!                                  u32 length ‖ withheld ‖ zero bytes up to a multiple of 128
+//! withheld                         empty when the event withholds nothing, else
+//!                                  XChaCha20-Poly1305(withheld key, zero nonce, aad
+//!                                  "tally/withheld/v1\n") of u16 n ‖ n × (u16 length ‖ an
+//!                                  RFC 9901 disclosure, see `disclosure`)
 //! ```
 //! Why: one content key wrapped per label lets one event (a pallet packed from two lots, a batch
 //! made from a milk lot) be read by the holders of each, and nobody else. Wraps are unlinkable
@@ -24,10 +29,13 @@
 //! second label's (or a recipient's); with it, everyone opens the same bytes. Linked secrets are
 //! what a holder may follow next: an aggregation names its pallet's secret, a transformation its
 //! inputs', so the holder of a can reads the pallet it travelled on and the milk it was made
-//! from. Padding hides the exact length of the event.
+//! from. Padding hides the exact length of the event. The withheld part is what the brand keeps
+//! from label holders (purchase orders, master data for its partners): its key is random per
+//! entry and reaches only the recipients' wraps and the bookkeeper that checks the event, so a
+//! holder reads the event's commitment form and checks it, but not the withheld members.
 
 use crate::recipient::{self, RECIPIENT_WRAP};
-use crate::{LabelSecret, RecipientKey, RecipientSecret};
+use crate::{Disclosure, LabelSecret, RecipientKey, RecipientSecret};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
@@ -51,6 +59,9 @@ const HEADER: usize = MAGIC.len() + NONCE + COMMIT + 1;
 
 /// The seed a recipient wrap's ephemeral key was drawn from.
 pub type RecipientSeed = [u8; 32];
+/// The key of an entry's withheld part.
+pub type WithheldKey = [u8; 32];
+const WITHHELD_AAD: &[u8] = b"tally/withheld/v1\n";
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SealError {
@@ -74,6 +85,8 @@ pub enum SealError {
     Body,
     #[error("the sealed body is not padded plaintext of the v1 layout")]
     Layout,
+    #[error("the withheld part does not open with the key given, or is not a list of disclosures")]
+    Withheld,
 }
 
 /// A sealed entry, parsed (nothing decrypted yet).
@@ -93,6 +106,29 @@ pub struct Opened {
     pub entry: Vec<u8>,
     /// The secrets this entry hands on (a pallet's, a batch's inputs').
     pub links: Vec<LabelSecret>,
+    /// The disclosures of the members its event withholds from label holders; `None` when it
+    /// withholds some and this reader may not read them.
+    pub withheld: Option<Vec<Disclosure>>,
+}
+
+/// What a sealed entry carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Contents<'a> {
+    /// The plain entry's bytes.
+    pub entry: &'a [u8],
+    /// The secrets it hands on.
+    pub links: &'a [LabelSecret],
+    /// The disclosures of the members its event withholds (see `disclosure::withhold`).
+    pub withheld: &'a [Disclosure],
+}
+
+/// A sealed entry and what its bookkeeper needs to check it: the seeds of its recipient wraps,
+/// in order, and the key of its withheld part.
+#[derive(Debug, Clone)]
+pub struct SealedEntry {
+    pub bytes: Vec<u8>,
+    pub seeds: Vec<RecipientSeed>,
+    pub withheld_key: WithheldKey,
 }
 
 /// Seals `entry` for the holders of `labels`, handing on `links`.
@@ -102,33 +138,39 @@ pub fn seal(
     links: &[LabelSecret],
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, SealError> {
-    seal_for(entry, labels, links, &[], rng).map(|(bytes, _)| bytes)
+    let contents = Contents {
+        entry,
+        links,
+        withheld: &[],
+    };
+    seal_for(&contents, labels, &[], rng).map(|s| s.bytes)
 }
 
-/// [`seal`], also wrapping the content key for each of `recipients`; returns the seeds of their
-/// wraps too, in order (what a bookkeeper needs to check them; see `recipient`).
+/// Seals `contents` for the holders of `labels`, also wrapping its keys for each of
+/// `recipients`.
 pub fn seal_for(
-    entry: &[u8],
+    contents: &Contents,
     labels: &[LabelSecret],
-    links: &[LabelSecret],
     recipients: &[RecipientKey],
     rng: &mut impl CryptoRngCore,
-) -> Result<(Vec<u8>, Vec<RecipientSeed>), SealError> {
-    let too_many = [links.len(), recipients.len()]
+) -> Result<SealedEntry, SealError> {
+    let too_many = [contents.links.len(), recipients.len()]
         .iter()
         .any(|&n| n > MAX_WRAPS);
     if labels.is_empty() || labels.len() > MAX_WRAPS || too_many {
         return Err(SealError::Labels);
     }
-    let plain = Zeroizing::new(plaintext(entry, links));
+    let mut keys = Zeroizing::new([0u8; 64]);
+    rng.fill_bytes(&mut *keys);
+    let (key, withheld_key) = split_keys(&keys);
+    let withheld = seal_withheld(contents.withheld, &withheld_key)?;
+    let plain = Zeroizing::new(plaintext(contents.entry, contents.links, &withheld));
     let size = header_len(labels.len(), recipients.len()) + plain.len() + 16;
     if size > MAX_SEALED_BYTES {
         return Err(SealError::TooLarge(size));
     }
     let mut nonce = [0; NONCE];
     rng.fill_bytes(&mut nonce);
-    let mut key = Zeroizing::new([0u8; 32]);
-    rng.fill_bytes(&mut *key);
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&nonce);
@@ -145,7 +187,7 @@ pub fn seal_for(
     for to in recipients {
         let mut seed = [0; 32];
         rng.fill_bytes(&mut seed);
-        out.extend_from_slice(&recipient::wrap(to, &key, &nonce, seed));
+        out.extend_from_slice(&recipient::wrap(to, &keys, &nonce, seed));
         seeds.push(seed);
     }
     let body = XChaCha20Poly1305::new(key.as_slice().into())
@@ -158,7 +200,75 @@ pub fn seal_for(
         )
         .map_err(|_| SealError::Body)?;
     out.extend_from_slice(&body);
-    Ok((out, seeds))
+    Ok(SealedEntry {
+        bytes: out,
+        seeds,
+        withheld_key: *withheld_key,
+    })
+}
+
+/// The content key and the withheld key, the halves of what a recipient wrap carries.
+fn split_keys(keys: &[u8; 64]) -> (Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>) {
+    let (a, b) = keys.split_at(32);
+    (
+        Zeroizing::new(a.try_into().expect("32 bytes")),
+        Zeroizing::new(b.try_into().expect("32 bytes")),
+    )
+}
+
+fn seal_withheld(withheld: &[Disclosure], key: &[u8; 32]) -> Result<Vec<u8>, SealError> {
+    if withheld.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut plain = Zeroizing::new(Vec::new());
+    plain.extend_from_slice(&(withheld.len() as u16).to_be_bytes());
+    for d in withheld {
+        let len =
+            u16::try_from(d.as_str().len()).map_err(|_| SealError::TooLarge(d.as_str().len()))?;
+        plain.extend_from_slice(&len.to_be_bytes());
+        plain.extend_from_slice(d.as_str().as_bytes());
+    }
+    XChaCha20Poly1305::new(key.into())
+        .encrypt(
+            &XNonce::default(),
+            Payload {
+                msg: &plain,
+                aad: WITHHELD_AAD,
+            },
+        )
+        .map_err(|_| SealError::Body)
+}
+
+/// The disclosures in a withheld part, opened with `key`.
+fn open_withheld(sealed: &[u8], key: &[u8; 32]) -> Result<Vec<Disclosure>, SealError> {
+    if sealed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plain = Zeroizing::new(
+        XChaCha20Poly1305::new(key.into())
+            .decrypt(
+                &XNonce::default(),
+                Payload {
+                    msg: sealed,
+                    aad: WITHHELD_AAD,
+                },
+            )
+            .map_err(|_| SealError::Withheld)?,
+    );
+    let (n, mut rest) = plain.split_first_chunk::<2>().ok_or(SealError::Withheld)?;
+    let mut out = Vec::new();
+    for _ in 0..u16::from_be_bytes(*n) {
+        let (len, r) = rest.split_first_chunk::<2>().ok_or(SealError::Withheld)?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let text = r.get(..len).ok_or(SealError::Withheld)?;
+        let text = std::str::from_utf8(text).map_err(|_| SealError::Withheld)?;
+        out.push(Disclosure::parse(text).map_err(|_| SealError::Withheld)?);
+        rest = &r[len..];
+    }
+    match rest.is_empty() {
+        true => Ok(out),
+        false => Err(SealError::Withheld),
+    }
 }
 
 fn header_len(labels: usize, recipients: usize) -> usize {
@@ -166,25 +276,33 @@ fn header_len(labels: usize, recipients: usize) -> usize {
 }
 
 /// Opens a sealed entry with any of `secrets` (a holder's: its label's and those linked to it).
+/// A holder does not read the withheld part.
 pub fn open(bytes: &[u8], secrets: &[LabelSecret]) -> Result<Opened, SealError> {
     let sealed = Sealed::parse(bytes)?;
     for wrap in &sealed.wraps {
         for s in secrets {
             if let Some(key) = sealed.unwrap(wrap, s) {
-                return sealed.body(&key);
+                let (mut opened, withheld) = sealed.body(&key)?;
+                opened.withheld = withheld.is_empty().then(Vec::new);
+                return Ok(opened);
             }
         }
     }
     Err(SealError::NotForThese)
 }
 
-/// Opens a sealed entry as an entitled recipient.
+/// Opens a sealed entry as an entitled recipient, withheld part too.
 pub fn open_as(bytes: &[u8], me: &RecipientSecret) -> Result<Opened, SealError> {
     let sealed = Sealed::parse(bytes)?;
     for wrap in &sealed.recipients {
-        let key = recipient::unwrap(me, wrap, &sealed.nonce).filter(|k| sealed.commits_to(k));
-        if let Some(key) = key {
-            return sealed.body(&key);
+        let Some(keys) = recipient::unwrap(me, wrap, &sealed.nonce) else {
+            continue;
+        };
+        let (key, withheld_key) = split_keys(&keys);
+        if sealed.commits_to(&key) {
+            let (mut opened, withheld) = sealed.body(&key)?;
+            opened.withheld = Some(open_withheld(&withheld, &withheld_key)?);
+            return Ok(opened);
         }
     }
     Err(SealError::NotForThese)
@@ -245,14 +363,16 @@ impl<'a> Sealed<'a> {
         self.recipients.len()
     }
 
-    /// Opens it with exactly one secret per wrap, in order, and checks every recipient wrap
-    /// against its recipient and seed, in order — a bookkeeper's check that the entry it admits is
-    /// the one every holder of these labels and every one of these recipients will read, and
-    /// that it files the entry under every label it is sealed for.
+    /// Opens it with exactly one secret per wrap, in order, checks every recipient wrap against
+    /// its recipient and seed, in order, and opens the withheld part with `withheld_key` — a
+    /// bookkeeper's check that the entry it admits is the one every holder of these labels and
+    /// every one of these recipients will read, that it files the entry under every label it is
+    /// sealed for, and that it sees every withheld member.
     pub fn open_exact(
         &self,
         secrets: &[LabelSecret],
         recipients: &[(RecipientKey, RecipientSeed)],
+        withheld_key: &WithheldKey,
     ) -> Result<Opened, SealError> {
         if secrets.len() != self.wraps.len() {
             return Err(SealError::WrapMismatch);
@@ -262,18 +382,23 @@ impl<'a> Sealed<'a> {
             key = Some(self.unwrap(wrap, s).ok_or(SealError::WrapMismatch)?);
         }
         let key = key.ok_or(SealError::WrapMismatch)?;
+        let mut keys = Zeroizing::new([0u8; 64]);
+        keys[..32].copy_from_slice(&*key);
+        keys[32..].copy_from_slice(withheld_key);
         let wrapped_for_each = recipients.len() == self.recipients.len()
             && self
                 .recipients
                 .iter()
                 .zip(recipients)
                 .all(|(w, (to, seed))| {
-                    bool::from(recipient::wrap(to, &key, &self.nonce, *seed).ct_eq(w))
+                    bool::from(recipient::wrap(to, &keys, &self.nonce, *seed).ct_eq(w))
                 });
         if !wrapped_for_each {
             return Err(SealError::RecipientMismatch);
         }
-        self.body(&key)
+        let (mut opened, withheld) = self.body(&key)?;
+        opened.withheld = Some(open_withheld(&withheld, withheld_key)?);
+        Ok(opened)
     }
 
     /// The content key in `wrap`, if `secret` opens it and the key is the one committed to.
@@ -289,7 +414,8 @@ impl<'a> Sealed<'a> {
         commitment(key, &self.nonce).ct_eq(&self.commit).into()
     }
 
-    fn body(&self, key: &[u8; 32]) -> Result<Opened, SealError> {
+    /// The opened body, and its withheld part still sealed.
+    fn body(&self, key: &[u8; 32]) -> Result<(Opened, Vec<u8>), SealError> {
         let header = header_len(self.wraps.len(), self.recipients.len());
         let (aad, body) = self.bytes.split_at(header);
         let plain = Zeroizing::new(
@@ -316,8 +442,8 @@ fn commitment(key: &[u8; 32], nonce: &[u8; NONCE]) -> [u8; COMMIT] {
     mac.finalize().into_bytes().into()
 }
 
-fn plaintext(entry: &[u8], links: &[LabelSecret]) -> Vec<u8> {
-    let len = 1 + 16 * links.len() + 4 + entry.len();
+fn plaintext(entry: &[u8], links: &[LabelSecret], withheld: &[u8]) -> Vec<u8> {
+    let len = 1 + 16 * links.len() + 4 + entry.len() + 4 + withheld.len();
     let mut p = Vec::with_capacity(len.next_multiple_of(PAD));
     p.push(links.len() as u8);
     for l in links {
@@ -325,11 +451,13 @@ fn plaintext(entry: &[u8], links: &[LabelSecret]) -> Vec<u8> {
     }
     p.extend_from_slice(&(entry.len() as u32).to_be_bytes());
     p.extend_from_slice(entry);
+    p.extend_from_slice(&(withheld.len() as u32).to_be_bytes());
+    p.extend_from_slice(withheld);
     p.resize(len.next_multiple_of(PAD), 0);
     p
 }
 
-fn parse_plaintext(p: &[u8]) -> Result<Opened, SealError> {
+fn parse_plaintext(p: &[u8]) -> Result<(Opened, Vec<u8>), SealError> {
     let (&m, mut rest) = p.split_first().ok_or(SealError::Layout)?;
     if usize::from(m) > MAX_WRAPS || p.len() % PAD != 0 {
         return Err(SealError::Layout);
@@ -339,15 +467,27 @@ fn parse_plaintext(p: &[u8]) -> Result<Opened, SealError> {
         .into_iter()
         .map(LabelSecret::from_bytes)
         .collect();
-    let (len, rest) = rest.split_first_chunk::<4>().ok_or(SealError::Layout)?;
-    let len = u32::from_be_bytes(*len) as usize;
-    if rest.len() < len || rest.len() - len >= PAD || rest[len..].iter().any(|&b| b != 0) {
+    let (entry, rest) = length_prefixed(rest)?;
+    let (withheld, rest) = length_prefixed(rest)?;
+    if rest.len() >= PAD || rest.iter().any(|&b| b != 0) {
         return Err(SealError::Layout);
     }
-    Ok(Opened {
-        entry: rest[..len].to_vec(),
+    let opened = Opened {
+        entry: entry.to_vec(),
         links,
-    })
+        withheld: None,
+    };
+    Ok((opened, withheld.to_vec()))
+}
+
+/// A u32 length and that many bytes off the front of `rest`.
+fn length_prefixed(rest: &[u8]) -> Result<(&[u8], &[u8]), SealError> {
+    let (len, rest) = rest.split_first_chunk::<4>().ok_or(SealError::Layout)?;
+    let len = u32::from_be_bytes(*len) as usize;
+    match rest.len() >= len {
+        true => Ok(rest.split_at(len)),
+        false => Err(SealError::Layout),
+    }
 }
 
 #[cfg(test)]
@@ -373,13 +513,13 @@ mod tests {
         assert_eq!(open(&bytes, &[s(3), s(9)]), Err(SealError::NotForThese));
         let sealed = Sealed::parse(&bytes).unwrap();
         assert_eq!(sealed.labels(), 2);
-        assert!(sealed.open_exact(&[s(1), s(2)], &[]).is_ok());
+        assert!(sealed.open_exact(&[s(1), s(2)], &[], &[0; 32]).is_ok());
         assert_eq!(
-            sealed.open_exact(&[s(2), s(1)], &[]),
+            sealed.open_exact(&[s(2), s(1)], &[], &[0; 32]),
             Err(SealError::WrapMismatch)
         );
         assert_eq!(
-            sealed.open_exact(&[s(1)], &[]),
+            sealed.open_exact(&[s(1)], &[], &[0; 32]),
             Err(SealError::WrapMismatch)
         );
     }
@@ -421,7 +561,12 @@ mod tests {
         let auditor = RecipientSecret::generate(&mut OsRng);
         let other = RecipientSecret::generate(&mut OsRng);
         let to = [auditor.public(), other.public()];
-        let (bytes, seeds) = seal_for(b"an entry", &[s(1)], &[], &to, &mut OsRng).unwrap();
+        let contents = Contents {
+            entry: b"an entry",
+            ..Default::default()
+        };
+        let sealed = seal_for(&contents, &[s(1)], &to, &mut OsRng).unwrap();
+        let (bytes, seeds, wk) = (sealed.bytes, sealed.seeds, sealed.withheld_key);
         assert_eq!(open_as(&bytes, &auditor).unwrap().entry, b"an entry");
         assert_eq!(open_as(&bytes, &other).unwrap().entry, b"an entry");
         let stranger = RecipientSecret::generate(&mut OsRng);
@@ -429,13 +574,13 @@ mod tests {
         let sealed = Sealed::parse(&bytes).unwrap();
         assert_eq!(sealed.recipients(), 2);
         let given: Vec<_> = to.iter().cloned().zip(seeds.iter().copied()).collect();
-        assert!(sealed.open_exact(&[s(1)], &given).is_ok());
+        assert!(sealed.open_exact(&[s(1)], &given, &wk).is_ok());
         // Recipients out of order, a wrong seed, a recipient left out.
         let swapped = [given[1].clone(), given[0].clone()];
         let wrong = [given[0].clone(), (given[1].0.clone(), [0; 32])];
         for bad in [&swapped[..], &wrong[..], &given[..1]] {
             assert_eq!(
-                sealed.open_exact(&[s(1)], bad),
+                sealed.open_exact(&[s(1)], bad, &wk),
                 Err(SealError::RecipientMismatch)
             );
         }
@@ -449,6 +594,46 @@ mod tests {
                 "flip at byte {i} still opened"
             );
         }
+    }
+
+    #[test]
+    fn the_withheld_part_opens_for_recipients_and_the_bookkeeper_not_for_holders() {
+        let auditor = RecipientSecret::generate(&mut OsRng);
+        let event = br#"{"type":"ObjectEvent","bizTransactionList":[{"type":"po","bizTransaction":"PO-77"}]}"#;
+        let (commitment, withheld) =
+            crate::withhold(event, &["bizTransactionList".into()], &mut OsRng).unwrap();
+        let contents = Contents {
+            entry: &commitment,
+            links: &[],
+            withheld: &withheld,
+        };
+        let sealed = seal_for(&contents, &[s(1)], &[auditor.public()], &mut OsRng).unwrap();
+        let holder = open(&sealed.bytes, &[s(1)]).unwrap();
+        assert_eq!(
+            (holder.entry.as_slice(), holder.withheld),
+            (&commitment[..], None)
+        );
+        let recipient = open_as(&sealed.bytes, &auditor).unwrap();
+        assert_eq!(recipient.withheld.as_deref(), Some(&withheld[..]));
+        let parsed = Sealed::parse(&sealed.bytes).unwrap();
+        let given = [(auditor.public(), sealed.seeds[0])];
+        let checked = parsed.open_exact(&[s(1)], &given, &sealed.withheld_key);
+        assert_eq!(checked.unwrap().withheld, Some(withheld.clone()));
+        // Another withheld key: the recipient's wrap is not of it, and the part does not open.
+        let wrong = [7; 32];
+        assert_eq!(
+            parsed.open_exact(&[s(1)], &given, &wrong),
+            Err(SealError::RecipientMismatch)
+        );
+        let alone = seal_for(&contents, &[s(1)], &[], &mut OsRng).unwrap();
+        let parsed = Sealed::parse(&alone.bytes).unwrap();
+        assert_eq!(
+            parsed.open_exact(&[s(1)], &[], &wrong),
+            Err(SealError::Withheld)
+        );
+        // Nothing withheld: a holder reads everything there is.
+        let plain = seal(event, &[s(1)], &[], &mut OsRng).unwrap();
+        assert_eq!(open(&plain, &[s(1)]).unwrap().withheld, Some(vec![]));
     }
 
     #[test]

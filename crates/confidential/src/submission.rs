@@ -6,15 +6,16 @@
 //! secrets  u8 n ‖ n × 16 bytes      one per wrap of the entry, in its order
 //! to       u8 r ‖ r × 64 bytes      one per recipient wrap, in its order: the recipient's X25519
 //!                                   key ‖ the seed of its wrap's ephemeral key
+//! withheld 32 bytes                 the key of the entry's withheld part
 //! entry    the rest                 the sealed entry, exactly as it is to be logged
 //! ```
 //! A bookkeeper cannot validate what it cannot read (signature, certification, schema, custody),
-//! so the labels' secrets travel with the entry, over TLS, to each bookkeeper; it checks the
-//! entry, checks that it is wrapped for every entitled recipient, files it under keys made with
+//! so the labels' secrets and the withheld part's key travel with the entry, over TLS, to each
+//! bookkeeper; it checks the whole event (withheld members too), checks that it is wrapped for every entitled recipient, files it under keys made with
 //! the secrets, and logs only the sealed bytes. What it then serves reveals nothing to a reader
 //! without a label or an entitlement.
 
-use crate::seal::{RecipientSeed, Sealed, MAX_WRAPS};
+use crate::seal::{RecipientSeed, Sealed, WithheldKey, MAX_WRAPS};
 use crate::{LabelSecret, RecipientKey};
 use thiserror::Error;
 
@@ -25,6 +26,7 @@ pub struct Submission {
     pub secrets: Vec<LabelSecret>,
     /// Each entitled recipient the entry is wrapped for, with its wrap's seed.
     pub recipients: Vec<(RecipientKey, RecipientSeed)>,
+    pub withheld_key: WithheldKey,
     pub sealed: Vec<u8>,
 }
 
@@ -39,6 +41,23 @@ pub enum SubmissionError {
 }
 
 impl Submission {
+    /// Seals `contents` for `labels` and `recipients` ([`crate::seal_for`]): the submission of
+    /// it, with what its bookkeeper needs to check it.
+    pub fn seal(
+        contents: &crate::Contents,
+        labels: &[LabelSecret],
+        recipients: &[RecipientKey],
+        rng: &mut impl rand_core::CryptoRngCore,
+    ) -> Result<Self, crate::SealError> {
+        let sealed = crate::seal_for(contents, labels, recipients, rng)?;
+        Ok(Submission {
+            secrets: labels.to_vec(),
+            recipients: recipients.iter().cloned().zip(sealed.seeds).collect(),
+            withheld_key: sealed.withheld_key,
+            sealed: sealed.bytes,
+        })
+    }
+
     /// Whether `body` is a sealed submission (rather than a plain entry).
     pub fn is(body: &[u8]) -> bool {
         body.starts_with(MAGIC)
@@ -50,6 +69,7 @@ impl Submission {
                 + 2
                 + 16 * self.secrets.len()
                 + 64 * self.recipients.len()
+                + 32
                 + self.sealed.len(),
         );
         b.extend_from_slice(MAGIC);
@@ -62,6 +82,7 @@ impl Submission {
             b.extend_from_slice(key.as_bytes());
             b.extend_from_slice(seed);
         }
+        b.extend_from_slice(&self.withheld_key);
         b.extend_from_slice(&self.sealed);
         b
     }
@@ -95,9 +116,13 @@ impl Submission {
             recipients.push((key, seed.try_into().expect("32 bytes")));
             rest = more;
         }
+        let (withheld_key, rest) = rest
+            .split_first_chunk::<32>()
+            .ok_or(SubmissionError::Truncated)?;
         Ok(Submission {
             secrets,
             recipients,
+            withheld_key: *withheld_key,
             sealed: rest.to_vec(),
         })
     }
@@ -125,22 +150,20 @@ mod tests {
             LabelSecret::from_bytes([2; 16]),
         ];
         let auditor = crate::RecipientSecret::generate(&mut OsRng);
-        let (sealed, seeds) =
-            crate::seal_for(b"entry", &labels, &[], &[auditor.public()], &mut OsRng).unwrap();
-        let sub = Submission {
-            secrets: labels.to_vec(),
-            recipients: vec![(auditor.public(), seeds[0])],
-            sealed,
+        let contents = crate::Contents {
+            entry: b"entry",
+            ..Default::default()
         };
+        let sub = Submission::seal(&contents, &labels, &[auditor.public()], &mut OsRng).unwrap();
         let body = sub.encode();
         assert!(Submission::is(&body));
         let back = Submission::decode(&body).unwrap();
         assert_eq!(back, sub);
         assert_eq!(back.recipient_keys(), vec![auditor.public()]);
-        let opened = back
-            .entry()
-            .unwrap()
-            .open_exact(&back.secrets, &back.recipients);
+        let opened =
+            back.entry()
+                .unwrap()
+                .open_exact(&back.secrets, &back.recipients, &back.withheld_key);
         assert_eq!(opened.unwrap().entry, b"entry");
         assert_eq!(
             Submission::decode(&body[..MAGIC.len() + 5]),

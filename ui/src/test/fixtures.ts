@@ -12,6 +12,7 @@ export function step(over: Partial<StepView> = {}): StepView {
     org_gln: "9506000000005",
     place: "9506000000012",
     details: [],
+    withheld: 0,
     temperatures: [],
     flagged: false,
     evidence: { entry: "leaf", hash_id: "ni:///sha-256;00", signer: "device-1+abcd+AQ", bookkeepers: ["bk1", "bk2"], event: "{}" },

@@ -355,6 +355,7 @@ pub fn journeys(orgs: &[Org], now: OffsetDateTime) -> Vec<Action> {
             documents: vec![],
             readings: vec![],
             ilmd: Map::new(),
+            withhold: Handoff::default_withheld(),
         };
         f(&mut h);
         actions.push(Action { by, handoff: h });
@@ -591,5 +592,6 @@ pub fn chiller_reading(fishmonger: &Org, now: OffsetDateTime) -> Handoff {
             celsius: 1.8,
         }],
         ilmd: Map::new(),
+        withhold: Handoff::default_withheld(),
     }
 }

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let secret = LabelSecret::from_bytes([7; 16]);
     if let Ok(sealed) = Sealed::parse(data) {
         let _ = sealed.labels();
-        assert!(sealed.open_exact(std::slice::from_ref(&secret), &[]).is_err());
+        assert!(sealed.open_exact(std::slice::from_ref(&secret), &[], &[0; 32]).is_err());
     }
     assert!(open(data, &[secret]).is_err());
 });

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = Submission::decode(data) {
         assert_eq!(s.encode(), data);
         if let Ok(sealed) = s.entry() {
-            let _ = sealed.open_exact(&s.secrets, &s.recipients);
+            let _ = sealed.open_exact(&s.secrets, &s.recipients, &s.withheld_key);
         }
     }
 });

@@ -128,6 +128,9 @@ pub struct Step {
     pub temperatures: Vec<Temperature>,
     /// The event's original JSON, for the evidence view.
     pub event: String,
+    /// How many of its members the brand withheld from label holders (their salted digests are
+    /// in `event`; see `tally_confidential::withhold`).
+    pub withheld: usize,
 }
 
 /// An organisation as shown on a step.
@@ -593,5 +596,8 @@ fn step(it: &Item, actor: Option<&Actor>, registry: &Registry) -> Step {
             .as_ref()
             .map(|e| String::from_utf8_lossy(&e.payload).into_owned())
             .unwrap_or_default(),
+        withheld: it.counted.entry.as_ref().map_or(0, |e| {
+            tally_confidential::reveal(&e.payload, &[]).map_or(0, |r| r.withheld)
+        }),
     }
 }
