@@ -217,6 +217,25 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     }
     assert!(evidence.contains("cosigned by"), "{evidence}");
     shots.take(&s, "consumer-step-evidence");
+    // The shopper's view of what the brand withheld: the processor's despatch advice is one
+    // field kept private on its shipping step, named as such, never shown.
+    s.script(
+        "document.querySelectorAll('li.step details').forEach(d => { d.open = true; });",
+        vec![],
+    );
+    let private = s.wait_text("li.step dd.withheld", "kept private");
+    assert!(private.contains('1'), "{private}");
+    let page = s.text_of("#timeline").unwrap_or_default();
+    assert!(!page.contains("DESADV-7741"), "{page}");
+    assert!(
+        page.contains("CIQ-2611-0931"),
+        "the import clearance is shown: {page}"
+    );
+    shots.full(&s, "consumer-withheld");
+    s.script(
+        "document.querySelectorAll('li.step details').forEach(d => { d.open = false; });",
+        vec![],
+    );
     // The camera loop's path without a camera: a 1280×720 frame with the label in view, drawn on
     // a canvas, read back as RGBA and sent through IPC to the Rust scanner session, as the
     // viewfinder does for each camera frame. Every frame must read; the rate is reported.

@@ -122,6 +122,15 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     assert_eq!(steps.len(), 6, "{steps:?}");
     assert!(steps.contains(&"creating_class_instance") && steps.contains(&"holding"));
     assert_eq!(read["name"], "Canterbury Nutrition Ltd");
+    // The regulator reads what the processor withheld from shoppers.
+    let events = read["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"].as_str().unwrap().contains("DESADV-7741")),
+        "{events:?}"
+    );
+    assert!(events.iter().all(|e| e["withheld"] == 0));
     assert_eq!(activity(&[])["events"].as_array().unwrap().len(), 0);
     let png = |name: &str| {
         summary["labels"]
@@ -478,6 +487,17 @@ fn a_label_opens_its_own_chain_only(url: &str, summary: &Value) {
         );
     }
     assert!(text.contains("B2611-01") && text.contains("RAW-2611-A"));
+    // What the brand withheld from holders (the despatch advice, the bill of lading) is in no
+    // form the holder can read; the import clearance it chose to show is.
+    for withheld in ["DESADV-7741", "BOL-NZAKL-5521"] {
+        for form in forms(withheld) {
+            assert!(
+                !text.contains(&form),
+                "the can's holder reads the withheld {withheld} as {form}"
+            );
+        }
+    }
+    assert!(text.contains("CIQ-2611-0931"), "the shown import clearance");
 }
 
 /// `s` percent-encoded for a query value (every byte but RFC 3986's unreserved ones).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detailValue } from "./format";
+import { detailValue, documentsOf } from "./format";
 
 describe("detailValue", () => {
   it("shows a harvest date as a day, in the reader's language", () => {
@@ -12,5 +12,17 @@ describe("detailValue", () => {
     expect(detailValue("en", "countryOfOrigin", "NZ")).toBe("New Zealand");
     expect(detailValue("en", "catchArea", "FAO 81")).toBe("FAO 81");
     expect(detailValue("en", "harvestStartDate", "not a date")).toBe("not a date");
+  });
+});
+
+describe("documentsOf", () => {
+  it("names each business document of an event and nothing of other text", () => {
+    const e = JSON.stringify({ type: "ObjectEvent", bizTransactionList: [
+      { type: "desadv", bizTransaction: "urn:epcglobal:cbv:bt:9506000000029:DESADV-7741" },
+      { type: "urn:epcglobal:cbv:btt:po", bizTransaction: "PO-1" }, { type: "po" }] });
+    expect(documentsOf(e)).toEqual(["desadv urn:epcglobal:cbv:bt:9506000000029:DESADV-7741", "po PO-1"]);
+    expect(documentsOf('{"_sd":["x"]}')).toEqual([]);
+    expect(documentsOf("not json")).toEqual([]);
+    expect(documentsOf("null")).toEqual([]);
   });
 });

@@ -52,3 +52,16 @@ export function countryName(lang: Lang, code: string | null): string {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** The business documents an event names (`bizTransactionList`), as "type id"; nothing for text
+ * that is not an event. What an auditor reads that the brand may withhold from shoppers. */
+export function documentsOf(eventJson: string): string[] {
+  let event: unknown;
+  try { event = JSON.parse(eventJson); } catch { return []; }
+  const list = (event as { bizTransactionList?: unknown } | null)?.bizTransactionList;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((d: { type?: unknown; bizTransaction?: unknown }) =>
+    typeof d?.bizTransaction === "string"
+      ? [[typeof d.type === "string" ? d.type.split(/[:/#]/).pop() : "", d.bizTransaction].join(" ").trim()]
+      : []);
+}

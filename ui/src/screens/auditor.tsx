@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Activity, type Directory, type Exported, type LogStatus, type Monitor, type Trace } from "../api";
 import { errorMessage, useApp } from "../app";
 import { ago, duration, statusWord } from "../i18n";
-import { dateTime, nowSeconds, short } from "../logic/format";
+import { dateTime, documentsOf, nowSeconds, short } from "../logic/format";
 import { Verdict } from "./history";
 
 type Tab = "status" | "trace" | "activity" | "export";
@@ -236,11 +236,13 @@ function ActivityPanel() {
           {activity.below_quorum > 0 && <p class="bad">{tr("below_quorum_n", { n: activity.below_quorum })}</p>}
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">{tr("step")}</th><th scope="col">{tr("place")}</th><th scope="col">#</th><th scope="col">{tr("in_logs")}</th></tr></thead>
+              <thead><tr><th scope="col">{tr("step")}</th><th scope="col">{tr("place")}</th><th scope="col">#</th><th scope="col">{tr("detail_document")}</th><th scope="col">{tr("in_logs")}</th></tr></thead>
               <tbody>
                 {activity.events.map((ev) => (
                   <tr><td>{ev.biz_step ?? ev.event_type}<br /><span class="muted small">{dateTime(lang, ev.time)}</span></td>
-                    <td>{ev.place ?? "—"}</td><td>{ev.items}</td><td>{ev.bookkeepers.join(", ")}</td></tr>
+                    <td>{ev.place ?? "—"}</td><td>{ev.items}</td>
+                    <td class="documents small">{documentsOf(ev.event).join(", ") || "—"}{ev.withheld > 0 && <span class="muted"> {tr("withheld", { count: ev.withheld })}</span>}</td>
+                    <td>{ev.bookkeepers.join(", ")}</td></tr>
                 ))}
               </tbody>
             </table>

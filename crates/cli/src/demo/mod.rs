@@ -471,7 +471,27 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let regulator_ok = read.events.len() == expected;
+    // What the processor withheld from shoppers (its despatch advice) the regulator reads; the
+    // shopper's can showed the same step with one field withheld.
+    let despatch = "DESADV-7741";
+    let regulator_reads = read.events.iter().any(|e| e.event.contains(despatch));
+    let shopper_sees = outcomes
+        .iter()
+        .find(|o| o.scenario == "can of formula")
+        .is_some_and(|o| {
+            o.history.steps.iter().any(|s| s.withheld > 0)
+                && !o
+                    .history
+                    .steps
+                    .iter()
+                    .any(|s| s.evidence.event.contains(despatch))
+        });
+    outln!(
+        "  the despatch advice {despatch}: the regulator reads it {}; the shopper's can shows it withheld {}",
+        if regulator_reads { "(yes)" } else { "(NO)" },
+        if shopper_sees { "(yes)" } else { "(NO)" },
+    );
+    let regulator_ok = read.events.len() == expected && regulator_reads && shopper_sees;
 
     say("Summary");
     let mut failed = 0;

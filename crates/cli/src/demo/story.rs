@@ -455,6 +455,8 @@ pub fn journeys(orgs: &[Org], now: OffsetDateTime) -> Vec<Action> {
             "cert".into(),
             "urn:example:cn-ciq:inspection:CIQ-2611-0931".into(),
         )];
+        // The import clearance is what a shopper of imported formula looks for: shown.
+        h.withhold = vec![];
     });
     add("importer", Step::Ship, 430, start, &|h| {
         h.items = vec![pallet.clone()];
@@ -488,6 +490,12 @@ pub fn journeys(orgs: &[Org], now: OffsetDateTime) -> Vec<Action> {
     let catch = || vec![quantity(lot(CATCH, CATCH_LOT), 850.0, "KGM")];
     add("vessel", Step::Commission, 0, sea, &|h| {
         h.quantities = catch();
+        // Shoppers see the vessel, the catch area and the gear; the exact hours it fished tell
+        // competitors where and when it finds hoki, so its partners and the regulator read them.
+        h.withhold = vec![
+            "cbvmda:harvestStartDate".into(),
+            "cbvmda:harvestEndDate".into(),
+        ];
         h.readings = vec![reading(sea, 0, 0.4)];
         h.ilmd = ilmd(json!({
             "cbvmda:countryOfOrigin": "NZ",
