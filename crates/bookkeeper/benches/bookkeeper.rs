@@ -14,9 +14,11 @@
 //!
 //! Submissions are measured three times: one entry per `POST /submit` (what a phone does), bundles
 //! per `POST /submit-bundle` (what a warehouse outbox and peer broadcast do), and bundles of
-//! confidential entries (each event sealed for its lot's label, 100 units a lot, and wrapped for
-//! one entitled regulator, submitted with the label's secret and the wrap's seed: the bookkeeper
-//! opens, checks, re-wraps for the regulator and files each under keyed lookup keys). Each
+//! confidential entries (each event's purchase order withheld from label holders, the event
+//! sealed for its lot's label, 100 units a lot, and wrapped for one entitled regulator, submitted
+//! with the label's secret, the wrap's seed and the withheld key: the bookkeeper opens, puts the
+//! withheld order back and checks the whole event, re-wraps for the regulator and files each
+//! under keyed lookup keys). Each
 //! run reports the bytes on disk per entry of its database (entries, lookup index, tree hashes).
 //!
 //! Environment: `TALLY_BENCH_ENTRIES` (submitted entries, default 50 000),
@@ -248,9 +250,10 @@ impl Net {
             .encode()
     }
 
-    /// The same commissioning, of a lot-qualified unit (100 a lot), sealed for its lot's label and
-    /// for the entitled regulator, and wrapped with that label's secret and the regulator's
-    /// wrap seed as a sealed submission.
+    /// The same commissioning, of a lot-qualified unit (100 a lot), naming its purchase order,
+    /// which is withheld from label holders; sealed for its lot's label and for the entitled
+    /// regulator, and wrapped with that label's secret, the regulator's wrap seed and the
+    /// withheld part's key as a sealed submission.
     fn commission_sealed(&self, serial: usize) -> Vec<u8> {
         let lot = serial / 100;
         let event = serde_json::to_vec(&json!({
@@ -261,8 +264,13 @@ impl Net {
             "epcList": [format!("https://id.gs1.org/01/{GTIN}/10/L{lot}/21/{serial}")],
             "bizStep": "commissioning",
             "readPoint": {"id": format!("https://id.gs1.org/414/{}", self.place)},
+            "bizTransactionList": [{"type": "po", "bizTransaction": format!("urn:example:po:{lot}")}],
         }))
         .expect("json");
+        let rng = &mut rand_core::OsRng;
+        let (event, withheld) =
+            tally_confidential::withhold(&event, &["bizTransactionList".into()], rng)
+                .expect("withhold");
         let entry = Entry::sign_event(&event, &self.devices[serial % DEVICES])
             .expect("sign")
             .encode();
@@ -272,14 +280,10 @@ impl Net {
         let to = std::slice::from_ref(&self.regulator);
         let contents = tally_confidential::Contents {
             entry: &entry,
-            ..Default::default()
+            links: &[],
+            withheld: &withheld,
         };
-        tally_confidential::Submission::seal(
-            &contents,
-            std::slice::from_ref(&secret),
-            to,
-            &mut rand_core::OsRng,
-        )
+        tally_confidential::Submission::seal(&contents, std::slice::from_ref(&secret), to, rng)
         .expect("seal")
         .encode()
     }
