@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "trace",
     "activity",
     "activity_as",
+    "verify_as",
     "export_evidence",
 ];
 

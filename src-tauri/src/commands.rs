@@ -321,6 +321,19 @@ pub async fn verify(state: State<'_, AppState>, code: String) -> CmdResult<Histo
     Ok(state.client()?.verify(&code, now()).await?)
 }
 
+/// The same verification read by an entitled recipient (a trading partner, an auditor, a
+/// regulator): `recipient_key` is the text of its key file, held only for this call.
+#[tauri::command]
+pub async fn verify_as(
+    state: State<'_, AppState>,
+    code: String,
+    recipient_key: String,
+) -> CmdResult<History> {
+    let me = tally_confidential::RecipientSecret::parse(recipient_key.trim())
+        .map_err(|e| CommandError::new("bad_input", e.to_string()))?;
+    Ok(state.client()?.verify_as(&code, &me, now()).await?)
+}
+
 /// The latest scans on this device, newest first.
 #[tauri::command]
 pub fn recent_scans(state: State<'_, AppState>) -> CmdResult<Vec<Scan>> {

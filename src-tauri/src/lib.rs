@@ -98,6 +98,7 @@ pub fn run() {
             commands::scan_start,
             commands::scan_frame,
             commands::verify,
+            commands::verify_as,
             commands::recent_scans,
             commands::device_create,
             commands::device_import,

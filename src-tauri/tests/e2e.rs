@@ -232,6 +232,51 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
         "the import clearance is shown: {page}"
     );
     shots.full(&s, "consumer-withheld");
+    // The same can read by the carrier, a trading partner entitled to what was shipped to it: the
+    // bill of lading of its shipment shown, the despatch advice between two others still private;
+    // then by the regulator, entitled to everything: nothing private. The verdict is the same.
+    let open_all = "document.querySelectorAll('li.step details').forEach(d => { d.open = true; });";
+    // For the shots: only the steps that carry a document or a private field, without their JSON.
+    let open_documents = "document.querySelectorAll('li.step > details').forEach(d => { \
+        d.open = !!d.querySelector(\"dd.withheld, dd.detail[data-name='document']\"); }); \
+        document.querySelectorAll('li.step details details').forEach(d => { d.open = false; });";
+    for (who, key, private) in [
+        ("partner", &demo.partner_key, true),
+        ("regulator", &demo.regulator_key, false),
+    ] {
+        let file = format!("{who}.key");
+        s.choose_file("#view-recipient-file", &file, &std::fs::read(key).unwrap());
+        s.wait("#views[data-view='recipient']");
+        s.script(open_all, vec![]);
+        s.wait_text("#timeline", "BOL-NZAKL-5521");
+        assert_eq!(s.text_of("#verdict-word").as_deref(), Some("Verified"));
+        let page = s.text_of("#timeline").unwrap_or_default();
+        assert_eq!(page.contains("DESADV-7741"), !private, "{who}: {page}");
+        assert_eq!(page.contains("kept private"), private, "{who}: {page}");
+        assert_eq!(
+            attr_all(&s, "li.step", "data-stage"),
+            stages,
+            "{who}: the same steps"
+        );
+        s.script(open_documents, vec![]);
+        shots.full(&s, &format!("consumer-as-{who}"));
+        s.click("#view-holder");
+        s.wait("#views[data-view='holder']");
+    }
+    s.click("#lang-toggle");
+    s.choose_file(
+        "#view-recipient-file",
+        "partner.key",
+        &std::fs::read(&demo.partner_key).unwrap(),
+    );
+    s.wait_text("#view-note", "授权接收方");
+    s.script(open_all, vec![]);
+    s.wait_text("li.step dd.withheld", "保密");
+    s.script(open_documents, vec![]);
+    shots.full(&s, "consumer-as-partner-zh");
+    s.click("#view-holder");
+    s.click("#lang-toggle");
+    s.wait_text("#view-note", "holding this label");
     s.script(
         "document.querySelectorAll('li.step details').forEach(d => { d.open = false; });",
         vec![],

@@ -162,6 +162,37 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
             && stages.contains(&"cold_chain")
     );
     assert_eq!(h["steps"][0]["org"], "Waikato Valley Dairy Farm");
+    // Three views of the same can: its holder reads neither trade document; the carrier, a
+    // partner entitled to what was shipped to it, reads its bill of lading; the regulator both.
+    let documents = |h: &Value| {
+        let details = h["steps"].to_string();
+        (
+            details.contains("BOL-NZAKL-5521"),
+            details.contains("DESADV-7741"),
+        )
+    };
+    assert_eq!(documents(&h), (false, false), "the holder");
+    let uri = summary["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "milk-powder-can")
+        .unwrap()["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read_as = |who: &str| -> Value {
+        let key = summary[who]["key"].as_str().unwrap();
+        let args = ["history", &uri, "--as", key, "--json", "--home", &home];
+        serde_json::from_slice(&tally(&args, b"").expect(0).stdout).unwrap()
+    };
+    let (partner, authority) = (read_as("partner"), read_as("regulator"));
+    assert_eq!(documents(&partner), (true, false), "the partner");
+    assert_eq!(documents(&authority), (true, true), "the regulator");
+    for view in [&partner, &authority] {
+        assert_eq!(view["status"], h["status"]);
+        assert_eq!(view["steps"].as_array().unwrap().len(), stages.len());
+    }
     let hoki = tally(
         &["scan", &png("hoki-fillets"), "--json", "--home", &home],
         b"",

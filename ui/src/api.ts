@@ -202,6 +202,8 @@ export const api = {
   scanFrame: (width: number, height: number, rgba: Uint8Array) =>
     invoke<FrameResult>("scan_frame", rgba, { headers: { "x-width": String(width), "x-height": String(height) } }),
   verify: (code: string) => invoke<History>("verify", { code }),
+  /** The same verification read by an entitled recipient: `key` is its key file's text (never kept). */
+  verifyAs: (code: string, key: string) => invoke<History>("verify_as", { code, recipientKey: key }),
   recentScans: () => invoke<Scan[]>("recent_scans"),
   deviceCreate: (name: string, passphrase: string) => invoke<DeviceInfo | null>("device_create", { name, passphrase }),
   deviceImport: (key: string, passphrase: string) => invoke<DeviceInfo | null>("device_import", { key, passphrase }),

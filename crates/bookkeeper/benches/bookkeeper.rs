@@ -284,8 +284,8 @@ impl Net {
             withheld: &withheld,
         };
         tally_confidential::Submission::seal(&contents, std::slice::from_ref(&secret), to, rng)
-        .expect("seal")
-        .encode()
+            .expect("seal")
+            .encode()
     }
 
     /// Serves a bookkeeper on `database` on its own runtime; returns its URL and its stopper.

@@ -5,7 +5,7 @@ use crate::home::{block_on, client_error, now, Home};
 use crate::{input, show};
 use clap::Args;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tally_client::audit::{EvidenceFile, Monitor};
 
 /// Check every bookkeeper now: its latest checkpoint (signature, independent cosignatures), that
@@ -183,15 +183,17 @@ pub fn trace(args: &TraceArgs) -> CliResult {
 }
 
 /// Runs `tally activity`.
+/// The recipient key in the file `tally keygen --recipient` wrote.
+pub fn recipient_key(path: &Path) -> CliResult<tally_confidential::RecipientSecret> {
+    let text = String::from_utf8_lossy(&input::file(path)?).into_owned();
+    tally_confidential::RecipientSecret::parse(text.trim())
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
+}
+
 pub fn activity(args: &ActivityArgs) -> CliResult {
     let client = args.home.client()?;
     let a = match &args.as_recipient {
-        Some(path) => {
-            let text = String::from_utf8_lossy(&crate::input::file(path)?).into_owned();
-            let me = tally_confidential::RecipientSecret::parse(text.trim())
-                .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
-            block_on(client.activity_as(&me, &args.gln))?
-        }
+        Some(path) => block_on(client.activity_as(&recipient_key(path)?, &args.gln))?,
         None => block_on(client.activity(&args.gln))?,
     }
     .map_err(client_error)?;

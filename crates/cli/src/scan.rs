@@ -5,7 +5,7 @@ use crate::error::{CliError, CliResult};
 use crate::home::{block_on, client_error, now, Home};
 use crate::{input, show};
 use clap::Args;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tally_scan::Payload;
 
 /// Scan a product: decode the QR code in IMAGE (or take CODE as scanned text), verify its history
@@ -38,6 +38,11 @@ pub struct HistoryArgs {
     /// Do not contact the bookkeepers: show the cached history and its age.
     #[arg(long)]
     offline: bool,
+    /// Read as an entitled recipient (an auditor, a regulator), with its recipient key file: the
+    /// same verdict, with the fields the brand withheld from label holders where they are
+    /// wrapped for it. Not kept as this device's scan.
+    #[arg(long = "as", value_name = "FILE", conflicts_with = "offline")]
+    as_recipient: Option<PathBuf>,
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -118,6 +123,9 @@ pub fn history(args: &HistoryArgs) -> CliResult {
             .cached(&args.code)
             .map_err(client_error)?
             .ok_or_else(|| CliError::bad_input("this product was never verified on this device"))?
+    } else if let Some(path) = &args.as_recipient {
+        let me = crate::audit::recipient_key(path)?;
+        block_on(client.verify_as(&args.code, &me, t))?.map_err(client_error)?
     } else {
         block_on(client.verify(&args.code, t))?.map_err(client_error)?
     };

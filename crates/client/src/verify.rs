@@ -5,7 +5,7 @@ use crate::fetch::FetchError;
 use crate::view::{self, FetchReport, History, Source};
 use crate::{Client, ClientError};
 use std::time::Instant;
-use tally_confidential::LabelSecret;
+use tally_confidential::{LabelSecret, RecipientSecret};
 use tally_trust::{LogEvidence, Reason, Request};
 use time::OffsetDateTime;
 
@@ -99,6 +99,28 @@ impl Client {
     /// its evidence, and the history is kept for offline viewing. When no bookkeeper answers, the
     /// last history verified on this device is returned as [`Source::Cached`], with its age.
     pub async fn verify(&self, code: &str, now: OffsetDateTime) -> Result<History, ClientError> {
+        self.read(code, now, None).await
+    }
+
+    /// The same verification read by an entitled recipient (an auditor, a regulator): the same
+    /// verdict, its steps showing the members the brand withheld from label holders where they
+    /// are wrapped for `me`. The checkpoints it proves are trusted as for any scan, but the
+    /// history is not kept as this device's scan: its shopper view stays a holder's.
+    pub async fn verify_as(
+        &self,
+        code: &str,
+        me: &RecipientSecret,
+        now: OffsetDateTime,
+    ) -> Result<History, ClientError> {
+        self.read(code, now, Some(me)).await
+    }
+
+    async fn read(
+        &self,
+        code: &str,
+        now: OffsetDateTime,
+        reader: Option<&RecipientSecret>,
+    ) -> Result<History, ClientError> {
         let product = product_key(code)?;
         let host = link_host(code);
         let secrets = labels_of(code);
@@ -155,6 +177,7 @@ impl Client {
             malformed: &malformed,
             host: host.as_deref(),
             secrets: &secrets,
+            reader,
             ..Request::online(&self.policy, &product, &logs, &state, now)
         });
         let at = now.unix_timestamp();
@@ -183,6 +206,12 @@ impl Client {
                 _ => None,
             })
             .collect();
+        if reader.is_some() {
+            let updates = &verdict.trust_updates;
+            self.store()?
+                .record_monitoring(updates, &inconsistencies, at)?;
+            return Ok(history);
+        }
         let json =
             serde_json::to_string(&history).map_err(|e| ClientError::Event(e.to_string()))?;
         self.store()?.record_verification(

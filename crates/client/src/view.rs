@@ -291,7 +291,7 @@ pub fn history(
             org_country: s.org.as_ref().map(|o| o.country.clone()),
             org_gln: s.org.as_ref().map(|o| o.gln.clone()),
             place: s.place.clone(),
-            details: details(&s.event),
+            details: details(s.revealed.as_deref().unwrap_or(&s.event)),
             withheld: s.withheld,
             temperatures: s
                 .temperatures

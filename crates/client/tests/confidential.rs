@@ -514,6 +514,37 @@ async fn an_entitled_auditor_reads_every_event_and_no_device_can_leave_it_out() 
         .await
         .unwrap();
     assert_eq!(h.status, Status::Verified, "{:?}", h.warnings);
+    let document = |h: &tally_client::view::History| {
+        let ship = h.steps.last().expect("a shipment").clone();
+        let shown = ship.details.iter().any(|(_, v)| v.contains("PO-88123"));
+        (ship.withheld, shown)
+    };
+    assert_eq!(document(&h), (1, false), "the holder: {h:?}");
+    // The same product read by the auditor: the same verdict and steps, the purchase order shown
+    // on its shipment; by a recipient the event is not wrapped for, a holder's view.
+    let code = w.lot_secret.add_to_link(&can(1));
+    let now = OffsetDateTime::now_utc();
+    let audited = w.client.verify_as(&code, &auditor, now).await.unwrap();
+    assert_eq!(audited.status, h.status, "{:?}", audited.warnings);
+    assert_eq!(audited.steps.len(), h.steps.len());
+    assert_eq!(document(&audited), (0, true), "the auditor: {audited:?}");
+    let evidence = &audited.steps.last().unwrap().evidence.event;
+    assert!(
+        evidence.contains("\"_sd\""),
+        "the evidence is the signed event"
+    );
+    let blind = w.client.verify_as(&code, &stranger, now).await.unwrap();
+    assert_eq!(document(&blind), (1, false), "a stranger: {blind:?}");
+    let cached = w
+        .client
+        .cached(&code)
+        .unwrap()
+        .expect("the holder's scan is kept");
+    assert_eq!(
+        document(&cached),
+        (1, false),
+        "a recipient's read is not cached"
+    );
 
     // A device that leaves the auditor out, or wraps for a key that is not entitled, is refused.
     let event = event(

@@ -93,6 +93,13 @@ impl fmt::Debug for RecipientKey {
     }
 }
 
+/// Never printed by accident: it names only the public half.
+impl fmt::Debug for RecipientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecipientSecret(for {})", self.public())
+    }
+}
+
 impl RecipientSecret {
     /// A new key pair.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {

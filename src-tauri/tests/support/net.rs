@@ -41,6 +41,8 @@ pub struct Demo {
     pub policy: PathBuf,
     /// The entitled regulator's recipient key file.
     pub regulator_key: PathBuf,
+    /// The entitled trading partner's (the carrier's) recipient key file.
+    pub partner_key: PathBuf,
     pub labels: Vec<Label>,
     pub warehouse: Warehouse,
     pub bookkeepers: Vec<Bookkeeper>,
@@ -99,6 +101,7 @@ impl Demo {
         Demo {
             policy: PathBuf::from(s(&v["policy"])),
             regulator_key: PathBuf::from(s(&v["regulator"]["key"])),
+            partner_key: PathBuf::from(s(&v["partner"]["key"])),
             labels,
             warehouse: Warehouse {
                 org: s(&w["org"]),

@@ -14,6 +14,10 @@ export function Consumer() {
   const [problem, setProblem] = useState<string | null>(null);
   const [typed, setTyped] = useState("");
   const [recent, setRecent] = useState<Scan[]>([]);
+  /** The code as scanned, for reading the same product again as a recipient. */
+  const [code, setCode] = useState("");
+  /** The same product read by an entitled recipient (its key file chosen), if it is. */
+  const [reading, setReading] = useState<History | null>(null);
 
   const loadRecent = () => api.recentScans().then(setRecent).catch(() => undefined);
   useEffect(() => void loadRecent(), []);
@@ -21,6 +25,8 @@ export function Consumer() {
   const check = async (code: string) => {
     setProblem(null);
     setBusy(true);
+    setCode(code);
+    setReading(null);
     try {
       setHistory(await api.verify(code));
       void loadRecent();
@@ -38,11 +44,32 @@ export function Consumer() {
     else setProblem(d.kind === "plain_url" ? tr("web_address") : tr("not_a_product", { detail: d.problem ?? "" }));
   };
 
+  // The key file is read and used for this one call; it is never stored.
+  const readAs = async (e: Event) => {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (!f) return;
+    setProblem(null);
+    try {
+      setReading(await api.verifyAs(code, (await f.text()).trim()));
+    } catch (err) {
+      setProblem(errorMessage(err));
+    }
+  };
+
   if (history) {
+    const view = reading ? "recipient" : "holder";
     return (
       <div class="stack" id="result-screen">
-        <button type="button" class="button" id="scan-again" onClick={() => setHistory(null)}>← {tr("back")}</button>
-        <HistoryView h={history} focus />
+        <button type="button" class="button" id="scan-again" onClick={() => { setHistory(null); setProblem(null); }}>← {tr("back")}</button>
+        <div class="row views" id="views" data-view={view}>
+          <button type="button" id="view-holder" class={reading ? "button" : "button primary"} aria-pressed={!reading}
+            onClick={() => setReading(null)}>{tr("view_holder")}</button>
+          <label for="view-recipient-file" class={reading ? "button primary" : "button"}>{tr("read_as_recipient")}</label>
+          <input id="view-recipient-file" type="file" class="visually-hidden" onChange={(e) => void readAs(e)} />
+          <span class="muted small" id="view-note">{tr(reading ? "view_recipient_note" : "view_holder_note")}</span>
+        </div>
+        {problem && <p class="bad" role="alert" id="view-problem">{problem}</p>}
+        <HistoryView h={reading ?? history} focus={!reading} />
       </div>
     );
   }

@@ -202,29 +202,27 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         );
         devices.push((device, cert));
     }
-    // The food-safety regulator: governance entitles it to read every sealed event.
-    let regulator = tally_confidential::RecipientSecret::generate(&mut rand_core::OsRng);
-    write(
-        &keys.join("regulator.key"),
-        regulator.to_secret_string().as_bytes(),
-        0o600,
+    // The food-safety regulator: governance entitles it to read every sealed event. The carrier,
+    // a trading partner: the events at its depot or shipped to it.
+    let carrier = orgs.iter().find(|o| o.id == "carrier");
+    let carrier = carrier.ok_or_else(|| CliError::bad_input("no carrier org"))?;
+    let regulator = entitle(
+        &keys,
+        "regulator",
+        REGULATOR,
+        vec![],
+        &governance,
+        &mut records,
     )?;
-    let entitlement = Record::Entitlement {
-        recipient: REGULATOR.into(),
-        key: regulator.public().to_string(),
-        scope: vec![],
-    };
-    records.push((
-        Entry::sign(
-            entitlement.kind(),
-            entitlement.to_payload(),
-            None,
-            &governance,
-        )
-        .map_err(CliError::bad_input)?,
-        format!("entitlement of {REGULATOR}"),
-    ));
-    outln!("  {REGULATOR:<32} entitled to read every sealed event");
+    let scope = vec![carrier.gln.clone(), carrier.place.clone()];
+    let partner = entitle(
+        &keys,
+        "partner",
+        carrier.name,
+        scope,
+        &governance,
+        &mut records,
+    )?;
     let total_records = records.len();
     desk.queue(records, t.unix_timestamp())
         .map_err(client_error)?;
@@ -453,7 +451,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     )?;
     put_back(net, "bk2", &current)?;
 
-    say("16. The food-safety regulator reads the processor's events: no label, its entitlement");
+    say("16. The food-safety regulator and a trading partner read what they are entitled to");
     let processor = orgs
         .iter()
         .find(|o| o.id == "processor")
@@ -491,7 +489,34 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         if regulator_reads { "(yes)" } else { "(NO)" },
         if shopper_sees { "(yes)" } else { "(NO)" },
     );
-    let regulator_ok = read.events.len() == expected && regulator_reads && shopper_sees;
+    // The same can read by the regulator: the same verdict, the despatch advice on its step.
+    let audited = block_on(desk.verify_as(&book.label(&can.uri), &regulator, now()))?;
+    let audited = audited.map_err(client_error)?;
+    let shown = |s: &tally_client::view::StepView| s.details.iter().any(|d| d.1.contains(despatch));
+    let can_read = audited.status == Status::Verified && audited.steps.iter().any(shown);
+    outln!(
+        "  the can read by the regulator: {:?}, the despatch advice on its shipment {}",
+        audited.status,
+        if can_read { "(yes)" } else { "(NO)" },
+    );
+    // The carrier, a trading partner entitled to the events at its depot or shipped to it, reads
+    // the bill of lading of the shipment it took, and not the despatch advice between two others.
+    let bill = "BOL-NZAKL-5521";
+    let as_partner = block_on(desk.verify_as(&book.label(&can.uri), &partner, now()))?;
+    let as_partner = as_partner.map_err(client_error)?;
+    let reads =
+        |s: &tally_client::view::StepView, what: &str| s.details.iter().any(|d| d.1.contains(what));
+    let partner_ok = as_partner.status == Status::Verified
+        && as_partner.steps.iter().any(|s| reads(s, bill))
+        && !as_partner.steps.iter().any(|s| reads(s, despatch))
+        && as_partner.steps.iter().any(|s| s.withheld > 0);
+    outln!(
+        "  the can read by the carrier, a partner: {:?}, the bill of lading {bill} shown, the despatch advice kept private {}",
+        as_partner.status,
+        if partner_ok { "(yes)" } else { "(NO)" },
+    );
+    let regulator_ok =
+        read.events.len() == expected && regulator_reads && shopper_sees && can_read && partner_ok;
 
     say("Summary");
     let mut failed = 0;
@@ -541,6 +566,37 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
 
 /// The recipient governance entitles to read every sealed event.
 const REGULATOR: &str = "Food Safety Authority";
+
+/// A new recipient key, written to `keys/{file}.key`, and governance's entitlement of it to read
+/// the sealed events in `scope` (company prefixes; none: every event), added to `records`.
+fn entitle(
+    keys: &Path,
+    file: &str,
+    recipient: &str,
+    scope: Vec<String>,
+    governance: &tally_tlog::SignerKey,
+    records: &mut Vec<(Entry, String)>,
+) -> CliResult<tally_confidential::RecipientSecret> {
+    let me = tally_confidential::RecipientSecret::generate(&mut rand_core::OsRng);
+    let path = keys.join(format!("{file}.key"));
+    write(&path, me.to_secret_string().as_bytes(), 0o600)?;
+    let what = match scope.is_empty() {
+        true => "every sealed event".to_owned(),
+        false => format!("the sealed events naming {}", scope.join(", ")),
+    };
+    let record = Record::Entitlement {
+        recipient: recipient.into(),
+        key: me.public().to_string(),
+        scope,
+    };
+    let entry = Entry::sign(record.kind(), record.to_payload(), None, governance);
+    records.push((
+        entry.map_err(CliError::bad_input)?,
+        format!("entitlement of {recipient}"),
+    ));
+    outln!("  {recipient:<32} entitled to read {what}");
+    Ok(me)
+}
 
 fn org_name<'a>(orgs: &'a [Org], id: &'a str) -> &'a str {
     orgs.iter().find(|o| o.id == id).map_or(id, |o| o.name)
@@ -817,6 +873,7 @@ fn write_summary(
         },
         "orgs": orgs.iter().map(|o| json!({"id": o.id, "name": o.name, "gln": o.gln, "place": o.place, "country": o.country})).collect::<Vec<_>>(),
         "regulator": {"recipient": REGULATOR, "key": dir.join("keys").join("regulator.key")},
+        "partner": {"recipient": orgs.iter().find(|o| o.id == "carrier").map(|o| &o.name), "key": dir.join("keys").join("partner.key")},
         "bookkeepers": nodes.iter().map(|(name, addr)| json!({"name": name, "url": format!("http://{addr}"), "dir": net})).collect::<Vec<_>>(),
         "results": results,
     });

@@ -36,7 +36,7 @@ use crate::state::{TrustState, TrustedCheckpoint};
 use quorum::Counted;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use tally_confidential::LabelSecret;
+use tally_confidential::{LabelSecret, RecipientSecret};
 use tally_epcis::raw::RawEvent;
 use tally_tlog::{Hash, SignatureBatch};
 use time::OffsetDateTime;
@@ -83,6 +83,10 @@ pub struct Request<'a> {
     /// The label secrets this device holds for the product (the scanned link's): what opens its
     /// sealed entries.
     pub secrets: &'a [LabelSecret],
+    /// An entitled recipient's key, when the reader is one: the entries the labels open are also
+    /// opened with it, for the members the brand withheld from label holders. The verdict is the
+    /// same either way; only what its steps show differs.
+    pub reader: Option<&'a RecipientSecret>,
 }
 
 impl<'a> Request<'a> {
@@ -105,6 +109,7 @@ impl<'a> Request<'a> {
             max_age: Some(policy.max_checkpoint_age),
             host: None,
             secrets: &[],
+            reader: None,
         }
     }
 }
@@ -131,6 +136,9 @@ pub struct Step {
     /// How many of its members the brand withheld from label holders (their salted digests are
     /// in `event`; see `tally_confidential::withhold`).
     pub withheld: usize,
+    /// The whole event, with the withheld members the reader opened put back; `None` when it
+    /// opened none.
+    pub revealed: Option<String>,
 }
 
 /// An organisation as shown on a step.
@@ -350,7 +358,8 @@ fn ledger(
     reasons: &mut Vec<Reason>,
 ) -> Ledger {
     let policy = req.policy;
-    let (confirmed, unconfirmed, unopened) = quorum::count(copies, policy.log_quorum, req.secrets);
+    let (confirmed, unconfirmed, unopened) =
+        quorum::count(copies, policy.log_quorum, req.secrets, req.reader);
     let good = check_signatures(confirmed, mode, batch, reasons);
     let (records, events): (Vec<Counted>, Vec<Counted>) =
         good.into_iter().partition(|c| !c.is_event());
@@ -565,6 +574,12 @@ fn authorise(
 /// A timeline step for a confirmed event.
 fn step(it: &Item, actor: Option<&Actor>, registry: &Registry) -> Step {
     let f = &it.facts;
+    // A disclosure that matches no digest is never shown: the step then reads as a holder's.
+    let read = it.counted.entry.as_ref().ok().and_then(|e| {
+        tally_confidential::reveal(&e.payload, &it.counted.disclosures)
+            .or_else(|_| tally_confidential::reveal(&e.payload, &[]))
+            .ok()
+    });
     let org = actor.and_then(|a| registry.org(&a.org)).map(|o| OrgRef {
         gln: o.gln.clone(),
         name: o.name.clone(),
@@ -596,8 +611,9 @@ fn step(it: &Item, actor: Option<&Actor>, registry: &Registry) -> Step {
             .as_ref()
             .map(|e| String::from_utf8_lossy(&e.payload).into_owned())
             .unwrap_or_default(),
-        withheld: it.counted.entry.as_ref().map_or(0, |e| {
-            tally_confidential::reveal(&e.payload, &[]).map_or(0, |r| r.withheld)
-        }),
+        withheld: read.as_ref().map_or(0, |r| r.withheld),
+        revealed: read
+            .filter(|_| !it.counted.disclosures.is_empty())
+            .map(|r| String::from_utf8_lossy(&r.event).into_owned()),
     }
 }

@@ -10,7 +10,7 @@
 use super::logs::Copy;
 use crate::entry::{Entry, EntryKind};
 use std::collections::{BTreeMap, BTreeSet};
-use tally_confidential::{is_sealed, LabelSecret};
+use tally_confidential::{is_sealed, Disclosure, LabelSecret, RecipientSecret};
 use tally_tlog::Hash;
 
 /// What an entry is counted as.
@@ -37,6 +37,8 @@ pub(super) struct Counted {
     pub entry: Result<Entry, String>,
     /// Every log's copy, of any serialisation.
     pub positions: Vec<Position>,
+    /// The withheld members of the chosen copy that the reader opened.
+    pub disclosures: Vec<Disclosure>,
 }
 
 impl Counted {
@@ -73,14 +75,22 @@ pub(super) type Unopened = BTreeMap<String, usize>;
 /// The entries, split into those proven by at least `k` operators' logs and the others. Sealed
 /// copies are counted as the entry inside, opened with `secrets` (the label's, and those the
 /// entries opened link to); one sealed for no label this device holds is not about its product:
-/// it is left out, and counted per log.
+/// it is left out, and counted per log. A `reader` key (an entitled recipient's) opens the
+/// withheld members of what the labels opened, and nothing else: it changes no count.
 pub(super) fn count(
     copies: Vec<Copy>,
     k: usize,
     secrets: &[LabelSecret],
+    reader: Option<&RecipientSecret>,
 ) -> (Vec<Counted>, Vec<Counted>, Unopened) {
     let mut groups: BTreeMap<Identity, Vec<Decoded>> = BTreeMap::new();
-    let (opened, unopened) = open_all(copies, secrets);
+    let (mut opened, unopened) = open_all(copies, secrets);
+    if let Some(me) = reader {
+        for (c, _) in opened.iter_mut().filter(|(c, _)| is_sealed(&c.bytes)) {
+            let read = tally_confidential::open_as(&c.bytes, me).ok();
+            c.disclosures = read.and_then(|o| o.withheld).unwrap_or_default();
+        }
+    }
     for (c, plain) in opened {
         let entry = Entry::decode(&plain).map_err(|e| e.to_string());
         let identity = match &entry {
@@ -175,6 +185,7 @@ fn choose(copies: Vec<Decoded>) -> Counted {
         leaf: copy.leaf,
         entry,
         positions,
+        disclosures: copy.disclosures,
     }
 }
 
@@ -190,6 +201,7 @@ mod tests {
             index: 0,
             leaf: leaf_hash(bytes),
             bytes: bytes.to_vec(),
+            disclosures: vec![],
         }
     }
 
@@ -207,6 +219,7 @@ mod tests {
             vec![copy("bk1", &ea), copy("bk2", &eb), copy("bk3", &eb)],
             2,
             &[],
+            None,
         );
         assert!(unconfirmed.is_empty());
         assert_eq!(confirmed.len(), 1);
@@ -217,7 +230,8 @@ mod tests {
             "the copy most logs hold"
         );
         // Records are counted by their bytes.
-        let (confirmed, unconfirmed, _) = count(vec![copy("bk1", b"x"), copy("bk2", b"y")], 2, &[]);
+        let (confirmed, unconfirmed, _) =
+            count(vec![copy("bk1", b"x"), copy("bk2", b"y")], 2, &[], None);
         assert!(confirmed.is_empty());
         assert_eq!(unconfirmed.len(), 2);
     }
@@ -255,19 +269,20 @@ mod tests {
                 copy("bk1", &stranger),
             ]
         };
-        let (confirmed, unconfirmed, unopened) = count(copies(), 2, std::slice::from_ref(&lot));
+        let (confirmed, unconfirmed, unopened) =
+            count(copies(), 2, std::slice::from_ref(&lot), None);
         assert_eq!(confirmed.len(), 1);
         assert!(unconfirmed.is_empty(), "the stranger's entry is left out");
         assert_eq!(unopened.get("bk1"), Some(&1), "and counted");
         assert_eq!(confirmed[0].operators().len(), 3);
         assert_eq!(confirmed[0].entry.as_ref().unwrap().payload, event.to_vec());
         // Without the label, nothing opens.
-        let (confirmed, unconfirmed, _) = count(copies(), 2, &[]);
+        let (confirmed, unconfirmed, _) = count(copies(), 2, &[], None);
         assert!(confirmed.is_empty() && unconfirmed.is_empty());
         // A linked secret opens entries sealed only for the pallet.
         let mut linked = copies();
         linked.push(copy("bk2", &c));
-        let (confirmed, _, _) = count(linked, 2, std::slice::from_ref(&lot));
+        let (confirmed, _, _) = count(linked, 2, std::slice::from_ref(&lot), None);
         assert_eq!(confirmed[0].operators().len(), 3);
         assert_eq!(confirmed[0].positions.len(), 4);
     }
