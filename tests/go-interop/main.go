@@ -26,6 +26,15 @@
 //	                               on stdin with tlog.CheckTree
 //	go-interop opentree VKEY       verifies the note on stdin and parses its
 //	                               text with tlog.ParseTree; prints JSON
+//	go-interop makeproof SKEY-FILE N I
+//	                               prints a c2sp.org/tlog-proof of record I in
+//	                               the tree of N records, under a checkpoint
+//	                               signed with the key, with an extra line
+//	go-interop checkproof VKEY ENTRY-FILE
+//	                               checks the c2sp.org/tlog-proof on stdin for
+//	                               the entry: the log's signature (other
+//	                               signatures are ignored), then
+//	                               tlog.CheckRecord; prints "ok INDEX SIZE"
 //
 // checkrecord and checktree print one line per proof, "ok" or "error: ...".
 // Hashes are standard base64 everywhere (tlog.Hash's JSON form).
@@ -36,6 +45,7 @@ package main
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -153,6 +163,41 @@ func main() {
 			out.Size, out.Hash = &tree.N, &tree.Hash
 		}
 		printJSON(out)
+	case "makeproof":
+		need(3)
+		raw, err := os.ReadFile(os.Args[2])
+		if err != nil {
+			fail(2, "%v", err)
+		}
+		signer, err := note.NewSigner(strings.TrimSpace(string(raw)))
+		if err != nil {
+			fail(2, "signer key: %v", err)
+		}
+		n, err1 := strconv.ParseInt(os.Args[3], 10, 64)
+		i, err2 := strconv.ParseInt(os.Args[4], 10, 64)
+		if err1 != nil || err2 != nil || i < 0 || i >= n {
+			fail(2, "makeproof: want 0 <= I < N")
+		}
+		os.Stdout.WriteString(makeProof(signer, n, i))
+	case "checkproof":
+		need(2)
+		v, err := note.NewVerifier(os.Args[2])
+		if err != nil {
+			fail(2, "verifier key %q: %v", os.Args[2], err)
+		}
+		entry, err := os.ReadFile(os.Args[3])
+		if err != nil {
+			fail(2, "%v", err)
+		}
+		text, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			fail(2, "stdin: %v", err)
+		}
+		index, size, err := checkProof(v, entry, string(text))
+		if err != nil {
+			fail(1, "checkproof: %v", err)
+		}
+		fmt.Printf("ok %d %d\n", index, size)
 	default:
 		fail(2, "unknown command %q", os.Args[1])
 	}
@@ -299,4 +344,89 @@ func printJSON(v interface{}) {
 		fail(2, "json: %v", err)
 	}
 	os.Stdout.Write(append(data, '\n'))
+}
+
+// makeProof writes a c2sp.org/tlog-proof of record i of the tree of n records
+// "record <i>\n", from tlog.ProveRecord, under a checkpoint (origin: the
+// signer's name) signed with note.Sign.
+func makeProof(signer note.Signer, n, i int64) string {
+	t := buildTree(n)
+	root := t.Sizes[n].Hash
+	var proof tlog.RecordProof
+	for _, p := range t.Inclusion {
+		if p.Size == n && p.Index == i {
+			proof = p.Proof
+		}
+	}
+	body := fmt.Sprintf("%s\n%d\n%s\n", signer.Name(), n, base64.StdEncoding.EncodeToString(root[:]))
+	cp, err := note.Sign(&note.Note{Text: body}, signer)
+	if err != nil {
+		fail(2, "sign: %v", err)
+	}
+	var b strings.Builder
+	b.WriteString("c2sp.org/tlog-proof@v1\n")
+	b.WriteString("extra " + base64.StdEncoding.EncodeToString([]byte("made by go-interop")) + "\n")
+	fmt.Fprintf(&b, "index %d\n", i)
+	for _, h := range proof {
+		b.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
+	}
+	b.WriteString("\n")
+	b.Write(cp)
+	return b.String()
+}
+
+// checkProof reads a c2sp.org/tlog-proof as its specification says, written
+// here independently of Tally's reader, and checks it for entry.
+func checkProof(v note.Verifier, entry []byte, text string) (int64, int64, error) {
+	head, checkpoint, found := strings.Cut(text, "\n\n")
+	if !found {
+		return 0, 0, fmt.Errorf("no empty line before the checkpoint")
+	}
+	lines := strings.Split(head, "\n")
+	if lines[0] != "c2sp.org/tlog-proof@v1" {
+		return 0, 0, fmt.Errorf("first line %q", lines[0])
+	}
+	lines = lines[1:]
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "extra ") {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "index ") {
+		return 0, 0, fmt.Errorf("no index line")
+	}
+	index, err := strconv.ParseInt(strings.TrimPrefix(lines[0], "index "), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("index: %v", err)
+	}
+	var proof tlog.RecordProof
+	for _, l := range lines[1:] {
+		h, err := base64.StdEncoding.DecodeString(l)
+		if err != nil || len(h) != tlog.HashSize {
+			return 0, 0, fmt.Errorf("proof line %q", l)
+		}
+		var hash tlog.Hash
+		copy(hash[:], h)
+		proof = append(proof, hash)
+	}
+	n, err := note.Open([]byte(checkpoint), note.VerifierList(v))
+	if err != nil {
+		return 0, 0, fmt.Errorf("checkpoint: %v", err)
+	}
+	body := strings.Split(n.Text, "\n")
+	if len(body) < 4 || body[0] != v.Name() {
+		return 0, 0, fmt.Errorf("checkpoint origin %q", body[0])
+	}
+	size, err := strconv.ParseInt(body[1], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("checkpoint size: %v", err)
+	}
+	r, err := base64.StdEncoding.DecodeString(body[2])
+	if err != nil || len(r) != tlog.HashSize {
+		return 0, 0, fmt.Errorf("checkpoint root %q", body[2])
+	}
+	var root tlog.Hash
+	copy(root[:], r)
+	if err := tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(entry)); err != nil {
+		return 0, 0, err
+	}
+	return index, size, nil
 }

@@ -193,6 +193,53 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
         assert_eq!(view["status"], h["status"]);
         assert_eq!(view["steps"].as_array().unwrap().len(), stages.len());
     }
+    // Every logged entry of the can's history as c2sp.org/tlog-proof files, one per log, each
+    // checked offline against the installed policy; none proves another entry.
+    let proofs = guard.0.path().join("proofs");
+    let out = path_str(&proofs);
+    tally(
+        &["proof", "export", &uri, "--out", &out, "--home", &home],
+        b"",
+    )
+    .expect(0);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&proofs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tlog-proof"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3 * stages.len(), "{} proofs", files.len());
+    let entry_of = |f: &std::path::Path| {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        proofs.join(format!("{}.entry", name.split('.').next().unwrap()))
+    };
+    for f in &files {
+        let (file, entry) = (path_str(f), path_str(&entry_of(f)));
+        let ok = tally(
+            &["proof", "verify", &file, "--entry", &entry, "--home", &home],
+            b"",
+        );
+        assert!(ok.expect(0).out().contains("verified: entry"));
+    }
+    let (first, other) = (
+        path_str(&files[0]),
+        path_str(&entry_of(files.last().unwrap())),
+    );
+    tally(
+        &[
+            "proof", "verify", &first, "--entry", &other, "--home", &home,
+        ],
+        b"",
+    )
+    .expect(1);
+    let entry = path_str(&entry_of(&files[0]));
+    tally(
+        &[
+            "proof", "verify", &entry, "--entry", &entry, "--home", &home,
+        ],
+        b"",
+    )
+    .expect(2);
     let hoki = tally(
         &["scan", &png("hoki-fillets"), "--json", "--home", &home],
         b"",

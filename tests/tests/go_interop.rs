@@ -605,3 +605,72 @@ fn checkpoints_cross_between_tally_and_go() {
         format!("origin go.sum database tree\nsize {size}\nroot {root}\n")
     );
 }
+
+/// c2sp.org/tlog-proof files cross both ways: one Go writes (tlog.ProveRecord, note.Sign, an
+/// extra line) reads here byte for byte and checks; one tally writes checks with a Go reader of
+/// the format written independently against the specification (note.Open, tlog.CheckRecord).
+#[test]
+fn tlog_proofs_cross_between_tally_and_go() {
+    let dir = TempDir::new().unwrap();
+    let Some(gobin) = build_go_helper(dir.path()) else {
+        return;
+    };
+    let keys = dir.path().join("keys");
+    fs::create_dir(&keys).unwrap();
+    let origin = "tally.example/log";
+    let vkey = keygen(&keys, origin, false);
+    let skey_file = s(&key_file(&keys, origin, "key"));
+    let verifier = tally_tlog::VerifierKey::parse(&vkey).unwrap();
+
+    // Go → tally.
+    let (code, made) = go(&gobin, &["makeproof", &skey_file, "37", "21"], b"");
+    assert_eq!(code, 0);
+    let p = tally_tlog::TlogProof::parse(&made).unwrap();
+    assert_eq!(p.extra.as_deref(), Some(&b"made by go-interop"[..]));
+    assert_eq!(p.to_bytes(), made, "read and written back byte for byte");
+    let v = checkpoint::verify(&p.checkpoint, &verifier, &[], 0).unwrap();
+    let (size, root) = (v.checkpoint.size(), *v.checkpoint.hash());
+    assert_eq!((p.index, size), (21, 37));
+    assert_eq!(root, tally_store(TREE_SIZE).root(37).unwrap());
+    merkle::verify_inclusion(21, 37, &leaf_hash(&record(21)), &p.proof, &root).unwrap();
+    assert!(merkle::verify_inclusion(21, 37, &leaf_hash(&record(20)), &p.proof, &root).is_err());
+
+    // tally → Go: a checkpoint signed by tally (and cosigned: Go ignores the cosignature).
+    let store = tally_store(TREE_SIZE);
+    let text = Checkpoint::new(origin, 30, store.root(30).unwrap(), "")
+        .unwrap()
+        .to_bytes();
+    let signed = tally(&["note", "sign", "--key", &skey_file], &text)
+        .expect(0)
+        .stdout;
+    let witness =
+        tally_tlog::SignerKey::from_seed("w.example", tally_tlog::KeyType::Cosignature, &[3; 32]);
+    let signed =
+        tally_tlog::note::add_signatures(&signed, &[witness.unwrap()], 1_700_000_000).unwrap();
+    let entry = dir.path().join("entry");
+    for index in [0, 7, 29] {
+        let proof = tally_tlog::TlogProof {
+            extra: None,
+            index,
+            proof: store.inclusion_proof(index, 30).unwrap(),
+            checkpoint: signed.clone(),
+        };
+        fs::write(&entry, record(index)).unwrap();
+        let (code, out) = go(
+            &gobin,
+            &["checkproof", &vkey, &s(&entry)],
+            &proof.to_bytes(),
+        );
+        assert_eq!(
+            (code, String::from_utf8(out).unwrap()),
+            (0, format!("ok {index} 30\n"))
+        );
+        fs::write(&entry, record(index + 1)).unwrap();
+        let (code, _) = go(
+            &gobin,
+            &["checkproof", &vkey, &s(&entry)],
+            &proof.to_bytes(),
+        );
+        assert_eq!(code, 1, "Go must refuse the proof for another entry");
+    }
+}

@@ -1,16 +1,58 @@
-//! `tally proof inclusion|consistency`: RFC 9162 Merkle proofs, checked by `tally_tlog::merkle`.
+//! `tally proof inclusion|consistency`: RFC 9162 Merkle proofs, checked by `tally_tlog::merkle`;
+//! `tally proof export|verify`: c2sp.org/tlog-proof files, checked by `tally_trust::tlog_proof`.
 
 use crate::error::{CliError, CliResult};
+use crate::home::{block_on, client_error, now, Home};
 use crate::input;
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use clap::{Args, Subcommand};
-use tally_tlog::{merkle, Hash};
+use std::path::{Path, PathBuf};
+use tally_client::evidence::parse_history;
+use tally_tlog::{leaf_hash, merkle, Hash, TlogProof};
+use tally_trust::tlog_proof;
 
-/// Check Merkle tree proofs (RFC 6962 / RFC 9162). Hashes are standard base64 of 32 bytes.
+/// Merkle tree proofs (RFC 6962 / RFC 9162; hashes are standard base64 of 32 bytes) and
+/// c2sp.org/tlog-proof files.
 #[derive(Debug, Subcommand)]
 pub enum ProofCommand {
     Inclusion(InclusionArgs),
     Consistency(ConsistencyArgs),
+    Export(ExportArgs),
+    Verify(VerifyArgs),
+}
+
+/// Write, for every entry of a product's history and every bookkeeper that logs it, a
+/// c2sp.org/tlog-proof file: `DIR/<leaf>.<bookkeeper>.tlog-proof`, next to the entry's bytes as
+/// logged, `DIR/<leaf>.entry` (sealed for the label when the network is confidential; `<leaf>` is
+/// the first 8 bytes of its RFC 6962 leaf hash, hex). Each proof checks offline with `tally proof
+/// verify` and the policy, or with any C2SP verifier given the log and witness keys.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The product's GS1 Digital Link, as scanned (its label secret opens a confidential history).
+    #[arg(value_name = "CODE")]
+    code: String,
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    home: Home,
+}
+
+/// Check a c2sp.org/tlog-proof file for an entry, offline, under the installed policy (or
+/// --policy FILE): the log's signature, the witnesses' threshold, the inclusion proof.
+///
+/// Exit 0 if it checks, 1 if it does not (with the reason), 2 if a file is malformed.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The entry's bytes as logged.
+    #[arg(long, value_name = "FILE")]
+    entry: PathBuf,
+    /// Check under this policy file instead of the installed one.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    #[command(flatten)]
+    home: Home,
 }
 
 /// Check that a leaf hash is at INDEX in the tree of SIZE leaves with root ROOT.
@@ -65,6 +107,8 @@ pub struct Proof(Vec<Hash>);
 /// Runs `tally proof ...`.
 pub fn run(cmd: &ProofCommand) -> CliResult {
     match cmd {
+        ProofCommand::Export(a) => export(a),
+        ProofCommand::Verify(a) => verify(a),
         ProofCommand::Inclusion(a) => {
             merkle::verify_inclusion(a.index, a.size, &a.leaf_hash, &a.proof.0, &a.root)
                 .map_err(CliError::invalid)?;
@@ -113,4 +157,73 @@ fn parse_proof(s: &str) -> Result<Proof, String> {
             .collect::<Result<_, _>>()
             .map(Proof),
     }
+}
+
+/// Runs `tally proof export`.
+fn export(a: &ExportArgs) -> CliResult {
+    let client = a.home.client()?;
+    let file = block_on(client.export(&a.code, now()))?.map_err(client_error)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| io_error(&a.out, e))?;
+    let (mut proofs, mut entries) = (0, std::collections::BTreeSet::new());
+    for (name, answer) in &file.answers {
+        let body = answer.to_string();
+        let log = parse_history(name, body.as_bytes(), 0)
+            .map_err(|e| CliError::invalid(format!("{name}: {}", e.0)))?;
+        for e in &log.entries {
+            let stem = hex::encode(&leaf_hash(&e.bytes).0[..8]);
+            let proof = TlogProof {
+                extra: None,
+                index: e.index,
+                proof: e.proof.clone(),
+                checkpoint: log.checkpoint.clone(),
+            };
+            write(
+                &a.out.join(format!("{stem}.{name}.tlog-proof")),
+                &proof.to_bytes(),
+            )?;
+            if entries.insert(stem.clone()) {
+                write(&a.out.join(format!("{stem}.entry")), &e.bytes)?;
+            }
+            proofs += 1;
+        }
+    }
+    outln!(
+        "wrote {proofs} proofs of {} entries from {} bookkeepers to {}",
+        entries.len(),
+        file.answers.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Runs `tally proof verify`.
+fn verify(a: &VerifyArgs) -> CliResult {
+    let text = input::file(&a.file)?;
+    let proof = TlogProof::parse(&text)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", a.file.display())))?;
+    let entry = input::file(&a.entry)?;
+    let policy = match &a.policy {
+        Some(p) => tally_trust::Policy::parse(&input::file(p)?).map_err(CliError::bad_input)?,
+        None => a.home.client()?.policy().clone(),
+    };
+    let p = tlog_proof::check(&policy, &proof, &entry)
+        .map_err(|e| CliError::invalid(format!("{}: {e}", a.file.display())))?;
+    outln!(
+        "verified: entry {} of {}'s log ({}), in its tree of {} entries, cosigned by {} ({} independent)",
+        p.index,
+        p.bookkeeper,
+        p.operator,
+        p.size,
+        p.cosigners.join(", "),
+        p.independent
+    );
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> CliResult {
+    std::fs::write(path, bytes).map_err(|e| io_error(path, e))
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> CliError {
+    CliError::bad_input(format!("{}: {e}", path.display()))
 }

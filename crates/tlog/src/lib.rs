@@ -9,6 +9,8 @@
 //! - [c2sp.org/tlog-cosignature](https://c2sp.org/tlog-cosignature): `cosignature/v1`, key type 0x04,
 //!   timestamped witness signatures ([`cosignature`]).
 //! - [c2sp.org/tlog-tiles](https://c2sp.org/tlog-tiles): tile and entry-bundle paths ([`tiles`]).
+//! - [c2sp.org/tlog-proof](https://c2sp.org/tlog-proof): offline inclusion proof files
+//!   ([`tlog_proof`]).
 //!
 //! # Which crates we build on, and why
 //! We evaluated Cloudflare's `signed_note` and `tlog_tiles` 0.2 (the azul project; ports of Go's
@@ -46,6 +48,7 @@ pub mod merkle;
 pub mod note;
 pub mod store;
 pub mod tiles;
+pub mod tlog_proof;
 
 pub use batch::SignatureBatch;
 pub use checkpoint::{Checkpoint, CheckpointError, VerifiedCheckpoint};
@@ -55,4 +58,5 @@ pub use keys::{KeyError, KeyType, SignerKey, VerifierKey};
 pub use merkle::{leaf_hash, node_hash, ProofError, EMPTY_ROOT};
 pub use note::{NoteError, VerifiedNote};
 pub use store::MemoryStore;
+pub use tlog_proof::{TlogProof, TlogProofError};
 pub use tlog_tiles::{Hash, HashReader};

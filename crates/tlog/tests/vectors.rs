@@ -378,3 +378,32 @@ fn ed25519_vectors() {
     );
     assert_eq!(strict, 43);
 }
+
+/// The example of c2sp.org/tlog-proof (../shared/notes/c2sp/tlog-proof.md): it reads, each part
+/// where the specification puts it, and is written back byte for byte.
+#[test]
+fn the_tlog_proof_specifications_example() {
+    let spec =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/notes/c2sp/tlog-proof.md");
+    let spec = std::fs::read_to_string(spec).unwrap();
+    let example = spec
+        .split("```\n")
+        .nth(1)
+        .expect("the spec's first code block");
+    let p = tally_tlog::TlogProof::parse(example.as_bytes()).unwrap();
+    assert_eq!(p.index, 73894);
+    assert_eq!(p.proof.len(), 5);
+    assert_eq!(
+        p.proof[0],
+        b64hash("gSKyXoYZUgZ6jduWYrkDOARinOMGJveXjgMkBTcdPlQ=").unwrap()
+    );
+    let extra = B64
+        .decode("YWdlLXYxLjIuMS1kYXJ3aW4tYXJtNjQudGFyLmd6kYXJ3aW4tYXJ")
+        .unwrap();
+    assert_eq!(p.extra.as_deref(), Some(&extra[..]));
+    assert!(p.checkpoint.starts_with(b"example.com/fancylog\n109482\n"));
+    assert!(p
+        .checkpoint
+        .ends_with("— witness3.example S4X82uH5[...]3oEcROGLFQ==\n".as_bytes()));
+    assert_eq!(p.to_bytes(), example.as_bytes());
+}

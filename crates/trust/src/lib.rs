@@ -24,6 +24,7 @@ pub mod policy;
 pub mod receipt;
 pub mod registry;
 pub mod state;
+pub mod tlog_proof;
 pub mod verdict;
 
 pub use entry::{Entry, EntryError, EntryKind};
