@@ -240,6 +240,34 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
         b"",
     )
     .expect(2);
+    // The same proofs under the c2sp.org/tlog-policy files the policy writes, one per log: each
+    // proof checks under its own log's file and no other.
+    let c2sp = guard.0.path().join("tlog-policies");
+    tally(
+        &["policy", "tlog", "--out", &path_str(&c2sp), "--home", &home],
+        b"",
+    )
+    .expect(0);
+    let bk_of = |f: &std::path::Path| f.to_str().unwrap().rsplit('.').nth(1).unwrap().to_owned();
+    for f in [&files[0], files.last().unwrap()] {
+        let (file, entry) = (path_str(f), path_str(&entry_of(f)));
+        for bk in ["bk1", "bk2", "bk3"] {
+            let tp = path_str(&c2sp.join(format!("{bk}.tlog-policy")));
+            let run = tally(
+                &[
+                    "proof",
+                    "verify",
+                    &file,
+                    "--entry",
+                    &entry,
+                    "--tlog-policy",
+                    &tp,
+                ],
+                b"",
+            );
+            run.expect(if bk == bk_of(f) { 0 } else { 1 });
+        }
+    }
     let hoki = tally(
         &["scan", &png("hoki-fillets"), "--json", "--home", &home],
         b"",

@@ -1,4 +1,4 @@
-//! `tally policy install|show`: the network policy this client trusts.
+//! `tally policy install|show|tlog`: the network policy this client trusts.
 
 use crate::error::{CliError, CliResult};
 use crate::home::{client_error, Home};
@@ -24,6 +24,14 @@ enum PolicyAction {
     },
     /// Print the installed policy.
     Show,
+    /// Write, for each bookkeeper, what the policy says of its checkpoints as a
+    /// c2sp.org/tlog-policy file, `DIR/<bookkeeper>.tlog-policy`: its log, the other operators'
+    /// witnesses (a group per operator), the witness threshold as the quorum. With it, a proof of
+    /// that log checks with C2SP tools that know nothing of Tally.
+    Tlog {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Runs `tally policy …`.
@@ -40,6 +48,19 @@ pub fn run(args: &PolicyArgs) -> CliResult {
                 policy.log_quorum,
                 policy.witness_threshold
             );
+            Ok(())
+        }
+        PolicyAction::Tlog { out } => {
+            let client = args.home.client()?;
+            let policy = client.policy();
+            std::fs::create_dir_all(out)
+                .map_err(|e| CliError::bad_input(format!("{}: {e}", out.display())))?;
+            for b in &policy.bookkeepers {
+                let path = out.join(format!("{}.tlog-policy", b.name));
+                std::fs::write(&path, policy.tlog_policy(&b.name).to_bytes())
+                    .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+                outln!("wrote {}", path.display());
+            }
             Ok(())
         }
         PolicyAction::Show => {

@@ -8,7 +8,7 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use tally_client::evidence::parse_history;
-use tally_tlog::{leaf_hash, merkle, Hash, TlogProof};
+use tally_tlog::{leaf_hash, merkle, Hash, TlogPolicy, TlogProof};
 use tally_trust::tlog_proof;
 
 /// Merkle tree proofs (RFC 6962 / RFC 9162; hashes are standard base64 of 32 bytes) and
@@ -38,7 +38,8 @@ pub struct ExportArgs {
 }
 
 /// Check a c2sp.org/tlog-proof file for an entry, offline, under the installed policy (or
-/// --policy FILE): the log's signature, the witnesses' threshold, the inclusion proof.
+/// --policy FILE, or a c2sp.org/tlog-policy file with --tlog-policy): the log's signature, the
+/// witnesses' quorum, the inclusion proof.
 ///
 /// Exit 0 if it checks, 1 if it does not (with the reason), 2 if a file is malformed.
 #[derive(Debug, Args)]
@@ -49,8 +50,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     entry: PathBuf,
     /// Check under this policy file instead of the installed one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "tlog_policy")]
     policy: Option<PathBuf>,
+    /// Check under this c2sp.org/tlog-policy file (`tally policy tlog` writes one per log).
+    #[arg(long, value_name = "FILE")]
+    tlog_policy: Option<PathBuf>,
     #[command(flatten)]
     home: Home,
 }
@@ -202,6 +206,9 @@ fn verify(a: &VerifyArgs) -> CliResult {
     let proof = TlogProof::parse(&text)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", a.file.display())))?;
     let entry = input::file(&a.entry)?;
+    if let Some(path) = &a.tlog_policy {
+        return verify_c2sp(&proof, &entry, path, &a.file);
+    }
     let policy = match &a.policy {
         Some(p) => tally_trust::Policy::parse(&input::file(p)?).map_err(CliError::bad_input)?,
         None => a.home.client()?.policy().clone(),
@@ -216,6 +223,25 @@ fn verify(a: &VerifyArgs) -> CliResult {
         p.size,
         p.cosigners.join(", "),
         p.independent
+    );
+    Ok(())
+}
+
+/// `tally proof verify --tlog-policy`: the check under a C2SP policy file alone.
+fn verify_c2sp(proof: &TlogProof, entry: &[u8], path: &Path, file: &Path) -> CliResult {
+    let c2sp = TlogPolicy::parse(&input::file(path)?)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
+    let v = proof
+        .check(&c2sp, entry)
+        .map_err(|e| CliError::invalid(format!("{}: {e}", file.display())))?;
+    let by: Vec<&str> = v.cosigners.iter().map(|c| c.key.name()).collect();
+    outln!(
+        "verified under {}: entry {} of {}, in its tree of {} entries, cosigned by {}",
+        path.display(),
+        proof.index,
+        v.checkpoint.origin(),
+        v.checkpoint.size(),
+        by.join(", ")
     );
     Ok(())
 }

@@ -11,6 +11,8 @@
 //! - [c2sp.org/tlog-tiles](https://c2sp.org/tlog-tiles): tile and entry-bundle paths ([`tiles`]).
 //! - [c2sp.org/tlog-proof](https://c2sp.org/tlog-proof): offline inclusion proof files
 //!   ([`tlog_proof`]).
+//! - [c2sp.org/tlog-policy](https://c2sp.org/tlog-policy): trusted logs, witnesses and the
+//!   witness quorum ([`tlog_policy`]).
 //!
 //! # Which crates we build on, and why
 //! We evaluated Cloudflare's `signed_note` and `tlog_tiles` 0.2 (the azul project; ports of Go's
@@ -48,6 +50,7 @@ pub mod merkle;
 pub mod note;
 pub mod store;
 pub mod tiles;
+pub mod tlog_policy;
 pub mod tlog_proof;
 
 pub use batch::SignatureBatch;
@@ -58,5 +61,6 @@ pub use keys::{KeyError, KeyType, SignerKey, VerifierKey};
 pub use merkle::{leaf_hash, node_hash, ProofError, EMPTY_ROOT};
 pub use note::{NoteError, VerifiedNote};
 pub use store::MemoryStore;
+pub use tlog_policy::{TlogPolicy, TlogPolicyError};
 pub use tlog_proof::{TlogProof, TlogProofError};
 pub use tlog_tiles::{Hash, HashReader};

@@ -8,6 +8,9 @@
 //! tiles, not proofs), so this is our own, tested against the specification's example and against
 //! Go's `golang.org/x/mod/sumdb/{note,tlog}` reading the files we write.
 
+use crate::checkpoint::{self, VerifiedCheckpoint};
+use crate::merkle::{leaf_hash, verify_inclusion};
+use crate::tlog_policy::TlogPolicy;
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use thiserror::Error;
 use tlog_tiles::Hash;
@@ -46,7 +49,51 @@ pub enum TlogProofError {
     NoCheckpoint,
 }
 
+/// Why a well-formed proof does not prove its entry under a policy.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ProofCheckError {
+    #[error("the checkpoint's origin {0:?} is none of the policy's logs")]
+    UnknownLog(String),
+    #[error("the checkpoint is not validly signed by its log's key: {0}")]
+    Signature(String),
+    #[error("the witnesses that cosigned ({0}) do not meet the policy's quorum")]
+    Quorum(usize),
+    #[error("the inclusion proof does not bind this entry to the signed root: {0}")]
+    Inclusion(String),
+}
+
 impl TlogProof {
+    /// The specification's four steps, for the entry whose bytes are `entry`: its RFC 6962 leaf
+    /// hash; the checkpoint's origin is one of `policy`'s logs and carries that log's signature;
+    /// the cosignatures of its witnesses meet its quorum; the inclusion proof binds the leaf to
+    /// the signed root. The `extra` data plays no part.
+    pub fn check(
+        &self,
+        policy: &TlogPolicy,
+        entry: &[u8],
+    ) -> Result<VerifiedCheckpoint, ProofCheckError> {
+        let origin = self
+            .checkpoint
+            .split(|&b| b == b'\n')
+            .next()
+            .unwrap_or_default();
+        let origin = String::from_utf8_lossy(origin);
+        let log = policy
+            .log(&origin)
+            .ok_or_else(|| ProofCheckError::UnknownLog(origin.clone().into_owned()))?;
+        let witnesses = policy.witness_keys();
+        let v = checkpoint::verify(&self.checkpoint, log, &witnesses, 0)
+            .map_err(|e| ProofCheckError::Signature(e.to_string()))?;
+        let cosigned: Vec<_> = v.cosigners.iter().map(|c| c.key.clone()).collect();
+        if !policy.quorum_met(&cosigned) {
+            return Err(ProofCheckError::Quorum(cosigned.len()));
+        }
+        let (size, root) = (v.checkpoint.size(), v.checkpoint.hash());
+        verify_inclusion(self.index, size, &leaf_hash(entry), &self.proof, root)
+            .map_err(|e| ProofCheckError::Inclusion(e.to_string()))?;
+        Ok(v)
+    }
+
     /// Parses a proof file. Lines end in U+000A only; the checkpoint is everything after the
     /// empty line that ends the proof hashes, kept byte for byte.
     pub fn parse(text: &[u8]) -> Result<TlogProof, TlogProofError> {

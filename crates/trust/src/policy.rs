@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use tally_tlog::{KeyType, VerifierKey};
+use tally_tlog::{KeyType, TlogPolicy, VerifierKey};
 use thiserror::Error;
 
 /// Largest policy file accepted.
@@ -311,6 +311,74 @@ impl Policy {
             .iter()
             .map(|b| b.operator.as_str())
             .collect()
+    }
+
+    /// What this policy says of `log`'s checkpoints as a c2sp.org/tlog-policy, for verifiers
+    /// that are not ours: the log; the witnesses of every other operator, one group per operator
+    /// (`any`: two witnesses of one operator are one vote); the quorum, `witness_threshold` of
+    /// those groups (`none` at 0). The operators, governance and k of n logs are Tally's alone.
+    /// An unknown `log` gives a policy with no log, under which nothing checks.
+    pub fn tlog_policy(&self, log: &str) -> TlogPolicy {
+        use tally_tlog::tlog_policy::{Group, Log, Witness};
+        let own = self.bookkeeper(log);
+        let word = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+                .into_bytes()
+        };
+        let mut p = TlogPolicy {
+            logs: own
+                .map(|b| Log {
+                    key: b.log_key.clone(),
+                    url: b.urls.first().map(|u| u.clone().into_bytes()),
+                })
+                .into_iter()
+                .collect(),
+            witnesses: vec![],
+            groups: vec![],
+            quorum: tally_tlog::tlog_policy::NONE.to_vec(),
+        };
+        let own_operator = own.map(|b| b.operator.as_str());
+        for b in self
+            .bookkeepers
+            .iter()
+            .filter(|b| Some(b.operator.as_str()) != own_operator)
+        {
+            if p.witnesses
+                .iter()
+                .any(|w| w.key.ed25519() == b.witness_key.ed25519())
+            {
+                continue;
+            }
+            let name = [b"witness-".as_slice(), &word(&b.name)].concat();
+            let group = [b"operator-".as_slice(), &word(&b.operator)].concat();
+            match p.groups.iter_mut().find(|g| g.name == group) {
+                Some(g) => g.members.push(name.clone()),
+                None => p.groups.push(Group {
+                    name: group,
+                    k: 1,
+                    members: vec![name.clone()],
+                }),
+            }
+            p.witnesses.push(Witness {
+                name,
+                key: b.witness_key.clone(),
+                url: None,
+            });
+        }
+        if self.witness_threshold > 0 {
+            let members: Vec<Vec<u8>> = p.groups.iter().map(|g| g.name.clone()).collect();
+            // Never lowered to fit: a quorum that cannot be met refuses every checkpoint.
+            let k = self.witness_threshold;
+            p.groups.push(Group {
+                name: b"quorum".to_vec(),
+                k,
+                members,
+            });
+            p.quorum = b"quorum".to_vec();
+        }
+        p
     }
 
     /// The bookkeeper with this name.

@@ -4,8 +4,10 @@
 mod common;
 
 use common::*;
+use tally_tlog::tlog_proof::ProofCheckError;
+use tally_tlog::TlogPolicy;
 use tally_tlog::{note, Checkpoint, TlogProof};
-use tally_trust::tlog_proof::{check, ProofCheckError};
+use tally_trust::tlog_proof::check;
 
 /// Bookkeeper `i`'s proof of its entry `index`, under its cosigned checkpoint.
 fn proof(net: &Net, i: usize, index: usize) -> TlogProof {
@@ -32,9 +34,28 @@ fn a_logged_entry_checks_and_nothing_else_does() {
     );
     assert_eq!(proven.independent, 2);
     assert_eq!(proven.cosigners.len(), 2);
-    // It survives the file format.
+    // It survives the file format, and checks under the c2sp.org/tlog-policy file the policy
+    // writes for bk1 as under the policy itself.
     let read = TlogProof::parse(&p.to_bytes()).unwrap();
     assert_eq!(check(&net.policy, &read, b"entry 3\n"), Ok(proven));
+    let file = net.policy.tlog_policy("bk1").to_bytes();
+    let text = String::from_utf8(file.clone()).unwrap();
+    assert!(
+        text.contains("group operator-Operator_0 1 witness-bk0\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("group quorum 2 operator-Operator_0 operator-Operator_2\nquorum quorum\n"),
+        "{text}"
+    );
+    let c2sp = TlogPolicy::parse(&file).unwrap();
+    assert_eq!(c2sp, net.policy.tlog_policy("bk1"));
+    assert!(read.check(&c2sp, b"entry 3\n").is_ok());
+    assert!(
+        read.check(&net.policy.tlog_policy("bk0"), b"entry 3\n")
+            .is_err(),
+        "another log's file"
+    );
 
     // Another entry, or the same proof at another index.
     let inclusion = |r| matches!(r, Err(ProofCheckError::Inclusion(_)));
@@ -72,7 +93,7 @@ fn a_logged_entry_checks_and_nothing_else_does() {
     };
     assert!(matches!(
         check(&net.policy, &impostor, b"entry 3\n"),
-        Err(ProofCheckError::Signature { .. })
+        Err(ProofCheckError::Signature(_))
     ));
 
     // The log's signature altered: one flipped character of its signature line.
@@ -101,10 +122,38 @@ fn a_logged_entry_checks_and_nothing_else_does() {
         };
         assert_eq!(
             check(&net.policy, &weak, b"entry 3\n"),
-            Err(ProofCheckError::UnderCosigned {
-                independent: n,
-                required: 2
-            })
+            Err(ProofCheckError::Quorum(n))
         );
+    }
+}
+
+/// The tlog-policy a policy writes means what the policy means: for every log, threshold and
+/// subset of witnesses (the log's own included), its quorum is met exactly when that many other
+/// operators cosigned.
+#[test]
+fn the_written_tlog_policy_has_the_policys_witness_rule() {
+    // (A threshold of 0 needs the policy's explicit consent, which this helper does not give;
+    // it writes `quorum none`.)
+    for t in 1..=4 {
+        let net = Net::new(5, 3, t);
+        let witnesses: Vec<_> = net.bks.iter().map(|b| b.witness.verifier()).collect();
+        for (i, b) in net.policy.bookkeepers.iter().enumerate() {
+            let c2sp = TlogPolicy::parse(&net.policy.tlog_policy(&b.name).to_bytes()).unwrap();
+            assert_eq!(c2sp.logs.len(), 1);
+            assert_eq!(c2sp.log(b.log_key.name()), Some(&net.bks[i].log.verifier()));
+            for subset in 0u32..32 {
+                let cosigned: Vec<_> = (0..5)
+                    .filter(|j| subset & (1 << j) != 0)
+                    .map(|j| witnesses[j].clone())
+                    .collect();
+                let tally = net.policy.independent_cosigners(&b.name, cosigned.iter()) >= t;
+                assert_eq!(
+                    c2sp.quorum_met(&cosigned),
+                    tally,
+                    "t={t} log={} subset={subset:05b}",
+                    b.name
+                );
+            }
+        }
     }
 }
