@@ -329,9 +329,14 @@ pub async fn verify_as(
     code: String,
     recipient_key: String,
 ) -> CmdResult<History> {
-    let me = tally_confidential::RecipientSecret::parse(recipient_key.trim())
-        .map_err(|e| CommandError::new("bad_input", e.to_string()))?;
+    let me = recipient(&recipient_key)?;
     Ok(state.client()?.verify_as(&code, &me, now()).await?)
+}
+
+/// The recipient key in the text of the key file the user chose.
+fn recipient(key_file: &str) -> CmdResult<tally_confidential::RecipientSecret> {
+    tally_confidential::RecipientSecret::parse(key_file.trim())
+        .map_err(|e| CommandError::new("bad_input", e.to_string()))
 }
 
 /// The latest scans on this device, newest first.
@@ -535,8 +540,7 @@ pub async fn activity_as(
     gln: String,
     recipient_key: String,
 ) -> CmdResult<Activity> {
-    let me = tally_confidential::RecipientSecret::parse(&recipient_key)
-        .map_err(|e| CommandError::new("bad_input", e.to_string()))?;
+    let me = recipient(&recipient_key)?;
     Ok(state.client()?.activity_as(&me, gln.trim()).await?)
 }
 

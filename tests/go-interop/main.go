@@ -82,14 +82,7 @@ func main() {
 		fmt.Printf("%s\n%s\n", skey, vkey)
 	case "sign":
 		need(1)
-		raw, err := os.ReadFile(os.Args[2])
-		if err != nil {
-			fail(2, "%v", err)
-		}
-		signer, err := note.NewSigner(strings.TrimSpace(string(raw)))
-		if err != nil {
-			fail(2, "signer key: %v", err)
-		}
+		signer := readSigner(os.Args[2])
 		text, err := io.ReadAll(os.Stdin)
 		if err != nil {
 			fail(2, "stdin: %v", err)
@@ -165,14 +158,7 @@ func main() {
 		printJSON(out)
 	case "makeproof":
 		need(3)
-		raw, err := os.ReadFile(os.Args[2])
-		if err != nil {
-			fail(2, "%v", err)
-		}
-		signer, err := note.NewSigner(strings.TrimSpace(string(raw)))
-		if err != nil {
-			fail(2, "signer key: %v", err)
-		}
+		signer := readSigner(os.Args[2])
 		n, err1 := strconv.ParseInt(os.Args[3], 10, 64)
 		i, err2 := strconv.ParseInt(os.Args[4], 10, 64)
 		if err1 != nil || err2 != nil || i < 0 || i >= n {
@@ -344,6 +330,19 @@ func printJSON(v interface{}) {
 		fail(2, "json: %v", err)
 	}
 	os.Stdout.Write(append(data, '\n'))
+}
+
+// readSigner reads a note signer key from the file at path.
+func readSigner(path string) note.Signer {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		fail(2, "%v", err)
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(raw)))
+	if err != nil {
+		fail(2, "signer key: %v", err)
+	}
+	return signer
 }
 
 // makeProof writes a c2sp.org/tlog-proof of record i of the tree of n records

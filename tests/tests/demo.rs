@@ -132,17 +132,19 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     );
     assert!(events.iter().all(|e| e["withheld"] == 0));
     assert_eq!(activity(&[])["events"].as_array().unwrap().len(), 0);
-    let png = |name: &str| {
+    // A field (`png`, `uri`) of the demo label `name`.
+    let label = |name: &str, field: &str| {
         summary["labels"]
             .as_array()
             .unwrap()
             .iter()
             .find(|l| l["name"] == name)
-            .unwrap()["png"]
+            .unwrap()[field]
             .as_str()
             .unwrap()
             .to_owned()
     };
+    let png = |name: &str| label(name, "png");
     let can = tally(
         &["scan", &png("milk-powder-can"), "--json", "--home", &home],
         b"",
@@ -172,15 +174,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
         )
     };
     assert_eq!(documents(&h), (false, false), "the holder");
-    let uri = summary["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["name"] == "milk-powder-can")
-        .unwrap()["uri"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uri = label("milk-powder-can", "uri");
     let read_as = |who: &str| -> Value {
         let key = summary[who]["key"].as_str().unwrap();
         let args = ["history", &uri, "--as", key, "--json", "--home", &home];

@@ -114,6 +114,14 @@ fn s(p: &Path) -> String {
 /// and a size has several perfect subtrees.
 const TREE_SIZE: u64 = 37;
 
+/// A log key made by `tally keygen` in `dir/keys`: its verifier key and its signer key file.
+fn log_key(dir: &Path, origin: &str) -> (String, String) {
+    let keys = dir.join("keys");
+    fs::create_dir(&keys).unwrap();
+    let vkey = keygen(&keys, origin, false);
+    (vkey, s(&key_file(&keys, origin, "key")))
+}
+
 /// Record `i` of the shared tree, exactly as `go-interop tree` makes it.
 fn record(i: u64) -> Vec<u8> {
     format!("record {i}\n").into_bytes()
@@ -517,11 +525,8 @@ fn checkpoints_cross_between_tally_and_go() {
     let Some(gobin) = build_go_helper(dir.path()) else {
         return;
     };
-    let keys = dir.path().join("keys");
-    fs::create_dir(&keys).unwrap();
     let origin = "tally.example/log";
-    let vkey = keygen(&keys, origin, false);
-    let skey_file = s(&key_file(&keys, origin, "key"));
+    let (vkey, skey_file) = log_key(dir.path(), origin);
     let size = 13;
     let root = tally_store(TREE_SIZE).root(size).unwrap();
 
@@ -615,11 +620,8 @@ fn tlog_proofs_cross_between_tally_and_go() {
     let Some(gobin) = build_go_helper(dir.path()) else {
         return;
     };
-    let keys = dir.path().join("keys");
-    fs::create_dir(&keys).unwrap();
     let origin = "tally.example/log";
-    let vkey = keygen(&keys, origin, false);
-    let skey_file = s(&key_file(&keys, origin, "key"));
+    let (vkey, skey_file) = log_key(dir.path(), origin);
     let verifier = tally_tlog::VerifierKey::parse(&vkey).unwrap();
 
     // Go → tally.

@@ -182,7 +182,6 @@ pub fn trace(args: &TraceArgs) -> CliResult {
     input::stdout(out.as_bytes())
 }
 
-/// Runs `tally activity`.
 /// The recipient key in the file `tally keygen --recipient` wrote.
 pub fn recipient_key(path: &Path) -> CliResult<tally_confidential::RecipientSecret> {
     let text = String::from_utf8_lossy(&input::file(path)?).into_owned();
@@ -190,6 +189,7 @@ pub fn recipient_key(path: &Path) -> CliResult<tally_confidential::RecipientSecr
         .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
 }
 
+/// Runs `tally activity`.
 pub fn activity(args: &ActivityArgs) -> CliResult {
     let client = args.home.client()?;
     let a = match &args.as_recipient {

@@ -7,7 +7,6 @@ use crate::input;
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
-use tally_client::evidence::parse_history;
 use tally_tlog::{leaf_hash, merkle, Hash, TlogPolicy, TlogProof};
 use tally_trust::tlog_proof;
 
@@ -169,10 +168,9 @@ fn export(a: &ExportArgs) -> CliResult {
     let file = block_on(client.export(&a.code, now()))?.map_err(client_error)?;
     std::fs::create_dir_all(&a.out).map_err(|e| io_error(&a.out, e))?;
     let (mut proofs, mut entries) = (0, std::collections::BTreeSet::new());
-    for (name, answer) in &file.answers {
-        let body = answer.to_string();
-        let log = parse_history(name, body.as_bytes(), 0)
-            .map_err(|e| CliError::invalid(format!("{name}: {}", e.0)))?;
+    for name in file.answers.keys() {
+        let log = file.answer(name).expect("a name of the file's answers");
+        let log = log.map_err(|e| CliError::invalid(format!("{name}: {}", e.0)))?;
         for e in &log.entries {
             let stem = hex::encode(&leaf_hash(&e.bytes).0[..8]);
             let proof = TlogProof {

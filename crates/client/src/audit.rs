@@ -7,7 +7,7 @@
 //! this device trusts, an entry only with its inclusion proof under a checkpoint, in the logs of
 //! k distinct operators.
 
-use crate::evidence::parse_history;
+use crate::evidence::{parse_history, Malformed};
 use crate::fetch::FetchError;
 use crate::state::StoredInconsistency;
 use crate::verify::product_key;
@@ -171,6 +171,13 @@ pub struct EvidenceFile {
 pub const EVIDENCE_FORMAT: &str = "tally-evidence/v1";
 
 impl EvidenceFile {
+    /// Bookkeeper `name`'s answer, read as a fresh client reads it (asked from size 0); `None`
+    /// if the file has no answer from it.
+    pub fn answer(&self, name: &str) -> Option<Result<LogEvidence, Malformed>> {
+        let a = self.answers.get(name)?;
+        Some(parse_history(name, a.to_string().as_bytes(), 0))
+    }
+
     /// The policy the file carries. Anyone can write a file with a policy of their own keys, so
     /// this is only for a reader who chose to trust it, knowing its fingerprint
     /// ([`Policy::fingerprint`]); [`check_evidence`] takes the policy to judge by.
@@ -195,11 +202,9 @@ pub fn check_evidence(
     }
     let (mut logs, mut unreachable, mut malformed) = (Vec::new(), Vec::new(), Vec::new());
     for bk in &policy.bookkeepers {
-        match file.answers.get(&bk.name) {
-            Some(a) => match parse_history(&bk.name, a.to_string().as_bytes(), 0) {
-                Ok(ev) => logs.push(ev),
-                Err(e) => malformed.push((bk.name.clone(), e.to_string())),
-            },
+        match file.answer(&bk.name) {
+            Some(Ok(ev)) => logs.push(ev),
+            Some(Err(e)) => malformed.push((bk.name.clone(), e.to_string())),
             None => unreachable.push(bk.name.clone()),
         }
     }

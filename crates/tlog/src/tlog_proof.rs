@@ -1,7 +1,8 @@
 //! [c2sp.org/tlog-proof@v1](https://c2sp.org/tlog-proof): a text file proving that an entry is
 //! in a log, offline — the entry's index, its RFC 6962 inclusion proof, and the log's checkpoint
 //! verbatim with its witnesses' cosignatures. A proof says nothing until it is checked against a
-//! policy of log and witness keys (`tally_trust::proof` does that); this module only reads and
+//! policy of log and witness keys ([`TlogProof::check`]; `tally_trust::tlog_proof` under Tally's
+//! policy); this module only reads and
 //! writes the format, strictly, so that one file has one meaning.
 //!
 //! No maintained Rust crate implements the format (azul's `tlog_tiles` covers checkpoints and
@@ -72,15 +73,10 @@ impl TlogProof {
         policy: &TlogPolicy,
         entry: &[u8],
     ) -> Result<VerifiedCheckpoint, ProofCheckError> {
-        let origin = self
-            .checkpoint
-            .split(|&b| b == b'\n')
-            .next()
-            .unwrap_or_default();
-        let origin = String::from_utf8_lossy(origin);
+        let origin = self.origin();
         let log = policy
             .log(&origin)
-            .ok_or_else(|| ProofCheckError::UnknownLog(origin.clone().into_owned()))?;
+            .ok_or_else(|| ProofCheckError::UnknownLog(origin.clone()))?;
         let witnesses = policy.witness_keys();
         let v = checkpoint::verify(&self.checkpoint, log, &witnesses, 0)
             .map_err(|e| ProofCheckError::Signature(e.to_string()))?;
@@ -92,6 +88,12 @@ impl TlogProof {
         verify_inclusion(self.index, size, &leaf_hash(entry), &self.proof, root)
             .map_err(|e| ProofCheckError::Inclusion(e.to_string()))?;
         Ok(v)
+    }
+
+    /// The checkpoint's origin line: which log the proof claims to be from (not yet checked).
+    pub fn origin(&self) -> String {
+        let line = self.checkpoint.split(|&b| b == b'\n').next();
+        String::from_utf8_lossy(line.unwrap_or_default()).into_owned()
     }
 
     /// Parses a proof file. Lines end in U+000A only; the checkpoint is everything after the

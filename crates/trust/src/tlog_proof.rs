@@ -25,12 +25,7 @@ pub struct Proven {
 
 /// Checks `proof` for the entry whose bytes are `entry`, under `policy`.
 pub fn check(policy: &Policy, proof: &TlogProof, entry: &[u8]) -> Result<Proven, ProofCheckError> {
-    let origin = proof
-        .checkpoint
-        .split(|&b| b == b'\n')
-        .next()
-        .unwrap_or_default();
-    let origin = String::from_utf8_lossy(origin).into_owned();
+    let origin = proof.origin();
     let bk = policy
         .bookkeepers
         .iter()

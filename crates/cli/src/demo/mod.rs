@@ -490,10 +490,12 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         if shopper_sees { "(yes)" } else { "(NO)" },
     );
     // The same can read by the regulator: the same verdict, the despatch advice on its step.
+    let reads =
+        |s: &tally_client::view::StepView, what: &str| s.details.iter().any(|d| d.1.contains(what));
     let audited = block_on(desk.verify_as(&book.label(&can.uri), &regulator, now()))?;
     let audited = audited.map_err(client_error)?;
-    let shown = |s: &tally_client::view::StepView| s.details.iter().any(|d| d.1.contains(despatch));
-    let can_read = audited.status == Status::Verified && audited.steps.iter().any(shown);
+    let can_read =
+        audited.status == Status::Verified && audited.steps.iter().any(|s| reads(s, despatch));
     outln!(
         "  the can read by the regulator: {:?}, the despatch advice on its shipment {}",
         audited.status,
@@ -504,8 +506,6 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     let bill = "BOL-NZAKL-5521";
     let as_partner = block_on(desk.verify_as(&book.label(&can.uri), &partner, now()))?;
     let as_partner = as_partner.map_err(client_error)?;
-    let reads =
-        |s: &tally_client::view::StepView, what: &str| s.details.iter().any(|d| d.1.contains(what));
     let partner_ok = as_partner.status == Status::Verified
         && as_partner.steps.iter().any(|s| reads(s, bill))
         && !as_partner.steps.iter().any(|s| reads(s, despatch))
@@ -873,7 +873,7 @@ fn write_summary(
         },
         "orgs": orgs.iter().map(|o| json!({"id": o.id, "name": o.name, "gln": o.gln, "place": o.place, "country": o.country})).collect::<Vec<_>>(),
         "regulator": {"recipient": REGULATOR, "key": dir.join("keys").join("regulator.key")},
-        "partner": {"recipient": orgs.iter().find(|o| o.id == "carrier").map(|o| &o.name), "key": dir.join("keys").join("partner.key")},
+        "partner": {"recipient": org_name(orgs, "carrier"), "key": dir.join("keys").join("partner.key")},
         "bookkeepers": nodes.iter().map(|(name, addr)| json!({"name": name, "url": format!("http://{addr}"), "dir": net})).collect::<Vec<_>>(),
         "results": results,
     });

@@ -13,7 +13,6 @@ use super::{LogReport, Mode, Reason, Request};
 use crate::policy::Bookkeeper;
 use crate::state::{Advance, TrustedCheckpoint};
 use crate::verdict::LogEvidence;
-use tally_confidential::Disclosure;
 use tally_tlog::{checkpoint, leaf_hash, merkle, Hash, SignatureBatch, VerifiedCheckpoint};
 
 /// One log's copy of an entry, proven under that log's checkpoint.
@@ -24,8 +23,6 @@ pub(super) struct Copy {
     pub index: u64,
     pub leaf: Hash,
     pub bytes: Vec<u8>,
-    /// The disclosures of its withheld members, when the reader is a recipient it is wrapped for.
-    pub disclosures: Vec<Disclosure>,
 }
 
 /// What checking every log produced.
@@ -227,7 +224,6 @@ fn prove(
             index: pe.index,
             leaf,
             bytes: pe.bytes.clone(),
-            disclosures: Vec::new(),
         });
     }
     copies

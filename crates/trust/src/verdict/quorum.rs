@@ -84,13 +84,7 @@ pub(super) fn count(
     reader: Option<&RecipientSecret>,
 ) -> (Vec<Counted>, Vec<Counted>, Unopened) {
     let mut groups: BTreeMap<Identity, Vec<Decoded>> = BTreeMap::new();
-    let (mut opened, unopened) = open_all(copies, secrets);
-    if let Some(me) = reader {
-        for (c, _) in opened.iter_mut().filter(|(c, _)| is_sealed(&c.bytes)) {
-            let read = tally_confidential::open_as(&c.bytes, me).ok();
-            c.disclosures = read.and_then(|o| o.withheld).unwrap_or_default();
-        }
-    }
+    let (opened, unopened) = open_all(copies, secrets);
     for (c, plain) in opened {
         let entry = Entry::decode(&plain).map_err(|e| e.to_string());
         let identity = match &entry {
@@ -105,7 +99,7 @@ pub(super) fn count(
     }
     let (mut confirmed, mut unconfirmed) = (Vec::new(), Vec::new());
     for copies in groups.into_values() {
-        let counted = choose(copies);
+        let counted = choose(copies, reader);
         if counted.operators().len() >= k {
             confirmed.push(counted);
         } else {
@@ -155,7 +149,7 @@ fn open_all(copies: Vec<Copy>, secrets: &[LabelSecret]) -> (Vec<(Copy, Vec<u8>)>
 }
 
 /// Picks the copy most operators hold (smallest leaf on a tie) and gathers every position.
-fn choose(copies: Vec<Decoded>) -> Counted {
+fn choose(copies: Vec<Decoded>, reader: Option<&RecipientSecret>) -> Counted {
     let operators_of = |leaf: &[u8; 32]| {
         copies
             .iter()
@@ -181,11 +175,17 @@ fn choose(copies: Vec<Decoded>) -> Counted {
         .into_iter()
         .find(|(c, _)| c.leaf.0 == best)
         .expect("the best copy is one of the copies");
+    // Only the copy shown is opened as the reader: one HPKE open per entry, not one per log.
+    let disclosures = reader
+        .filter(|_| is_sealed(&copy.bytes))
+        .and_then(|me| tally_confidential::open_as(&copy.bytes, me).ok())
+        .and_then(|o| o.withheld)
+        .unwrap_or_default();
     Counted {
         leaf: copy.leaf,
         entry,
         positions,
-        disclosures: copy.disclosures,
+        disclosures,
     }
 }
 
@@ -201,7 +201,6 @@ mod tests {
             index: 0,
             leaf: leaf_hash(bytes),
             bytes: bytes.to_vec(),
-            disclosures: vec![],
         }
     }
 
