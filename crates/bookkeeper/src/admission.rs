@@ -122,9 +122,13 @@ fn admit_sealed(policy: &Policy, registry: &Registry, body: &[u8]) -> Result<Adm
     if sub.sealed.len() > tally_trust::entry::MAX_ENTRY_BYTES {
         return Err(too_large());
     }
+    // Each wrap is checked against the registry's copy of its key, with its multiples at hand.
+    let recipients: Vec<_> = (sub.recipients.iter())
+        .map(|(k, seed)| (registry.entitled_key(k).unwrap_or(k).clone(), *seed))
+        .collect();
     let opened = sub
         .entry()
-        .and_then(|sealed| sealed.open_exact(&sub.secrets, &sub.recipients, &sub.withheld_key))
+        .and_then(|sealed| sealed.open_exact(&sub.secrets, &recipients, &sub.withheld_key))
         .map_err(|e| {
             ApiError::bad_request(
                 "malformed_sealed",

@@ -31,6 +31,7 @@
 mod disclosure;
 mod lookup;
 mod recipient;
+mod rewrap;
 mod seal;
 mod secret;
 mod submission;

@@ -11,6 +11,7 @@
 //! part (the fields the brand keeps from label holders): a recipient reads the whole event. The seed lets the bookkeeper open that one wrap, which tells it
 //! nothing it did not know.
 
+use crate::rewrap::{self, Multiples};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hpke::aead::ChaCha20Poly1305;
@@ -19,6 +20,8 @@ use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use rand_core::{CryptoRngCore, SeedableRng};
 use std::fmt;
+use std::sync::{Arc, OnceLock};
+use subtle::ConstantTimeEq as _;
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -42,8 +45,42 @@ pub enum RecipientError {
 }
 
 /// A recipient's public key (X25519), as a registry record names it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RecipientKey([u8; 32]);
+///
+/// Compared, ordered and hashed by its bytes alone.
+#[derive(Clone)]
+pub struct RecipientKey {
+    bytes: [u8; 32],
+    /// Its precomputed multiples, built on the first check of a wrap for it, for keys from a
+    /// trusted source only ([`RecipientKey::precomputing`]): a table costs ~1.2 ms, so a key
+    /// anyone may send must not get one.
+    multiples: Option<Arc<OnceLock<Option<Multiples>>>>,
+}
+
+impl PartialEq for RecipientKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for RecipientKey {}
+
+impl PartialOrd for RecipientKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RecipientKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.bytes.cmp(&other.bytes)
+    }
+}
+
+impl std::hash::Hash for RecipientKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state)
+    }
+}
 
 /// A recipient's private key.
 pub struct RecipientSecret([u8; 32]);
@@ -69,21 +106,38 @@ impl RecipientKey {
     /// The raw X25519 public key.
     pub fn from_bytes(b: [u8; 32]) -> Result<Self, RecipientError> {
         <Kem as hpke::Kem>::PublicKey::from_bytes(&b).map_err(|_| RecipientError::BadKey)?;
-        Ok(RecipientKey(b))
+        Ok(RecipientKey {
+            bytes: b,
+            multiples: None,
+        })
+    }
+
+    /// This key, from a trusted source (a registry record), whose wraps are checked often: its
+    /// multiples are precomputed on its first check and kept by every clone ([`crate::rewrap`]).
+    pub fn precomputing(self) -> Self {
+        RecipientKey {
+            multiples: Some(Arc::default()),
+            ..self
+        }
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
     fn hpke(&self) -> <Kem as hpke::Kem>::PublicKey {
-        <Kem as hpke::Kem>::PublicKey::from_bytes(&self.0).expect("checked when parsed")
+        <Kem as hpke::Kem>::PublicKey::from_bytes(&self.bytes).expect("checked when parsed")
+    }
+
+    pub(crate) fn multiples(&self) -> Option<&Multiples> {
+        let cell = self.multiples.as_ref()?;
+        cell.get_or_init(|| Multiples::of(&self.bytes)).as_ref()
     }
 }
 
 impl fmt::Display for RecipientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PUBLIC_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0))
+        write!(f, "{PUBLIC_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.bytes))
     }
 }
 
@@ -122,7 +176,7 @@ impl RecipientSecret {
 
     pub fn public(&self) -> RecipientKey {
         let pk = Kem::sk_to_pk(&self.hpke());
-        RecipientKey(pk.to_bytes().into())
+        RecipientKey::from_bytes(pk.to_bytes().into()).expect("a public key")
     }
 
     fn hpke(&self) -> <Kem as hpke::Kem>::PrivateKey {
@@ -140,6 +194,7 @@ pub(crate) fn wrap(
 ) -> [u8; RECIPIENT_WRAP] {
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
     let info = [INFO, nonce].concat();
+    // The `hpke` crate makes every wrap; only a bookkeeper's check takes the faster path.
     let (enc, ct) = hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, Kem, _>(
         &OpModeS::Base,
         &to.hpke(),
@@ -153,6 +208,23 @@ pub(crate) fn wrap(
     out[..32].copy_from_slice(&enc.to_bytes());
     out[32..].copy_from_slice(&ct);
     out
+}
+
+/// Whether `wrap` is the wrap of `key` for `to` from `seed`: a bookkeeper's check that a device
+/// wrapped an entry for its regulator. With `to`'s multiples at hand, it is re-run by
+/// [`crate::rewrap`], else by the `hpke` crate.
+pub(crate) fn is_wrap(
+    wrapped: &[u8; RECIPIENT_WRAP],
+    to: &RecipientKey,
+    key: &Keys,
+    nonce: &[u8],
+    seed: [u8; 32],
+) -> bool {
+    let again = match to.multiples() {
+        Some(m) => rewrap::wrap(&to.bytes, m, key, &[INFO, nonce].concat(), seed),
+        None => wrap(to, key, nonce, seed),
+    };
+    again.ct_eq(wrapped).into()
 }
 
 /// The keys in `wrap`, if it was wrapped for `me`.

@@ -390,9 +390,7 @@ impl<'a> Sealed<'a> {
                 .recipients
                 .iter()
                 .zip(recipients)
-                .all(|(w, (to, seed))| {
-                    bool::from(recipient::wrap(to, &keys, &self.nonce, *seed).ct_eq(w))
-                });
+                .all(|(w, (to, seed))| recipient::is_wrap(w, to, &keys, &self.nonce, *seed));
         if !wrapped_for_each {
             return Err(SealError::RecipientMismatch);
         }

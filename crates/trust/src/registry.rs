@@ -361,7 +361,10 @@ impl Registry {
                 if !policy.is_governance(&e.signer) {
                     return Err("entitlement not signed by a governance key".into());
                 }
-                let key = RecipientKey::parse(&key).map_err(|e| e.to_string())?;
+                // Checked on every sealed event in scope: its multiples are worth keeping.
+                let key = RecipientKey::parse(&key)
+                    .map_err(|e| e.to_string())?
+                    .precomputing();
                 if scope
                     .iter()
                     .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
@@ -429,6 +432,12 @@ impl Registry {
         self.entitlements
             .iter()
             .filter(|e| !self.revoked_recipients.contains(&e.key))
+    }
+
+    /// The registry's own copy of an entitled key (in force), which keeps its precomputed
+    /// multiples between checks.
+    pub fn entitled_key(&self, key: &RecipientKey) -> Option<&RecipientKey> {
+        self.entitlements().map(|e| &e.key).find(|k| *k == key)
     }
 
     /// The recipients a sealed event with custody facts `f` must be wrapped for: every
