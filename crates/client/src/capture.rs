@@ -211,6 +211,57 @@ pub struct Labels {
     pub links: Vec<LabelSecret>,
 }
 
+/// Takes the label secrets (the `tk` parameter) out of the codes of an EPCIS 2.0 event, as
+/// [`Handoff::take_labels`] does for a handoff: every code's label reads the event, and the
+/// parent of an aggregation (its case or pallet) and a transformation's inputs are what a holder
+/// may follow next. How a gateway seals the events an enterprise system sends it, whose
+/// scanners read the whole Digital Link.
+pub fn take_event_labels(event: &mut Map<String, Value>) -> Labels {
+    let transform = event.get("type").and_then(Value::as_str) == Some("TransformationEvent");
+    let mut labels = Labels::default();
+    let lists = [
+        ("epcList", false, false),
+        ("childEPCs", false, false),
+        ("inputEPCList", true, false),
+        ("outputEPCList", false, false),
+        ("quantityList", false, true),
+        ("childQuantityList", false, true),
+        ("inputQuantityList", true, true),
+        ("outputQuantityList", false, true),
+    ];
+    for (name, link, quantities) in lists {
+        let Some(Value::Array(items)) = event.get_mut(name) else {
+            continue;
+        };
+        for item in items {
+            let code = match quantities {
+                true => item.get_mut("epcClass"),
+                false => Some(item),
+            };
+            if let Some(Value::String(code)) = code {
+                take_label(code, link && transform, &mut labels);
+            }
+        }
+    }
+    if let Some(Value::String(parent)) = event.get_mut("parentID") {
+        take_label(parent, true, &mut labels);
+    }
+    labels
+}
+
+/// Moves the label secret of `code`, if it carries one, into `labels`.
+fn take_label(code: &mut String, link: bool, labels: &mut Labels) {
+    if let Some(secret) = LabelSecret::from_link(code) {
+        *code = LabelSecret::remove_from_link(code);
+        if link && !labels.links.contains(&secret) {
+            labels.links.push(secret.clone());
+        }
+        if !labels.seal_for.contains(&secret) {
+            labels.seal_for.push(secret);
+        }
+    }
+}
+
 impl Handoff {
     /// What is withheld from label holders unless a handoff says otherwise: its business
     /// documents (purchase orders, despatch advices, bills of lading say who buys how much at
@@ -227,17 +278,7 @@ impl Handoff {
         let mut h = self.clone();
         let mut labels = Labels::default();
         let transform = h.step == Step::Transform;
-        let mut take = |code: &mut String, link: bool| {
-            if let Some(secret) = LabelSecret::from_link(code) {
-                *code = LabelSecret::remove_from_link(code);
-                if link && !labels.links.contains(&secret) {
-                    labels.links.push(secret.clone());
-                }
-                if !labels.seal_for.contains(&secret) {
-                    labels.seal_for.push(secret);
-                }
-            }
-        };
+        let mut take = |code: &mut String, link: bool| take_label(code, link, &mut labels);
         h.items.iter_mut().for_each(|c| take(c, transform));
         h.quantities
             .iter_mut()

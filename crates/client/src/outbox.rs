@@ -6,7 +6,7 @@
 //! that bookkeeper's log key, and stores every entry's own receipt; what failed is retried later with exponential backoff
 //! ([`backoff_seconds`]). Submission is idempotent at the bookkeepers, so sending twice is harmless.
 
-use crate::capture::Handoff;
+use crate::capture::{Handoff, Labels};
 use crate::fetch::BundleAnswers;
 use crate::{Client, ClientError};
 use serde::Serialize;
@@ -23,6 +23,27 @@ struct Outgoing {
     body: Vec<u8>,
     summary: String,
     hash_id: Option<String>,
+}
+
+/// How one event is signed: the labels it is sealed for, what is withheld from their holders, and
+/// the line the outbox shows for it.
+struct Signing<'a> {
+    labels: &'a Labels,
+    withhold: &'a [String],
+    summary: String,
+}
+
+/// An event an enterprise system captured, ready for [`Client::record_events`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedEvent {
+    /// The event's exact JSON text, its codes without label secrets.
+    pub json: Vec<u8>,
+    /// The labels its codes carried (see [`crate::capture::take_event_labels`]).
+    pub labels: Labels,
+    /// What is withheld from the labels' holders (see [`Handoff::withhold`]).
+    pub withhold: Vec<String>,
+    /// One line for the outbox.
+    pub summary: String,
 }
 
 /// Entries per bundle sent to a bookkeeper (at most its bundle limit, 1024).
@@ -157,20 +178,81 @@ impl Client {
     ) -> Result<Queued, ClientError> {
         let (handoff, labels) = handoff.take_labels();
         let json = handoff.to_epcis().map_err(ClientError::Event)?;
-        let summary = handoff.summary();
+        let signing = Signing {
+            labels: &labels,
+            withhold: &handoff.withhold,
+            summary: handoff.summary(),
+        };
+        Ok(self.sign_and_queue(device, &json, signing, now)?.remove(0))
+    }
+
+    /// Signs the EPCIS 2.0 events `events` (each its exact JSON text, its codes already without
+    /// label secrets) with the device key and queues them for every bookkeeper, all in one
+    /// transaction: how a gateway records the events an enterprise system captured. Each is
+    /// sealed for the labels beside it, as [`Client::record`] seals a handoff's. None is queued
+    /// if one cannot be signed or sealed: the error says which (its position in `events`).
+    pub fn record_events(
+        &self,
+        device: &SignerKey,
+        events: &[CapturedEvent],
+        now: i64,
+    ) -> Result<Vec<Queued>, (Option<usize>, ClientError)> {
+        let mut out = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let signing = Signing {
+                labels: &e.labels,
+                withhold: &e.withhold,
+                summary: e.summary.clone(),
+            };
+            out.push(
+                self.outgoing(device, &e.json, signing)
+                    .map_err(|e| (Some(i), e))?,
+            );
+        }
+        self.queue_outgoing(out, now).map_err(|e| (None, e))
+    }
+
+    fn sign_and_queue(
+        &self,
+        device: &SignerKey,
+        json: &[u8],
+        signing: Signing,
+        now: i64,
+    ) -> Result<Vec<Queued>, ClientError> {
+        let out = self.outgoing(device, json, signing)?;
+        self.queue_outgoing(vec![out], now)
+    }
+
+    /// The event `json` signed, and sealed for its labels when there are any.
+    fn outgoing(
+        &self,
+        device: &SignerKey,
+        json: &[u8],
+        signing: Signing,
+    ) -> Result<Outgoing, ClientError> {
+        let Signing {
+            labels,
+            withhold,
+            summary,
+        } = signing;
         if labels.seal_for.is_empty() {
-            let entry = Entry::sign_event(&json, device)?;
+            let entry = Entry::sign_event(json, device)?;
             if self.policy.confidential {
                 return Err(ClientError::Event(
                     "this network logs sealed events only: scan the labels of the goods (their codes carry the label secret that seals the event)".into(),
                 ));
             }
-            return Ok(self.queue(vec![(entry, summary)], now)?.remove(0));
+            return Ok(Outgoing {
+                leaf: entry.leaf_hash().to_string(),
+                body: entry.encode(),
+                summary,
+                hash_id: entry.hash_id,
+            });
         }
-        let recipients = self.recipients_for(&json)?;
+        let recipients = self.recipients_for(json)?;
         // What the brand keeps from the labels' holders is signed as commitments only.
         let (signed, withheld) =
-            tally_confidential::withhold(&json, &handoff.withhold, &mut rand_core::OsRng)
+            tally_confidential::withhold(json, withhold, &mut rand_core::OsRng)
                 .map_err(|e| ClientError::Event(e.to_string()))?;
         let entry = Entry::sign_event(&signed, device)?;
         let contents = tally_confidential::Contents {
@@ -185,13 +267,12 @@ impl Client {
             &mut rand_core::OsRng,
         )
         .map_err(|e| ClientError::Event(format!("cannot seal the event: {e}")))?;
-        let out = Outgoing {
+        Ok(Outgoing {
             leaf: tally_tlog::leaf_hash(&sub.sealed).to_string(),
             body: sub.encode(),
             summary,
             hash_id: entry.hash_id,
-        };
-        Ok(self.queue_outgoing(vec![out], now)?.remove(0))
+        })
     }
 
     /// The recipients entitled to the event `json`, from the directory read last (refresh it with

@@ -455,24 +455,39 @@ impl LocalStore {
             })?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT bookkeeper, receipt, log_index, attempts, next_attempt_at, last_error
-             FROM deliveries WHERE seq = ?1 ORDER BY bookkeeper",
-        )?;
         for (seq, item) in &mut items {
-            let rows = stmt.query_map([*seq], |r| {
-                Ok(Delivery {
-                    bookkeeper: r.get(0)?,
-                    receipt: r.get(1)?,
-                    index: r.get(2)?,
-                    attempts: r.get(3)?,
-                    next_attempt_at: r.get(4)?,
-                    last_error: r.get(5)?,
-                })
-            })?;
-            item.deliveries = rows.collect::<Result<_, _>>()?;
+            item.deliveries = self.deliveries_where("d.seq = ?1", *seq)?;
         }
         Ok(items.into_iter().map(|(_, item)| item).collect())
+    }
+
+    /// Where the entry with leaf hash `leaf` stands with each bookkeeper (none if not queued).
+    pub fn deliveries(&self, leaf: &str) -> Result<Vec<Delivery>, ClientError> {
+        self.deliveries_where("o.leaf = ?1", leaf)
+    }
+
+    fn deliveries_where(
+        &self,
+        condition: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Vec<Delivery>, ClientError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT d.bookkeeper, d.receipt, d.log_index, d.attempts, d.next_attempt_at,
+               d.last_error
+             FROM deliveries d JOIN outbox o ON o.seq = d.seq WHERE {condition}
+             ORDER BY d.bookkeeper"
+        ))?;
+        let rows = stmt.query_map([value], |r| {
+            Ok(Delivery {
+                bookkeeper: r.get(0)?,
+                receipt: r.get(1)?,
+                index: r.get(2)?,
+                attempts: r.get(3)?,
+                next_attempt_at: r.get(4)?,
+                last_error: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Entries not yet receipted by every bookkeeper, and deliveries pending in all.

@@ -1,0 +1,306 @@
+//! Capture jobs, durable in SQLite: a job is stored with all its events in one transaction
+//! before `202` is answered, so an acknowledged capture survives a crash; the worker then marks
+//! it queued (or rejected) in one transaction once its events are in the client's outbox.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::Mutex;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    behaviour TEXT NOT NULL CHECK (behaviour IN ('rollback', 'proceed')),
+    -- pending: not yet in the outbox; queued: its events are; rejected: none will be.
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'queued', 'rejected')),
+    finished_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS job_events (
+    job INTEGER NOT NULL REFERENCES jobs (seq),
+    ordinal INTEGER NOT NULL,
+    -- As captured (label secrets included) while pending; as signed once queued.
+    event BLOB NOT NULL,
+    leaf TEXT,
+    hash_id TEXT,
+    -- Why it could not be signed or sealed.
+    error TEXT,
+    -- Each bookkeeper's refusal, one per line (\"name: why\").
+    refused TEXT,
+    PRIMARY KEY (job, ordinal)
+);
+CREATE INDEX IF NOT EXISTS job_events_leaf ON job_events (leaf);
+";
+
+/// Whether a job stops at its first bad event or goes on with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Rollback,
+    Proceed,
+}
+
+impl Behaviour {
+    pub fn name(self) -> &'static str {
+        match self {
+            Behaviour::Rollback => "rollback",
+            Behaviour::Proceed => "proceed",
+        }
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub seq: i64,
+    pub id: String,
+    pub created_at: i64,
+    pub behaviour: Behaviour,
+    pub state: String,
+    pub finished_at: Option<i64>,
+    pub events: Vec<JobEvent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobEvent {
+    pub ordinal: i64,
+    pub event: Vec<u8>,
+    pub leaf: Option<String>,
+    pub hash_id: Option<String>,
+    pub error: Option<String>,
+    pub refused: Option<String>,
+}
+
+/// What queueing one event came to.
+pub enum Outcome {
+    Queued {
+        json: Vec<u8>,
+        leaf: String,
+        hash_id: Option<String>,
+    },
+    Failed(String),
+    /// Not queued because another event of its rollback job failed.
+    RolledBack,
+}
+
+pub struct Jobs {
+    conn: Mutex<Connection>,
+}
+
+impl Jobs {
+    pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+        let conn = Connection::open(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Jobs {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores a job and its events in one transaction; returns its ID.
+    pub fn create(
+        &self,
+        behaviour: Behaviour,
+        events: &[Vec<u8>],
+        now: i64,
+    ) -> Result<String, rusqlite::Error> {
+        let mut random = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
+        let id = hex::encode(random);
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO jobs (id, created_at, behaviour) VALUES (?1, ?2, ?3)",
+            params![id, now, behaviour.name()],
+        )?;
+        let seq = tx.last_insert_rowid();
+        {
+            let mut insert =
+                tx.prepare("INSERT INTO job_events (job, ordinal, event) VALUES (?1, ?2, ?3)")?;
+            for (i, e) in events.iter().enumerate() {
+                insert.execute(params![seq, i as i64, e])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The oldest job not yet in the outbox.
+    pub fn next_pending(&self) -> Result<Option<Job>, rusqlite::Error> {
+        let seq: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT seq FROM jobs WHERE state = 'pending' ORDER BY seq LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match seq {
+            Some(seq) => self.job_where("seq = ?1", seq),
+            None => Ok(None),
+        }
+    }
+
+    /// Records what queueing each event of job `seq` came to, and the job's new state, in one
+    /// transaction.
+    pub fn settle(&self, seq: i64, outcomes: &[Outcome], now: i64) -> Result<(), rusqlite::Error> {
+        let queued = outcomes.iter().any(|o| matches!(o, Outcome::Queued { .. }));
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (i, o) in outcomes.iter().enumerate() {
+            match o {
+                Outcome::Queued {
+                    json,
+                    leaf,
+                    hash_id,
+                } => tx.execute(
+                    "UPDATE job_events SET event = ?3, leaf = ?4, hash_id = ?5
+                     WHERE job = ?1 AND ordinal = ?2",
+                    params![seq, i as i64, json, leaf, hash_id],
+                )?,
+                Outcome::Failed(why) => tx.execute(
+                    "UPDATE job_events SET error = ?3 WHERE job = ?1 AND ordinal = ?2",
+                    params![seq, i as i64, why],
+                )?,
+                Outcome::RolledBack => 0,
+            };
+        }
+        let (state, finished) = match queued {
+            true => ("queued", None),
+            false => ("rejected", Some(now)),
+        };
+        tx.execute(
+            "UPDATE jobs SET state = ?2, finished_at = ?3 WHERE seq = ?1",
+            params![seq, state, finished],
+        )?;
+        // Nothing of a job that will never be sent keeps its label secrets.
+        if !queued {
+            tx.execute(
+                "UPDATE job_events SET event = x'' WHERE job = ?1",
+                params![seq],
+            )?;
+        }
+        tx.commit()
+    }
+
+    /// Notes that `bookkeeper` refused the entry with leaf hash `leaf`.
+    pub fn refused(&self, leaf: &str, bookkeeper: &str, why: &str) -> Result<(), rusqlite::Error> {
+        self.conn().execute(
+            "UPDATE job_events SET refused = COALESCE(refused || char(10), '') || ?2
+             WHERE leaf = ?1 AND (refused IS NULL OR instr(refused, ?3) = 0)",
+            params![
+                leaf,
+                format!("{bookkeeper}: {why}"),
+                format!("{bookkeeper}: ")
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Marks job `seq` finished at `now` (every event logged everywhere or refused).
+    pub fn finish(&self, seq: i64, now: i64) -> Result<(), rusqlite::Error> {
+        self.conn().execute(
+            "UPDATE jobs SET finished_at = ?2 WHERE seq = ?1 AND finished_at IS NULL",
+            params![seq, now],
+        )?;
+        Ok(())
+    }
+
+    /// Queued jobs not yet finished.
+    pub fn unfinished(&self) -> Result<Vec<Job>, rusqlite::Error> {
+        let seqs: Vec<i64> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(
+                "SELECT seq FROM jobs WHERE state = 'queued' AND finished_at IS NULL ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut jobs = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            jobs.extend(self.job_where("seq = ?1", seq)?);
+        }
+        Ok(jobs)
+    }
+
+    /// The job with this ID.
+    pub fn job(&self, id: &str) -> Result<Option<Job>, rusqlite::Error> {
+        self.job_where("id = ?1", id)
+    }
+
+    /// Up to `limit` jobs after `after` (a job's seq), oldest first.
+    pub fn list(&self, after: i64, limit: usize) -> Result<Vec<Job>, rusqlite::Error> {
+        let ids: Vec<String> = {
+            let conn = self.conn();
+            let mut stmt =
+                conn.prepare("SELECT id FROM jobs WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+            let rows = stmt.query_map(params![after, limit as i64], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            jobs.extend(self.job(&id)?);
+        }
+        Ok(jobs)
+    }
+
+    fn job_where(
+        &self,
+        condition: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Option<Job>, rusqlite::Error> {
+        let conn = self.conn();
+        let job = conn
+            .query_row(
+                &format!(
+                    "SELECT seq, id, created_at, behaviour, state, finished_at FROM jobs
+                     WHERE {condition}"
+                ),
+                [value],
+                |r| {
+                    Ok(Job {
+                        seq: r.get(0)?,
+                        id: r.get(1)?,
+                        created_at: r.get(2)?,
+                        behaviour: match r.get::<_, String>(3)?.as_str() {
+                            "proceed" => Behaviour::Proceed,
+                            _ => Behaviour::Rollback,
+                        },
+                        state: r.get(4)?,
+                        finished_at: r.get(5)?,
+                        events: Vec::new(),
+                    })
+                },
+            )
+            .optional()?;
+        let Some(mut job) = job else {
+            return Ok(None);
+        };
+        let mut stmt = conn.prepare(
+            "SELECT ordinal, event, leaf, hash_id, error, refused FROM job_events
+             WHERE job = ?1 ORDER BY ordinal",
+        )?;
+        let rows = stmt.query_map([job.seq], |r| {
+            Ok(JobEvent {
+                ordinal: r.get(0)?,
+                event: r.get(1)?,
+                leaf: r.get(2)?,
+                hash_id: r.get(3)?,
+                error: r.get(4)?,
+                refused: r.get(5)?,
+            })
+        })?;
+        job.events = rows.collect::<Result<_, _>>()?;
+        Ok(Some(job))
+    }
+}

@@ -1,0 +1,104 @@
+//! An organisation's EPCIS 2.0 gateway: the standard REST capture interface (GS1 EPCIS 2.0
+//! §12, `openapi.yaml` of the REST binding) in front of Tally's signing, sealing and outbox, so
+//! that an ERP or warehouse system that already speaks EPCIS has its events signed by the
+//! organisation's certified device key and logged by every bookkeeper.
+//!
+//! - `POST /capture` takes an `EPCISDocument` (JSON or JSON-LD), checks it against the EPCIS 2.0
+//!   schema (every violation named by its JSON pointer, in the RFC 7807 problem format the
+//!   binding specifies, and nothing kept), stores it durably as a capture job, and answers `202`
+//!   with the job's `Location`.
+//! - A worker ([`worker`]) signs each event, seals it for the labels its codes carry (the `tk`
+//!   parameter of a Digital Link: a scanner reads the whole link), and queues it in the client's
+//!   outbox, which sends it to every bookkeeper and keeps their receipts. With
+//!   `GS1-Capture-Error-Behaviour: rollback` (the default), an event that cannot be signed or
+//!   sealed keeps the whole job out of the outbox; with `proceed`, the others go on. A log is
+//!   append-only: once an event is queued, no later refusal rolls the others back, and the job
+//!   says which bookkeeper refused which event.
+//! - `GET /capture` and `GET /capture/{captureID}` show the jobs: `running`, `success`, `errors`,
+//!   and per event (`tally:events`) its status, Event Hash ID and each bookkeeper's receipt.
+//!
+//! The query interface, subscriptions and the Digital Link resolver are not built yet.
+
+pub mod config;
+mod jobs;
+mod problem;
+mod routes;
+pub mod worker;
+
+pub use config::{Config, ConfigError};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tally_client::{Client, Limits};
+use tally_tlog::SignerKey;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("the gateway's Tally client: {0}")]
+    Client(#[from] tally_client::ClientError),
+    #[error("the capture database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("the worker: {0}")]
+    Worker(String),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// What the routes and the worker share.
+pub(crate) struct Shared {
+    client: Client,
+    device: SignerKey,
+    jobs: jobs::Jobs,
+    tokens: Vec<String>,
+    /// Wakes the worker when a job arrives.
+    wake: tokio::sync::Notify,
+}
+
+/// A gateway bound to its address, ready to serve.
+pub struct Gateway {
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Gateway {
+    /// Opens the client and the capture database, unlocks the device key and binds.
+    pub async fn bind(config: &Config) -> Result<Self, GatewayError> {
+        let client = Client::open(&config.home, Limits::default())?;
+        let device = config.device_key(&client)?;
+        let shared = Arc::new(Shared {
+            client,
+            device,
+            jobs: jobs::Jobs::open(&config.database)?,
+            tokens: config.tokens.clone(),
+            wake: tokio::sync::Notify::new(),
+        });
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| GatewayError::Listen(config.listen, e))?;
+        Ok(Gateway { listener, shared })
+    }
+
+    /// The URL it answers on.
+    pub fn url(&self) -> String {
+        match self.listener.local_addr() {
+            Ok(a) => format!("http://{a}"),
+            Err(_) => "http://(unbound)".into(),
+        }
+    }
+
+    /// Serves until `shutdown` completes; the worker runs beside it.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+        let worker = tokio::spawn(worker::run(self.shared.clone()));
+        let app = routes::router(self.shared);
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        worker.abort();
+        if let Err(e) = served {
+            tracing::error!("gateway stopped: {e}");
+        }
+    }
+}

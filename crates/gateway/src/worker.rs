@@ -1,0 +1,217 @@
+//! The worker: signs, seals and queues each captured job's events, flushes the outbox to every
+//! bookkeeper, and notes what each one refused. It runs beside the routes and picks up, after a
+//! restart, every job that was acknowledged but not yet queued or not yet delivered.
+
+use crate::jobs::{Behaviour, Job, JobEvent, Outcome};
+use crate::{GatewayError, Shared};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_client::capture::{take_event_labels, Handoff};
+use tally_client::outbox::CapturedEvent;
+use tally_client::state::Delivery;
+
+/// How often the outbox is flushed while a job is still being delivered.
+const FLUSH_EVERY: Duration = Duration::from_millis(500);
+
+/// Where one captured event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Stored, not yet signed.
+    Pending,
+    /// Could not be signed or sealed: see its error.
+    Invalid,
+    /// Not queued: another event of its `rollback` job was invalid.
+    RolledBack,
+    /// Queued; some bookkeeper has not answered yet.
+    Sending,
+    /// Every bookkeeper receipted it.
+    Logged,
+    /// Some bookkeeper refused it (the others answered).
+    Refused,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Invalid => "invalid",
+            Status::RolledBack => "rolled_back",
+            Status::Sending => "sending",
+            Status::Logged => "logged",
+            Status::Refused => "refused",
+        }
+    }
+
+    /// Whether nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Status::Pending | Status::Sending)
+    }
+}
+
+/// Where `event` stands, given its deliveries.
+pub fn status(event: &JobEvent, deliveries: &[Delivery]) -> Status {
+    if event.error.is_some() {
+        return Status::Invalid;
+    }
+    let Some(_) = &event.leaf else {
+        return match event.event.is_empty() {
+            true => Status::RolledBack,
+            false => Status::Pending,
+        };
+    };
+    let refused = |d: &Delivery| {
+        (event.refused.as_deref()).is_some_and(|r| {
+            r.lines()
+                .any(|l| l.starts_with(&format!("{}: ", d.bookkeeper)))
+        })
+    };
+    let answered = deliveries.iter().all(|d| d.receipt.is_some() || refused(d));
+    match (answered, event.refused.is_some()) {
+        (false, _) => Status::Sending,
+        (true, false) => Status::Logged,
+        (true, true) => Status::Refused,
+    }
+}
+
+pub(crate) async fn run(shared: Arc<Shared>) {
+    loop {
+        if let Err(e) = step(&shared).await {
+            tracing::warn!("gateway worker: {e}");
+        }
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep(FLUSH_EVERY) => {}
+        }
+    }
+}
+
+async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
+    loop {
+        let s = shared.clone();
+        let queued = tokio::task::spawn_blocking(move || queue_next(&s))
+            .await
+            .map_err(|e| GatewayError::Worker(e.to_string()))??;
+        if !queued {
+            break;
+        }
+    }
+    let unfinished = shared.jobs.unfinished()?;
+    if unfinished.is_empty() {
+        return Ok(());
+    }
+    let report = shared.client.flush(now()).await?;
+    for b in &report.bookkeepers {
+        for leaf in &b.refused {
+            let why = refusal(shared, leaf, &b.bookkeeper)?;
+            shared.jobs.refused(leaf, &b.bookkeeper, &why)?;
+        }
+    }
+    for job in shared.jobs.unfinished()? {
+        if all_final(shared, &job)? {
+            shared.jobs.finish(job.seq, now())?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues the oldest pending job's events; false if there was none.
+fn queue_next(shared: &Shared) -> Result<bool, GatewayError> {
+    let Some(job) = shared.jobs.next_pending()? else {
+        return Ok(false);
+    };
+    let events: Vec<CapturedEvent> = job.events.iter().map(|e| captured(&e.event)).collect();
+    let now = now();
+    let outcomes = match job.behaviour {
+        Behaviour::Rollback => match shared.client.record_events(&shared.device, &events, now) {
+            Ok(queued) => queued_outcomes(&events, queued),
+            Err((Some(bad), e)) => (0..events.len())
+                .map(|i| match i == bad {
+                    true => Outcome::Failed(e.to_string()),
+                    false => Outcome::RolledBack,
+                })
+                .collect(),
+            Err((None, e)) => return Err(e.into()),
+        },
+        Behaviour::Proceed => {
+            let mut outcomes = Vec::with_capacity(events.len());
+            for e in &events {
+                let one = std::slice::from_ref(e);
+                outcomes.push(
+                    match shared.client.record_events(&shared.device, one, now) {
+                        Ok(queued) => queued_outcomes(one, queued).remove(0),
+                        Err((Some(_), why)) => Outcome::Failed(why.to_string()),
+                        Err((None, why)) => return Err(why.into()),
+                    },
+                );
+            }
+            outcomes
+        }
+    };
+    shared.jobs.settle(job.seq, &outcomes, now)?;
+    Ok(true)
+}
+
+fn queued_outcomes(
+    events: &[CapturedEvent],
+    queued: Vec<tally_client::outbox::Queued>,
+) -> Vec<Outcome> {
+    events
+        .iter()
+        .zip(queued)
+        .map(|(e, q)| Outcome::Queued {
+            json: e.json.clone(),
+            leaf: q.leaf,
+            hash_id: q.hash_id,
+        })
+        .collect()
+}
+
+/// A stored event as the client records it: its label secrets taken out of its codes. An
+/// event the capture accepted is a JSON object; anything else is left for the signing to refuse.
+fn captured(stored: &[u8]) -> CapturedEvent {
+    let mut event: Map<String, Value> = serde_json::from_slice(stored).unwrap_or_default();
+    let labels = take_event_labels(&mut event);
+    let text = |k: &str| {
+        event
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let summary = format!("{} {} (EPCIS capture)", text("type"), text("bizStep"));
+    CapturedEvent {
+        json: serde_json::to_vec(&event).unwrap_or_default(),
+        labels,
+        withhold: Handoff::default_withheld(),
+        summary,
+    }
+}
+
+/// Why `bookkeeper` refused the entry `leaf`, as the outbox kept it.
+fn refusal(shared: &Shared, leaf: &str, bookkeeper: &str) -> Result<String, GatewayError> {
+    let deliveries = shared.client.store()?.deliveries(leaf)?;
+    Ok(deliveries
+        .into_iter()
+        .find(|d| d.bookkeeper == bookkeeper)
+        .and_then(|d| d.last_error)
+        .unwrap_or_else(|| "refused".into()))
+}
+
+fn all_final(shared: &Shared, job: &Job) -> Result<bool, GatewayError> {
+    for e in &job.events {
+        let deliveries = match &e.leaf {
+            Some(leaf) => shared.client.store()?.deliveries(leaf)?,
+            None => Vec::new(),
+        };
+        if !status(e, &deliveries).is_final() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The worker reads the clock: it is the edge.
+pub(crate) fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
