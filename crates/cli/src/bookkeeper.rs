@@ -29,15 +29,7 @@ pub fn run(cmd: &BookkeeperCommand) -> CliResult {
 }
 
 fn serve(args: &ServeArgs) -> CliResult {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Fails only if a subscriber is already installed, which then logs instead.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colour codes only help a terminal; `tally network up` sends the logs to files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    log_to_stderr();
     let config = tally_bookkeeper::Config::load(&args.config).map_err(CliError::bad_input)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -48,8 +40,21 @@ fn serve(args: &ServeArgs) -> CliResult {
         .map_err(CliError::bad_input)
 }
 
+/// Logs to stderr, filtered by RUST_LOG (default info).
+pub(crate) fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Fails only if a subscriber is already installed, which then logs instead.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colour codes only help a terminal; `tally network up` sends the logs to files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
 /// Completes on SIGTERM (how service managers and `kill` stop a process) or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

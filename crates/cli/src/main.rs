@@ -38,6 +38,7 @@ mod demo;
 mod device;
 mod epcis;
 mod error;
+mod gateway;
 mod gs1;
 mod home;
 mod input;
@@ -103,6 +104,8 @@ enum Command {
     Bookkeeper(bookkeeper::BookkeeperCommand),
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     Decode(decode::DecodeArgs),
     Label(label::LabelArgs),
 }
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Epcis(cmd) => epcis::run(cmd),
         Command::Bookkeeper(cmd) => bookkeeper::run(cmd),
         Command::Network(cmd) => network::run(cmd),
+        Command::Gateway(cmd) => gateway::run(cmd),
         Command::Decode(args) => decode::run(args),
         Command::Label(args) => label::run(args),
     };

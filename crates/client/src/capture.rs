@@ -219,34 +219,49 @@ pub struct Labels {
 pub fn take_event_labels(event: &mut Map<String, Value>) -> Labels {
     let transform = event.get("type").and_then(Value::as_str) == Some("TransformationEvent");
     let mut labels = Labels::default();
-    let lists = [
-        ("epcList", false, false),
-        ("childEPCs", false, false),
-        ("inputEPCList", true, false),
-        ("outputEPCList", false, false),
-        ("quantityList", false, true),
-        ("childQuantityList", false, true),
-        ("inputQuantityList", true, true),
-        ("outputQuantityList", false, true),
-    ];
-    for (name, link, quantities) in lists {
-        let Some(Value::Array(items)) = event.get_mut(name) else {
-            continue;
+    for_each_code(event, |list, code| {
+        let link = list == "parentID" || (transform && list.starts_with("input"));
+        take_label(code, link, &mut labels);
+    });
+    labels
+}
+
+/// The members of an EPCIS 2.0 event that name products, instances or classes: its EPC lists,
+/// the classes of its quantity lists, and an aggregation's parent.
+pub const CODE_MEMBERS: [&str; 9] = [
+    "epcList",
+    "childEPCs",
+    "inputEPCList",
+    "outputEPCList",
+    "quantityList",
+    "childQuantityList",
+    "inputQuantityList",
+    "outputQuantityList",
+    "parentID",
+];
+
+/// Calls `f` with the member's name and each code of an EPCIS 2.0 event ([`CODE_MEMBERS`]),
+/// which it may rewrite.
+pub fn for_each_code(event: &mut Map<String, Value>, mut f: impl FnMut(&str, &mut String)) {
+    for name in CODE_MEMBERS {
+        let quantities = name.ends_with("QuantityList");
+        let codes: Vec<&mut Value> = match event.get_mut(name) {
+            Some(Value::Array(items)) => items
+                .iter_mut()
+                .filter_map(|i| match quantities {
+                    true => i.get_mut("epcClass"),
+                    false => Some(i),
+                })
+                .collect(),
+            Some(v) => vec![v],
+            None => continue,
         };
-        for item in items {
-            let code = match quantities {
-                true => item.get_mut("epcClass"),
-                false => Some(item),
-            };
-            if let Some(Value::String(code)) = code {
-                take_label(code, link && transform, &mut labels);
+        for code in codes {
+            if let Value::String(code) = code {
+                f(name, code);
             }
         }
     }
-    if let Some(Value::String(parent)) = event.get_mut("parentID") {
-        take_label(parent, true, &mut labels);
-    }
-    labels
 }
 
 /// Moves the label secret of `code`, if it carries one, into `labels`.

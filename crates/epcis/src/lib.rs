@@ -45,6 +45,7 @@ pub mod epc;
 pub mod error;
 pub mod hash;
 pub mod model;
+pub mod query;
 pub mod raw;
 pub mod schema;
 mod vocab;

@@ -643,7 +643,7 @@ pub fn parse_rfc3339_utc(s: &str) -> Result<OffsetDateTime, ParseError> {
 
 /// Reduce a CBV value to its bare word: accepts the bare word, the `urn:epcglobal:cbv:{urn}:`
 /// URN, the `{urn}:` and `cbv:{Web}-` CURIEs and the `https://ref.gs1.org/cbv/{Web}-` IRI.
-fn cbv_word<'a>(s: &'a str, urn: &str, web: &str) -> Option<&'a str> {
+pub(crate) fn cbv_word<'a>(s: &'a str, urn: &str, web: &str) -> Option<&'a str> {
     let stripped = s
         .strip_prefix("urn:epcglobal:cbv:")
         .and_then(|r| r.strip_prefix(urn)?.strip_prefix(':'))

@@ -34,8 +34,8 @@ pub struct Config {
     pub home: PathBuf,
     /// A file whose first line is the device key's passphrase.
     pub passphrase_file: PathBuf,
-    /// The capture jobs' database (SQLite); it holds label secrets until their events are
-    /// queued, so it is made readable by its owner only.
+    /// The capture jobs' database (SQLite); it holds the label book (every label secret the
+    /// organisation printed or received), so it is made readable by its owner only.
     pub database: PathBuf,
     /// Bearer tokens accepted on every request.
     pub tokens: Vec<String>,

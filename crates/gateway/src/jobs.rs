@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS job_events (
     error TEXT,
     -- Each bookkeeper's refusal, one per line (\"name: why\").
     refused TEXT,
+    -- The Digital Links of the labels made for the codes it creates (a JSON array), to print.
+    labels TEXT,
     PRIMARY KEY (job, ordinal)
 );
 CREATE INDEX IF NOT EXISTS job_events_leaf ON job_events (leaf);
@@ -68,6 +70,8 @@ pub struct JobEvent {
     pub hash_id: Option<String>,
     pub error: Option<String>,
     pub refused: Option<String>,
+    /// The Digital Links of the labels made for it, to print.
+    pub labels: Vec<String>,
 }
 
 /// What queueing one event came to.
@@ -97,6 +101,7 @@ impl Jobs {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::labels::SCHEMA)?;
         Ok(Jobs {
             conn: Mutex::new(conn),
         })
@@ -107,12 +112,19 @@ impl Jobs {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores a job and its events in one transaction; returns its ID.
+    /// Every product the label book knows, each with its label secret where it has one.
+    pub fn products(&self) -> Result<Vec<String>, rusqlite::Error> {
+        crate::labels::products(&self.conn())
+    }
+
+    /// Stores a job and its events in one transaction, each labelled from the label book (and,
+    /// when `mint`, given new labels for the codes it creates); returns its ID.
     pub fn create(
         &self,
         behaviour: Behaviour,
         events: &[Vec<u8>],
         now: i64,
+        mint: bool,
     ) -> Result<String, rusqlite::Error> {
         let mut random = [0u8; 16];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut random);
@@ -125,10 +137,12 @@ impl Jobs {
         )?;
         let seq = tx.last_insert_rowid();
         {
-            let mut insert =
-                tx.prepare("INSERT INTO job_events (job, ordinal, event) VALUES (?1, ?2, ?3)")?;
+            let mut insert = tx.prepare(
+                "INSERT INTO job_events (job, ordinal, event, labels) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for (i, e) in events.iter().enumerate() {
-                insert.execute(params![seq, i as i64, e])?;
+                let (event, labels) = labelled(&tx, e, mint)?;
+                insert.execute(params![seq, i as i64, event, labels])?;
             }
         }
         tx.commit()?;
@@ -287,7 +301,7 @@ impl Jobs {
             return Ok(None);
         };
         let mut stmt = conn.prepare(
-            "SELECT ordinal, event, leaf, hash_id, error, refused FROM job_events
+            "SELECT ordinal, event, leaf, hash_id, error, refused, labels FROM job_events
              WHERE job = ?1 ORDER BY ordinal",
         )?;
         let rows = stmt.query_map([job.seq], |r| {
@@ -298,9 +312,31 @@ impl Jobs {
                 hash_id: r.get(3)?,
                 error: r.get(4)?,
                 refused: r.get(5)?,
+                labels: (r.get::<_, Option<String>>(6)?)
+                    .and_then(|l| serde_json::from_str(&l).ok())
+                    .unwrap_or_default(),
             })
         })?;
         job.events = rows.collect::<Result<_, _>>()?;
         Ok(Some(job))
     }
+}
+
+/// `event` as the label book labels it, and the labels made for it (a JSON array, or none). An
+/// event that is not a JSON object is kept as it came, for the signing to refuse.
+fn labelled(
+    db: &Connection,
+    event: &[u8],
+    mint: bool,
+) -> Result<(Vec<u8>, Option<String>), rusqlite::Error> {
+    let Ok(mut map) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(event)
+    else {
+        return Ok((event.to_vec(), None));
+    };
+    let made = crate::labels::label_event(db, &mut map, mint)?;
+    let labels = (!made.is_empty()).then(|| serde_json::to_string(&made).unwrap_or_default());
+    Ok((
+        serde_json::to_vec(&map).unwrap_or_else(|_| event.to_vec()),
+        labels,
+    ))
 }

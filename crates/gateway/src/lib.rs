@@ -17,11 +17,18 @@
 //! - `GET /capture` and `GET /capture/{captureID}` show the jobs: `running`, `success`, `errors`,
 //!   and per event (`tally:events`) its status, Event Hash ID and each bookkeeper's receipt.
 //!
-//! The query interface, subscriptions and the Digital Link resolver are not built yet.
+//! - `GET /events` and the per-resource event lists answer EPCIS 2.0 queries ([`query`]) from
+//!   the bookkeepers' logs, every event verified by the light client before it is served and
+//!   carrying its proof status (`tally:proof`; see [`read`]).
+//!
+//! Subscriptions, named queries and the Digital Link resolver are not built yet.
 
 pub mod config;
 mod jobs;
+pub mod labels;
 mod problem;
+mod query;
+mod read;
 mod routes;
 pub mod worker;
 

@@ -1,4 +1,5 @@
-//! The EPCIS 2.0 REST capture interface: `OPTIONS|POST|GET /capture`, `GET /capture/{id}`.
+//! The EPCIS 2.0 REST capture interface: `OPTIONS|POST|GET /capture`, `GET /capture/{id}`; the
+//! query routes ([`crate::query`]) behind the same authorisation.
 
 use crate::jobs::{Behaviour, Job};
 use crate::problem::{self, problem};
@@ -30,6 +31,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/capture", get(list).post(capture).options(discover))
         .route("/capture/{id}", get(one))
+        .merge(crate::query::routes())
         .layer(middleware::from_fn_with_state(shared.clone(), authorise))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
         .with_state(shared)
@@ -115,8 +117,10 @@ async fn capture(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         Err(r) => return r,
     };
     let s = shared.clone();
+    let mint = shared.client.policy().confidential;
     let created =
-        tokio::task::spawn_blocking(move || s.jobs.create(behaviour, &events, worker::now())).await;
+        tokio::task::spawn_blocking(move || s.jobs.create(behaviour, &events, worker::now(), mint))
+            .await;
     match created {
         Ok(Ok(id)) => {
             shared.wake.notify_one();
@@ -292,6 +296,7 @@ fn document(shared: &Shared, job: &Job) -> Result<Value, String> {
             "status": status.name(),
             "eventHashID": e.hash_id,
             "leaf": e.leaf,
+            "labels": e.labels,
             "deliveries": deliveries,
         }));
     }

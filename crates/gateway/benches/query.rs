@@ -1,0 +1,99 @@
+//! The gateway's query target (issue 15): `GET /events` of one lot's 1,000 events, verified,
+//! ≤ 100 ms on this machine.
+//!
+//! Three real bookkeepers and the gateway are served in this process on 127.0.0.1 (see the
+//! tests' `common`); 1,000 events naming one lot (a class-level `quantityList`, as a producer
+//! records a lot's handling) are captured through `POST /capture`, then the same query is asked
+//! again and again: each answer reads the lot's story from all three bookkeepers, verifies every
+//! signature, inclusion proof and checkpoint in the light client, and serves the page as an
+//! EPCIS query document. The figures are the time to the whole answer, median and p90.
+//!
+//! ```text
+//! cargo bench -p tally-gateway --bench query
+//! ```
+//! Environment: `TALLY_BENCH_EVENTS` (default 1,000), `TALLY_BENCH_QUERIES` (default 50).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use serde_json::json;
+use std::time::Instant;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+const LOT: &str = "https://id.gs1.org/01/09506000134352/10/L42";
+
+/// The lot's `n`-th event at the organisation's place: commissioned, then shipped and received
+/// in turn (the steps its device is certified for).
+fn handling(n: usize, place: &str) -> Vec<u8> {
+    let (action, step) = match n {
+        0 => ("ADD", "commissioning"),
+        _ if n % 2 == 1 => ("OBSERVE", "shipping"),
+        _ => ("OBSERVE", "receiving"),
+    };
+    let t = time::OffsetDateTime::from_unix_timestamp(1_772_352_000 + n as i64).unwrap();
+    let time = t
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    serde_json::to_vec(&json!({
+        "type": "ObjectEvent", "action": action,
+        "eventTime": time, "eventTimeZoneOffset": "+00:00",
+        "quantityList": [{"epcClass": LOT, "quantity": 1000 + n, "uom": "KGM"}],
+        "bizStep": step,
+        "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
+        "bizLocation": {"id": format!("https://id.gs1.org/414/{place}")},
+    }))
+    .unwrap()
+}
+
+fn main() {
+    let events = env_or("TALLY_BENCH_EVENTS", 1_000);
+    let queries = env_or("TALLY_BENCH_QUERIES", 50);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let g = common::start().await;
+        let place = g.net.parties.place.clone();
+        let all: Vec<Vec<u8>> = (0..events).map(|n| handling(n, &place)).collect();
+        let started = Instant::now();
+        let job = g.capture(common::document(&all), None).await;
+        assert_eq!(job["success"], true, "{job:#}");
+        eprintln!(
+            "captured and logged {events} events in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let path = format!(
+            "/events?MATCH_epcClass={}&perPage={}",
+            LOT.replace(':', "%3A").replace('/', "%2F"),
+            events.min(1000)
+        );
+        let mut times = Vec::new();
+        for i in 0..=queries {
+            let t = Instant::now();
+            let doc = g.get(&path).await;
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            let served = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+                .as_array()
+                .map_or(0, Vec::len);
+            assert_eq!(served, events.min(1000), "every event of the lot, verified");
+            if i > 0 {
+                times.push(ms);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "GET /events of one lot's {events} events, verified from 3 bookkeepers: median {:.1} ms, p90 {:.1} ms ({queries} queries)",
+            at(0.5),
+            at(0.9)
+        );
+    });
+}

@@ -1,0 +1,112 @@
+//! Reading events back for the query interface: never from the gateway's own copy, always from
+//! the bookkeepers' logs through the light client, so that what an ERP reads back is what the
+//! network proves and a shopper would see.
+//!
+//! Each product the label book knows (every code a capture named, with its label secret where
+//! it has one) is verified as a scan is ([`tally_client::Client::verify`]): its whole story, this
+//! organisation's events and its partners', each step included in the logs of k operators under
+//! witnessed checkpoints, the sealed ones opened with the label. The events of those stories are
+//! served once each, whatever story they were read through, and only from a story read just now
+//! (never one the client kept from an earlier scan) and held by at least k logs, each with its proof status in the
+//! extension member `tally:proof`: the Event Hash ID, the product's verdict, the bookkeepers
+//! whose logs hold it and when it was checked. An event no story proves is not served.
+
+use crate::Shared;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tally_client::view::{History, Source};
+use tally_epcis::Event;
+use time::OffsetDateTime;
+
+/// Stories verified at once: each asks every bookkeeper, so more would only queue there.
+const CONCURRENT: usize = 8;
+
+/// An event as served: parsed for the query, and its JSON with `tally:proof` added.
+pub(crate) struct Served {
+    pub event: Event,
+    pub hash_id: String,
+    pub json: Map<String, Value>,
+}
+
+/// The verified events of the stories of `codes` (each carrying its label secret where the
+/// book has one), each once.
+pub(crate) async fn read(shared: &Arc<Shared>, codes: Vec<String>) -> Vec<Served> {
+    let now = OffsetDateTime::now_utc();
+    let mut stories = tokio::task::JoinSet::new();
+    let mut served: HashMap<String, Served> = HashMap::new();
+    let mut codes = codes.into_iter();
+    loop {
+        while stories.len() < CONCURRENT {
+            let Some(code) = codes.next() else { break };
+            let s = shared.clone();
+            stories.spawn(async move { s.client.verify(&code, now).await });
+        }
+        let Some(done) = stories.join_next().await else {
+            break;
+        };
+        match done {
+            Ok(Ok(history)) => take(&history, &mut served),
+            Ok(Err(e)) => tracing::warn!("a product's story could not be read: {e}"),
+            Err(e) => tracing::warn!("a story's read stopped: {e}"),
+        }
+    }
+    served.into_values().collect()
+}
+
+/// Adds the proven events of `history` to `served`, keeping for each event the copy that the
+/// most bookkeepers hold.
+fn take(history: &History, served: &mut HashMap<String, Served>) {
+    // A story kept from an earlier scan is no proof now.
+    if history.source != Source::Live {
+        return;
+    }
+    let status = serde_json::to_value(history.status).unwrap_or(Value::Null);
+    let checked = OffsetDateTime::from_unix_timestamp(history.checked_at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+    for step in &history.steps {
+        let e = &step.evidence;
+        if e.bookkeepers.len() < history.quorum.0 {
+            continue;
+        }
+        let held = served.get(&e.hash_id).map_or(0, |s| {
+            s.json["tally:proof"]["bookkeepers"]
+                .as_array()
+                .map_or(0, Vec::len)
+        });
+        if held >= e.bookkeepers.len() {
+            continue;
+        }
+        let Ok(mut json) = serde_json::from_str::<Map<String, Value>>(&e.event) else {
+            continue;
+        };
+        let Ok(event) = Event::from_value(Value::Object(json.clone())) else {
+            continue;
+        };
+        json.insert(
+            "tally:proof".into(),
+            json!({
+                "eventHashID": e.hash_id,
+                "entry": e.entry,
+                "signer": e.signer,
+                "bookkeepers": e.bookkeepers,
+                "product": history.product,
+                "verdict": status,
+                "checkedAt": checked,
+            }),
+        );
+        let hash_id = e.hash_id.clone();
+        served.insert(
+            hash_id.clone(),
+            Served {
+                event,
+                hash_id,
+                json,
+            },
+        );
+    }
+}

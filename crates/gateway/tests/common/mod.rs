@@ -1,0 +1,134 @@
+//! What the gateway's tests share: a real network of three bookkeepers on loopback, the gateway
+//! served in-process over real HTTP, its device key sealed at rest as the app seals one.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use tally_client::{Client, Limits};
+use tally_gateway::{Config, Gateway};
+use tally_testnet::{event, unit, Network, Node};
+use tempfile::TempDir;
+
+pub const TOKEN: &str = "a-bearer-token-of-at-least-32-characters";
+pub const PASSPHRASE: &str = "correct horse battery staple 7";
+
+pub struct Running {
+    pub url: String,
+    pub net: Network,
+    pub nodes: Vec<Node>,
+    pub home: TempDir,
+    pub http: reqwest::Client,
+}
+
+/// A network with the parties registered, and a gateway whose client holds the certified device.
+pub async fn start() -> Running {
+    let net = Network::with_quorums(3, 2, 1);
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        nodes.push(net.start(i).await);
+    }
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("client.db");
+    Client::install_policy(&db, &net.policy_json()).unwrap();
+    let client = Client::open(&db, Limits::default()).unwrap();
+    let records: Vec<_> = (net.parties.registry_entries().iter())
+        .map(|e| (tally_trust::Entry::decode(e).unwrap(), "record".to_owned()))
+        .collect();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    client.queue(records, now).unwrap();
+    assert_eq!(client.flush(now).await.unwrap().pending_deliveries, 0);
+    let device = &net.parties.device;
+    let sealed = tally_client::identity::seal(device, PASSPHRASE).unwrap();
+    let public = device.verifier().to_string();
+    (client.store().unwrap())
+        .create_device("gateway", &public, &sealed, now)
+        .unwrap();
+    drop(client);
+    std::fs::write(home.path().join("passphrase"), PASSPHRASE).unwrap();
+    let config = json!({
+        "home": "client.db", "passphrase_file": "passphrase", "database": "gateway.db",
+        "tokens": [TOKEN],
+    });
+    let path = home.path().join("gateway.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let gateway = Gateway::bind(&Config::load(&path).unwrap()).await.unwrap();
+    let url = gateway.url();
+    tokio::spawn(gateway.serve(std::future::pending()));
+    Running {
+        url,
+        net,
+        nodes,
+        home,
+        http: reqwest::Client::new(),
+    }
+}
+
+pub fn document(events: &[Vec<u8>]) -> Vec<u8> {
+    let events: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_slice(e).unwrap())
+        .collect();
+    serde_json::to_vec(&json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-03-01T09:00:00Z",
+        "epcisBody": {"eventList": events},
+    }))
+    .unwrap()
+}
+
+impl Running {
+    pub async fn post(&self, body: Vec<u8>, behaviour: Option<&str>) -> reqwest::Response {
+        let mut r = (self.http.post(format!("{}/capture", self.url)))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/ld+json")
+            .body(body);
+        if let Some(b) = behaviour {
+            r = r.header("GS1-Capture-Error-Behaviour", b);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let r = (self.http.get(format!("{}{path}", self.url)))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.unwrap()
+    }
+
+    /// Captures `body` and waits for its job to finish.
+    pub async fn capture(&self, body: Vec<u8>, behaviour: Option<&str>) -> Value {
+        let r = self.post(body, behaviour).await;
+        assert_eq!(r.status(), 202);
+        assert_eq!(r.headers()["GS1-EPCIS-Version"], "2.0.0");
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with("/capture/"));
+        for _ in 0..tally_testnet::ATTEMPTS {
+            let job = self.get(&location).await;
+            if job["running"] == false {
+                return job;
+            }
+            tokio::time::sleep(tally_testnet::POLL).await;
+        }
+        panic!("the capture job did not finish");
+    }
+
+    pub fn outbox_len(&self) -> usize {
+        let client = Client::open(self.home.path().join("client.db"), Limits::default()).unwrap();
+        let n = client.store().unwrap().outbox(10_000).unwrap().len();
+        n
+    }
+}
+
+pub fn commissioning(serial: u32, place: &str) -> Vec<u8> {
+    event(
+        "2026-03-01T08:00:00Z",
+        "commissioning",
+        &[unit(serial)],
+        place,
+        "ADD",
+    )
+}

@@ -1,0 +1,262 @@
+//! The query interface against a real network (see `common`): what an ERP captured is read
+//! back from the bookkeepers, verified, with the standard's parameters, pages and errors.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use tally_testnet::{event, unit};
+
+impl Running {
+    /// Status, `Link` header and body of an authorised GET.
+    async fn ask(&self, path: &str) -> (u16, Option<String>, Value) {
+        let r = (self.http.get(format!("{}{path}", self.url)))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let link = r
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, link, r.json().await.unwrap())
+    }
+}
+
+fn event_list(doc: &Value) -> &Vec<Value> {
+    doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .unwrap()
+}
+
+fn hash_ids(doc: &Value) -> Vec<String> {
+    event_list(doc)
+        .iter()
+        .map(|e| e["tally:proof"]["eventHashID"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Three units commissioned, the second shipped: four events captured and logged.
+async fn captured(g: &Running) -> Vec<String> {
+    let place = g.net.parties.place.clone();
+    let mut events: Vec<Vec<u8>> = (1..=3).map(|s| commissioning(s, &place)).collect();
+    events.push(event(
+        "2026-03-02T08:00:00Z",
+        "shipping",
+        &[unit(2)],
+        &place,
+        "OBSERVE",
+    ));
+    let doc = document(&events);
+    let job = g.capture(doc.clone(), None).await;
+    assert_eq!(job["success"], true, "{job:#}");
+    // Logged is not yet proven: an event is served once checkpoints that include it are signed
+    // and cosigned.
+    for _ in 0..tally_testnet::ATTEMPTS {
+        if event_list(&g.ask("/events").await.2).len() == events.len() {
+            return tally_epcis::document_hash_ids(&doc).unwrap();
+        }
+        tokio::time::sleep(tally_testnet::POLL).await;
+    }
+    panic!("the captured events were never proven");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captured_events_are_read_back_verified_with_the_standard_parameters() {
+    let g = start().await;
+    let ids = captured(&g).await;
+    let (status, link, all) = g.ask("/events").await;
+    assert_eq!(status, 200, "{all:#}");
+    assert!(link.is_none());
+    // A valid EPCIS 2.0 query document, every event as captured, each once, in time order.
+    tally_epcis::validate_document(&serde_json::to_vec(&all).unwrap()).unwrap();
+    assert_eq!(all["type"], "EPCISQueryDocument");
+    let mut served = hash_ids(&all);
+    assert_eq!(served.len(), 4, "{all:#}");
+    assert_eq!(served[3], ids[3], "the shipment is the latest");
+    served.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(served, expected);
+    for e in event_list(&all) {
+        let proof = &e["tally:proof"];
+        assert_eq!(proof["verdict"], "verified", "{proof:#}");
+        assert!(proof["bookkeepers"].as_array().unwrap().len() >= 2);
+        assert!(proof["checkedAt"].is_string() && proof["signer"].is_string());
+    }
+    // Identifiers in any syntax, vocabulary in any spelling, time bounds, order and limits.
+    let sgtin = tally_testnet::GTIN;
+    let urn = format!(
+        "urn:epc:id:sgtin:{}.{}{}.2",
+        &sgtin[1..8],
+        &sgtin[0..1],
+        &sgtin[8..13]
+    );
+    for (query, want) in [
+        (format!("MATCH_epc={urn}"), vec![&ids[1], &ids[3]]),
+        ("EQ_bizStep=shipping".into(), vec![&ids[3]]),
+        (
+            "EQ_bizStep=urn%3Aepcglobal%3Acbv%3Abizstep%3Acommissioning&EQ_action=ADD".into(),
+            vec![&ids[0], &ids[1], &ids[2]],
+        ),
+        ("GE_eventTime=2026-03-02T00:00:00Z".into(), vec![&ids[3]]),
+        ("LT_eventTime=2026-03-01T08:00:00Z".into(), vec![]),
+        (
+            "orderBy=eventTime&orderDirection=DESC&eventCountLimit=1".into(),
+            vec![&ids[3]],
+        ),
+        (
+            format!(
+                "EQ_bizLocation={}",
+                "urn%3Aepc%3Aid%3Asgln%3A0000000.00000.0"
+            ),
+            vec![],
+        ),
+    ] {
+        let (status, _, doc) = g.ask(&format!("/events?{query}")).await;
+        assert_eq!(status, 200, "{query}: {doc:#}");
+        let mut got = hash_ids(&doc);
+        got.sort();
+        let mut want: Vec<String> = want.into_iter().cloned().collect();
+        want.sort();
+        assert_eq!(got, want, "{query}");
+    }
+    // The per-resource lists and collections.
+    let (_, _, shipped) = g.ask("/bizSteps/shipping/events").await;
+    assert_eq!(hash_ids(&shipped), vec![ids[3].clone()]);
+    let unit2 = percent(&unit(2));
+    let (_, _, of_unit) = g.ask(&format!("/epcs/{unit2}/events")).await;
+    assert_eq!(hash_ids(&of_unit).len(), 2);
+    let (_, _, steps) = g.ask("/bizSteps").await;
+    assert_eq!(steps["type"], "Collection");
+    let mut members: Vec<&str> = (steps["member"].as_array().unwrap().iter())
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    members.sort();
+    assert_eq!(members, ["commissioning", "shipping"]);
+    // One event by its Event Hash ID; an unknown one is not found.
+    let (status, _, one) = g.ask(&format!("/events/{}", percent(&ids[3]))).await;
+    assert_eq!(status, 200, "{one:#}");
+    assert_eq!(hash_ids(&one), vec![ids[3].clone()]);
+    let (status, _, missing) = g.ask("/events/urn%3Auuid%3Anone").await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["type"], "epcisException:NoSuchResourceException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_follow_their_links_and_bad_queries_are_named() {
+    let g = start().await;
+    let ids = captured(&g).await;
+    let mut path = "/events?perPage=3&EQ_action=ADD%7COBSERVE".to_owned();
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, link, doc) = g.ask(&path).await;
+        assert_eq!(status, 200, "{path}: {doc:#}");
+        seen.extend(hash_ids(&doc));
+        pages += 1;
+        let Some(link) = link else { break };
+        assert!(link.ends_with("; rel=\"next\""), "{link}");
+        path = link[1..link.find('>').unwrap()].to_owned();
+    }
+    assert_eq!(pages, 2);
+    seen.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every event once across the pages");
+    // A token of one query is refused on another; so are unknown, repeated and bad parameters.
+    let (_, link, _) = g.ask("/events?perPage=1").await;
+    let link = link.unwrap();
+    let token = link
+        .split("nextPageToken=")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    for (query, status, exception, named) in [
+        (
+            format!("EQ_bizStep=shipping&nextPageToken={token}"),
+            400,
+            "QueryParameterException",
+            "nextPageToken",
+        ),
+        (
+            "colour=red".into(),
+            400,
+            "QueryParameterException",
+            "colour",
+        ),
+        (
+            "EQ_bizStep=a&EQ_bizStep=b".into(),
+            400,
+            "QueryParameterException",
+            "EQ_bizStep",
+        ),
+        (
+            "GE_eventTime=yesterday".into(),
+            400,
+            "QueryParameterException",
+            "GE_eventTime",
+        ),
+        (
+            "eventCountLimit=1".into(),
+            400,
+            "QueryParameterException",
+            "eventCountLimit",
+        ),
+        (
+            "perPage=0".into(),
+            400,
+            "QueryParameterException",
+            "perPage",
+        ),
+        (
+            "maxEventCount=2".into(),
+            413,
+            "QueryTooLargeException",
+            "maxEventCount",
+        ),
+    ] {
+        let (s, _, p) = g.ask(&format!("/events?{query}")).await;
+        assert_eq!(s, status, "{query}: {p:#}");
+        assert_eq!(p["type"], format!("epcisException:{exception}"), "{query}");
+        assert!(
+            p["detail"].as_str().unwrap().contains(named),
+            "{query}: {p:#}"
+        );
+    }
+    let r = (g.http.get(format!("{}/events", g.url)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "queries need a token too");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_served_that_k_bookkeepers_do_not_prove() {
+    let mut g = start().await;
+    captured(&g).await;
+    let (_, _, before) = g.ask("/events").await;
+    assert_eq!(event_list(&before).len(), 4);
+    // Two of three bookkeepers gone: the gateway still holds every event it captured, but no
+    // quorum proves them now, so none is served (and no cached story stands in for the logs).
+    for node in g.nodes.drain(1..) {
+        node.stop().await;
+    }
+    let (status, _, after) = g.ask("/events").await;
+    assert_eq!(status, 200, "{after:#}");
+    assert_eq!(event_list(&after), &Vec::<Value>::new(), "{after:#}");
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
