@@ -117,6 +117,16 @@ impl Jobs {
         crate::labels::products(&self.conn())
     }
 
+    /// Learns the label secrets `links` carry (see [`crate::learn_labels`]).
+    pub fn learn(&self, links: &[String]) -> Result<(), rusqlite::Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for link in links {
+            crate::labels::learn(&tx, link)?;
+        }
+        tx.commit()
+    }
+
     /// Stores a job and its events in one transaction, each labelled from the label book (and,
     /// when `mint`, given new labels for the codes it creates); returns its ID.
     pub fn create(
@@ -150,6 +160,15 @@ impl Jobs {
     }
 
     /// The oldest job not yet in the outbox.
+    /// Whether some job waits to be queued.
+    pub fn has_pending(&self) -> Result<bool, rusqlite::Error> {
+        self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'pending')",
+            [],
+            |r| r.get(0),
+        )
+    }
+
     pub fn next_pending(&self) -> Result<Option<Job>, rusqlite::Error> {
         let seq: Option<i64> = self
             .conn()

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS labels (
     scope TEXT PRIMARY KEY,
     secret TEXT NOT NULL
 );
--- Every code a capture named, canonical and without its label: the products whose stories
+-- Every code a capture named, without its label: the products whose stories
 -- the query interface reads back from the bookkeepers.
 CREATE TABLE IF NOT EXISTS products (
     code TEXT PRIMARY KEY
@@ -36,10 +36,11 @@ pub fn scope(code: &str) -> String {
     tally_epcis::epc::canonical_gs1_uri(&scope).unwrap_or(scope)
 }
 
-/// A code as the product book keeps it: canonical, without its label secret.
+/// A code as the product book keeps it: without its label secret, as the canonical Digital
+/// Link that keeps its lot (so that the lot's secret can be found for it again).
 pub fn product(code: &str) -> String {
     let plain = LabelSecret::remove_from_link(code);
-    tally_epcis::epc::canonical_gs1_uri(&plain).unwrap_or(plain)
+    tally_client::verify::product_key(&plain).unwrap_or(plain)
 }
 
 /// The code `code` with the label secret the book holds for it, if any: what opens its story.
@@ -105,6 +106,11 @@ pub(crate) fn label_event(
         Some(e) => Err(e),
         None => Ok(printed),
     }
+}
+
+/// Learns the secret of one code (and the code as a product).
+pub(crate) fn learn(db: &Connection, link: &str) -> rusqlite::Result<()> {
+    label_code(db, &mut link.to_owned(), false).map(drop)
 }
 
 /// One code: its secret learnt, or put back, or (when `new`) made. Returns the link to print

@@ -54,6 +54,13 @@ pub enum GatewayError {
     Listen(SocketAddr, std::io::Error),
 }
 
+/// Teaches the label book in `database` (created if missing) the label secrets `links` carry:
+/// an organisation's labels printed before it ran a gateway, so that its queries read those
+/// products' stories.
+pub fn learn_labels(database: &std::path::Path, links: &[String]) -> Result<(), GatewayError> {
+    Ok(jobs::Jobs::open(database)?.learn(links)?)
+}
+
 /// What the routes and the worker share.
 pub(crate) struct Shared {
     client: Client,
@@ -62,6 +69,8 @@ pub(crate) struct Shared {
     tokens: Vec<String>,
     /// Wakes the worker when a job arrives.
     wake: tokio::sync::Notify,
+    /// When the registry was last read from the bookkeepers (see `worker::refresh_directory`).
+    directory_read: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// A gateway bound to its address, ready to serve.
@@ -81,6 +90,7 @@ impl Gateway {
             jobs: jobs::Jobs::open(&config.database)?,
             tokens: config.tokens.clone(),
             wake: tokio::sync::Notify::new(),
+            directory_read: std::sync::Mutex::new(None),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -13,6 +13,8 @@ use tally_client::state::Delivery;
 
 /// How often the outbox is flushed while a job is still being delivered.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
+/// How old the registry a job's events are sealed for may be (see [`refresh_directory`]).
+const DIRECTORY_AGE: Duration = Duration::from_secs(60);
 
 /// Where one captured event stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,9 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 }
 
 async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
+    if shared.jobs.has_pending()? {
+        refresh_directory(shared).await;
+    }
     loop {
         let s = shared.clone();
         let queued = tokio::task::spawn_blocking(move || queue_next(&s))
@@ -113,6 +118,33 @@ async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
         }
     }
     Ok(())
+}
+
+/// Reads the registry again when the last read is older than [`DIRECTORY_AGE`]: a sealed event
+/// must be wrapped for every recipient entitled to it, and bookkeepers refuse one that is not
+/// (`recipients_mismatch`), so the events of a job are sealed for a registry read recently. When
+/// no bookkeeper answers, the last registry read stands.
+pub(crate) async fn refresh_directory(shared: &Shared) {
+    let due = {
+        let last = shared
+            .directory_read
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        last.is_none_or(|t| t.elapsed() >= DIRECTORY_AGE)
+    };
+    if !due {
+        return;
+    }
+    match shared.client.directory(now()).await {
+        Ok(d) if d.live => {
+            *shared
+                .directory_read
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+        }
+        Ok(_) => tracing::warn!("no bookkeeper served the registry; sealing for the last read"),
+        Err(e) => tracing::warn!("the registry could not be read: {e}"),
+    }
 }
 
 /// Queues the oldest pending job's events; false if there was none.

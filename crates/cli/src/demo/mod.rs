@@ -16,6 +16,7 @@
 //! With `--keep` the network stays up with its data and `DIR/demo.json` describes it (policy,
 //! labels, a certified warehouse device), for the app and for trying the other commands.
 
+mod gateway;
 mod labels;
 mod story;
 
@@ -546,14 +547,22 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     if !regulator_ok {
         failed += 1;
     }
+    let gateway = match args.keep {
+        true => Some(keep_gateway(dir, &policy, &orgs, &devices, &products)?),
+        false => None,
+    };
     write_summary(
-        dir, net, &orgs, &devices, &products, &held, &outcomes, &nodes,
+        dir, net, &orgs, &devices, &products, &held, &outcomes, &nodes, gateway,
     )?;
     if args.keep {
         outln!(
             "\nThe network keeps running: {}/demo.json describes it; stop it with `tally network down --dir {}`.",
             dir.display(),
             net.display()
+        );
+        outln!(
+            "The processor's EPCIS 2.0 gateway: tally gateway serve --config {}",
+            dir.join("gateway.json").display()
         );
     }
     if failed > 0 {
@@ -562,6 +571,31 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         )));
     }
     Ok(())
+}
+
+/// The organisation whose EPCIS gateway a kept demo configures.
+const GATEWAY_ORG: &str = "processor";
+
+/// Writes the kept network's gateway config for [`GATEWAY_ORG`]; what demo.json says of it.
+fn keep_gateway(
+    dir: &Path,
+    policy: &[u8],
+    orgs: &[Org],
+    devices: &[(SignerKey, Entry)],
+    products: &[Product],
+) -> CliResult<serde_json::Value> {
+    let i = orgs
+        .iter()
+        .position(|o| o.id == GATEWAY_ORG)
+        .ok_or_else(|| CliError::bad_input("no gateway org"))?;
+    let links: Vec<String> = products.iter().map(|p| p.uri.clone()).collect();
+    let g = gateway::write_config(dir, policy, &devices[i].0, &links, now().unix_timestamp())?;
+    Ok(json!({
+        "config": g.config,
+        "token": g.token,
+        "org": orgs[i].gln,
+        "place": orgs[i].place,
+    }))
 }
 
 /// The recipient governance entitles to read every sealed event.
@@ -807,7 +841,7 @@ fn restore(net: &Path, node: &str, t: Tampered) -> CliResult {
 
 /// Writes DIR/demo.json: the policy, the labels with their expected verdicts, a certified
 /// warehouse device (the fishmonger's) with its key and certification files, the bookkeepers,
-/// and the results.
+/// the results, and (kept) the processor's gateway.
 #[allow(clippy::too_many_arguments)]
 fn write_summary(
     dir: &Path,
@@ -818,6 +852,7 @@ fn write_summary(
     held: &[String],
     outcomes: &[Outcome],
     nodes: &[(String, std::net::SocketAddr)],
+    gateway: Option<serde_json::Value>,
 ) -> CliResult {
     let w = orgs
         .iter()
@@ -876,6 +911,7 @@ fn write_summary(
         "partner": {"recipient": org_name(orgs, "carrier"), "key": dir.join("keys").join("partner.key")},
         "bookkeepers": nodes.iter().map(|(name, addr)| json!({"name": name, "url": format!("http://{addr}"), "dir": net})).collect::<Vec<_>>(),
         "results": results,
+        "gateway": gateway,
     });
     let path = dir.join("demo.json");
     write(

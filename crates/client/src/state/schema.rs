@@ -88,17 +88,24 @@ pub const DEVICE: &str = "CREATE TABLE device (
 ) STRICT";
 
 /// The migrations, in order; migration `i` brings a database from `user_version` `i` to `i + 1`.
-pub const MIGRATIONS: &[&[&str]] = &[&[
-    SETTINGS,
-    TRUSTED_CHECKPOINTS,
-    INCONSISTENCIES,
-    SCANS,
-    HISTORIES,
-    OUTBOX,
-    DELIVERIES,
-    DEVICE,
-    "CREATE INDEX deliveries_pending ON deliveries (bookkeeper, seq) WHERE receipt IS NULL",
-]];
+pub const MIGRATIONS: &[&[&str]] = &[
+    &[
+        SETTINGS,
+        TRUSTED_CHECKPOINTS,
+        INCONSISTENCIES,
+        SCANS,
+        HISTORIES,
+        OUTBOX,
+        DELIVERIES,
+        DEVICE,
+        "CREATE INDEX deliveries_pending ON deliveries (bookkeeper, seq) WHERE receipt IS NULL",
+    ],
+    &[
+        // An entry's deliveries by its seq (what a capture job shows of each of its events): the
+        // primary key leads with the bookkeeper, so without this every look-up read every delivery.
+        "CREATE INDEX deliveries_seq ON deliveries (seq)",
+    ],
+];
 
 /// Applies the migrations `conn` has not applied yet.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), ClientError> {
@@ -120,5 +127,53 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), ClientError> {
         }
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_version_database_keeps_its_outbox_and_gains_the_delivery_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for statement in MIGRATIONS[0] {
+            conn.execute(statement, []).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO outbox (seq, leaf, entry, summary, created_at) VALUES (1, 'l', x'00', 's', 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO deliveries (bookkeeper, seq) VALUES ('bk1', 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        let plans: Vec<String> = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT d.bookkeeper FROM deliveries d JOIN outbox o
+                 ON o.seq = d.seq WHERE o.leaf = 'l'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(!plans.is_empty());
+        assert!(
+            plans.iter().all(|p| !p.starts_with("SCAN")),
+            "a delivery look-up by leaf reads no whole table: {plans:?}"
+        );
+        let kept: i64 = conn
+            .query_row("SELECT COUNT(*) FROM deliveries", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
     }
 }
