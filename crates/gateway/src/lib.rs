@@ -21,7 +21,10 @@
 //!   the bookkeepers' logs, every event verified by the light client before it is served and
 //!   carrying its proof status (`tally:proof`; see [`read`]).
 //!
-//! Subscriptions, named queries and the Digital Link resolver are not built yet.
+//! - `GET /01/{gtin}…` (and the other GS1 primary keys) is a Digital Link resolver ([`resolver`]):
+//!   the product's RFC 9264 link set, or a page telling a phone's browser to verify in the app.
+//!
+//! Subscriptions and named queries are not built yet.
 
 pub mod config;
 mod jobs;
@@ -29,6 +32,7 @@ pub mod labels;
 mod problem;
 mod query;
 mod read;
+mod resolver;
 mod routes;
 pub mod worker;
 
@@ -59,6 +63,19 @@ pub enum GatewayError {
 /// products' stories.
 pub fn learn_labels(database: &std::path::Path, links: &[String]) -> Result<(), GatewayError> {
     Ok(jobs::Jobs::open(database)?.learn(links)?)
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters: a code or an Event Hash ID
+/// as one path segment or query value.
+pub(crate) fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// What the routes and the worker share.

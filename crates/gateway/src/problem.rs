@@ -42,6 +42,9 @@ fn title(kind: &str) -> &'static str {
         "UnsupportedMediaTypeException" => "Unsupported media type",
         "NoSuchResourceException" => "No such resource",
         "ImplementationException" => "The gateway failed",
+        "QueryParameterException" => "The query's parameters are not valid",
+        "QueryTooLargeException" => "More events match than the query allows",
+        "NotAcceptableException" => "No representation the request accepts",
         _ => "Error",
     }
 }

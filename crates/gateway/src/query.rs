@@ -11,7 +11,7 @@
 
 use crate::problem::problem;
 use crate::read::{self, Served};
-use crate::Shared;
+use crate::{percent_encode as encode, Shared};
 use axum::extract::{Path, Query as Params, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -319,16 +319,4 @@ fn internal(why: String) -> Response {
 /// A code as listed: without the label secret that opens its story.
 fn strip_label(code: &str) -> String {
     tally_confidential::LabelSecret::remove_from_link(code)
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

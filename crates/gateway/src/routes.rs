@@ -28,11 +28,15 @@ const EPCIS_VERSION: &str = "2.0.0";
 const CBV_VERSION: &str = "2.0.0";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let authorised = Router::new()
         .route("/capture", get(list).post(capture).options(discover))
         .route("/capture/{id}", get(one))
         .merge(crate::query::routes())
-        .layer(middleware::from_fn_with_state(shared.clone(), authorise))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), authorise));
+    Router::new()
+        .merge(authorised)
+        // A resolver answers anyone who scanned a label: it reads nothing and proves nothing.
+        .merge(crate::resolver::routes())
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
         .with_state(shared)
 }
@@ -57,7 +61,63 @@ async fn authorise(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
     }
+    if let Err(why) = negotiate(req.headers()) {
+        return with_versions(problem(
+            StatusCode::NOT_ACCEPTABLE,
+            "NotAcceptableException",
+            why,
+        ));
+    }
     with_versions(next.run(req).await)
+}
+
+/// Content negotiation: the gateway speaks JSON (JSON-LD) EPCIS 2.0.0 and CBV 2.0.0 only, so a
+/// request that accepts neither JSON nor anything, or whose `GS1-EPCIS-Min/Max` or
+/// `GS1-CBV-Min/Max` range leaves 2.0.0 out, gets 406 rather than something it cannot read.
+fn negotiate(headers: &HeaderMap) -> Result<(), String> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(accept) = text(header::ACCEPT.as_str()) {
+        let types = accept
+            .split(',')
+            .map(|t| t.split(';').next().unwrap_or("").trim());
+        let json = [
+            "*/*",
+            "application/*",
+            "application/json",
+            "application/ld+json",
+            problem::PROBLEM_JSON,
+        ];
+        if !types.clone().any(|t| json.contains(&t)) {
+            return Err(format!(
+                "this gateway answers in JSON (JSON-LD), not {accept}"
+            ));
+        }
+    }
+    for (min, max, version) in [
+        ("GS1-EPCIS-Min", "GS1-EPCIS-Max", EPCIS_VERSION),
+        ("GS1-CBV-Min", "GS1-CBV-Max", CBV_VERSION),
+    ] {
+        let ours = numbers(version);
+        let low = text(min).map(numbers).is_some_and(|m| m > ours);
+        let high = text(max).map(numbers).is_some_and(|m| m < ours);
+        if low || high {
+            return Err(format!("this gateway speaks {version} only ({min}, {max})"));
+        }
+    }
+    Ok(())
+}
+
+/// A dotted version as numbers, for comparing ("2.0" < "2.0.1" < "2.1").
+fn numbers(v: &str) -> Vec<u64> {
+    let mut n: Vec<u64> = v
+        .trim()
+        .split('.')
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    while n.last() == Some(&0) {
+        n.pop();
+    }
+    n
 }
 
 fn with_versions(mut r: Response) -> Response {

@@ -232,6 +232,24 @@ async fn pages_follow_their_links_and_bad_queries_are_named() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "queries need a token too");
+    // Content negotiation: JSON-LD EPCIS 2.0.0 only.
+    for (name, value, status) in [
+        ("accept", "application/xml", 406),
+        ("accept", "text/html, application/ld+json;q=0.9", 200),
+        ("GS1-EPCIS-Min", "2.1.0", 406),
+        ("GS1-EPCIS-Max", "1.2", 406),
+        ("GS1-EPCIS-Max", "2.0", 200),
+        ("GS1-CBV-Min", "2.0.0", 200),
+    ] {
+        let r = (g.http.get(format!("{}/events?EQ_bizStep=shipping", g.url)))
+            .bearer_auth(TOKEN)
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{name}: {value}");
+        assert_eq!(r.headers()["GS1-EPCIS-Version"], "2.0.0");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
