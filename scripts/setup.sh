@@ -5,13 +5,17 @@
 # poppler-utils (pdftoppm) for the test that prints a PDF label sheet and scans it back; for the app
 # (Tauri 2): WebKitGTK 4.1 to build it, Xvfb and WebKitWebDriver to drive its real window in the
 # end-to-end tests (with a CJK font, so the screenshots of the Chinese screens show it), Node.js and
-# npm to build its interface (then `npm ci` in ui/).
+# npm to build its interface (then `npm ci` in ui/); python3-venv for the gateway's OpenAPI
+# conformance check.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils
   libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei)
+# python3 -m venv: the machine's own Python where it has one (it ships venv), else Debian's.
+command -v python3 >/dev/null || packages+=(python3)
+python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
 # Node.js ≥ 20.19 (Vite 7) comes with the machine; Debian's own is older, so only as a last resort.
 command -v npm >/dev/null || packages+=(nodejs npm)
 
@@ -32,6 +36,15 @@ fi
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in ui/" >&2
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The OpenAPI conformance check of the EPCIS gateway (tests/openapi/conformance.py): openapi-core,
+# an independent implementation of OpenAPI 3, in a virtual environment of its own under target/.
+venv=target/openapi-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openapi_core, requests" 2>/dev/null; then
+  echo "setup: openapi-core in $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-core==0.23.1 requests==2.34.2
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install a Rust toolchain (rustup)" >&2; exit 1; }

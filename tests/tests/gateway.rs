@@ -1,12 +1,13 @@
 //! `tally gateway serve` as a real process against the kept demo network: the config the demo
 //! writes starts it, an ERP's document is captured through the EPCIS 2.0 REST binding and read
-//! back verified, and a gateway killed with SIGKILL in the middle of a 10,000-event capture
-//! loses nothing and logs nothing twice once it is started again.
+//! back verified, a gateway killed with SIGKILL in the middle of a 10,000-event capture loses
+//! nothing and logs nothing twice once it is started again, and its traffic conforms to the
+//! binding's own OpenAPI document as an independent implementation (openapi-core) reads it.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use tally_e2e::{path_str, poll, tally, tally_bin, Guard};
+use tally_e2e::{path_str, poll, shared, tally, tally_bin, Guard};
 
 /// A running `tally gateway serve`, killed when dropped.
 struct Served {
@@ -163,6 +164,28 @@ fn the_demo_gateway_captures_reads_back_verified_and_survives_a_kill_mid_capture
     for e in events_of(&story) {
         assert_eq!(e["tally:proof"]["verdict"], "verified", "{e:#}");
     }
+
+    // The binding's own OpenAPI document: every request and response of a scripted session
+    // checked by openapi-core.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join("target/openapi-venv/bin/python");
+    assert!(
+        python.exists(),
+        "scripts/setup.sh installs openapi-core in {}",
+        python.display()
+    );
+    let out = Command::new(python)
+        .arg(root.join("tests/openapi/conformance.py"))
+        .args([&path_str(&shared("")), &g.url, &erp.token, can])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("exchanges conform"), "{report}");
 
     // 10,000 units commissioned in one capture (acknowledged once stored), the gateway killed
     // while it signs and sends them, then started again.

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS job_events (
     PRIMARY KEY (job, ordinal)
 );
 CREATE INDEX IF NOT EXISTS job_events_leaf ON job_events (leaf);
+CREATE INDEX IF NOT EXISTS job_events_hash ON job_events (hash_id);
 ";
 
 /// Whether a job stops at its first bad event or goes on with the others.
@@ -115,6 +116,30 @@ impl Jobs {
     /// Every product the label book knows, each with its label secret where it has one.
     pub fn products(&self) -> Result<Vec<String>, rusqlite::Error> {
         crate::labels::products(&self.conn())
+    }
+
+    /// The products (with their label secrets) that an event this gateway captured names, by
+    /// its Event Hash ID: where `GET /events/{id}` reads it from. Empty when it captured none.
+    pub fn products_of_event(&self, hash_id: &str) -> Result<Vec<String>, rusqlite::Error> {
+        let conn = self.conn();
+        let stored: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT event FROM job_events WHERE hash_id = ?1 LIMIT 1",
+                [hash_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(mut event) = stored.and_then(|e| serde_json::from_slice(&e).ok()) else {
+            return Ok(Vec::new());
+        };
+        let mut codes = Vec::new();
+        tally_client::capture::for_each_code(&mut event, |_, code| {
+            codes.push(crate::labels::product(code))
+        });
+        codes
+            .iter()
+            .map(|c| crate::labels::with_label(&conn, c))
+            .collect()
     }
 
     /// Learns the label secrets `links` carry (see [`crate::learn_labels`]).

@@ -140,7 +140,11 @@ fn label_code(db: &Connection, code: &mut String, new: bool) -> rusqlite::Result
         }
         None => return Ok(None),
     };
-    let printable = tally_epcis::epc::canonical_gs1_uri(code).unwrap_or_else(|| code.clone());
+    // Printed with its lot: a shopper's scan finds a recall of the lot only if the label names it.
+    let printable = tally_client::verify::product_key(code)
+        .ok()
+        .or_else(|| tally_epcis::epc::canonical_gs1_uri(code))
+        .unwrap_or_else(|| code.clone());
     *code = secret.add_to_link(code);
     // Every code the event creates gets a label, the lot's secret on each of its units.
     Ok(new.then(|| secret.add_to_link(&printable)))
@@ -173,6 +177,10 @@ mod tests {
         }));
         let printed = label_event(&db, &mut commission, true).unwrap();
         assert_eq!(printed.len(), 2);
+        assert!(
+            printed[0].starts_with("https://id.gs1.org/01/09506000100029/10/B1/21/1?tk="),
+            "a label names its lot: {printed:?}"
+        );
         let secret = |c: &str| LabelSecret::from_link(c).unwrap();
         assert_eq!(secret(&printed[0]), secret(&printed[1]));
         let mut ship = event(json!({

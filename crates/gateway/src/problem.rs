@@ -40,7 +40,8 @@ fn title(kind: &str) -> &'static str {
         "SecurityException" => "Not authorised",
         "CaptureLimitExceededException" => "The capture exceeds the gateway's limits",
         "UnsupportedMediaTypeException" => "Unsupported media type",
-        "NoSuchResourceException" => "No such resource",
+        // The binding's schema for a 404 names this type (its example says NoSuchResourceException).
+        "NoSuchNameException" => "Resource not found",
         "ImplementationException" => "The gateway failed",
         "QueryParameterException" => "The query's parameters are not valid",
         "QueryTooLargeException" => "More events match than the query allows",

@@ -111,9 +111,21 @@ async fn by(
 
 /// `GET /events/{eventID}`: the event whose `eventID`, or else whose Event Hash ID, it is.
 async fn one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    let all = match everything(&shared).await {
-        Ok(all) => all,
-        Err(r) => return r,
+    // An event this gateway captured is read through the products it names; any other, through
+    // every product the label book knows.
+    let s = shared.clone();
+    let wanted = id.clone();
+    let own = match tokio::task::spawn_blocking(move || s.jobs.products_of_event(&wanted)).await {
+        Ok(Ok(codes)) => codes,
+        Ok(Err(e)) => return internal(e.to_string()),
+        Err(e) => return internal(e.to_string()),
+    };
+    let all = match own.is_empty() {
+        false => read::read(&shared, own).await,
+        true => match everything(&shared).await {
+            Ok(all) => all,
+            Err(r) => return r,
+        },
     };
     let found: Vec<Served> = all
         .into_iter()
@@ -122,7 +134,7 @@ async fn one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Respo
     if found.is_empty() {
         return problem(
             StatusCode::NOT_FOUND,
-            "NoSuchResourceException",
+            "NoSuchNameException",
             "no event with this eventID or Event Hash ID is proven by the bookkeepers",
         );
     }

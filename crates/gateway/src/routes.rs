@@ -136,7 +136,8 @@ async fn discover() -> Response {
             (header::ALLOW.as_str(), "OPTIONS, GET, POST"),
             ("GS1-EPCIS-Capture-Limit", limit.as_str()),
             ("GS1-EPCIS-Capture-File-Size-Limit", size.as_str()),
-            ("GS1-Capture-Error-Behaviour", "rollback, proceed"),
+            // Both behaviours the binding defines (its enum names that "all").
+            ("GS1-Capture-Error-Behaviour", "all"),
             ("GS1-EPCIS-Min", EPCIS_VERSION),
             ("GS1-EPCIS-Max", EPCIS_VERSION),
         ],
@@ -259,7 +260,7 @@ async fn one(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Respo
         Ok(Ok(Some(doc))) => axum::Json(doc).into_response(),
         Ok(Ok(None)) => problem(
             StatusCode::NOT_FOUND,
-            "NoSuchResourceException",
+            "NoSuchNameException",
             "no capture job with this ID",
         ),
         Ok(Err(e)) => internal(e),

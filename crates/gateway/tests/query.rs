@@ -141,7 +141,7 @@ async fn captured_events_are_read_back_verified_with_the_standard_parameters() {
     assert_eq!(hash_ids(&one), vec![ids[3].clone()]);
     let (status, _, missing) = g.ask("/events/urn%3Auuid%3Anone").await;
     assert_eq!(status, 404);
-    assert_eq!(missing["type"], "epcisException:NoSuchResourceException");
+    assert_eq!(missing["type"], "epcisException:NoSuchNameException");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
