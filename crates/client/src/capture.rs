@@ -244,7 +244,7 @@ pub const CODE_MEMBERS: [&str; 9] = [
 /// which it may rewrite.
 pub fn for_each_code(event: &mut Map<String, Value>, mut f: impl FnMut(&str, &mut String)) {
     for name in CODE_MEMBERS {
-        let quantities = name.ends_with("QuantityList");
+        let quantities = name == "quantityList" || name.ends_with("QuantityList");
         let codes: Vec<&mut Value> = match event.get_mut(name) {
             Some(Value::Array(items)) => items
                 .iter_mut()
@@ -568,5 +568,37 @@ mod tests {
         h = handoff(Step::Ship);
         h.ilmd.insert("cbvmda:lotNumber".into(), json!("x"));
         assert!(h.to_epcis().unwrap_err().contains("ilmd"));
+    }
+
+    #[test]
+    fn every_code_list_of_an_event_gives_up_its_labels() {
+        let secret = |n: u8| LabelSecret::from_bytes([n; 16]);
+        let code = |path: &str, n: u8| secret(n).add_to_link(&format!("https://id.gs1.org{path}"));
+        let mut event: Map<String, Value> = serde_json::from_value(json!({
+            "type": "TransformationEvent",
+            "inputQuantityList": [{"epcClass": code("/01/09506000100012/10/M1", 1), "quantity": 5}],
+            "outputEPCList": [code("/01/09506000100029/21/1", 2)],
+        }))
+        .unwrap();
+        let labels = take_event_labels(&mut event);
+        assert_eq!(labels.seal_for, vec![secret(2), secret(1)], "in the members' order");
+        assert_eq!(
+            labels.links,
+            vec![secret(1)],
+            "a transformation's inputs are followed"
+        );
+        assert!(!serde_json::to_string(&event).unwrap().contains("tk="));
+        let mut object: Map<String, Value> = serde_json::from_value(json!({
+            "type": "ObjectEvent",
+            "quantityList": [{"epcClass": code("/01/09506000100012/10/M1", 3), "quantity": 5}],
+            "epcList": [code("/01/09506000100029/21/1", 4)],
+        }))
+        .unwrap();
+        let labels = take_event_labels(&mut object);
+        assert_eq!(labels.seal_for, vec![secret(4), secret(3)]);
+        assert_eq!(
+            object["quantityList"][0]["epcClass"],
+            "https://id.gs1.org/01/09506000100012/10/M1"
+        );
     }
 }

@@ -278,3 +278,42 @@ fn percent(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lots_events_are_read_back_by_its_class() {
+    let g = start().await;
+    let place = g.net.parties.place.clone();
+    let lot = format!("https://id.gs1.org/01/{}/10/L7", tally_testnet::GTIN);
+    let at = |n: u32| format!("2026-03-0{}T08:00:00Z", n + 1);
+    let events: Vec<Vec<u8>> = [
+        ("ADD", "commissioning"),
+        ("OBSERVE", "shipping"),
+        ("OBSERVE", "receiving"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, (action, step))| {
+        serde_json::to_vec(&serde_json::json!({
+            "type": "ObjectEvent", "action": action,
+            "eventTime": at(n as u32), "eventTimeZoneOffset": "+00:00",
+            "quantityList": [{"epcClass": lot, "quantity": 500, "uom": "KGM"}],
+            "bizStep": step,
+            "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
+            "bizLocation": {"id": format!("https://id.gs1.org/414/{place}")},
+        }))
+        .unwrap()
+    })
+    .collect();
+    let job = g.capture(document(&events), None).await;
+    assert_eq!(job["success"], true, "{job:#}");
+    let path = format!("/events?MATCH_epcClass={}", percent(&lot));
+    let mut doc = Value::Null;
+    for _ in 0..tally_testnet::ATTEMPTS {
+        doc = g.ask(&path).await.2;
+        if event_list(&doc).len() == 3 {
+            break;
+        }
+        tokio::time::sleep(tally_testnet::POLL).await;
+    }
+    assert_eq!(event_list(&doc).len(), 3, "{doc:#}");
+}
