@@ -581,7 +581,11 @@ mod tests {
         }))
         .unwrap();
         let labels = take_event_labels(&mut event);
-        assert_eq!(labels.seal_for, vec![secret(2), secret(1)], "in the members' order");
+        assert_eq!(
+            labels.seal_for,
+            vec![secret(2), secret(1)],
+            "in the members' order"
+        );
         assert_eq!(
             labels.links,
             vec![secret(1)],

@@ -84,6 +84,18 @@ pub fn link_host(code: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// What a verification keeps on this device, beyond what protects every later read (trusted
+/// checkpoints, inconsistencies), and what stands in when no bookkeeper answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// A scan: kept for offline viewing, and the kept history stands in.
+    Scan,
+    /// A recipient's read: not kept; the holder's kept history stands in.
+    Read,
+    /// A service's read: not kept, and nothing stands in.
+    Nothing,
+}
+
 /// The key a verified history is cached under: the product's canonical GS1 identity (a unit's
 /// GTIN and serial, whatever lot or data attributes the label adds), which is also what `tally`
 /// prints, so either form finds it.
@@ -99,7 +111,15 @@ impl Client {
     /// its evidence, and the history is kept for offline viewing. When no bookkeeper answers, the
     /// last history verified on this device is returned as [`Source::Cached`], with its age.
     pub async fn verify(&self, code: &str, now: OffsetDateTime) -> Result<History, ClientError> {
-        self.read(code, now, None).await
+        self.read(code, now, None, Keep::Scan).await
+    }
+
+    /// The same verification for a service that answers others (the EPCIS gateway): the
+    /// checkpoints it proves are trusted and any fork or rollback recorded as for a scan, but
+    /// the history is not kept for offline viewing, and with no bookkeeper answering there is
+    /// no kept history to fall back on ([`Source::Offline`]).
+    pub async fn check(&self, code: &str, now: OffsetDateTime) -> Result<History, ClientError> {
+        self.read(code, now, None, Keep::Nothing).await
     }
 
     /// The same verification read by an entitled recipient (an auditor, a regulator): the same
@@ -112,7 +132,7 @@ impl Client {
         me: &RecipientSecret,
         now: OffsetDateTime,
     ) -> Result<History, ClientError> {
-        self.read(code, now, Some(me)).await
+        self.read(code, now, Some(me), Keep::Read).await
     }
 
     async fn read(
@@ -120,6 +140,7 @@ impl Client {
         code: &str,
         now: OffsetDateTime,
         reader: Option<&RecipientSecret>,
+        keep: Keep,
     ) -> Result<History, ClientError> {
         let product = product_key(code)?;
         let host = link_host(code);
@@ -182,7 +203,11 @@ impl Client {
         });
         let at = now.unix_timestamp();
         if logs.is_empty() {
-            if let Some(cached) = self.store()?.cached_history(&cache_key(&product))? {
+            let kept = match keep {
+                Keep::Nothing => None,
+                _ => self.store()?.cached_history(&cache_key(&product))?,
+            };
+            if let Some(cached) = kept {
                 if let Ok(mut h) = serde_json::from_str::<History>(&cached.verdict) {
                     h.source = Source::Cached;
                     h.checked_at = cached.verified_at;
@@ -206,7 +231,7 @@ impl Client {
                 _ => None,
             })
             .collect();
-        if reader.is_some() {
+        if keep != Keep::Scan {
             let updates = &verdict.trust_updates;
             self.store()?
                 .record_monitoring(updates, &inconsistencies, at)?;

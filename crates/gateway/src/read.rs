@@ -3,7 +3,7 @@
 //! network proves and a shopper would see.
 //!
 //! Each product the label book knows (every code a capture named, with its label secret where
-//! it has one) is verified as a scan is ([`tally_client::Client::verify`]): its whole story, this
+//! it has one) is verified as a scan is ([`tally_client::Client::check`], which keeps no copy): its whole story, this
 //! organisation's events and its partners', each step included in the logs of k operators under
 //! witnessed checkpoints, the sealed ones opened with the label. The events of those stories are
 //! served once each, whatever story they were read through, and only from a story read just now
@@ -40,7 +40,7 @@ pub(crate) async fn read(shared: &Arc<Shared>, codes: Vec<String>) -> Vec<Served
         while stories.len() < CONCURRENT {
             let Some(code) = codes.next() else { break };
             let s = shared.clone();
-            stories.spawn(async move { s.client.verify(&code, now).await });
+            stories.spawn(async move { s.client.check(&code, now).await });
         }
         let Some(done) = stories.join_next().await else {
             break;
