@@ -60,7 +60,7 @@ fn main() {
                     assert_eq!(j["success"], true, "{:#}", j["errors"]);
                     break;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         }
         let total = started.elapsed().as_secs_f64();
