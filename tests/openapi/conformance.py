@@ -22,6 +22,7 @@ import re
 import sys
 import tempfile
 import urllib.parse
+import uuid
 
 import requests
 from openapi_core import Config, OpenAPI
@@ -48,7 +49,8 @@ def local_spec(shared: pathlib.Path, into: pathlib.Path) -> pathlib.Path:
 
 def exchanges(url: str, token: str, product: str):
     """The requests to check: capture discovery and listing, queries with the standard
-    parameters, an event by ID, per-resource lists and collections, and refusals."""
+    parameters, an event by ID, per-resource lists and collections, a named query and a
+    subscription to it, and refusals."""
     auth = {"Authorization": f"Bearer {token}"}
     code = urllib.parse.quote(product, safe="")
     yield requests.options(f"{url}/capture", headers=auth)
@@ -76,6 +78,22 @@ def exchanges(url: str, token: str, product: str):
         yield requests.get(f"{url}/{resource}", headers=auth)
     yield requests.get(f"{url}/bizSteps/shipping/events", headers=auth)
     yield requests.get(f"{url}/eventTypes/ObjectEvent/events", headers=auth)
+    # A named query, its answer, and a webhook subscription to it (to a loopback port nobody
+    # listens on: its deliveries just wait).
+    name = f"conformance-{uuid.uuid4().hex[:8]}"
+    query = {"name": name, "query": {"EQ_bizStep": ["shipping"], "eventType": ["ObjectEvent"]}}
+    yield requests.post(f"{url}/queries", headers=auth, json=query)
+    yield requests.get(f"{url}/queries", headers=auth)
+    yield requests.get(f"{url}/queries/{name}", headers=auth)
+    yield requests.get(f"{url}/queries/{name}/events", headers=auth)
+    sub = {"dest": "http://127.0.0.1:9/hook", "secret": "t0ken", "stream": True}
+    created = requests.post(f"{url}/queries/{name}/subscriptions", headers=auth, json=sub)
+    yield created
+    yield requests.get(f"{url}/queries/{name}/subscriptions", headers=auth)
+    location = created.headers.get("Location", f"/queries/{name}/subscriptions/none")
+    yield requests.get(f"{url}{location}", headers=auth)
+    yield requests.delete(f"{url}{location}", headers=auth)
+    yield requests.delete(f"{url}/queries/{name}", headers=auth)
     # Refusals the binding documents: no token, a representation the gateway cannot give.
     yield requests.get(f"{url}/events")
     yield requests.get(f"{url}/events", headers={**auth, "Accept": "application/xml"})

@@ -102,7 +102,9 @@ impl Jobs {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
         conn.execute_batch(crate::labels::SCHEMA)?;
+        conn.execute_batch(crate::subscriptions::SCHEMA)?;
         Ok(Jobs {
             conn: Mutex::new(conn),
         })
@@ -111,6 +113,14 @@ impl Jobs {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the database (the named queries and subscriptions keep their tables here).
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        f(&self.conn())
     }
 
     /// Every product the label book knows, each with its label secret where it has one.

@@ -24,16 +24,22 @@
 //! - `GET /01/{gtin}…` (and the other GS1 primary keys) is a Digital Link resolver ([`resolver`]):
 //!   the product's RFC 9264 link set, or a page telling a phone's browser to verify in the app.
 //!
-//! Subscriptions and named queries are not built yet.
+//! - `/queries` names queries, and `/queries/{name}/subscriptions` subscribes a webhook to the
+//!   events that come to match one, delivered at least once across restarts
+//!   ([`subscriptions`]).
+//!
+//! WebSocket and scheduled subscriptions are not built yet.
 
 pub mod config;
 mod jobs;
 pub mod labels;
+mod named;
 mod problem;
 mod query;
 mod read;
 mod resolver;
 mod routes;
+pub mod subscriptions;
 pub mod worker;
 
 pub use config::{Config, ConfigError};
@@ -126,11 +132,13 @@ impl Gateway {
     /// Serves until `shutdown` completes; the worker runs beside it.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
         let worker = tokio::spawn(worker::run(self.shared.clone()));
+        let notifier = tokio::spawn(subscriptions::run(self.shared.clone()));
         let app = routes::router(self.shared);
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         worker.abort();
+        notifier.abort();
         if let Err(e) = served {
             tracing::error!("gateway stopped: {e}");
         }

@@ -46,6 +46,7 @@ fn title(kind: &str) -> &'static str {
         "QueryParameterException" => "The query's parameters are not valid",
         "QueryTooLargeException" => "More events match than the query allows",
         "NotAcceptableException" => "No representation the request accepts",
+        "ResourceAlreadyExistsException" => "The resource exists already",
         _ => "Error",
     }
 }

@@ -75,10 +75,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
     r
 }
 
-type Pairs = Vec<(String, String)>;
+pub(crate) type Pairs = Vec<(String, String)>;
 
 async fn events(State(shared): State<Arc<Shared>>, Params(params): Params<Pairs>) -> Response {
-    answer(&shared, params, "/events").await
+    answer(&shared, params, "/events", SIMPLE).await
 }
 
 /// A resource's events: its value as the matching query parameter, with any others given.
@@ -106,7 +106,7 @@ async fn by(
         }
     };
     params.push((param.to_owned(), value));
-    answer(&shared, params, &path).await
+    answer(&shared, params, &path, SIMPLE).await
 }
 
 /// `GET /events/{eventID}`: the event whose `eventID`, or else whose Event Hash ID, it is.
@@ -181,8 +181,13 @@ async fn products(shared: &Arc<Shared>) -> Result<Vec<String>, Response> {
     }
 }
 
-/// The page of events `params` asks for, served under `path`.
-async fn answer(shared: &Arc<Shared>, params: Pairs, path: &str) -> Response {
+/// The page of events `params` asks for, served under `path` as the answer to `name`.
+pub(crate) async fn answer(
+    shared: &Arc<Shared>,
+    params: Pairs,
+    path: &str,
+    name: &str,
+) -> Response {
     let (page, rest) = match Page::take(params) {
         Ok(p) => p,
         Err(e) => return query_problem(e),
@@ -215,7 +220,7 @@ async fn answer(shared: &Arc<Shared>, params: Pairs, path: &str) -> Response {
     let to = (from + page.per_page).min(selected.len());
     let more = to < selected.len();
     let chosen: Vec<Served> = selected.into_iter().skip(from).take(to - from).collect();
-    let mut r = axum::Json(document(chosen)).into_response();
+    let mut r = axum::Json(document_for(chosen, name)).into_response();
     if more {
         let mut next: Pairs = rest;
         next.push(("perPage".into(), page.per_page.to_string()));
@@ -294,8 +299,16 @@ fn fingerprint(params: &Pairs) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// An `EPCISQueryDocument` of `events`.
+/// The query every unnamed answer is to.
+const SIMPLE: &str = "SimpleEventQuery";
+
+/// An `EPCISQueryDocument` of `events`, the answer to `SimpleEventQuery`.
 fn document(events: Vec<Served>) -> Value {
+    document_for(events, SIMPLE)
+}
+
+/// An `EPCISQueryDocument` of `events`, the answer to the query named `name`.
+pub(crate) fn document_for(events: Vec<Served>, name: &str) -> Value {
     let created = time::OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -306,13 +319,13 @@ fn document(events: Vec<Served>) -> Value {
         "schemaVersion": "2.0",
         "creationDate": created,
         "epcisBody": {"queryResults": {
-            "queryName": "SimpleEventQuery",
+            "queryName": name,
             "resultsBody": {"eventList": list},
         }},
     })
 }
 
-fn query_problem(e: QueryError) -> Response {
+pub(crate) fn query_problem(e: QueryError) -> Response {
     let status = match e {
         QueryError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         QueryError::Parameter { .. } => StatusCode::BAD_REQUEST,
@@ -320,7 +333,7 @@ fn query_problem(e: QueryError) -> Response {
     problem(status, e.exception(), e.to_string())
 }
 
-fn internal(why: String) -> Response {
+pub(crate) fn internal(why: String) -> Response {
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         "ImplementationException",
@@ -331,4 +344,12 @@ fn internal(why: String) -> Response {
 /// A code as listed: without the label secret that opens its story.
 fn strip_label(code: &str) -> String {
     tally_confidential::LabelSecret::remove_from_link(code)
+}
+
+/// Unix seconds as RFC 3339.
+pub(crate) fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }

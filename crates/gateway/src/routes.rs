@@ -3,6 +3,7 @@
 
 use crate::jobs::{Behaviour, Job};
 use crate::problem::{self, problem};
+use crate::query::rfc3339;
 use crate::worker::{self, Status};
 use crate::Shared;
 use axum::body::Bytes;
@@ -17,7 +18,6 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use subtle::ConstantTimeEq as _;
 use tally_epcis::{ValidationError, MAX_DOCUMENT_BYTES};
-use time::format_description::well_known::Rfc3339;
 
 /// Most events one capture takes (`GS1-EPCIS-Capture-Limit`).
 pub const CAPTURE_LIMIT: usize = 10_000;
@@ -32,6 +32,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/capture", get(list).post(capture).options(discover))
         .route("/capture/{id}", get(one))
         .merge(crate::query::routes())
+        .merge(crate::named::routes())
         .route_layer(middleware::from_fn_with_state(shared.clone(), authorise));
     Router::new()
         .merge(authorised)
@@ -378,11 +379,4 @@ fn document(shared: &Shared, job: &Job) -> Result<Value, String> {
         doc["finishedAt"] = json!(rfc3339(f));
     }
     Ok(doc)
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }

@@ -17,6 +17,21 @@ pub struct Running {
     pub nodes: Vec<Node>,
     pub home: TempDir,
     pub http: reqwest::Client,
+    /// Stops the gateway (its routes, worker and notifier; the network stays).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Binds and serves the gateway of `home`'s config; its URL and what stops it.
+async fn serve(home: &std::path::Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let gateway = Gateway::bind(&Config::load(&home.join("gateway.json")).unwrap())
+        .await
+        .unwrap();
+    let url = gateway.url();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(gateway.serve(async {
+        let _ = stopped.await;
+    }));
+    (url, stop)
 }
 
 /// A network with the parties registered, and a gateway whose client holds the certified device.
@@ -50,15 +65,14 @@ pub async fn start() -> Running {
     });
     let path = home.path().join("gateway.json");
     std::fs::write(&path, config.to_string()).unwrap();
-    let gateway = Gateway::bind(&Config::load(&path).unwrap()).await.unwrap();
-    let url = gateway.url();
-    tokio::spawn(gateway.serve(std::future::pending()));
+    let (url, stop) = serve(home.path()).await;
     Running {
         url,
         net,
         nodes,
         home,
         http: reqwest::Client::new(),
+        stop: Some(stop),
     }
 }
 
@@ -78,6 +92,18 @@ pub fn document(events: &[Vec<u8>]) -> Vec<u8> {
 }
 
 impl Running {
+    /// Stops the gateway and starts it again from its config and databases (a new URL).
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Until the old one has let go of its port and finished its requests.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let (url, stop) = serve(self.home.path()).await;
+        self.url = url;
+        self.stop = Some(stop);
+    }
+
     pub async fn post(&self, body: Vec<u8>, behaviour: Option<&str>) -> reqwest::Response {
         let mut r = (self.http.post(format!("{}/capture", self.url)))
             .bearer_auth(TOKEN)

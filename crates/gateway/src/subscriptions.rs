@@ -1,0 +1,278 @@
+//! Named queries and their webhook subscriptions (EPCIS 2.0 REST binding, `/queries`): a
+//! client names a query once (`POST /queries`), reads it (`GET /queries/{name}/events`) and
+//! subscribes to it (`POST /queries/{name}/subscriptions` with `"stream": true`): every event
+//! that comes to match it afterwards, verified like any query answer, is posted to its `dest`
+//! as an `EPCISQueryDocument` naming the subscription.
+//!
+//! Delivery is at least once and survives a restart: an event counts as notified only once the
+//! `dest` answered 2xx to a document that held it, and that is written to the gateway's
+//! database; anything else is posted again on the next round, whatever happened in between.
+//! With a `signatureToken` (the binding's schema calls it `secret`), each post carries
+//! `GS1-Signature: sha256=<hex>`, the HMAC-SHA256 of the body under the token (the binding
+//! leaves the scheme to the implementation and names HMAC-SHA256 as one).
+//!
+//! Not supported, refused with a reason: scheduled subscriptions (`schedule`), WebSocket
+//! subscriptions, and destinations in plain `http://` other than loopback.
+
+use crate::query::{self, document_for};
+use crate::read;
+use crate::Shared;
+use hmac::{Hmac, Mac};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+use std::sync::Arc;
+use std::time::Duration;
+use tally_epcis::query::{Query, QueryError};
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queries (
+    name TEXT PRIMARY KEY,
+    -- The EPCIS query as the client named it (a JSON object).
+    query TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id TEXT PRIMARY KEY,
+    query TEXT NOT NULL REFERENCES queries (name) ON DELETE CASCADE,
+    dest TEXT NOT NULL,
+    token TEXT,
+    created_at INTEGER NOT NULL,
+    notified_at INTEGER
+);
+-- The events a subscription's dest has acknowledged (or that matched when it was created).
+CREATE TABLE IF NOT EXISTS notified (
+    subscription TEXT NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    hash_id TEXT NOT NULL,
+    PRIMARY KEY (subscription, hash_id)
+) WITHOUT ROWID;
+";
+
+/// How often each subscription's query is run again.
+pub const NOTIFY_EVERY: Duration = Duration::from_secs(1);
+/// How long a `dest` may take to answer.
+const DEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A named query's parameters as the query language reads them: lists pipe-delimited.
+pub(crate) fn params_of(query: &Map<String, Value>) -> Result<Vec<(String, String)>, QueryError> {
+    query
+        .iter()
+        .map(|(name, v)| {
+            let text = |v: &Value| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            };
+            let value = match v {
+                Value::Array(items) => items
+                    .iter()
+                    .map(text)
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| v.join("|")),
+                other => text(other),
+            };
+            let why = "a value is a string, a number or a list of them";
+            value
+                .map(|value| (name.clone(), value))
+                .ok_or_else(|| QueryError::Parameter {
+                    name: name.clone(),
+                    why: why.into(),
+                })
+        })
+        .collect()
+}
+
+/// A stored named query.
+pub(crate) fn named(db: &Connection, name: &str) -> rusqlite::Result<Option<Map<String, Value>>> {
+    let text: Option<String> = db
+        .query_row("SELECT query FROM queries WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+/// A subscription as the binding shows it (never its token).
+pub(crate) fn shown(db: &Connection, query: &str, id: &str) -> rusqlite::Result<Option<Value>> {
+    db.query_row(
+        "SELECT dest, created_at, notified_at FROM subscriptions WHERE query = ?1 AND id = ?2",
+        params![query, id],
+        |r| {
+            let mut v = json!({
+                "subscriptionID": id,
+                "queryName": query,
+                "dest": r.get::<_, String>(0)?,
+                "stream": true,
+                "createdAt": query::rfc3339(r.get(1)?),
+            });
+            if let Some(at) = r.get::<_, Option<i64>>(2)? {
+                v["lastNotifiedAt"] = json!(query::rfc3339(at));
+            }
+            Ok(v)
+        },
+    )
+    .optional()
+}
+
+/// Whether `dest` may receive events: `https://`, or `http://` to loopback.
+pub(crate) fn check_dest(dest: &str) -> Result<(), String> {
+    let loopback = [
+        "http://127.",
+        "http://localhost:",
+        "http://localhost/",
+        "http://[::1]",
+    ];
+    if dest.starts_with("https://") || loopback.iter().any(|p| dest.starts_with(p)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "dest must be an https:// URL (http:// only to loopback), not {dest:?}"
+        ))
+    }
+}
+
+/// Posts every subscription's new events until the gateway stops.
+pub(crate) async fn run(shared: Arc<Shared>) {
+    let http = match reqwest::Client::builder().timeout(DEST_TIMEOUT).build() {
+        Ok(h) => h,
+        Err(e) => return tracing::error!("subscriptions: no HTTP client: {e}"),
+    };
+    loop {
+        if let Err(e) = notify_all(&shared, &http).await {
+            tracing::warn!("subscriptions: {e}");
+        }
+        tokio::time::sleep(NOTIFY_EVERY).await;
+    }
+}
+
+struct Subscription {
+    id: String,
+    query: String,
+    dest: String,
+    token: Option<String>,
+}
+
+async fn notify_all(shared: &Arc<Shared>, http: &reqwest::Client) -> Result<(), String> {
+    let all = shared.jobs.with(|db| {
+        let mut stmt =
+            db.prepare("SELECT id, query, dest, token FROM subscriptions ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Subscription {
+                id: r.get(0)?,
+                query: r.get(1)?,
+                dest: r.get(2)?,
+                token: r.get(3)?,
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>()
+    });
+    for s in all.map_err(|e| e.to_string())? {
+        if let Err(e) = notify(shared, http, &s).await {
+            tracing::warn!("subscription {} to {}: {e}", s.id, s.dest);
+        }
+    }
+    Ok(())
+}
+
+/// The verified events of `query` not yet notified to `subscription`.
+pub(crate) async fn unseen(
+    shared: &Arc<Shared>,
+    subscription: &str,
+    query: &Map<String, Value>,
+) -> Result<Vec<read::Served>, String> {
+    let params = params_of(query).map_err(|e| e.to_string())?;
+    let q = Query::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| e.to_string())?;
+    let codes: Vec<String> = shared
+        .jobs
+        .products()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|c| q.may_concern(c))
+        .collect();
+    let matched = q
+        .select(read::read(shared, codes).await, |s| &s.event)
+        .map_err(|e| e.to_string())?;
+    let seen = shared.jobs.with(|db| {
+        let mut stmt =
+            db.prepare("SELECT 1 FROM notified WHERE subscription = ?1 AND hash_id = ?2")?;
+        matched
+            .iter()
+            .map(|s| stmt.exists(params![subscription, s.hash_id]))
+            .collect::<Result<Vec<bool>, _>>()
+    });
+    let seen = seen.map_err(|e| e.to_string())?;
+    Ok(matched
+        .into_iter()
+        .zip(seen)
+        .filter(|(_, s)| !s)
+        .map(|(e, _)| e)
+        .collect())
+}
+
+/// Marks `hash_ids` as notified to `subscription`.
+pub(crate) fn mark(
+    shared: &Shared,
+    subscription: &str,
+    hash_ids: &[String],
+    now: i64,
+) -> Result<(), String> {
+    shared
+        .jobs
+        .with(|db| {
+            let tx = db.unchecked_transaction()?;
+            for h in hash_ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO notified (subscription, hash_id) VALUES (?1, ?2)",
+                    params![subscription, h],
+                )?;
+            }
+            tx.execute(
+                "UPDATE subscriptions SET notified_at = ?2 WHERE id = ?1",
+                params![subscription, now],
+            )?;
+            tx.commit()
+        })
+        .map_err(|e| e.to_string())
+}
+
+async fn notify(
+    shared: &Arc<Shared>,
+    http: &reqwest::Client,
+    s: &Subscription,
+) -> Result<(), String> {
+    let query = shared
+        .jobs
+        .with(|db| named(db, &s.query))
+        .map_err(|e| e.to_string())?
+        .ok_or("its query is gone")?;
+    let fresh = unseen(shared, &s.id, &query).await?;
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = fresh.iter().map(|e| e.hash_id.clone()).collect();
+    let mut doc = document_for(fresh, &s.query);
+    doc["epcisBody"]["queryResults"]["subscriptionID"] = json!(s.id);
+    let body = doc.to_string();
+    let mut request = http
+        .post(&s.dest)
+        .header("content-type", "application/ld+json")
+        .header("GS1-EPCIS-Version", "2.0.0");
+    if let Some(token) = &s.token {
+        request = request.header("GS1-Signature", format!("sha256={}", sign(token, &body)));
+    }
+    let answer = request.body(body).send().await.map_err(|e| e.to_string())?;
+    if !answer.status().is_success() {
+        return Err(format!("answered {}", answer.status()));
+    }
+    mark(shared, &s.id, &ids, crate::worker::now())
+}
+
+/// HMAC-SHA256 of `body` under `token`, hex.
+pub fn sign(token: &str, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(token.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
