@@ -3,10 +3,12 @@
 //! `GET|POST /queries/{name}/subscriptions`, `GET|DELETE /queries/{name}/subscriptions/{id}`.
 
 use crate::problem::problem;
-use crate::query::{answer, internal, query_problem, Pairs};
+use crate::query::{answer, document_for, internal, query_problem, Pairs};
 use crate::subscriptions::{self, check_dest, named, params_of, shown};
 use crate::{percent_encode, Shared};
 use axum::body::Bytes;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query as Params, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +17,7 @@ use axum::Router;
 use rand_core::RngCore as _;
 use rusqlite::params;
 use serde_json::{json, Map, Value};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tally_epcis::query::Query;
 
@@ -144,15 +147,20 @@ async fn remove(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> 
 }
 
 /// `GET /queries/{name}/events`: the named query's answer, paged as `GET /events`.
+/// With `Upgrade: websocket`, a live subscription instead (see [`stream`]).
 async fn events(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
     Params(paging): Params<Pairs>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let query = match stored(&shared, name.clone()).await {
         Ok(q) => q,
         Err(r) => return r,
     };
+    if let Ok(ws) = ws {
+        return stream(shared, name, query, &paging, ws).await;
+    }
     let mut params = match params_of(&query) {
         Ok(p) => p,
         Err(e) => return query_problem(e),
@@ -164,6 +172,81 @@ async fn events(
     );
     let path = format!("/queries/{}/events", percent_encode(&name));
     answer(&shared, params, &path, &name).await
+}
+
+/// The binding's schedule parameters of a WebSocket subscription (not supported).
+const SCHEDULE: [&str; 6] = [
+    "second",
+    "minute",
+    "hour",
+    "dayOfMonth",
+    "month",
+    "dayOfWeek",
+];
+
+/// A WebSocket subscription: `?stream=true`; each round's new matches as one text message, an
+/// `EPCISQueryDocument` naming this connection as its subscription.
+async fn stream(
+    shared: Arc<Shared>,
+    name: String,
+    query: Map<String, Value>,
+    params: &Pairs,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if params.iter().any(|(n, _)| SCHEDULE.contains(&n.as_str())) {
+        return bad("scheduled subscriptions are not supported: subscribe with stream=true");
+    }
+    if !params.iter().any(|(n, v)| n == "stream" && v == "true") {
+        return bad("a WebSocket subscription sets stream=true");
+    }
+    // A stream tells of events from now on.
+    let seen = match subscriptions::matching(&shared, &query).await {
+        Ok(now) => now.into_iter().map(|e| e.hash_id).collect(),
+        Err(why) => return internal(why),
+    };
+    ws.on_upgrade(move |socket| push(shared, name, query, seen, socket))
+}
+
+async fn push(
+    shared: Arc<Shared>,
+    name: String,
+    query: Map<String, Value>,
+    mut seen: HashSet<String>,
+    mut socket: WebSocket,
+) {
+    let mut random = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut random);
+    let id = hex::encode(random);
+    loop {
+        tokio::select! {
+            got = socket.recv() => match got {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            },
+            () = tokio::time::sleep(subscriptions::NOTIFY_EVERY) => {}
+        }
+        let Ok(now) = subscriptions::matching(&shared, &query).await else {
+            continue;
+        };
+        let fresh: Vec<_> = now
+            .into_iter()
+            .filter(|e| !seen.contains(&e.hash_id))
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = fresh.iter().map(|e| e.hash_id.clone()).collect();
+        let mut doc = document_for(fresh, &name);
+        doc["epcisBody"]["queryResults"]["subscriptionID"] = json!(id);
+        if socket
+            .send(Message::Text(doc.to_string().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        seen.extend(ids);
+    }
 }
 
 /// `POST /queries/{name}/subscriptions`: a webhook for the events that come to match it.

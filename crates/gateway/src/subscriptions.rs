@@ -11,8 +11,13 @@
 //! `GS1-Signature: sha256=<hex>`, the HMAC-SHA256 of the body under the token (the binding
 //! leaves the scheme to the implementation and names HMAC-SHA256 as one).
 //!
-//! Not supported, refused with a reason: scheduled subscriptions (`schedule`), WebSocket
-//! subscriptions, and destinations in plain `http://` other than loopback.
+//! A WebSocket subscription (`GET /queries/{name}/events?stream=true` with `Upgrade:
+//! websocket`) gets the same documents as text messages for as long as it stays connected: it
+//! is live, so nothing is kept for it, and a client that reconnects reads what it missed with
+//! `GET /queries/{name}/events`.
+//!
+//! Not supported, refused with a reason: scheduled subscriptions (`schedule`, or the schedule
+//! parameters of a WebSocket), and destinations in plain `http://` other than loopback.
 
 use crate::query::{self, document_for};
 use crate::read;
@@ -181,19 +186,7 @@ pub(crate) async fn unseen(
     subscription: &str,
     query: &Map<String, Value>,
 ) -> Result<Vec<read::Served>, String> {
-    let params = params_of(query).map_err(|e| e.to_string())?;
-    let q = Query::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
-        .map_err(|e| e.to_string())?;
-    let codes: Vec<String> = shared
-        .jobs
-        .products()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|c| q.may_concern(c))
-        .collect();
-    let matched = q
-        .select(read::read(shared, codes).await, |s| &s.event)
-        .map_err(|e| e.to_string())?;
+    let matched = matching(shared, query).await?;
     let seen = shared.jobs.with(|db| {
         let mut stmt =
             db.prepare("SELECT 1 FROM notified WHERE subscription = ?1 AND hash_id = ?2")?;
@@ -209,6 +202,25 @@ pub(crate) async fn unseen(
         .filter(|(_, s)| !s)
         .map(|(e, _)| e)
         .collect())
+}
+
+/// The verified events that match the named query `query` now.
+pub(crate) async fn matching(
+    shared: &Arc<Shared>,
+    query: &Map<String, Value>,
+) -> Result<Vec<read::Served>, String> {
+    let params = params_of(query).map_err(|e| e.to_string())?;
+    let q = Query::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| e.to_string())?;
+    let codes: Vec<String> = shared
+        .jobs
+        .products()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|c| q.may_concern(c))
+        .collect();
+    q.select(read::read(shared, codes).await, |s| &s.event)
+        .map_err(|e| e.to_string())
 }
 
 /// Marks `hash_ids` as notified to `subscription`.

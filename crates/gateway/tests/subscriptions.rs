@@ -212,3 +212,54 @@ async fn a_webhook_hears_of_each_new_match_at_least_once_across_a_restart() {
 fn subscriptions_round() -> std::time::Duration {
     tally_gateway::subscriptions::NOTIFY_EVERY
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_hears_of_each_new_match_while_it_is_connected() {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let g = start().await;
+    let place = g.net.parties.place.clone();
+    g.proven(vec![commissioning(1, &place), shipping(1, &place)], 2)
+        .await;
+    let query = json!({"name": "shipped", "query": {"EQ_bizStep": "shipping"}});
+    assert_eq!(
+        g.send(reqwest::Method::POST, "/queries", Some(query))
+            .await
+            .0,
+        201
+    );
+    let ws = |query: &str| {
+        let url = format!(
+            "{}/queries/shipped/events?{query}",
+            g.url.replace("http://", "ws://")
+        );
+        let mut request = url.into_client_request().unwrap();
+        let bearer = format!("Bearer {TOKEN}").parse().unwrap();
+        request.headers_mut().insert("authorization", bearer);
+        tokio_tungstenite::connect_async(request)
+    };
+    // Scheduled or unstated: refused before the handshake.
+    for refused in ["hour=1&minute=5", "perPage=3"] {
+        assert!(ws(refused).await.is_err(), "{refused}");
+    }
+    let (mut socket, answer) = ws("stream=true").await.unwrap();
+    assert_eq!(answer.status(), 101);
+    g.proven(vec![commissioning(2, &place), shipping(2, &place)], 4)
+        .await;
+    let message = tokio::time::timeout(std::time::Duration::from_secs(60), socket.next())
+        .await
+        .expect("a message within a minute")
+        .unwrap()
+        .unwrap();
+    let Message::Text(text) = message else {
+        panic!("{message:?}")
+    };
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let results = &doc["epcisBody"]["queryResults"];
+    assert_eq!(results["queryName"], "shipped");
+    assert!(results["subscriptionID"].is_string());
+    let events = results["resultsBody"]["eventList"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "only the new shipment: {events:#?}");
+    assert_eq!(events[0]["epcList"][0], unit(2));
+}
