@@ -258,3 +258,33 @@ fn the_demo_gateway_captures_reads_back_verified_and_survives_a_kill_mid_capture
     assert_ne!(e["tally:proof"]["verdict"], "failed", "{e:#}");
     assert_eq!(e["tally:proof"]["bookkeepers"].as_array().unwrap().len(), 3);
 }
+
+/// What a demo run concluded, scenario by scenario: verdict, warning codes, steps.
+fn verdicts(dir: &std::path::Path) -> Vec<Value> {
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
+    summary["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!([r["scenario"], r["status"], r["warnings"], r["steps"], r["ok"]]))
+        .collect()
+}
+
+#[test]
+fn the_demo_journeys_captured_through_each_organisations_gateway_give_the_same_verdicts() {
+    let root = tempfile::tempdir().unwrap();
+    let by_device = root.path().join("device");
+    let by_gateway = root.path().join("gateway");
+    tally(&["demo", "--dir", &path_str(&by_device)], b"").expect(0);
+    let run = tally(
+        &["demo", "--dir", &path_str(&by_gateway), "--via-gateway"],
+        b"",
+    )
+    .expect(0);
+    let captured = run.out().matches("captured via its EPCIS gateway").count();
+    assert!(captured >= 30, "every journey event went through a gateway: {captured}");
+    let (device, gateway) = (verdicts(&by_device), verdicts(&by_gateway));
+    assert_eq!(device.len(), 12);
+    assert_eq!(device, gateway, "the same verdicts, warnings and steps");
+}

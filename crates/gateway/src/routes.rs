@@ -215,15 +215,33 @@ fn events_of(body: &[u8]) -> Result<Vec<Vec<u8>>, Response> {
     let context = whole.get("@context");
     doc.events
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let mut event: Map<String, Value> = serde_json::from_slice(&e.bytes)
                 .map_err(|e| invalid(tally_epcis::ParseError::from(e).into()))?;
+            withheld(&event, i)?;
             if let (Some(c), false) = (context, event.contains_key("@context")) {
                 event.insert("@context".into(), c.clone());
             }
             serde_json::to_vec(&event).map_err(|e| internal(e.to_string()))
         })
         .collect()
+}
+
+/// Checks an event's `tally:withhold` (see [`worker::WITHHOLD`]): a list of member names.
+#[allow(clippy::result_large_err)]
+fn withheld(event: &Map<String, Value>, index: usize) -> Result<(), Response> {
+    match event.get(worker::WITHHOLD) {
+        None => Ok(()),
+        Some(Value::Array(names)) if names.iter().all(Value::is_string) => Ok(()),
+        Some(_) => {
+            let at = format!("/epcisBody/eventList/{index}/{}", worker::WITHHOLD);
+            let why = format!("{} is a list of the members to withhold", worker::WITHHOLD);
+            let mut body = problem::body(StatusCode::BAD_REQUEST, "ValidationException", why, None);
+            body["violations"] = json!([{"pointer": at, "message": "not a list of member names"}]);
+            Err(problem::respond(StatusCode::BAD_REQUEST, body))
+        }
+    }
 }
 
 /// A `400` naming every schema violation by its JSON pointer in the document.

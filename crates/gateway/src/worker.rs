@@ -199,11 +199,26 @@ fn queued_outcomes(
         .collect()
 }
 
-/// A stored event as the client records it: its label secrets taken out of its codes. An
-/// event the capture accepted is a JSON object; anything else is left for the signing to refuse.
+/// The extension member by which a captured event names the members to keep from label holders
+/// (as `tally record --withhold` does; absent, the business transactions are kept; `[]` shows
+/// everything). The gateway takes it out before signing: it is an instruction, not a fact.
+pub const WITHHOLD: &str = "tally:withhold";
+
+/// A stored event as the client records it: its label secrets taken out of its codes, its
+/// withholding instruction taken out. An event the capture accepted is a JSON object; anything
+/// else is left for the signing to refuse.
 fn captured(stored: &[u8]) -> CapturedEvent {
     let mut event: Map<String, Value> = serde_json::from_slice(stored).unwrap_or_default();
     let labels = take_event_labels(&mut event);
+    // Checked at capture (a list of member names, see `routes::withheld`).
+    let withhold = match event.remove(WITHHOLD) {
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Handoff::default_withheld(),
+    };
     let text = |k: &str| {
         event
             .get(k)
@@ -215,7 +230,7 @@ fn captured(stored: &[u8]) -> CapturedEvent {
     CapturedEvent {
         json: serde_json::to_vec(&event).unwrap_or_default(),
         labels,
-        withhold: Handoff::default_withheld(),
+        withhold,
         summary,
     }
 }

@@ -95,6 +95,19 @@ async fn every_invalid_gs1_document_is_refused_with_its_field_named_and_nothing_
     assert_eq!(r.status(), 401);
     let r = g.post(document(&[]), Some("sometimes")).await;
     assert_eq!(r.status(), 400);
+    // What to withhold from label holders is a list of member names, or nothing.
+    let mut e: Value = serde_json::from_slice(&commissioning(1, &g.net.parties.place)).unwrap();
+    e["tally:withhold"] = json!("bizTransactionList");
+    let r = g
+        .post(document(&[serde_json::to_vec(&e).unwrap()]), None)
+        .await;
+    assert_eq!(r.status(), 400);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(
+        p["violations"][0]["pointer"],
+        "/epcisBody/eventList/0/tally:withhold"
+    );
+    assert_eq!(g.get("/capture").await, json!([]), "still no job");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,6 +49,10 @@ pub struct DemoArgs {
     /// `tally network down --dir DIR/net`.
     #[arg(long)]
     keep: bool,
+    /// Capture the journeys through each organisation's EPCIS 2.0 gateway (POST /capture, served
+    /// in this process) instead of recording them with its device; every verdict must be the same.
+    #[arg(long)]
+    via_gateway: bool,
     /// Serve the bookkeepers on ports P, P+1, P+2 instead of free ports.
     #[arg(long, value_name = "P")]
     base_port: Option<u16>,
@@ -242,21 +246,38 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     let actions = story::journeys(&orgs, t);
     // Every code as scanned from its label: each event is sealed for the holders of its labels.
     let mut book = labels::Labels::default();
-    for a in &actions {
-        let q = desk
-            .record(
-                device_of(a.by)?,
-                &book.handoff(&a.handoff),
+    let fleet = match args.via_gateway {
+        true => {
+            let each: Vec<(&str, &SignerKey)> = (orgs.iter().zip(&devices))
+                .map(|(o, (d, _))| (o.id, d))
+                .collect();
+            Some(gateway::Fleet::start(
+                dir,
+                &policy,
+                &each,
                 t.unix_timestamp(),
-            )
-            .map_err(client_error)?;
+            )?)
+        }
+        false => None,
+    };
+    for a in &actions {
+        let handoff = book.handoff(&a.handoff);
+        let summary = match &fleet {
+            Some(f) => f.capture(a.by, &handoff)?,
+            None => {
+                (desk.record(device_of(a.by)?, &handoff, t.unix_timestamp()))
+                    .map_err(client_error)?
+                    .summary
+            }
+        };
         outln!(
             "  {}  {:<28} {}",
             a.handoff.time.date(),
             org_name(&orgs, a.by),
-            q.summary
+            summary
         );
     }
+    drop(fleet);
     let total = (total_records + actions.len()) as u64;
     let report = block_on(desk.flush(t.unix_timestamp()))?.map_err(client_error)?;
     if report.pending_deliveries > 0 {
@@ -589,7 +610,14 @@ fn keep_gateway(
         .position(|o| o.id == GATEWAY_ORG)
         .ok_or_else(|| CliError::bad_input("no gateway org"))?;
     let links: Vec<String> = products.iter().map(|p| p.uri.clone()).collect();
-    let g = gateway::write_config(dir, policy, &devices[i].0, &links, now().unix_timestamp())?;
+    let g = gateway::write_config(
+        dir,
+        "gateway",
+        policy,
+        &devices[i].0,
+        &links,
+        now().unix_timestamp(),
+    )?;
     Ok(json!({
         "config": g.config,
         "token": g.token,
