@@ -267,7 +267,15 @@ fn verdicts(dir: &std::path::Path) -> Vec<Value> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| json!([r["scenario"], r["status"], r["warnings"], r["steps"], r["ok"]]))
+        .map(|r| {
+            json!([
+                r["scenario"],
+                r["status"],
+                r["warnings"],
+                r["steps"],
+                r["ok"]
+            ])
+        })
         .collect()
 }
 
@@ -283,7 +291,10 @@ fn the_demo_journeys_captured_through_each_organisations_gateway_give_the_same_v
     )
     .expect(0);
     let captured = run.out().matches("captured via its EPCIS gateway").count();
-    assert!(captured >= 30, "every journey event went through a gateway: {captured}");
+    assert!(
+        captured >= 30,
+        "every journey event went through a gateway: {captured}"
+    );
     let (device, gateway) = (verdicts(&by_device), verdicts(&by_gateway));
     assert_eq!(device.len(), 12);
     assert_eq!(device, gateway, "the same verdicts, warnings and steps");

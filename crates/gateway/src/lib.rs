@@ -73,7 +73,7 @@ pub fn learn_labels(database: &std::path::Path, links: &[String]) -> Result<(), 
 
 /// Percent-encodes everything but RFC 3986's unreserved characters: a code or an Event Hash ID
 /// as one path segment or query value.
-pub(crate) fn percent_encode(s: &str) -> String {
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use tally_gateway::percent_encode as percent;
 use tally_testnet::{event, unit};
 
 impl Running {
@@ -266,17 +267,6 @@ async fn nothing_is_served_that_k_bookkeepers_do_not_prove() {
     let (status, _, after) = g.ask("/events").await;
     assert_eq!(status, 200, "{after:#}");
     assert_eq!(event_list(&after), &Vec::<Value>::new(), "{after:#}");
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
