@@ -4,6 +4,7 @@
 
 use crate::problem::problem;
 use crate::query::{answer, document_for, internal, query_problem, Pairs};
+use crate::read::Stories;
 use crate::subscriptions::{self, check_dest, named, params_of, shown};
 use crate::{percent_encode, Shared};
 use axum::body::Bytes;
@@ -200,7 +201,7 @@ async fn stream(
         return bad("a WebSocket subscription sets stream=true");
     }
     // A stream tells of events from now on.
-    let seen = match subscriptions::matching(&shared, &query).await {
+    let seen = match subscriptions::matching(&shared, &query, &mut Stories::new()).await {
         Ok(now) => now.into_iter().map(|e| e.hash_id).collect(),
         Err(why) => return internal(why),
     };
@@ -225,7 +226,7 @@ async fn push(
             },
             () = tokio::time::sleep(subscriptions::NOTIFY_EVERY) => {}
         }
-        let Ok(now) = subscriptions::matching(&shared, &query).await else {
+        let Ok(now) = subscriptions::matching(&shared, &query, &mut Stories::new()).await else {
             continue;
         };
         let fresh: Vec<_> = now
@@ -283,7 +284,7 @@ async fn subscribe(
     rand_core::OsRng.fill_bytes(&mut random);
     let id = hex::encode(random);
     // A stream tells of events from now on: those that match already are taken as told.
-    let existing = match subscriptions::unseen(&shared, &id, &query).await {
+    let existing = match subscriptions::unseen(&shared, &id, &query, &mut Stories::new()).await {
         Ok(e) => e,
         Err(why) => return internal(why),
     };

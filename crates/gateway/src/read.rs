@@ -29,29 +29,55 @@ pub(crate) struct Served {
     pub json: Map<String, Value>,
 }
 
+/// Stories verified once for several readers (the subscriptions of one round), by code.
+pub(crate) type Stories = HashMap<String, Arc<History>>;
+
 /// The verified events of the stories of `codes` (each carrying its label secret where the
 /// book has one), each once.
 pub(crate) async fn read(shared: &Arc<Shared>, codes: Vec<String>) -> Vec<Served> {
-    let now = OffsetDateTime::now_utc();
-    let mut stories = tokio::task::JoinSet::new();
+    read_in(shared, codes, &mut Stories::new()).await
+}
+
+/// [`read`], verifying only the stories `stories` does not hold yet, and keeping them there.
+pub(crate) async fn read_in(
+    shared: &Arc<Shared>,
+    codes: Vec<String>,
+    stories: &mut Stories,
+) -> Vec<Served> {
+    let missing = codes.iter().filter(|c| !stories.contains_key(*c)).cloned();
+    verify_all(shared, missing.collect(), stories).await;
     let mut served: HashMap<String, Served> = HashMap::new();
+    for history in codes.iter().filter_map(|c| stories.get(c)) {
+        take(history, &mut served);
+    }
+    served.into_values().collect()
+}
+
+/// Verifies the story of each of `codes`, [`CONCURRENT`] at a time, into `stories`.
+async fn verify_all(shared: &Arc<Shared>, codes: Vec<String>, stories: &mut Stories) {
+    let now = OffsetDateTime::now_utc();
+    let mut running = tokio::task::JoinSet::new();
     let mut codes = codes.into_iter();
     loop {
-        while stories.len() < CONCURRENT {
+        while running.len() < CONCURRENT {
             let Some(code) = codes.next() else { break };
             let s = shared.clone();
-            stories.spawn(async move { s.client.check(&code, now).await });
+            running.spawn(async move {
+                let story = s.client.check(&code, now).await;
+                (code, story)
+            });
         }
-        let Some(done) = stories.join_next().await else {
+        let Some(done) = running.join_next().await else {
             break;
         };
         match done {
-            Ok(Ok(history)) => take(&history, &mut served),
-            Ok(Err(e)) => tracing::warn!("a product's story could not be read: {e}"),
+            Ok((code, Ok(history))) => {
+                stories.insert(code, Arc::new(history));
+            }
+            Ok((_, Err(e))) => tracing::warn!("a product's story could not be read: {e}"),
             Err(e) => tracing::warn!("a story's read stopped: {e}"),
         }
     }
-    served.into_values().collect()
 }
 
 /// Adds the proven events of `history` to `served`, keeping for each event the copy that the

@@ -172,8 +172,10 @@ async fn notify_all(shared: &Arc<Shared>, http: &reqwest::Client) -> Result<(), 
         })?;
         rows.collect::<Result<Vec<_>, _>>()
     });
+    // Each product's story is verified once a round, whatever number of subscriptions read it.
+    let mut round = read::Stories::new();
     for s in all.map_err(|e| e.to_string())? {
-        if let Err(e) = notify(shared, http, &s).await {
+        if let Err(e) = notify(shared, http, &s, &mut round).await {
             tracing::warn!("subscription {} to {}: {e}", s.id, s.dest);
         }
     }
@@ -185,8 +187,9 @@ pub(crate) async fn unseen(
     shared: &Arc<Shared>,
     subscription: &str,
     query: &Map<String, Value>,
+    round: &mut read::Stories,
 ) -> Result<Vec<read::Served>, String> {
-    let matched = matching(shared, query).await?;
+    let matched = matching(shared, query, round).await?;
     let seen = shared.jobs.with(|db| {
         let mut stmt =
             db.prepare("SELECT 1 FROM notified WHERE subscription = ?1 AND hash_id = ?2")?;
@@ -208,6 +211,7 @@ pub(crate) async fn unseen(
 pub(crate) async fn matching(
     shared: &Arc<Shared>,
     query: &Map<String, Value>,
+    round: &mut read::Stories,
 ) -> Result<Vec<read::Served>, String> {
     let params = params_of(query).map_err(|e| e.to_string())?;
     let q = Query::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
@@ -219,7 +223,7 @@ pub(crate) async fn matching(
         .into_iter()
         .filter(|c| q.may_concern(c))
         .collect();
-    q.select(read::read(shared, codes).await, |s| &s.event)
+    q.select(read::read_in(shared, codes, round).await, |s| &s.event)
         .map_err(|e| e.to_string())
 }
 
@@ -253,13 +257,14 @@ async fn notify(
     shared: &Arc<Shared>,
     http: &reqwest::Client,
     s: &Subscription,
+    round: &mut read::Stories,
 ) -> Result<(), String> {
     let query = shared
         .jobs
         .with(|db| named(db, &s.query))
         .map_err(|e| e.to_string())?
         .ok_or("its query is gone")?;
-    let fresh = unseen(shared, &s.id, &query).await?;
+    let fresh = unseen(shared, &s.id, &query, round).await?;
     if fresh.is_empty() {
         return Ok(());
     }
