@@ -280,7 +280,8 @@ fn verdicts(dir: &std::path::Path) -> Vec<Value> {
 }
 
 #[test]
-fn the_demo_journeys_captured_through_each_organisations_gateway_give_the_same_verdicts() {
+fn the_demo_journeys_captured_through_each_organisations_gateway_read_back_with_the_same_verdicts()
+{
     let root = tempfile::tempdir().unwrap();
     let by_device = root.path().join("device");
     let by_gateway = root.path().join("gateway");
@@ -290,11 +291,15 @@ fn the_demo_journeys_captured_through_each_organisations_gateway_give_the_same_v
         b"",
     )
     .expect(0);
-    let captured = run.out().matches("captured via its EPCIS gateway").count();
+    let out = run.out();
+    let captured = out.matches("captured via its EPCIS gateway").count();
     assert!(
         captured >= 30,
         "every journey event went through a gateway: {captured}"
     );
+    // And each was read back through its gateway's EPCIS query, verified.
+    let read_back = format!("{captured} events read back through the gateways' EPCIS queries");
+    assert!(out.contains(&read_back), "{out}");
     let (device, gateway) = (verdicts(&by_device), verdicts(&by_gateway));
     assert_eq!(device.len(), 12);
     assert_eq!(device, gateway, "the same verdicts, warnings and steps");

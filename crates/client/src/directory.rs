@@ -130,8 +130,8 @@ impl Directory {
 }
 
 impl Client {
-    /// Reads the registry from every bookkeeper at once and keeps it; when no bookkeeper answers,
-    /// returns the one read last (`live: false`), or an empty one.
+    /// Reads the registry from every bookkeeper at once and keeps it; when the bookkeepers of
+    /// fewer than k operators answer, returns the one read last (`live: false`), or an empty one.
     pub async fn directory(&self, now: i64) -> Result<Directory, ClientError> {
         let fetches = self.policy.bookkeepers.iter().map(|bk| async move {
             let body = self.http.history(bk, REGISTRY_KEY, 0, &[]).await.ok()?;
@@ -143,16 +143,11 @@ impl Client {
             .flatten()
             .collect();
         if answers.is_empty() {
-            return Ok(self.cached_directory()?.unwrap_or(Directory {
-                checked_at: now,
-                live: false,
-                orgs: vec![],
-                below_quorum: 0,
-                recipients: vec![],
-            }));
+            return self.last_directory(now);
         }
         // Per leaf: its bytes and the operators whose logs prove it.
         let mut proven: BTreeMap<[u8; 32], (Vec<u8>, BTreeSet<String>)> = BTreeMap::new();
+        let mut usable: BTreeSet<&str> = BTreeSet::new();
         for ev in &answers {
             let Some(bk) = self.policy.bookkeeper(&ev.bookkeeper) else {
                 continue;
@@ -160,6 +155,7 @@ impl Client {
             let Ok((v, _)) = checked_checkpoint(&self.policy, bk, &ev.checkpoint) else {
                 continue;
             };
+            usable.insert(bk.operator.as_str());
             let cp = &v.checkpoint;
             for pe in &ev.entries {
                 let leaf = leaf_hash(&pe.bytes);
@@ -173,6 +169,11 @@ impl Client {
                         .insert(bk.operator.clone());
                 }
             }
+        }
+        // The logs of fewer than k operators prove nothing: such a read would lose every record
+        // (entitlements too, and a device would then seal for nobody), so the last one stands.
+        if usable.len() < self.policy.log_quorum {
+            return self.last_directory(now);
         }
         let mut below_quorum = 0;
         let mut entries = Vec::new();
@@ -193,6 +194,17 @@ impl Client {
             self.store()?.set_setting(CACHE_SETTING, &json)?;
         }
         Ok(dir)
+    }
+
+    /// The directory read last (`live: false`), or an empty one.
+    fn last_directory(&self, now: i64) -> Result<Directory, ClientError> {
+        Ok(self.cached_directory()?.unwrap_or(Directory {
+            checked_at: now,
+            live: false,
+            orgs: vec![],
+            below_quorum: 0,
+            recipients: vec![],
+        }))
     }
 
     /// The directory read last, if any (`live: false`).

@@ -4,7 +4,8 @@
 //!
 //! - the product's link set (`application/linkset+json`) when asked for it (`Accept`, or
 //!   `?linkType=linkset` / `all`): `gs1:traceability` to each bookkeeper's `/history` of the
-//!   product (what the light client reads and verifies), `gs1:epcis` to this gateway's EPCIS
+//!   product (what the light client reads and verifies), `gs1:certificationInfo` to each one's
+//!   registry (who is certified to sign which steps where), `gs1:epcis` to this gateway's EPCIS
 //!   query of it (for partners with a token), and `gs1:defaultLink` to the page below;
 //! - else a plain HTML page for a phone's browser, in English and Chinese, telling the shopper to
 //!   verify the code in the Tally app: this page is served by one organisation and proves
@@ -109,6 +110,20 @@ fn linkset(shared: &Shared, product: &str, base: &str, self_link: &str) -> Value
     links.insert(
         "https://gs1.org/voc/traceability".into(),
         json!(traceability),
+    );
+    let registries: Vec<Value> = (shared.client.policy().bookkeepers.iter())
+        .filter_map(|bk| {
+            let url = bk.urls.first()?;
+            Some(json!({
+                "href": format!("{}/history?key=registry", url.trim_end_matches('/')),
+                "title": format!("Who is certified for which steps and places, as {} logs it", bk.operator),
+                "type": "application/json",
+            }))
+        })
+        .collect();
+    links.insert(
+        "https://gs1.org/voc/certificationInfo".into(),
+        json!(registries),
     );
     links.insert(
         "https://gs1.org/voc/epcis".into(),

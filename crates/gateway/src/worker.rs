@@ -89,8 +89,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 }
 
 async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
-    if shared.jobs.has_pending()? {
-        refresh_directory(shared).await;
+    // A job waits until the registry could be read once: sealed for no recipient, every
+    // bookkeeper would refuse its events.
+    if shared.jobs.has_pending()? && !refresh_directory(shared).await {
+        return Ok(());
     }
     loop {
         let s = shared.clone();
@@ -123,17 +125,14 @@ async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
 /// Reads the registry again when the last read is older than [`DIRECTORY_AGE`]: a sealed event
 /// must be wrapped for every recipient entitled to it, and bookkeepers refuse one that is not
 /// (`recipients_mismatch`), so the events of a job are sealed for a registry read recently. When
-/// no bookkeeper answers, the last registry read stands.
-pub(crate) async fn refresh_directory(shared: &Shared) {
-    let due = {
-        let last = shared
-            .directory_read
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        last.is_none_or(|t| t.elapsed() >= DIRECTORY_AGE)
-    };
-    if !due {
-        return;
+/// too few bookkeepers answer, the last registry read stands. Whether there is one at all.
+pub(crate) async fn refresh_directory(shared: &Shared) -> bool {
+    let last = *shared
+        .directory_read
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if last.is_some_and(|t| t.elapsed() < DIRECTORY_AGE) {
+        return true;
     }
     match shared.client.directory(now()).await {
         Ok(d) if d.live => {
@@ -141,10 +140,14 @@ pub(crate) async fn refresh_directory(shared: &Shared) {
                 .directory_read
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
+            return true;
         }
-        Ok(_) => tracing::warn!("no bookkeeper served the registry; sealing for the last read"),
+        Ok(_) => {
+            tracing::warn!("too few bookkeepers served the registry; sealing for the last read")
+        }
         Err(e) => tracing::warn!("the registry could not be read: {e}"),
     }
+    matches!(shared.client.cached_directory(), Ok(Some(_)))
 }
 
 /// Queues the oldest pending job's events; false if there was none.

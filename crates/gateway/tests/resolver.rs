@@ -43,6 +43,14 @@ async fn a_scanned_link_resolves_to_the_bookkeepers_and_a_page_that_says_verify_
             let answer = reqwest::get(href).await.unwrap();
             assert_eq!(answer.status(), 200, "{href}");
         }
+        let certified = links["https://gs1.org/voc/certificationInfo"]
+            .as_array()
+            .unwrap();
+        assert_eq!(certified.len(), 3);
+        let registry = reqwest::get(certified[0]["href"].as_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(registry.status(), 200);
         let epcis = links["https://gs1.org/voc/epcis"][0]["href"]
             .as_str()
             .unwrap();

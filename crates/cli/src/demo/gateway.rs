@@ -87,6 +87,8 @@ pub struct Fleet {
     http: reqwest::Client,
     /// Organisation id → the gateway's URL and token.
     gateways: HashMap<String, (String, String)>,
+    /// Organisation id → the Event Hash IDs captured through its gateway.
+    captured: HashMap<String, Vec<String>>,
     stop: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -106,6 +108,7 @@ impl Fleet {
             rt,
             http: reqwest::Client::new(),
             gateways: HashMap::new(),
+            captured: HashMap::new(),
             stop: Vec::new(),
         };
         for (id, device) in orgs {
@@ -127,7 +130,7 @@ impl Fleet {
 
     /// Captures `handoff` (its codes as scanned, with their labels) through organisation `by`'s
     /// gateway and waits until every bookkeeper has logged it; returns a summary line.
-    pub fn capture(&self, by: &str, handoff: &Handoff) -> CliResult<String> {
+    pub fn capture(&mut self, by: &str, handoff: &Handoff) -> CliResult<String> {
         let (url, token) = (self.gateways.get(by))
             .ok_or_else(|| CliError::bad_input(format!("no gateway for {by}")))?;
         let event = handoff.to_epcis().map_err(CliError::bad_input)?;
@@ -140,27 +143,68 @@ impl Fleet {
             "creationDate": event["eventTime"],
             "epcisBody": {"eventList": [event]},
         });
-        self.rt.block_on(async {
-            let r = (self.http.post(format!("{url}/capture")))
-                .bearer_auth(token)
-                .header("content-type", "application/ld+json")
-                .body(doc.to_string())
-                .send()
-                .await
-                .map_err(CliError::bad_input)?;
-            if r.status() != 202 {
-                let why = r.text().await.unwrap_or_default();
-                return Err(CliError::invalid(format!("{by}'s gateway refused: {why}")));
-            }
-            let job = (r.headers().get("location"))
-                .and_then(|l| l.to_str().ok())
-                .map(str::to_owned)
-                .ok_or_else(|| CliError::invalid("no capture job"))?;
-            self.finished(url, token, &job).await
-        })
+        self.rt
+            .block_on(async {
+                let r = (self.http.post(format!("{url}/capture")))
+                    .bearer_auth(token)
+                    .header("content-type", "application/ld+json")
+                    .body(doc.to_string())
+                    .send()
+                    .await
+                    .map_err(CliError::bad_input)?;
+                if r.status() != 202 {
+                    let why = r.text().await.unwrap_or_default();
+                    return Err(CliError::invalid(format!("{by}'s gateway refused: {why}")));
+                }
+                let job = (r.headers().get("location"))
+                    .and_then(|l| l.to_str().ok())
+                    .map(str::to_owned)
+                    .ok_or_else(|| CliError::invalid("no capture job"))?;
+                self.finished(url, token, &job).await
+            })
+            .map(|hash_id| {
+                let summary = format!("captured via its EPCIS gateway, {hash_id}");
+                self.captured
+                    .entry(by.to_owned())
+                    .or_default()
+                    .push(hash_id);
+                summary
+            })
     }
 
-    /// Waits for a capture job; its event's status and Event Hash ID.
+    /// Reads every captured event back through its organisation's gateway (`GET /events`,
+    /// answered from the bookkeepers and verified); how many. Fails if one is missing.
+    pub fn read_back(&self) -> CliResult<usize> {
+        let mut read = 0;
+        for (by, ids) in &self.captured {
+            let (url, token) = &self.gateways[by];
+            let served = self.rt.block_on(async {
+                let doc: Value = (self.http.get(format!("{url}/events?perPage=1000")))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .map_err(CliError::bad_input)?
+                    .json()
+                    .await
+                    .map_err(CliError::bad_input)?;
+                let list = &doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"];
+                let ids: Vec<String> = (list.as_array().into_iter().flatten())
+                    .filter_map(|e| e["tally:proof"]["eventHashID"].as_str())
+                    .map(str::to_owned)
+                    .collect();
+                CliResult::Ok(ids)
+            })?;
+            if let Some(missing) = ids.iter().find(|id| !served.contains(id)) {
+                return Err(CliError::invalid(format!(
+                    "{by}'s gateway does not serve {missing} back"
+                )));
+            }
+            read += ids.len();
+        }
+        Ok(read)
+    }
+
+    /// Waits for a capture job to log its event; the event's Event Hash ID.
     async fn finished(&self, url: &str, token: &str, job: &str) -> CliResult<String> {
         for _ in 0..600 {
             let j: Value = (self.http.get(format!("{url}{job}")))
@@ -176,10 +220,7 @@ impl Fleet {
                 if j["success"] != true || e["status"] != "logged" {
                     return Err(CliError::invalid(format!("capture {job}: {j}")));
                 }
-                return Ok(format!(
-                    "captured via its EPCIS gateway, {}",
-                    e["eventHashID"].as_str().unwrap_or("")
-                ));
+                return Ok(e["eventHashID"].as_str().unwrap_or("").to_owned());
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

@@ -246,7 +246,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     let actions = story::journeys(&orgs, t);
     // Every code as scanned from its label: each event is sealed for the holders of its labels.
     let mut book = labels::Labels::default();
-    let fleet = match args.via_gateway {
+    let mut fleet = match args.via_gateway {
         true => {
             let each: Vec<(&str, &SignerKey)> = (orgs.iter().zip(&devices))
                 .map(|(o, (d, _))| (o.id, d))
@@ -262,7 +262,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     };
     for a in &actions {
         let handoff = book.handoff(&a.handoff);
-        let summary = match &fleet {
+        let summary = match &mut fleet {
             Some(f) => f.capture(a.by, &handoff)?,
             None => {
                 (desk.record(device_of(a.by)?, &handoff, t.unix_timestamp()))
@@ -277,7 +277,6 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             summary
         );
     }
-    drop(fleet);
     let total = (total_records + actions.len()) as u64;
     let report = block_on(desk.flush(t.unix_timestamp()))?.map_err(client_error)?;
     if report.pending_deliveries > 0 {
@@ -295,6 +294,12 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             .sum::<usize>()
     );
     wait_cosigned(&desk, total)?;
+    if let Some(f) = fleet {
+        let n = f.read_back()?;
+        outln!(
+            "  {n} events read back through the gateways' EPCIS queries, each proven by the logs"
+        );
+    }
 
     say("4. Labels printed as PNG (GS1 Digital Link, error correction Q)");
     let products: Vec<Product> = story::products(t)
