@@ -1,7 +1,8 @@
-//! An organisation's EPCIS 2.0 gateway: the standard REST capture interface (GS1 EPCIS 2.0
-//! §12, `openapi.yaml` of the REST binding) in front of Tally's signing, sealing and outbox, so
-//! that an ERP or warehouse system that already speaks EPCIS has its events signed by the
-//! organisation's certified device key and logged by every bookkeeper.
+//! An organisation's EPCIS 2.0 gateway: the standard REST capture and query interfaces (GS1
+//! EPCIS 2.0 §12, `openapi.yaml` of the REST binding) in front of Tally's signing, sealing,
+//! outbox and light client, so that an ERP or warehouse system that already speaks EPCIS has its
+//! events signed by the organisation's certified device key and logged by every bookkeeper, and
+//! reads back only what the bookkeepers prove.
 //!
 //! - `POST /capture` takes an `EPCISDocument` (JSON or JSON-LD), checks it against the EPCIS 2.0
 //!   schema (every violation named by its JSON pointer, in the RFC 7807 problem format the
@@ -16,19 +17,17 @@
 //!   says which bookkeeper refused which event.
 //! - `GET /capture` and `GET /capture/{captureID}` show the jobs: `running`, `success`, `errors`,
 //!   and per event (`tally:events`) its status, Event Hash ID and each bookkeeper's receipt.
-//!
 //! - `GET /events` and the per-resource event lists answer EPCIS 2.0 queries ([`query`]) from
 //!   the bookkeepers' logs, every event verified by the light client before it is served and
 //!   carrying its proof status (`tally:proof`; see [`read`]).
-//!
 //! - `GET /01/{gtin}…` (and the other GS1 primary keys) is a Digital Link resolver ([`resolver`]):
 //!   the product's RFC 9264 link set, or a page telling a phone's browser to verify in the app.
-//!
-//! - `/queries` names queries, and `/queries/{name}/subscriptions` subscribes a webhook to the
-//!   events that come to match one, delivered at least once across restarts
+//! - `/queries` names queries; `/queries/{name}/subscriptions` subscribes a webhook to the
+//!   events that come to match one, delivered at least once across restarts, and
+//!   `/queries/{name}/events?stream=true` over a WebSocket streams them while connected
 //!   ([`subscriptions`]).
 //!
-//! WebSocket and scheduled subscriptions are not built yet.
+//! Scheduled subscriptions, the XML binding and mTLS are not built.
 
 pub mod config;
 mod jobs;
