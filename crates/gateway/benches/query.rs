@@ -100,6 +100,19 @@ fn main() {
                 times.push(ms);
             }
         }
+        // The same story read by a client alone: what of the answer is the gateway's own.
+        let db = g.home.path().join("bare-client.db");
+        tally_client::Client::install_policy(&db, &g.net.policy_json()).unwrap();
+        let bare = tally_client::Client::open(&db, tally_client::Limits::default()).unwrap();
+        let mut alone = Vec::new();
+        for _ in 0..=queries {
+            let t = Instant::now();
+            let h = bare.check(LOT, time::OffsetDateTime::now_utc()).await.unwrap();
+            assert_eq!(h.steps.len(), events.min(1000));
+            alone.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        alone.sort_by(f64::total_cmp);
+        println!("the lot's story verified by a client alone: median {:.1} ms", alone[alone.len() / 2]);
         times.sort_by(f64::total_cmp);
         let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
         println!(
