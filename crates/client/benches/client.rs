@@ -20,17 +20,11 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tally_client::{Client, Limits};
+use tally_testkit::env_or;
 use tally_testnet::*;
 use time::OffsetDateTime;
 
 const CHILD: &str = "TALLY_BENCH_CLIENT_CHILD";
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     if let Ok(spec) = std::env::var(CHILD) {

@@ -17,13 +17,7 @@
 mod common;
 
 use std::time::Instant;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
+use tally_testkit::env_or;
 
 const PER_DOCUMENT: u32 = 10_000;
 

@@ -18,13 +18,7 @@ mod common;
 
 use serde_json::json;
 use std::time::Instant;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
+use tally_testkit::env_or;
 
 const LOT: &str = "https://id.gs1.org/01/09506000134352/10/L42";
 

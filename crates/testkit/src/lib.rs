@@ -34,3 +34,12 @@ pub fn t(s: &str) -> OffsetDateTime {
 pub fn key(name: &str, kind: KeyType, seed: u8) -> SignerKey {
     SignerKey::from_seed(name, kind, &[seed; 32]).expect("valid test key name")
 }
+
+/// A benchmark's size from the environment variable `name` (`_` allowed as a digit separator:
+/// `TALLY_BENCH_EVENTS=10_000`), else `default`.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}

@@ -179,14 +179,9 @@ impl Fleet {
         for (by, ids) in &self.captured {
             let (url, token) = &self.gateways[by];
             let served = self.rt.block_on(async {
-                let doc: Value = (self.http.get(format!("{url}/events?perPage=1000")))
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .map_err(CliError::bad_input)?
-                    .json()
-                    .await
-                    .map_err(CliError::bad_input)?;
+                let doc = self
+                    .get(&format!("{url}/events?perPage=1000"), token)
+                    .await?;
                 let list = &doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"];
                 let ids: Vec<String> = (list.as_array().into_iter().flatten())
                     .filter_map(|e| e["tally:proof"]["eventHashID"].as_str())
@@ -204,17 +199,22 @@ impl Fleet {
         Ok(read)
     }
 
+    /// A gateway's JSON answer to an authorised `GET`.
+    async fn get(&self, url: &str, token: &str) -> CliResult<Value> {
+        (self.http.get(url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(CliError::bad_input)?
+            .json()
+            .await
+            .map_err(CliError::bad_input)
+    }
+
     /// Waits for a capture job to log its event; the event's Event Hash ID.
     async fn finished(&self, url: &str, token: &str, job: &str) -> CliResult<String> {
         for _ in 0..600 {
-            let j: Value = (self.http.get(format!("{url}{job}")))
-                .bearer_auth(token)
-                .send()
-                .await
-                .map_err(CliError::bad_input)?
-                .json()
-                .await
-                .map_err(CliError::bad_input)?;
+            let j = self.get(&format!("{url}{job}"), token).await?;
             if j["running"] == false {
                 let e = &j["tally:events"][0];
                 if j["success"] != true || e["status"] != "logged" {
