@@ -30,6 +30,7 @@ mod checkpointer;
 pub mod config;
 mod cosign;
 pub mod error;
+mod facts;
 pub mod local;
 mod routes;
 mod sequencer;
@@ -131,6 +132,7 @@ pub async fn run(
         store: Arc::new(Mutex::new(store)),
         readers,
         next_reader: AtomicUsize::new(0),
+        facts: facts::FactsCache::new(),
         policy,
         registry: RwLock::new(Arc::new(registry)),
         log_key,

@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub readers: Vec<Mutex<SqliteStore>>,
     /// Where the search for an idle reader starts next (round robin).
     pub next_reader: AtomicUsize,
+    /// Parsed events by index, for the custody walks of `/lookup` and `/history`.
+    pub facts: crate::facts::FactsCache,
     pub policy: Policy,
     /// Who may sign, as of the last sequenced batch. Only the sequencer writes it, by swapping in
     /// a new snapshot; checks take the current one and let go of the lock at once. (A bundle's

@@ -13,6 +13,10 @@
 //! ```
 //! Environment: `TALLY_BENCH_DOCUMENTS` (default 5).
 
+/// The allocator the `tally` binary serves with (`tally gateway serve`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

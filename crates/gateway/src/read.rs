@@ -15,7 +15,7 @@ use crate::Shared;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tally_client::view::{History, Source};
+use tally_client::view::{History, Source, StepEvidence as Evidence};
 use tally_epcis::Event;
 use time::OffsetDateTime;
 
@@ -81,8 +81,9 @@ async fn verify_all(shared: &Arc<Shared>, codes: Vec<String>, stories: &mut Stor
 }
 
 /// Adds the proven events of `history` to `served`, keeping for each event the copy that the
-/// most bookkeepers hold.
+/// most bookkeepers hold. The events are parsed in parallel (rayon): a lot's story is a thousand.
 fn take(history: &History, served: &mut HashMap<String, Served>) {
+    use rayon::prelude::*;
     // A story kept from an earlier scan is no proof now.
     if history.source != Source::Live {
         return;
@@ -94,45 +95,48 @@ fn take(history: &History, served: &mut HashMap<String, Served>) {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         });
-    for step in &history.steps {
-        let e = &step.evidence;
-        if e.bookkeepers.len() < history.quorum.0 {
-            continue;
-        }
-        let held = served.get(&e.hash_id).map_or(0, |s| {
+    let held = |served: &HashMap<String, Served>, id: &str| {
+        served.get(id).map_or(0, |s| {
             s.json["tally:proof"]["bookkeepers"]
                 .as_array()
                 .map_or(0, Vec::len)
-        });
-        if held >= e.bookkeepers.len() {
-            continue;
-        }
-        let Ok(mut json) = serde_json::from_str::<Map<String, Value>>(&e.event) else {
-            continue;
-        };
-        let Ok(event) = Event::from_value(Value::Object(json.clone())) else {
-            continue;
-        };
-        json.insert(
-            "tally:proof".into(),
-            json!({
-                "eventHashID": e.hash_id,
-                "entry": e.entry,
-                "signer": e.signer,
-                "bookkeepers": e.bookkeepers,
-                "product": history.product,
-                "verdict": status,
-                "checkedAt": checked,
-            }),
-        );
-        let hash_id = e.hash_id.clone();
-        served.insert(
-            hash_id.clone(),
-            Served {
+        })
+    };
+    let fresh: Vec<&Evidence> = (history.steps.iter().map(|s| &s.evidence))
+        .filter(|e| e.bookkeepers.len() >= history.quorum.0)
+        .filter(|e| held(served, &e.hash_id) < e.bookkeepers.len())
+        .collect();
+    let read: Vec<Served> = fresh
+        .par_iter()
+        .filter_map(|e| {
+            let mut json = serde_json::from_str::<Map<String, Value>>(&e.event).ok()?;
+            let event = Event::from_value(Value::Object(json.clone())).ok()?;
+            json.insert(
+                "tally:proof".into(),
+                json!({
+                    "eventHashID": e.hash_id,
+                    "entry": e.entry,
+                    "signer": e.signer,
+                    "bookkeepers": e.bookkeepers,
+                    "product": history.product,
+                    "verdict": status,
+                    "checkedAt": checked,
+                }),
+            );
+            let hash_id = e.hash_id.clone();
+            Some(Served {
                 event,
                 hash_id,
                 json,
-            },
-        );
+            })
+        })
+        .collect();
+    for s in read {
+        let count = s.json["tally:proof"]["bookkeepers"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if held(served, &s.hash_id) < count {
+            served.insert(s.hash_id.clone(), s);
+        }
     }
 }

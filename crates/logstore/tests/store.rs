@@ -368,6 +368,37 @@ fn a_reader_sees_every_committed_append_and_cannot_write() {
 }
 
 #[test]
+fn a_read_in_one_snapshot_does_not_see_appends_made_while_it_runs() {
+    let (_dir, path) = temp_db();
+    let mut writer = SqliteStore::open(&path).unwrap();
+    writer.append(&batch(0, 10)).unwrap();
+    let reader = SqliteStore::open_reader(&path).unwrap();
+    let seen = reader
+        .snapshot(|r| {
+            let before = r.size()?;
+            writer.append(&batch(10, 20))?;
+            // Nested: runs in the same snapshot.
+            let nested = r.snapshot(|r| r.size())?;
+            Ok::<_, StoreError>((before, r.size()?, nested, r.entry(15)?))
+        })
+        .unwrap();
+    assert_eq!(seen, (10, 10, 10, None));
+    // The snapshot ended with the read: the next one sees the append.
+    assert_eq!(reader.snapshot(|r| r.size()).unwrap(), 20);
+    assert_eq!(reader.size().unwrap(), 20);
+    // An error inside ends the snapshot too.
+    let failed: Result<u64, StoreError> = reader.snapshot(|_| {
+        Err(StoreError::BeyondLog {
+            size: 30,
+            stored: 20,
+        })
+    });
+    assert!(failed.is_err());
+    writer.append(&batch(20, 21)).unwrap();
+    assert_eq!(reader.snapshot(|r| r.size()).unwrap(), 21);
+}
+
+#[test]
 fn a_reader_refuses_a_database_the_writer_has_not_migrated() {
     let (_dir, path) = temp_db();
     drop(rusqlite::Connection::open(&path).unwrap());

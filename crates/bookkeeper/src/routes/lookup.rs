@@ -7,6 +7,7 @@ use crate::admission::{
     certification_key, gtin_uri, lookup_ids, registration_key, revocation_key, serials_key,
 };
 use crate::error::ApiError;
+use crate::facts::FactsCache;
 use crate::shared::Shared;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -17,7 +18,6 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tally_confidential::{is_sealed, lookup_key, LabelSecret, LABEL_SECRET_HEADER};
-use tally_epcis::RawEvent;
 use tally_logstore::{LogStore, SqliteStore};
 use tally_trust::custody::{self, Actor, Facts};
 use tally_trust::{Entry, EntryKind, Record, Registry};
@@ -124,11 +124,14 @@ pub(crate) async fn lookup(
     let after: Option<u64> = param(&q, "after")?;
     let mut opener = Opener::from_headers(&headers)?;
     let ids = lookup_ids(&key);
+    let cache = Arc::clone(&shared);
     let found = shared
         .with_reader(move |s| {
-            Ok(closure(s, &mut opener, &ids)?
-                .into_iter()
-                .map(|e| (e.index, e.bytes)))
+            s.snapshot(|s| {
+                Ok(closure(s, &cache.facts, &mut opener, &ids)?
+                    .into_iter()
+                    .map(|e| (e.index, e.bytes)))
+            })
         })
         .await?;
     let (page, next) = page(found.collect(), after);
@@ -199,28 +202,31 @@ pub(crate) async fn history(
         .read()
         .map(|r| Arc::clone(&r))
         .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+    let cache = Arc::clone(&shared);
     let answer = shared
         .with_reader(move |s| {
-            let (size, note) = match pinned {
-                Some(size) if size != latest.size => match s.checkpoint_at(size)? {
-                    Some(note) => (size, note),
-                    None => {
-                        return Ok(Err(ApiError::not_found(format!(
-                            "this log signed no checkpoint of size {size}"
-                        ))))
-                    }
-                },
-                _ => (latest.size, latest.note.to_vec()),
-            };
-            let found = history_entries(s, &mut opener, &registry, &key, size)?;
-            let (page, next) = page(found, after);
-            Ok(Ok((
-                size,
-                note,
-                old_proof(s, old, size),
-                prove(s, page, size),
-                next,
-            )))
+            s.snapshot(|s| {
+                let (size, note) = match pinned {
+                    Some(size) if size != latest.size => match s.checkpoint_at(size)? {
+                        Some(note) => (size, note),
+                        None => {
+                            return Ok(Err(ApiError::not_found(format!(
+                                "this log signed no checkpoint of size {size}"
+                            ))))
+                        }
+                    },
+                    _ => (latest.size, latest.note.to_vec()),
+                };
+                let found = history_entries(s, &cache.facts, &mut opener, &registry, &key, size)?;
+                let (page, next) = page(found, after);
+                Ok(Ok((
+                    size,
+                    note,
+                    old_proof(s, old, size),
+                    prove(s, page, size),
+                    next,
+                )))
+            })
         })
         .await??;
     let (size, note, consistency, entries, next) = answer;
@@ -269,13 +275,14 @@ fn prove(
 /// The entries `/history` serves for `key` in the tree of size `size`, ascending.
 fn history_entries(
     s: &dyn LogStore,
+    cache: &FactsCache,
     opener: &mut Opener,
     registry: &Registry,
     key: &str,
     size: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
     let ids = lookup_ids(key);
-    let all: Vec<Found> = closure(s, opener, &ids)?
+    let all: Vec<Found> = closure(s, cache, opener, &ids)?
         .into_iter()
         .filter(|e| e.index < size)
         .collect();
@@ -286,7 +293,9 @@ fn history_entries(
         (all, BTreeSet::new())
     };
     if is_product {
-        found.extend(serial_evidence(s, opener, registry, key, &members, size)?);
+        found.extend(serial_evidence(
+            s, cache, opener, registry, key, &members, size,
+        )?);
     }
     let records = authorising_records(s, &found, size)?;
     let mut out: Vec<(u64, Vec<u8>)> = found.into_iter().map(|e| (e.index, e.bytes)).collect();
@@ -329,6 +338,7 @@ fn actor(registry: &Registry, bytes: &[u8], f: &Facts) -> Option<Actor> {
 /// without a lot, its GTIN) signed by an organisation of its chain.
 fn serial_evidence(
     s: &dyn LogStore,
+    cache: &FactsCache,
     opener: &mut Opener,
     registry: &Registry,
     key: &str,
@@ -369,7 +379,7 @@ fn serial_evidence(
         if by_member {
             return Ok(Some(Found {
                 index,
-                facts: facts_of(&plain),
+                facts: cache.of(index, &bytes, &plain),
                 bytes,
                 plain,
             }));
@@ -438,6 +448,7 @@ struct Found {
 /// The entries under `ids`, plus those of containers and inputs that belong to the history.
 fn closure(
     store: &dyn LogStore,
+    cache: &FactsCache,
     opener: &mut Opener,
     ids: &[String],
 ) -> Result<Vec<Found>, tally_logstore::StoreError> {
@@ -476,7 +487,7 @@ fn closure(
             let Some(plain) = opener.open(&bytes) else {
                 continue;
             };
-            let facts = facts_of(&plain);
+            let facts = cache.of(i, &bytes, &plain);
             if let Some(f) = &facts {
                 next_keys.extend(f.parent.iter().cloned());
                 next_keys.extend(f.inputs.iter().cloned());
@@ -522,14 +533,4 @@ fn closure(
         .into_iter()
         .filter_map(|index| events.remove(&index))
         .collect())
-}
-
-/// The custody facts of a plain event entry (`None` for registry records).
-fn facts_of(bytes: &[u8]) -> Option<Facts> {
-    let entry = Entry::decode(bytes).ok()?;
-    if entry.kind != EntryKind::Event {
-        return None;
-    }
-    let raw = RawEvent::parse(&entry.payload).ok()?;
-    Facts::from_event(&raw.event).ok()
 }

@@ -323,8 +323,9 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         &about,
         &ledger.unopened,
     ));
+    use rayon::prelude::*;
     let timeline = shown
-        .iter()
+        .par_iter()
         .map(|&i| {
             step(
                 &ledger.items[i],
@@ -501,38 +502,46 @@ fn registry(policy: &Policy, records: &[Counted], reasons: &mut Vec<Reason>) -> 
     registry
 }
 
-/// Parses the confirmed events and checks their hash IDs.
+/// Parses the confirmed events and checks their hash IDs (in parallel: parsing and hashing a
+/// long history's events is most of the verdict's own work).
 fn read_events(events: Vec<Counted>, reasons: &mut Vec<Reason>) -> Vec<Item> {
+    use rayon::prelude::*;
+    let read: Vec<Option<Result<(String, Facts), Reason>>> = events
+        .par_iter()
+        .map(|c| c.entry.as_ref().ok().map(|e| read_event(c, e)))
+        .collect();
     let mut items = Vec::with_capacity(events.len());
-    for counted in events {
-        let Ok(entry) = &counted.entry else { continue };
-        let parsed = RawEvent::parse(&entry.payload)
-            .map_err(|e| e.to_string())
-            .and_then(|raw| Facts::from_event(&raw.event));
-        let facts = match parsed {
-            Ok(f) => f,
-            Err(detail) => {
-                reasons.push(Reason::MalformedEvent {
-                    entry: counted.leaf.to_string(),
-                    detail,
-                });
-                continue;
-            }
-        };
-        let hash_id = crate::hash_id::of_event(&entry.payload).unwrap_or_default();
-        if entry.hash_id.as_deref() != Some(hash_id.as_str()) {
-            reasons.push(Reason::HashIdMismatch {
-                entry: counted.leaf.to_string(),
-            });
-            continue;
+    for (counted, read) in events.into_iter().zip(read) {
+        match read {
+            Some(Ok((hash_id, facts))) => items.push(Item {
+                counted,
+                hash_id,
+                facts,
+            }),
+            Some(Err(reason)) => reasons.push(reason),
+            // Does not decode: reported with the signatures.
+            None => {}
         }
-        items.push(Item {
-            counted,
-            hash_id,
-            facts,
-        });
     }
     items
+}
+
+/// One event's hash ID and custody facts, or why it does not count.
+fn read_event(counted: &Counted, entry: &entry::Entry) -> Result<(String, Facts), Reason> {
+    let facts = RawEvent::parse(&entry.payload)
+        .map_err(|e| e.to_string())
+        .and_then(|raw| Facts::from_event(&raw.event))
+        .map_err(|detail| Reason::MalformedEvent {
+            entry: counted.leaf.to_string(),
+            detail,
+        })?;
+    let hash_id = crate::hash_id::of_event(&entry.payload).unwrap_or_default();
+    if entry.hash_id.as_deref() != Some(hash_id.as_str()) {
+        return Err(Reason::HashIdMismatch {
+            entry: counted.leaf.to_string(),
+        });
+    }
+    Ok((hash_id, facts))
 }
 
 /// Who may have signed an event: its certification at the event's claimed time, and, since a
