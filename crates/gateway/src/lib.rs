@@ -91,6 +91,8 @@ pub(crate) struct Shared {
     tokens: Vec<String>,
     /// Wakes the worker when a job arrives.
     wake: tokio::sync::Notify,
+    /// Wakes the worker's sender when a job's events are queued.
+    queued: tokio::sync::Notify,
     /// When the registry was last read from the bookkeepers (see `worker::refresh_directory`).
     directory_read: std::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -112,6 +114,7 @@ impl Gateway {
             jobs: jobs::Jobs::open(&config.database)?,
             tokens: config.tokens.clone(),
             wake: tokio::sync::Notify::new(),
+            queued: tokio::sync::Notify::new(),
             directory_read: std::sync::Mutex::new(None),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)

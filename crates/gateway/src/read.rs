@@ -7,7 +7,8 @@
 //! organisation's events and its partners', each step included in the logs of k operators under
 //! witnessed checkpoints, the sealed ones opened with the label. The events of those stories are
 //! served once each, whatever story they were read through, and only from a story read just now
-//! (never one the client kept from an earlier scan) and held by at least k logs, each with its proof status in the
+//! (never one the client kept from an earlier scan), held by at least k logs and signed by a
+//! certified device, each with its proof status in the
 //! extension member `tally:proof`: the Event Hash ID, the product's verdict, the bookkeepers
 //! whose logs hold it and when it was checked. An event no story proves is not served.
 
@@ -103,7 +104,9 @@ fn take(history: &History, served: &mut HashMap<String, Served>) {
         })
     };
     let fresh: Vec<&Evidence> = (history.steps.iter().map(|s| &s.evidence))
-        .filter(|e| e.bookkeepers.len() >= history.quorum.0)
+        // Proven by k logs, and signed by a device the registry certified: an event no
+        // certified device signed is shown on a timeline as a warning, never served as fact.
+        .filter(|e| e.bookkeepers.len() >= history.quorum.0 && e.signer.is_some())
         .filter(|e| held(served, &e.hash_id) < e.bookkeepers.len())
         .collect();
     let read: Vec<Served> = fresh

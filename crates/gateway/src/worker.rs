@@ -76,9 +76,17 @@ pub fn status(event: &JobEvent, deliveries: &[Delivery]) -> Status {
     }
 }
 
+/// Runs the worker's two loops side by side: one signs, seals and queues the jobs that arrive,
+/// the other sends the outbox to the bookkeepers. Side by side, the bookkeepers admit one job's
+/// events while the next job is being signed (one after the other, a 50,000-event capture spent
+/// a fifth of its time signing while every bookkeeper waited).
 pub(crate) async fn run(shared: Arc<Shared>) {
+    tokio::join!(queue_loop(&shared), send_loop(&shared));
+}
+
+async fn queue_loop(shared: &Arc<Shared>) {
     loop {
-        if let Err(e) = step(&shared).await {
+        if let Err(e) = queue_all(shared).await {
             tracing::warn!("gateway worker: {e}");
         }
         tokio::select! {
@@ -88,7 +96,20 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     }
 }
 
-async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
+async fn send_loop(shared: &Arc<Shared>) {
+    loop {
+        if let Err(e) = send(shared).await {
+            tracing::warn!("gateway worker: {e}");
+        }
+        tokio::select! {
+            _ = shared.queued.notified() => {}
+            _ = tokio::time::sleep(FLUSH_EVERY) => {}
+        }
+    }
+}
+
+/// Queues every pending job, oldest first, waking the sender after each.
+async fn queue_all(shared: &Arc<Shared>) -> Result<(), GatewayError> {
     // A job waits until the registry could be read once: sealed for no recipient, every
     // bookkeeper would refuse its events.
     if shared.jobs.has_pending()? && !refresh_directory(shared).await {
@@ -100,9 +121,15 @@ async fn step(shared: &Arc<Shared>) -> Result<(), GatewayError> {
             .await
             .map_err(|e| GatewayError::Worker(e.to_string()))??;
         if !queued {
-            break;
+            return Ok(());
         }
+        shared.queued.notify_one();
     }
+}
+
+/// Flushes the outbox while some job is unfinished, notes refusals and finishes the jobs whose
+/// every event is final.
+async fn send(shared: &Arc<Shared>) -> Result<(), GatewayError> {
     let unfinished = shared.jobs.unfinished()?;
     if unfinished.is_empty() {
         return Ok(());

@@ -307,3 +307,113 @@ async fn a_lots_events_are_read_back_by_its_class() {
     }
     assert_eq!(event_list(&doc).len(), 3, "{doc:#}");
 }
+
+/// Bookkeeper `i` made to lie: stopped, `entry` written into its log (filed under `keys`, as
+/// admission files an event), and started again, serving it under its cosigned checkpoints as
+/// if it had admitted it.
+async fn lie(g: &mut Running, i: usize, entry: &[u8], keys: Vec<String>) {
+    let node = g.nodes.remove(i);
+    node.stop().await;
+    let db = g.net.dir.path().join(format!("bk{i}.db"));
+    let mut store = tally_logstore::SqliteStore::open(&db).unwrap();
+    use tally_logstore::LogStore as _;
+    store.append_with_keys(&[entry.to_vec()], &[keys]).unwrap();
+    drop(store);
+    g.nodes.insert(i, g.net.start(i).await);
+}
+
+/// Whether bookkeeper `i` serves `entry` in the history of `key`, under a checkpoint.
+async fn serves(g: &Running, i: usize, key: &str, entry: &[u8]) -> bool {
+    use base64::Engine as _;
+    let wanted = base64::engine::general_purpose::STANDARD.encode(entry);
+    let answer = g
+        .net
+        .json(i, &format!("/history?key={}", percent(key)))
+        .await;
+    (answer["entries"].as_array())
+        .is_some_and(|all| all.iter().any(|e| e["entry"] == wanted.as_str()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_that_lying_bookkeepers_add_to_a_lot_are_not_served() {
+    let mut g = start().await;
+    let place = g.net.parties.place.clone();
+    let lot = format!("https://id.gs1.org/01/{}/10/L9", tally_testnet::GTIN);
+    let handled = |step: &str, day: u32| {
+        serde_json::to_vec(&serde_json::json!({
+            "type": "ObjectEvent", "action": "OBSERVE",
+            "eventTime": format!("2026-03-0{day}T08:00:00Z"), "eventTimeZoneOffset": "+00:00",
+            "quantityList": [{"epcClass": lot, "quantity": 500, "uom": "KGM"}],
+            "bizStep": step,
+            "readPoint": {"id": format!("https://id.gs1.org/414/{place}")},
+            "bizLocation": {"id": format!("https://id.gs1.org/414/{place}")},
+        }))
+        .unwrap()
+    };
+    let genuine = vec![handled("shipping", 1), handled("receiving", 2)];
+    let job = g.capture(document(&genuine), None).await;
+    assert_eq!(job["success"], true, "{job:#}");
+    let path = format!("/events?MATCH_epcClass={}", percent(&lot));
+    let read = |doc: &Value| {
+        let mut steps: Vec<String> = event_list(doc)
+            .iter()
+            .map(|e| e["bizStep"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        steps.sort();
+        steps
+    };
+    let mut doc = Value::Null;
+    for _ in 0..tally_testnet::ATTEMPTS {
+        doc = g.ask(&path).await.2;
+        if event_list(&doc).len() == 2 {
+            break;
+        }
+        tokio::time::sleep(tally_testnet::POLL).await;
+    }
+    assert_eq!(read(&doc), ["receiving", "shipping"], "{doc:#}");
+
+    // A destruction of the lot, signed by a key no organisation certified, written into one
+    // bookkeeper's log: it serves it with a valid proof under checkpoints its peers cosign.
+    let forged = tally_trust::Entry::sign_event(&handled("destroying", 3), &g.net.parties.stranger)
+        .unwrap()
+        .encode();
+    let keys = tally_bookkeeper::admission::lookup_ids(&lot);
+    lie(&mut g, 0, &forged, keys.clone()).await;
+    let mut served_by_liar = false;
+    for _ in 0..tally_testnet::ATTEMPTS {
+        served_by_liar = serves(&g, 0, &lot, &forged).await;
+        if served_by_liar {
+            break;
+        }
+        tokio::time::sleep(tally_testnet::POLL).await;
+    }
+    assert!(
+        served_by_liar,
+        "the lying bookkeeper serves the forged event"
+    );
+    let (status, _, doc) = g.ask(&path).await;
+    assert_eq!(status, 200, "{doc:#}");
+    assert_eq!(
+        read(&doc),
+        ["receiving", "shipping"],
+        "one log proves it: {doc:#}"
+    );
+
+    // A second bookkeeper joins the lie: k logs now prove the entry, but no certified device
+    // signed it, so it is still not served as an event of the lot.
+    lie(&mut g, 1, &forged, keys).await;
+    for _ in 0..tally_testnet::ATTEMPTS {
+        if serves(&g, 1, &lot, &forged).await {
+            break;
+        }
+        tokio::time::sleep(tally_testnet::POLL).await;
+    }
+    assert!(serves(&g, 1, &lot, &forged).await);
+    let (status, _, doc) = g.ask(&path).await;
+    assert_eq!(status, 200, "{doc:#}");
+    assert_eq!(
+        read(&doc),
+        ["receiving", "shipping"],
+        "unsigned by the chain: {doc:#}"
+    );
+}
