@@ -275,8 +275,11 @@ fn refusal(shared: &Shared, leaf: &str, bookkeeper: &str) -> Result<String, Gate
         .unwrap_or_else(|| "refused".into()))
 }
 
+/// Whether every event of `job` is final. Asked from the last event back: events are sent in
+/// order, so while a job is being delivered its last event is the first found unfinished (from
+/// the front, every poll read the deliveries of all the events already logged).
 fn all_final(shared: &Shared, job: &Job) -> Result<bool, GatewayError> {
-    for e in &job.events {
+    for e in job.events.iter().rev() {
         let deliveries = match &e.leaf {
             Some(leaf) => shared.client.store()?.deliveries(leaf)?,
             None => Vec::new(),
