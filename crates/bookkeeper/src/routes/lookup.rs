@@ -11,11 +11,13 @@ use crate::facts::FactsCache;
 use crate::shared::Shared;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use tally_confidential::{is_sealed, lookup_key, LabelSecret, LABEL_SECRET_HEADER};
 use tally_logstore::{LogStore, SqliteStore};
@@ -187,7 +189,7 @@ pub(crate) async fn history(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     q: Result<Query<Params>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let q = params(q)?;
     let mut opener = Opener::from_headers(&headers)?;
     let key: String = required(&q, "key")?;
@@ -230,16 +232,68 @@ pub(crate) async fn history(
         })
         .await??;
     let (size, note, consistency, entries, next) = answer;
-    let consistency = consistency
-        .map_err(ApiError::internal)?
-        .map(|p| p.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>());
-    Ok(Json(json!({
-        "checkpoint": String::from_utf8_lossy(&note),
-        "size": size,
-        "consistency": consistency,
-        "entries": entries.map_err(ApiError::internal)?,
-        "next": next,
-    })))
+    let consistency = consistency.map_err(ApiError::internal)?;
+    let entries = entries.map_err(ApiError::internal)?;
+    let body = history_body(&note, size, consistency.as_deref(), &entries, next);
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The `/history` answer, written straight into one buffer: a lot's history is a thousand
+/// entries of a dozen proof hashes each, and a `serde_json::Value` tree of them cost an
+/// allocation per hash and a tenth of the answer's time. Numbers and base64 need no escaping;
+/// the checkpoint note (with its newlines) is escaped by serde_json.
+fn history_body(
+    note: &[u8],
+    size: u64,
+    consistency: Option<&[tally_tlog::Hash]>,
+    entries: &[Proven],
+    next: Option<u64>,
+) -> String {
+    let per_entry: usize = entries
+        .iter()
+        .map(|(_, bytes, proof)| bytes.len() * 4 / 3 + proof.len() * 47 + 48)
+        .sum();
+    let mut body = String::with_capacity(note.len() + 256 + per_entry);
+    let checkpoint = serde_json::to_string(&String::from_utf8_lossy(note)).unwrap_or_default();
+    // Writing to a String cannot fail.
+    let _ = write!(
+        body,
+        "{{\"checkpoint\":{checkpoint},\"size\":{size},\"consistency\":"
+    );
+    match consistency {
+        Some(proof) => hashes(&mut body, proof),
+        None => body.push_str("null"),
+    }
+    body.push_str(",\"entries\":[");
+    for (k, (index, bytes, proof)) in entries.iter().enumerate() {
+        if k > 0 {
+            body.push(',');
+        }
+        let _ = write!(body, "{{\"index\":{index},\"entry\":\"");
+        B64.encode_string(bytes, &mut body);
+        body.push_str("\",\"proof\":");
+        hashes(&mut body, proof);
+        body.push('}');
+    }
+    let _ = match next {
+        Some(n) => write!(body, "],\"next\":{n}}}"),
+        None => write!(body, "],\"next\":null}}"),
+    };
+    body
+}
+
+/// A JSON array of base64 hashes.
+fn hashes(body: &mut String, list: &[tally_tlog::Hash]) {
+    body.push('[');
+    for (k, h) in list.iter().enumerate() {
+        if k > 0 {
+            body.push(',');
+        }
+        body.push('"');
+        B64.encode_string(h.0, body);
+        body.push('"');
+    }
+    body.push(']');
 }
 
 /// The consistency proof from `old` to `size`, when 0 < old < size.
@@ -253,21 +307,23 @@ fn old_proof(
         .transpose()
 }
 
-/// Each entry with its inclusion proof in the tree of size `size`, as JSON.
+/// An entry served by `/history`: its index, its bytes and its inclusion proof.
+type Proven = (u64, Vec<u8>, Vec<tally_tlog::Hash>);
+
+/// Each entry with its inclusion proof in the tree of size `size`.
 fn prove(
     s: &SqliteStore,
     entries: Vec<(u64, Vec<u8>)>,
     size: u64,
-) -> Result<Vec<Value>, tally_tlog::store::StoreError> {
+) -> Result<Vec<Proven>, tally_tlog::store::StoreError> {
     entries
         .into_iter()
         .map(|(index, bytes)| {
-            let proof = tally_tlog::store::inclusion_proof(s, index, size)?;
-            Ok(json!({
-                "index": index,
-                "entry": B64.encode(bytes),
-                "proof": proof.iter().map(|h| B64.encode(h.0)).collect::<Vec<_>>(),
-            }))
+            Ok((
+                index,
+                bytes,
+                tally_tlog::store::inclusion_proof(s, index, size)?,
+            ))
         })
         .collect()
 }
@@ -533,4 +589,37 @@ fn closure(
         .into_iter()
         .filter_map(|index| events.remove(&index))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_tlog::Hash;
+
+    #[test]
+    fn the_history_answer_is_the_json_it_says() {
+        let note = b"log.example/log\n2\nq83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=\n\n\xe2\x80\x94 log \"x\"\n";
+        let entries = vec![
+            (0, b"entry \x00\xff".to_vec(), vec![Hash([1; 32])]),
+            (1, vec![], vec![]),
+        ];
+        let body = history_body(note, 2, Some(&[Hash([2; 32])]), &entries, Some(1));
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["checkpoint"].as_str().unwrap().as_bytes(), note);
+        assert_eq!(v["size"], 2);
+        assert_eq!(v["consistency"], json!([B64.encode([2; 32])]));
+        assert_eq!(
+            v["entries"],
+            json!([
+                {"index": 0, "entry": B64.encode(b"entry \x00\xff"), "proof": [B64.encode([1; 32])]},
+                {"index": 1, "entry": "", "proof": []},
+            ])
+        );
+        assert_eq!(v["next"], 1);
+        let v: Value = serde_json::from_str(&history_body(note, 2, None, &[], None)).unwrap();
+        assert_eq!(
+            (&v["consistency"], &v["entries"], &v["next"]),
+            (&Value::Null, &json!([]), &Value::Null)
+        );
+    }
 }
