@@ -82,9 +82,8 @@ async fn verify_all(shared: &Arc<Shared>, codes: Vec<String>, stories: &mut Stor
 }
 
 /// Adds the proven events of `history` to `served`, keeping for each event the copy that the
-/// most bookkeepers hold. The events are parsed in parallel (rayon): a lot's story is a thousand.
+/// most bookkeepers hold. A long story's events are parsed on every core: a lot's is a thousand.
 fn take(history: &History, served: &mut HashMap<String, Served>) {
-    use rayon::prelude::*;
     // A story kept from an earlier scan is no proof now.
     if history.source != Source::Live {
         return;
@@ -109,32 +108,29 @@ fn take(history: &History, served: &mut HashMap<String, Served>) {
         .filter(|e| e.bookkeepers.len() >= history.quorum.0 && e.signer.is_some())
         .filter(|e| held(served, &e.hash_id) < e.bookkeepers.len())
         .collect();
-    let read: Vec<Served> = fresh
-        .par_iter()
-        .filter_map(|e| {
-            let mut json = serde_json::from_str::<Map<String, Value>>(&e.event).ok()?;
-            let event = Event::from_value(Value::Object(json.clone())).ok()?;
-            json.insert(
-                "tally:proof".into(),
-                json!({
-                    "eventHashID": e.hash_id,
-                    "entry": e.entry,
-                    "signer": e.signer,
-                    "bookkeepers": e.bookkeepers,
-                    "product": history.product,
-                    "verdict": status,
-                    "checkedAt": checked,
-                }),
-            );
-            let hash_id = e.hash_id.clone();
-            Some(Served {
-                event,
-                hash_id,
-                json,
-            })
+    let read: Vec<Option<Served>> = tally_trust::parallel::map(&fresh, |e| {
+        let mut json = serde_json::from_str::<Map<String, Value>>(&e.event).ok()?;
+        let event = Event::from_value(Value::Object(json.clone())).ok()?;
+        json.insert(
+            "tally:proof".into(),
+            json!({
+                "eventHashID": e.hash_id,
+                "entry": e.entry,
+                "signer": e.signer,
+                "bookkeepers": e.bookkeepers,
+                "product": history.product,
+                "verdict": status,
+                "checkedAt": checked,
+            }),
+        );
+        let hash_id = e.hash_id.clone();
+        Some(Served {
+            event,
+            hash_id,
+            json,
         })
-        .collect();
-    for s in read {
+    });
+    for s in read.into_iter().flatten() {
         let count = s.json["tally:proof"]["bookkeepers"]
             .as_array()
             .map_or(0, Vec::len);

@@ -12,7 +12,7 @@
 use ed25519_dalek::{Signature, VerifyingKey};
 
 /// Fewest signatures worth a sub-batch of their own (below it, splitting costs more than it saves).
-const MIN_PART: usize = 64;
+const MIN_PART: usize = 128;
 
 /// Pending signature checks.
 #[derive(Debug, Default, Clone)]
@@ -67,6 +67,10 @@ impl SignatureBatch {
             .step_by(part)
             .map(|start| start..(start + part).min(self.len()))
             .collect();
+        // One part is verified on this thread: handing it to the pool would only add a wake-up.
+        if let [only] = &ranges[..] {
+            return self.verify_range(only.clone());
+        }
         use rayon::prelude::*;
         ranges.into_par_iter().all(|r| self.verify_range(r))
     }

@@ -20,6 +20,7 @@ pub mod custody;
 pub mod entry;
 pub mod hash_id;
 pub mod keys;
+pub mod parallel;
 pub mod policy;
 pub mod receipt;
 pub mod registry;

@@ -323,17 +323,13 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         &about,
         &ledger.unopened,
     ));
-    use rayon::prelude::*;
-    let timeline = shown
-        .par_iter()
-        .map(|&i| {
-            step(
-                &ledger.items[i],
-                history.actors[i].as_ref(),
-                &ledger.registry,
-            )
-        })
-        .collect();
+    let timeline = crate::parallel::map(&shown, |&i| {
+        step(
+            &ledger.items[i],
+            history.actors[i].as_ref(),
+            &ledger.registry,
+        )
+    });
     let status = reasons
         .iter()
         .map(Reason::severity)
@@ -505,11 +501,8 @@ fn registry(policy: &Policy, records: &[Counted], reasons: &mut Vec<Reason>) -> 
 /// Parses the confirmed events and checks their hash IDs (in parallel: parsing and hashing a
 /// long history's events is most of the verdict's own work).
 fn read_events(events: Vec<Counted>, reasons: &mut Vec<Reason>) -> Vec<Item> {
-    use rayon::prelude::*;
-    let read: Vec<Option<Result<(String, Facts), Reason>>> = events
-        .par_iter()
-        .map(|c| c.entry.as_ref().ok().map(|e| read_event(c, e)))
-        .collect();
+    let read: Vec<Option<Result<(String, Facts), Reason>>> =
+        crate::parallel::map(&events, |c| c.entry.as_ref().ok().map(|e| read_event(c, e)));
     let mut items = Vec::with_capacity(events.len());
     for (counted, read) in events.into_iter().zip(read) {
         match read {
