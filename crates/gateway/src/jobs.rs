@@ -105,6 +105,7 @@ impl Jobs {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.execute_batch(crate::labels::SCHEMA)?;
         conn.execute_batch(crate::subscriptions::SCHEMA)?;
+        crate::subscriptions::migrate(&conn)?;
         Ok(Jobs {
             conn: Mutex::new(conn),
         })

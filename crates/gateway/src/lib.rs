@@ -23,11 +23,11 @@
 //! - `GET /01/{gtin}…` (and the other GS1 primary keys) is a Digital Link resolver ([`resolver`]):
 //!   the product's RFC 9264 link set, or a page telling a phone's browser to verify in the app.
 //! - `/queries` names queries; `/queries/{name}/subscriptions` subscribes a webhook to the
-//!   events that come to match one, delivered at least once across restarts, and
-//!   `/queries/{name}/events?stream=true` over a WebSocket streams them while connected
-//!   ([`subscriptions`]).
+//!   events that come to match one, as they come or when a [`schedule`] comes round, delivered
+//!   at least once across restarts, and `/queries/{name}/events?stream=true` over a WebSocket
+//!   streams them while connected ([`subscriptions`]).
 //!
-//! Scheduled subscriptions, the XML binding and mTLS are not built.
+//! The XML binding and mTLS are not built.
 
 pub mod config;
 mod jobs;
@@ -38,6 +38,7 @@ mod query;
 mod read;
 mod resolver;
 mod routes;
+pub mod schedule;
 pub mod subscriptions;
 pub mod worker;
 

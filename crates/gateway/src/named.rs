@@ -5,6 +5,7 @@
 use crate::problem::problem;
 use crate::query::{answer, document_for, internal, query_problem, Pairs};
 use crate::read::Stories;
+use crate::schedule::Schedule;
 use crate::subscriptions::{self, check_dest, named, params_of, shown};
 use crate::{percent_encode, Shared};
 use axum::body::Bytes;
@@ -175,7 +176,8 @@ async fn events(
     answer(&shared, params, &path, &name).await
 }
 
-/// The binding's schedule parameters of a WebSocket subscription (not supported).
+/// The binding's schedule parameters of a WebSocket subscription (not supported: a live
+/// connection streams).
 const SCHEDULE: [&str; 6] = [
     "second",
     "minute",
@@ -195,7 +197,7 @@ async fn stream(
     ws: WebSocketUpgrade,
 ) -> Response {
     if params.iter().any(|(n, _)| SCHEDULE.contains(&n.as_str())) {
-        return bad("scheduled subscriptions are not supported: subscribe with stream=true");
+        return bad("a WebSocket subscription streams: scheduled ones are webhooks (POST /queries/{name}/subscriptions with a schedule)");
     }
     if !params.iter().any(|(n, v)| n == "stream" && v == "true") {
         return bad("a WebSocket subscription sets stream=true");
@@ -269,12 +271,28 @@ async fn subscribe(
     if let Err(why) = check_dest(&dest) {
         return bad(why);
     }
-    if req.contains_key("schedule") {
-        return bad("scheduled subscriptions are not supported: subscribe with \"stream\": true");
-    }
-    if req.get("stream") != Some(&Value::Bool(true)) {
-        return bad("a subscription sets \"stream\": true (scheduled ones are not supported)");
-    }
+    let schedule = match (req.get("schedule"), req.get("stream")) {
+        (Some(Value::Object(spec)), None) => match Schedule::parse(spec) {
+            Ok(_) => Some(Value::Object(spec.clone()).to_string()),
+            Err(why) => return bad(why),
+        },
+        (None, Some(Value::Bool(true))) => None,
+        (Some(_), Some(_)) => {
+            return bad("a subscription either streams or follows a schedule, not both")
+        }
+        (Some(_), None) => {
+            return bad("a schedule is an object such as {\"hour\": \"1\", \"minute\": \"5\"}")
+        }
+        (None, _) => {
+            return bad("a subscription sets \"stream\": true or gives a \"schedule\"");
+        }
+    };
+    let report_if_empty = match req.get("reportIfEmpty") {
+        None => false,
+        Some(Value::Bool(b)) if schedule.is_some() => *b,
+        Some(Value::Bool(_)) => return bad("reportIfEmpty is for scheduled subscriptions"),
+        Some(_) => return bad("reportIfEmpty is true or false"),
+    };
     // The binding's prose and examples call the client's key `signatureToken`, its schema
     // requires `secret`: either is the key the deliveries are signed with.
     let token = (req.get("signatureToken").or_else(|| req.get("secret")))
@@ -283,7 +301,7 @@ async fn subscribe(
     let mut random = [0u8; 16];
     rand_core::OsRng.fill_bytes(&mut random);
     let id = hex::encode(random);
-    // A stream tells of events from now on: those that match already are taken as told.
+    // A subscription tells of events from now on: those that match already are taken as told.
     let existing = match subscriptions::unseen(&shared, &id, &query, &mut Stories::new()).await {
         Ok(e) => e,
         Err(why) => return internal(why),
@@ -291,8 +309,9 @@ async fn subscribe(
     let (sub, q, now) = (id.clone(), name.clone(), crate::worker::now());
     let created = db(&shared, move |db| {
         db.execute(
-            "INSERT INTO subscriptions (id, query, dest, token, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![sub, q, dest, token, now],
+            "INSERT INTO subscriptions (id, query, dest, token, created_at, schedule, report_if_empty, ran_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)",
+            params![sub, q, dest, token, now, schedule, report_if_empty],
         )
     })
     .await;

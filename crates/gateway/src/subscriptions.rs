@@ -16,11 +16,17 @@
 //! is live, so nothing is kept for it, and a client that reconnects reads what it missed with
 //! `GET /queries/{name}/events`.
 //!
-//! Not supported, refused with a reason: scheduled subscriptions (`schedule`, or the schedule
-//! parameters of a WebSocket), and destinations in plain `http://` other than loopback.
+//! A scheduled subscription (`"schedule": {"hour": "1", "minute": "5"}`, see [`crate::schedule`])
+//! is posted the events that came to match since its last run when its schedule comes round,
+//! and an empty document then too if it asked for `reportIfEmpty`; a run whose post fails is
+//! tried again every round until its `dest` acknowledges it.
+//!
+//! Not supported, refused with a reason: the schedule parameters of a WebSocket (a live
+//! connection streams), and destinations in plain `http://` other than loopback.
 
 use crate::query::{self, document_for};
 use crate::read;
+use crate::schedule::Schedule;
 use crate::Shared;
 use hmac::{Hmac, Mac};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -43,7 +49,12 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     dest TEXT NOT NULL,
     token TEXT,
     created_at INTEGER NOT NULL,
-    notified_at INTEGER
+    notified_at INTEGER,
+    -- A scheduled subscription's schedule (a JSON object), NULL for a stream.
+    schedule TEXT,
+    report_if_empty INTEGER NOT NULL DEFAULT 0,
+    -- When its schedule last ran (UNIX seconds).
+    ran_at INTEGER
 );
 -- The events a subscription's dest has acknowledged (or that matched when it was created).
 CREATE TABLE IF NOT EXISTS notified (
@@ -52,6 +63,26 @@ CREATE TABLE IF NOT EXISTS notified (
     PRIMARY KEY (subscription, hash_id)
 ) WITHOUT ROWID;
 ";
+
+/// Brings a subscriptions table made before scheduled subscriptions up to date.
+pub(crate) fn migrate(db: &Connection) -> rusqlite::Result<()> {
+    let columns: Vec<String> = db
+        .prepare("SELECT name FROM pragma_table_info('subscriptions')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (name, declared) in [
+        ("schedule", "TEXT"),
+        ("report_if_empty", "INTEGER NOT NULL DEFAULT 0"),
+        ("ran_at", "INTEGER"),
+    ] {
+        if !columns.iter().any(|c| c == name) {
+            db.execute_batch(&format!(
+                "ALTER TABLE subscriptions ADD COLUMN {name} {declared}"
+            ))?;
+        }
+    }
+    Ok(())
+}
 
 /// How often each subscription's query is run again.
 pub const NOTIFY_EVERY: Duration = Duration::from_secs(1);
@@ -101,16 +132,23 @@ pub(crate) fn named(db: &Connection, name: &str) -> rusqlite::Result<Option<Map<
 /// A subscription as the binding shows it (never its token).
 pub(crate) fn shown(db: &Connection, query: &str, id: &str) -> rusqlite::Result<Option<Value>> {
     db.query_row(
-        "SELECT dest, created_at, notified_at FROM subscriptions WHERE query = ?1 AND id = ?2",
+        "SELECT dest, created_at, notified_at, schedule, report_if_empty FROM subscriptions
+         WHERE query = ?1 AND id = ?2",
         params![query, id],
         |r| {
             let mut v = json!({
                 "subscriptionID": id,
                 "queryName": query,
                 "dest": r.get::<_, String>(0)?,
-                "stream": true,
                 "createdAt": query::rfc3339(r.get(1)?),
             });
+            match r.get::<_, Option<String>>(3)? {
+                Some(schedule) => {
+                    v["schedule"] = serde_json::from_str(&schedule).unwrap_or(Value::Null);
+                    v["reportIfEmpty"] = json!(r.get::<_, bool>(4)?);
+                }
+                None => v["stream"] = json!(true),
+            }
             if let Some(at) = r.get::<_, Option<i64>>(2)? {
                 v["lastNotifiedAt"] = json!(query::rfc3339(at));
             }
@@ -156,18 +194,27 @@ struct Subscription {
     query: String,
     dest: String,
     token: Option<String>,
+    /// A scheduled one's schedule (as stored), whether it reports empty runs, and its last run.
+    schedule: Option<String>,
+    report_if_empty: bool,
+    ran_at: Option<i64>,
 }
 
 async fn notify_all(shared: &Arc<Shared>, http: &reqwest::Client) -> Result<(), String> {
     let all = shared.jobs.with(|db| {
-        let mut stmt =
-            db.prepare("SELECT id, query, dest, token FROM subscriptions ORDER BY id")?;
+        let mut stmt = db.prepare(
+            "SELECT id, query, dest, token, schedule, report_if_empty, ran_at, created_at
+             FROM subscriptions ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(Subscription {
                 id: r.get(0)?,
                 query: r.get(1)?,
                 dest: r.get(2)?,
                 token: r.get(3)?,
+                schedule: r.get(4)?,
+                report_if_empty: r.get(5)?,
+                ran_at: r.get::<_, Option<i64>>(6)?.or(Some(r.get(7)?)),
             })
         })?;
         rows.collect::<Result<Vec<_>, _>>()
@@ -264,9 +311,21 @@ async fn notify(
         .with(|db| named(db, &s.query))
         .map_err(|e| e.to_string())?
         .ok_or("its query is gone")?;
+    let now = time::OffsetDateTime::now_utc();
+    if let Some(spec) = &s.schedule {
+        let schedule = serde_json::from_str::<Map<String, Value>>(spec)
+            .map_err(|e| e.to_string())
+            .and_then(|spec| Schedule::parse(&spec))?;
+        let last = s.ran_at.unwrap_or_default();
+        let last = time::OffsetDateTime::from_unix_timestamp(last).map_err(|e| e.to_string())?;
+        if !schedule.due(last, now) {
+            return Ok(());
+        }
+    }
     let fresh = unseen(shared, &s.id, &query, round).await?;
-    if fresh.is_empty() {
-        return Ok(());
+    let report = s.schedule.is_some() && s.report_if_empty;
+    if fresh.is_empty() && !report {
+        return ran(shared, s, now.unix_timestamp());
     }
     let ids: Vec<String> = fresh.iter().map(|e| e.hash_id.clone()).collect();
     let mut doc = document_for(fresh, &s.query);
@@ -283,7 +342,25 @@ async fn notify(
     if !answer.status().is_success() {
         return Err(format!("answered {}", answer.status()));
     }
-    mark(shared, &s.id, &ids, crate::worker::now())
+    mark(shared, &s.id, &ids, now.unix_timestamp())?;
+    ran(shared, s, now.unix_timestamp())
+}
+
+/// Records that a scheduled subscription ran at `at` (a stream has no runs to record).
+fn ran(shared: &Shared, s: &Subscription, at: i64) -> Result<(), String> {
+    if s.schedule.is_none() {
+        return Ok(());
+    }
+    shared
+        .jobs
+        .with(|db| {
+            db.execute(
+                "UPDATE subscriptions SET ran_at = ?2 WHERE id = ?1",
+                params![s.id, at],
+            )
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// HMAC-SHA256 of `body` under `token`, hex.

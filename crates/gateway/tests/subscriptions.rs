@@ -126,7 +126,9 @@ async fn a_webhook_hears_of_each_new_match_at_least_once_across_a_restart() {
         (400, Some("epcisException:QueryParameterException"))
     );
     for refused in [
-        json!({"dest": dest, "schedule": {"hour": "1"}}),
+        json!({"dest": dest, "schedule": {"minute": "61"}}),
+        json!({"dest": dest, "schedule": {"hour": "1"}, "stream": true}),
+        json!({"dest": dest, "stream": true, "reportIfEmpty": true}),
         json!({"dest": dest}),
         json!({"dest": "http://example.com/hook", "stream": true}),
     ] {
@@ -207,6 +209,64 @@ async fn a_webhook_hears_of_each_new_match_at_least_once_across_a_restart() {
         204
     );
     assert_eq!(g.send(Method::GET, "/queries/shipped", None).await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_subscription_is_told_when_its_schedule_comes_round() {
+    use reqwest::Method;
+    let g = start().await;
+    let place = g.net.parties.place.clone();
+    let query = json!({"name": "shipped", "query": {"EQ_bizStep": ["shipping"]}});
+    assert_eq!(g.send(Method::POST, "/queries", Some(query)).await.0, 201);
+    // One runs every second and reports empty runs too; the other runs on a day half a year
+    // away, so within this test it never runs.
+    let (every_second, h) = serve_hook().await;
+    let (later, quiet) = serve_hook().await;
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(180);
+    let subscribe = |dest: &str, schedule: Value| json!({"dest": dest, "schedule": schedule, "reportIfEmpty": true});
+    let mut ids = Vec::new();
+    for sub in [
+        subscribe(&every_second, json!({"second": "[0-59]"})),
+        subscribe(
+            &later,
+            json!({"month": u8::from(far.month()).to_string(), "dayOfMonth": far.day().to_string()}),
+        ),
+    ] {
+        let (status, created) = g
+            .send(
+                Method::POST,
+                "/queries/shipped/subscriptions",
+                Some(sub.clone()),
+            )
+            .await;
+        assert_eq!(status, 201, "{created:#}");
+        assert_eq!(created["schedule"], sub["schedule"]);
+        assert_eq!(created["reportIfEmpty"], true);
+        assert!(created.get("stream").is_none(), "{created:#}");
+        ids.push(created["subscriptionID"].as_str().unwrap().to_owned());
+    }
+    // Nothing new yet: the schedule that came round reports an empty run, as asked.
+    until("an empty run to be reported", || {
+        !h.received.lock().unwrap().is_empty()
+    })
+    .await;
+    assert!(delivered(&h).is_empty());
+    {
+        let received = h.received.lock().unwrap();
+        let doc: Value = serde_json::from_str(&received[0].1).unwrap();
+        assert_eq!(
+            doc["epcisBody"]["queryResults"]["subscriptionID"],
+            ids[0].as_str()
+        );
+    }
+    // A shipment is told at the next run.
+    g.proven(vec![commissioning(1, &place), shipping(1, &place)], 2)
+        .await;
+    until("the shipment to be told", || delivered(&h).len() == 1).await;
+    // The other's day has not come: it was told nothing, not even an empty run.
+    tokio::time::sleep(subscriptions_round() * 3).await;
+    assert!(quiet.received.lock().unwrap().is_empty());
+    assert_eq!(delivered(&h).len(), 1, "told once");
 }
 
 fn subscriptions_round() -> std::time::Duration {
