@@ -81,28 +81,24 @@ pub fn status(event: &JobEvent, deliveries: &[Delivery]) -> Status {
 /// events while the next job is being signed (one after the other, a 50,000-event capture spent
 /// a fifth of its time signing while every bookkeeper waited).
 pub(crate) async fn run(shared: Arc<Shared>) {
-    tokio::join!(queue_loop(&shared), send_loop(&shared));
+    tokio::join!(
+        repeat(&shared.wake, || queue_all(&shared)),
+        repeat(&shared.queued, || send(&shared)),
+    );
 }
 
-async fn queue_loop(shared: &Arc<Shared>) {
+/// Runs `work` now, then again whenever `wake` is notified or [`FLUSH_EVERY`] has passed.
+async fn repeat<F, W>(wake: &tokio::sync::Notify, mut work: W)
+where
+    W: FnMut() -> F,
+    F: std::future::Future<Output = Result<(), GatewayError>>,
+{
     loop {
-        if let Err(e) = queue_all(shared).await {
+        if let Err(e) = work().await {
             tracing::warn!("gateway worker: {e}");
         }
         tokio::select! {
-            _ = shared.wake.notified() => {}
-            _ = tokio::time::sleep(FLUSH_EVERY) => {}
-        }
-    }
-}
-
-async fn send_loop(shared: &Arc<Shared>) {
-    loop {
-        if let Err(e) = send(shared).await {
-            tracing::warn!("gateway worker: {e}");
-        }
-        tokio::select! {
-            _ = shared.queued.notified() => {}
+            _ = wake.notified() => {}
             _ = tokio::time::sleep(FLUSH_EVERY) => {}
         }
     }

@@ -23,6 +23,20 @@ impl Running {
             .map(|l| l.to_str().unwrap().to_owned());
         (status, link, r.json().await.unwrap())
     }
+
+    /// The answer to `path` once it lists `n` events (logged is not yet proven: an event is
+    /// served once checkpoints that include it are signed and cosigned), or the last one.
+    async fn ask_until(&self, path: &str, n: usize) -> Value {
+        let mut doc = Value::Null;
+        for _ in 0..tally_testnet::ATTEMPTS {
+            doc = self.ask(path).await.2;
+            if event_list(&doc).len() == n {
+                break;
+            }
+            tokio::time::sleep(tally_testnet::POLL).await;
+        }
+        doc
+    }
 }
 
 fn event_list(doc: &Value) -> &Vec<Value> {
@@ -52,15 +66,13 @@ async fn captured(g: &Running) -> Vec<String> {
     let doc = document(&events);
     let job = g.capture(doc.clone(), None).await;
     assert_eq!(job["success"], true, "{job:#}");
-    // Logged is not yet proven: an event is served once checkpoints that include it are signed
-    // and cosigned.
-    for _ in 0..tally_testnet::ATTEMPTS {
-        if event_list(&g.ask("/events").await.2).len() == events.len() {
-            return tally_epcis::document_hash_ids(&doc).unwrap();
-        }
-        tokio::time::sleep(tally_testnet::POLL).await;
-    }
-    panic!("the captured events were never proven");
+    let served = g.ask_until("/events", events.len()).await;
+    assert_eq!(
+        event_list(&served).len(),
+        events.len(),
+        "never proven: {served:#}"
+    );
+    tally_epcis::document_hash_ids(&doc).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -297,14 +309,7 @@ async fn a_lots_events_are_read_back_by_its_class() {
     let job = g.capture(document(&events), None).await;
     assert_eq!(job["success"], true, "{job:#}");
     let path = format!("/events?MATCH_epcClass={}", percent(&lot));
-    let mut doc = Value::Null;
-    for _ in 0..tally_testnet::ATTEMPTS {
-        doc = g.ask(&path).await.2;
-        if event_list(&doc).len() == 3 {
-            break;
-        }
-        tokio::time::sleep(tally_testnet::POLL).await;
-    }
+    let doc = g.ask_until(&path, 3).await;
     assert_eq!(event_list(&doc).len(), 3, "{doc:#}");
 }
 
@@ -334,6 +339,18 @@ async fn serves(g: &Running, i: usize, key: &str, entry: &[u8]) -> bool {
         .is_some_and(|all| all.iter().any(|e| e["entry"] == wanted.as_str()))
 }
 
+/// The business steps of the events `path` answers, sorted.
+async fn steps(g: &Running, path: &str) -> Vec<String> {
+    let (status, _, doc) = g.ask(path).await;
+    assert_eq!(status, 200, "{doc:#}");
+    let mut steps: Vec<String> = event_list(&doc)
+        .iter()
+        .map(|e| e["bizStep"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    steps.sort();
+    steps
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_that_lying_bookkeepers_add_to_a_lot_are_not_served() {
     let mut g = start().await;
@@ -354,23 +371,8 @@ async fn events_that_lying_bookkeepers_add_to_a_lot_are_not_served() {
     let job = g.capture(document(&genuine), None).await;
     assert_eq!(job["success"], true, "{job:#}");
     let path = format!("/events?MATCH_epcClass={}", percent(&lot));
-    let read = |doc: &Value| {
-        let mut steps: Vec<String> = event_list(doc)
-            .iter()
-            .map(|e| e["bizStep"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        steps.sort();
-        steps
-    };
-    let mut doc = Value::Null;
-    for _ in 0..tally_testnet::ATTEMPTS {
-        doc = g.ask(&path).await.2;
-        if event_list(&doc).len() == 2 {
-            break;
-        }
-        tokio::time::sleep(tally_testnet::POLL).await;
-    }
-    assert_eq!(read(&doc), ["receiving", "shipping"], "{doc:#}");
+    g.ask_until(&path, 2).await;
+    assert_eq!(steps(&g, &path).await, ["receiving", "shipping"]);
 
     // A destruction of the lot, signed by a key no organisation certified, written into one
     // bookkeeper's log: it serves it with a valid proof under checkpoints its peers cosign.
@@ -379,41 +381,23 @@ async fn events_that_lying_bookkeepers_add_to_a_lot_are_not_served() {
         .encode();
     let keys = tally_bookkeeper::admission::lookup_ids(&lot);
     lie(&mut g, 0, &forged, keys.clone()).await;
-    let mut served_by_liar = false;
-    for _ in 0..tally_testnet::ATTEMPTS {
-        served_by_liar = serves(&g, 0, &lot, &forged).await;
-        if served_by_liar {
-            break;
-        }
-        tokio::time::sleep(tally_testnet::POLL).await;
-    }
     assert!(
-        served_by_liar,
+        serves(&g, 0, &lot, &forged).await,
         "the lying bookkeeper serves the forged event"
     );
-    let (status, _, doc) = g.ask(&path).await;
-    assert_eq!(status, 200, "{doc:#}");
     assert_eq!(
-        read(&doc),
+        steps(&g, &path).await,
         ["receiving", "shipping"],
-        "one log proves it: {doc:#}"
+        "one log proves it"
     );
 
     // A second bookkeeper joins the lie: k logs now prove the entry, but no certified device
     // signed it, so it is still not served as an event of the lot.
     lie(&mut g, 1, &forged, keys).await;
-    for _ in 0..tally_testnet::ATTEMPTS {
-        if serves(&g, 1, &lot, &forged).await {
-            break;
-        }
-        tokio::time::sleep(tally_testnet::POLL).await;
-    }
     assert!(serves(&g, 1, &lot, &forged).await);
-    let (status, _, doc) = g.ask(&path).await;
-    assert_eq!(status, 200, "{doc:#}");
     assert_eq!(
-        read(&doc),
+        steps(&g, &path).await,
         ["receiving", "shipping"],
-        "unsigned by the chain: {doc:#}"
+        "unsigned by the chain"
     );
 }

@@ -52,6 +52,13 @@ impl Running {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `POST /queries/{name}/subscriptions` of `sub`: status and answer.
+    async fn subscribe(&self, name: &str, sub: &Value) -> (u16, Value) {
+        let path = format!("/queries/{name}/subscriptions");
+        self.send(reqwest::Method::POST, &path, Some(sub.clone()))
+            .await
+    }
+
     /// Captures `events` and waits until the gateway serves them as proven.
     async fn proven(&self, events: Vec<Vec<u8>>, total: usize) {
         let job = self.capture(document(&events), None).await;
@@ -132,14 +139,7 @@ async fn a_webhook_hears_of_each_new_match_at_least_once_across_a_restart() {
         json!({"dest": dest}),
         json!({"dest": "http://example.com/hook", "stream": true}),
     ] {
-        let (status, _) = g
-            .send(
-                Method::POST,
-                "/queries/shipped/subscriptions",
-                Some(refused.clone()),
-            )
-            .await;
-        assert_eq!(status, 400, "{refused}");
+        assert_eq!(g.subscribe("shipped", &refused).await.0, 400, "{refused}");
     }
     let sub = json!({"dest": dest, "signatureToken": "s3cret-token", "stream": true});
     let (status, created) = g
@@ -232,13 +232,7 @@ async fn a_scheduled_subscription_is_told_when_its_schedule_comes_round() {
             json!({"month": u8::from(far.month()).to_string(), "dayOfMonth": far.day().to_string()}),
         ),
     ] {
-        let (status, created) = g
-            .send(
-                Method::POST,
-                "/queries/shipped/subscriptions",
-                Some(sub.clone()),
-            )
-            .await;
+        let (status, created) = g.subscribe("shipped", &sub).await;
         assert_eq!(status, 201, "{created:#}");
         assert_eq!(created["schedule"], sub["schedule"]);
         assert_eq!(created["reportIfEmpty"], true);
