@@ -47,12 +47,17 @@ pub struct Config {
     pub submissions_per_ip: Option<usize>,
 }
 
+/// A checkpoint a second when the tree grew: what a config that says nothing gets.
+pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 1000;
+/// Batches of up to 1,024 entries: what a config that says nothing gets.
+pub const DEFAULT_MAX_BATCH: usize = 1024;
+
 fn default_interval() -> u64 {
-    1000
+    DEFAULT_CHECKPOINT_INTERVAL_MS
 }
 
 fn default_max_batch() -> usize {
-    1024
+    DEFAULT_MAX_BATCH
 }
 
 impl Config {

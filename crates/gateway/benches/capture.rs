@@ -52,7 +52,14 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let g = common::start().await;
+        // The bookkeepers as `tally network up` runs them: the config's defaults (batches of up
+        // to 1,024 entries, a checkpoint a second), not the tests' quick checkpoints.
+        use tally_bookkeeper::config::{DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_MAX_BATCH};
+        let g = common::start_configured(serde_json::json!({
+            "max_batch": DEFAULT_MAX_BATCH,
+            "checkpoint_interval_ms": DEFAULT_CHECKPOINT_INTERVAL_MS,
+        }))
+        .await;
         let place = g.net.parties.place.clone();
         let docs: Vec<Vec<u8>> = (0..documents)
             .map(|d| {

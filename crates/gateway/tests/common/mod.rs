@@ -36,9 +36,15 @@ async fn serve(home: &std::path::Path) -> (String, tokio::sync::oneshot::Sender<
 
 /// A network with the parties registered, and a gateway whose client holds the certified device.
 pub async fn start() -> Running {
+    start_configured(json!({})).await
+}
+
+/// [`start`], with `fields` set in every bookkeeper's config.
+pub async fn start_configured(fields: Value) -> Running {
     let net = Network::with_quorums(3, 2, 1);
     let mut nodes = Vec::new();
     for i in 0..3 {
+        net.configure(i, fields.clone());
         nodes.push(net.start(i).await);
     }
     let home = tempfile::tempdir().unwrap();
