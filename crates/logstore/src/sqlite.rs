@@ -38,9 +38,9 @@ const READER_MMAP_BYTES: i64 = 64 << 30;
 /// entries/s); readers find a page in a longer WAL through its hash index, at no measurable cost.
 const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
-/// A reader's own page cache, in KiB (SQLite's negative `cache_size` unit): the upper levels of the
-/// hash B-tree, which every proof walks, stay decoded in it.
-const READER_CACHE_KIB: i64 = -65_536;
+/// Each connection's own page cache, in KiB (SQLite's negative `cache_size` unit): for a reader,
+/// the upper levels of the hash B-tree, which every proof walks, stay decoded in it.
+const CACHE_KIB: i64 = -65_536;
 
 /// Cached prepared statements: the fixed statements plus one `IN (…)` read per proof length.
 const STATEMENT_CACHE: usize = 128;
@@ -75,7 +75,10 @@ impl SqliteStore {
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
-        conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
+        // As large for the writer: an append inserts each lookup key at its own place in the key
+        // index, and pages read back from the OS for that were a visible share of a sealed
+        // batch's time.
+        conn.pragma_update(None, "cache_size", CACHE_KIB)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         check_version(&conn)?;
         Ok(Self { conn, cache: None })
@@ -94,6 +97,10 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+        // As large for the writer: an append inserts each lookup key at its own place in the key
+        // index, and pages read back from the OS for that were a visible share of a sealed
+        // batch's time.
+        conn.pragma_update(None, "cache_size", CACHE_KIB)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
         Ok(Self { conn, cache: None })
