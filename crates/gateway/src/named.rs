@@ -21,7 +21,6 @@ use rusqlite::params;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
-use tally_epcis::query::Query;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -76,9 +75,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     if name.is_empty() || name.len() > 128 {
         return bad("a query's name is 1 to 128 characters");
     }
-    let checked = params_of(query)
-        .and_then(|p| Query::parse(p.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map(drop));
-    if let Err(e) = checked {
+    if let Err(e) = subscriptions::query_of(query) {
         return query_problem(e);
     }
     let (name, text) = (name.clone(), Value::Object(query.clone()).to_string());

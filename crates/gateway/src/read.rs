@@ -89,12 +89,7 @@ fn take(history: &History, served: &mut HashMap<String, Served>) {
         return;
     }
     let status = serde_json::to_value(history.status).unwrap_or(Value::Null);
-    let checked = OffsetDateTime::from_unix_timestamp(history.checked_at)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        });
+    let checked = crate::query::rfc3339(history.checked_at);
     let held = |served: &HashMap<String, Served>, id: &str| {
         served.get(id).map_or(0, |s| {
             s.json["tally:proof"]["bookkeepers"]

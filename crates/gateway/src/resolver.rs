@@ -92,35 +92,35 @@ fn host_base(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// The RFC 9264 link set of `product`.
-fn linkset(shared: &Shared, product: &str, base: &str, self_link: &str) -> Value {
-    let code = encode(product);
-    let traceability: Vec<Value> = (shared.client.policy().bookkeepers.iter())
+/// A link to each bookkeeper's `/history` of `key` (percent-encoded), titled by its operator.
+fn histories(shared: &Shared, key: &str, title: impl Fn(&str) -> String) -> Vec<Value> {
+    (shared.client.policy().bookkeepers.iter())
         .filter_map(|bk| {
             let url = bk.urls.first()?;
             Some(json!({
-                "href": format!("{}/history?key={code}", url.trim_end_matches('/')),
-                "title": format!("Custody log kept by {} (verified by the Tally app, not by this page)", bk.operator),
+                "href": format!("{}/history?key={key}", url.trim_end_matches('/')),
+                "title": title(&bk.operator),
                 "type": "application/json",
             }))
         })
-        .collect();
+        .collect()
+}
+
+/// The RFC 9264 link set of `product`.
+fn linkset(shared: &Shared, product: &str, base: &str, self_link: &str) -> Value {
+    let code = encode(product);
+    let traceability = histories(shared, &code, |operator| {
+        format!("Custody log kept by {operator} (verified by the Tally app, not by this page)")
+    });
     let mut links = Map::new();
     links.insert("anchor".into(), json!(product));
     links.insert(
         "https://gs1.org/voc/traceability".into(),
         json!(traceability),
     );
-    let registries: Vec<Value> = (shared.client.policy().bookkeepers.iter())
-        .filter_map(|bk| {
-            let url = bk.urls.first()?;
-            Some(json!({
-                "href": format!("{}/history?key=registry", url.trim_end_matches('/')),
-                "title": format!("Who is certified for which steps and places, as {} logs it", bk.operator),
-                "type": "application/json",
-            }))
-        })
-        .collect();
+    let registries = histories(shared, "registry", |operator| {
+        format!("Who is certified for which steps and places, as {operator} logs it")
+    });
     links.insert(
         "https://gs1.org/voc/certificationInfo".into(),
         json!(registries),

@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     -- A scheduled subscription's schedule (a JSON object), NULL for a stream.
     schedule TEXT,
     report_if_empty INTEGER NOT NULL DEFAULT 0,
-    -- When its schedule last ran (UNIX seconds).
+    -- When it last ran (UNIX seconds): what its schedule counts from.
     ran_at INTEGER
 );
 -- The events a subscription's dest has acknowledged (or that matched when it was created).
@@ -117,6 +117,12 @@ pub(crate) fn params_of(query: &Map<String, Value>) -> Result<Vec<(String, Strin
                 })
         })
         .collect()
+}
+
+/// A named query as the query language reads it.
+pub(crate) fn query_of(query: &Map<String, Value>) -> Result<Query, QueryError> {
+    let params = params_of(query)?;
+    Query::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 /// A stored named query.
@@ -197,13 +203,14 @@ struct Subscription {
     /// A scheduled one's schedule (as stored), whether it reports empty runs, and its last run.
     schedule: Option<String>,
     report_if_empty: bool,
-    ran_at: Option<i64>,
+    ran_at: i64,
 }
 
 async fn notify_all(shared: &Arc<Shared>, http: &reqwest::Client) -> Result<(), String> {
     let all = shared.jobs.with(|db| {
         let mut stmt = db.prepare(
-            "SELECT id, query, dest, token, schedule, report_if_empty, ran_at, created_at
+            "SELECT id, query, dest, token, schedule, report_if_empty,
+               COALESCE(ran_at, created_at)
              FROM subscriptions ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -214,7 +221,7 @@ async fn notify_all(shared: &Arc<Shared>, http: &reqwest::Client) -> Result<(), 
                 token: r.get(3)?,
                 schedule: r.get(4)?,
                 report_if_empty: r.get(5)?,
-                ran_at: r.get::<_, Option<i64>>(6)?.or(Some(r.get(7)?)),
+                ran_at: r.get(6)?,
             })
         })?;
         rows.collect::<Result<Vec<_>, _>>()
@@ -260,9 +267,7 @@ pub(crate) async fn matching(
     query: &Map<String, Value>,
     round: &mut read::Stories,
 ) -> Result<Vec<read::Served>, String> {
-    let params = params_of(query).map_err(|e| e.to_string())?;
-    let q = Query::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())))
-        .map_err(|e| e.to_string())?;
+    let q = query_of(query).map_err(|e| e.to_string())?;
     let codes: Vec<String> = shared
         .jobs
         .products()
@@ -291,8 +296,9 @@ pub(crate) fn mark(
                     params![subscription, h],
                 )?;
             }
+            // Told is also run: a schedule counts its next run from here.
             tx.execute(
-                "UPDATE subscriptions SET notified_at = ?2 WHERE id = ?1",
+                "UPDATE subscriptions SET notified_at = ?2, ran_at = ?2 WHERE id = ?1",
                 params![subscription, now],
             )?;
             tx.commit()
@@ -316,8 +322,8 @@ async fn notify(
         let schedule = serde_json::from_str::<Map<String, Value>>(spec)
             .map_err(|e| e.to_string())
             .and_then(|spec| Schedule::parse(&spec))?;
-        let last = s.ran_at.unwrap_or_default();
-        let last = time::OffsetDateTime::from_unix_timestamp(last).map_err(|e| e.to_string())?;
+        let last =
+            time::OffsetDateTime::from_unix_timestamp(s.ran_at).map_err(|e| e.to_string())?;
         if !schedule.due(last, now) {
             return Ok(());
         }
@@ -342,11 +348,11 @@ async fn notify(
     if !answer.status().is_success() {
         return Err(format!("answered {}", answer.status()));
     }
-    mark(shared, &s.id, &ids, now.unix_timestamp())?;
-    ran(shared, s, now.unix_timestamp())
+    mark(shared, &s.id, &ids, now.unix_timestamp())
 }
 
-/// Records that a scheduled subscription ran at `at` (a stream has no runs to record).
+/// Records that a scheduled subscription ran at `at` and had nothing to tell (a stream's empty
+/// rounds are not recorded).
 fn ran(shared: &Shared, s: &Subscription, at: i64) -> Result<(), String> {
     if s.schedule.is_none() {
         return Ok(());

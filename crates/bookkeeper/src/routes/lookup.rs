@@ -2,7 +2,7 @@
 //! its inputs; `/history` adds the registry records that authorise their signers and everything a
 //! light client needs to verify them in one round trip.
 
-use super::reads::{param, params, required, Params, B64};
+use super::reads::{param, params, required, write_hashes, Params, B64};
 use crate::admission::{
     certification_key, gtin_uri, lookup_ids, registration_key, revocation_key, serials_key,
 };
@@ -261,7 +261,7 @@ fn history_body(
         "{{\"checkpoint\":{checkpoint},\"size\":{size},\"consistency\":"
     );
     match consistency {
-        Some(proof) => hashes(&mut body, proof),
+        Some(proof) => write_hashes(&mut body, proof),
         None => body.push_str("null"),
     }
     body.push_str(",\"entries\":[");
@@ -272,7 +272,7 @@ fn history_body(
         let _ = write!(body, "{{\"index\":{index},\"entry\":\"");
         B64.encode_string(bytes, &mut body);
         body.push_str("\",\"proof\":");
-        hashes(&mut body, proof);
+        write_hashes(&mut body, proof);
         body.push('}');
     }
     let _ = match next {
@@ -280,20 +280,6 @@ fn history_body(
         None => write!(body, "],\"next\":null}}"),
     };
     body
-}
-
-/// A JSON array of base64 hashes.
-fn hashes(body: &mut String, list: &[tally_tlog::Hash]) {
-    body.push('[');
-    for (k, h) in list.iter().enumerate() {
-        if k > 0 {
-            body.push(',');
-        }
-        body.push('"');
-        B64.encode_string(h.0, body);
-        body.push('"');
-    }
-    body.push(']');
 }
 
 /// The consistency proof from `old` to `size`, when 0 < old < size.

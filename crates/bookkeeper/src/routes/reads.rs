@@ -138,17 +138,24 @@ fn proof_response(first: (&str, u64), size: u64, proof: &[Hash]) -> Response {
     let (name, value) = first;
     let mut body = String::with_capacity(64 + proof.len() * 47);
     // Writing to a String cannot fail.
-    let _ = write!(body, "{{\"{name}\":{value},\"size\":{size},\"proof\":[");
-    for (k, hash) in proof.iter().enumerate() {
+    let _ = write!(body, "{{\"{name}\":{value},\"size\":{size},\"proof\":");
+    write_hashes(&mut body, proof);
+    body.push('}');
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Appends `list` to `body` as a JSON array of base64 hashes.
+pub(crate) fn write_hashes(body: &mut String, list: &[Hash]) {
+    body.push('[');
+    for (k, hash) in list.iter().enumerate() {
         if k > 0 {
             body.push(',');
         }
         body.push('"');
-        B64.encode_string(hash.0, &mut body);
+        B64.encode_string(hash.0, body);
         body.push('"');
     }
-    body.push_str("]}");
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    body.push(']');
 }
 
 /// The entry an inclusion proof is asked for.
