@@ -6,13 +6,14 @@
 # (Tauri 2): WebKitGTK 4.1 to build it, Xvfb and WebKitWebDriver to drive its real window in the
 # end-to-end tests (with a CJK font, so the screenshots of the Chinese screens show it), Node.js and
 # npm to build its interface (then `npm ci` in ui/); python3-venv for the gateway's OpenAPI
-# conformance check.
+# conformance check; nginx-light, the web server that serves the bookkeepers' published tiles in
+# the tests of static reads.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils
-  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei)
+  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei nginx-light)
 # python3 -m venv: the machine's own Python where it has one (it ships venv), else Debian's.
 command -v python3 >/dev/null || packages+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)

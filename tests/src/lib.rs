@@ -4,6 +4,8 @@
 //! The tests drive the built binary rather than the library, because the contract under test is the
 //! command line itself: arguments, stdin/stdout, files and exit codes, exactly as scripts see them.
 
+pub mod nginx;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -310,6 +310,7 @@ impl Net {
             header_timeout_ms: None,
             request_timeout_ms: None,
             submissions_per_ip: None,
+            publish: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = server.spawn(tally_bookkeeper::run(config, async {

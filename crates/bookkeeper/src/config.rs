@@ -45,6 +45,10 @@ pub struct Config {
     /// Submissions served at once from one address.
     #[serde(default)]
     pub submissions_per_ip: Option<usize>,
+    /// A directory to publish the log's checkpoint, tiles and entry bundles in, as
+    /// c2sp.org/tlog-tiles names them, for any web server to serve (see `publish`).
+    #[serde(default)]
+    pub publish: Option<PathBuf>,
 }
 
 /// A checkpoint a second when the tree grew: what a config that says nothing gets.

@@ -18,7 +18,11 @@
 //! | GET | `/proof/consistency?old=A&size=B` | `{old,size,proof}` |
 //! | GET | `/lookup?key=K[&after=I]` | `{indices,entries,next}`, one page |
 //! | GET | `/history?key=K[&old=N][&size=S][&after=I]` | `{checkpoint,size,consistency,entries:[{index,entry,proof}],next}`: a light client's one request per log (a page: follow `next` with the first page's `size`) |
+//! | GET | `/history/indices?key=K&size=S[&after=I]` | `{size,indices,next}`: which entries `/history` would serve, for a client that reads them and their proofs from the published tiles |
 //! | GET | `/health`, `/metrics`, `/evidence` | status, Prometheus text, witness evidence |
+//!
+//! With `publish` set in its config, the log also writes its checkpoint, tiles and entry bundles
+//! as files for any web server to serve ([`publish`]).
 //!
 //! Errors are JSON: `{"error": "<code>", "message": "<what to do>"}`. Connections, headers,
 //! requests and submissions per address are bounded ([`serve`]).
@@ -32,10 +36,12 @@ mod cosign;
 pub mod error;
 mod facts;
 pub mod local;
+mod publish;
 mod routes;
 mod sequencer;
 pub mod serve;
 mod shared;
+mod tiles;
 
 pub use config::Config;
 pub use error::{ApiError, ServeError};
@@ -143,6 +149,7 @@ pub async fn run(
         queue_len: AtomicUsize::new(0),
         size: watch::Sender::new(size),
         latest: RwLock::new(latest),
+        checkpoint_signed: tokio::sync::Notify::new(),
         checkpoint_interval_ms: config.checkpoint_interval_ms,
         max_batch: config.max_batch,
         bundle_work: tokio::sync::Semaphore::new(
@@ -154,6 +161,10 @@ pub async fn run(
     tasks.spawn(checkpointer::run(Arc::clone(&shared)));
     for peer in peers {
         tasks.spawn(broadcast::run(Arc::clone(&shared), peer));
+    }
+    if let Some(dir) = &config.publish {
+        let sink = Arc::new(publish::Directory::new(dir));
+        tasks.spawn(publish::run(Arc::clone(&shared), sink));
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(name = %config.name, origin = %shared.origin(), addr = %listener.local_addr()?, size, "bookkeeper serving");

@@ -30,6 +30,15 @@ pub struct LocalNode {
     pub port: u16,
 }
 
+/// Static reads of a local network: each node publishes its checkpoint and tiles under
+/// `dir/<name>/`; with `url` (a web server serving `dir`), the policy tells clients to read node
+/// `<name>`'s at `url/<name>/`.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    pub dir: PathBuf,
+    pub url: Option<String>,
+}
+
 /// The policy file of the local network in `dir`.
 pub fn policy_path(dir: &Path) -> PathBuf {
     dir.join("policy.json")
@@ -63,12 +72,18 @@ pub fn write_network(
     nodes: &[LocalNode],
     cold_chain: &[ColdChainRule],
     confidential: bool,
+    publish: Option<&Publish>,
 ) -> Result<PathBuf, ServeError> {
     let io = |path: &Path, e: std::io::Error| ServeError::Config {
         path: path.display().to_string(),
         reason: e.to_string(),
     };
     let dir = dir.canonicalize().map_err(|e| io(dir, e))?;
+    let tiles = |name: &str| {
+        publish
+            .and_then(|p| p.url.as_deref())
+            .map(|url| format!("{}/{name}/", url.trim_end_matches('/')))
+    };
     let policy = json!({
         "network": NETWORK,
         "governance": [governance.to_string()],
@@ -78,6 +93,7 @@ pub fn write_network(
             "log_key": n.log_key.verifier().to_string(),
             "witness_key": n.witness_key.verifier().to_string(),
             "urls": [format!("http://127.0.0.1:{}", n.port)],
+            "tiles": tiles(&n.name),
         })).collect::<Vec<_>>(),
         "log_quorum": log_quorum(nodes.len()),
         "witness_threshold": witness_threshold(nodes.len()),
@@ -106,6 +122,7 @@ pub fn write_network(
             "witness_key": witness_key,
             "checkpoint_interval_ms": CHECKPOINT_INTERVAL_MS,
             "max_batch": 1024,
+            "publish": publish.map(|p| p.dir.join(&n.name)),
         });
         let path = config_path(&dir, &n.name);
         write_file(&path, config.to_string().as_bytes(), 0o644).map_err(|e| io(&path, e))?;
@@ -165,8 +182,15 @@ mod tests {
             min_celsius: -1.0,
             max_celsius: 4.0,
         };
-        let policy_file =
-            write_network(dir.path(), &gov, &nodes, std::slice::from_ref(&rule), false).unwrap();
+        let policy_file = write_network(
+            dir.path(),
+            &gov,
+            &nodes,
+            std::slice::from_ref(&rule),
+            false,
+            None,
+        )
+        .unwrap();
         let policy = crate::config::load_policy(&policy_file).unwrap();
         assert_eq!((policy.log_quorum, policy.witness_threshold), (2, 1));
         assert_eq!(policy.cold_chain, vec![rule]);

@@ -57,6 +57,9 @@ pub(crate) struct Shared {
     /// bounded by its size, and reading it from the database each time cost as much as a proof.
     /// Written by the checkpointer right after the database.
     pub latest: RwLock<Option<Signed>>,
+    /// Woken each time `latest` changes (a new checkpoint, or more cosignatures): the static
+    /// publisher waits on it.
+    pub checkpoint_signed: tokio::sync::Notify,
     pub checkpoint_interval_ms: u64,
     pub max_batch: usize,
     /// Bounds the bundles being checked at once to the machine's cores. That work is
@@ -90,6 +93,7 @@ impl Shared {
                 note: note.into(),
             });
         }
+        self.checkpoint_signed.notify_one();
     }
 
     /// Runs `f` on the store on a blocking thread: SQLite calls block, and appends wait for fsync.

@@ -60,6 +60,15 @@ pub struct UpArgs {
     /// A new network's policy logs sealed events only (devices must record from labelled codes).
     #[arg(long)]
     pub confidential: bool,
+    /// Each node of a new network publishes its checkpoint, tiles and entry bundles as files
+    /// under DIR/bkN/ (c2sp.org/tlog-tiles names), for any web server to serve.
+    #[arg(long, value_name = "DIR")]
+    pub publish: Option<PathBuf>,
+    /// With --publish: the URL a web server serves that DIR at. The policy tells clients to read
+    /// bkN's checkpoint, entries and proofs from URL/bkN/, and to ask the node only which
+    /// entries concern a product.
+    #[arg(long, value_name = "URL", requires = "publish")]
+    pub tiles_url: Option<String>,
     /// Print nothing (for callers that report progress themselves).
     #[arg(skip)]
     pub quiet: bool,
@@ -121,7 +130,24 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
     let dir = &args.dir;
     let fresh = !local::policy_path(dir).is_file();
     if fresh {
-        create(dir, n, args.base_port, &args.cold_chain, args.confidential)?;
+        let publish = match &args.publish {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+                Some(local::Publish {
+                    dir: dir.canonicalize().map_err(|e| io_error(dir, e))?,
+                    url: args.tiles_url.clone(),
+                })
+            }
+            None => None,
+        };
+        create(
+            dir,
+            n,
+            args.base_port,
+            &args.cold_chain,
+            args.confidential,
+            publish.as_ref(),
+        )?;
     }
     // Absolute, so the pid check in `down` matches the serve command line from any directory.
     let dir = &dir.canonicalize().map_err(|e| io_error(dir, e))?;
@@ -175,6 +201,7 @@ fn create(
     base_port: Option<u16>,
     cold_chain: &[ColdChainRule],
     confidential: bool,
+    publish: Option<&local::Publish>,
 ) -> CliResult {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let ports = match base_port {
@@ -228,6 +255,7 @@ fn create(
         &nodes,
         cold_chain,
         confidential,
+        publish,
     )
     .map_err(CliError::bad_input)?;
     Ok(())

@@ -137,7 +137,7 @@ fn malformed(e: serde_json::Error) -> FetchError {
 /// The HTTP client, shared by every request (connections are kept alive per bookkeeper).
 #[derive(Debug, Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     limits: Limits,
 }
 
@@ -168,7 +168,7 @@ impl Http {
 
     /// GET presenting label secrets (in a header, never in the URL, which proxies and access
     /// logs keep): how a holder asks for its product's sealed entries.
-    async fn get_with(
+    pub(crate) async fn get_with(
         &self,
         bk: &Bookkeeper,
         path: &str,
@@ -231,7 +231,10 @@ impl Http {
         Err(last)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, FetchError> {
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, FetchError> {
         let mut response = request.send().await.map_err(FetchError::from_reqwest)?;
         let status = response.status();
         // A declared length over the limit is refused before any of the body is read; an

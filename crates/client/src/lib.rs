@@ -26,6 +26,7 @@ pub mod fetch;
 pub mod identity;
 pub mod outbox;
 pub mod state;
+mod tiled;
 pub mod verify;
 pub mod view;
 

@@ -153,12 +153,16 @@ impl Client {
             let secrets = secrets.clone();
             requests.spawn(async move {
                 let started = Instant::now();
-                let answer = http
-                    .history(&bk, &key, old, &secrets)
-                    .await
-                    .and_then(|body| {
-                        parse_history(&bk.name, &body, old).map_err(|e| FetchError::Malformed(e.0))
-                    });
+                let answer = match &bk.tiles {
+                    Some(tiles) => http.tiled_history(&bk, tiles, &key, old, &secrets).await,
+                    None => http
+                        .history(&bk, &key, old, &secrets)
+                        .await
+                        .and_then(|body| {
+                            parse_history(&bk.name, &body, old)
+                                .map_err(|e| FetchError::Malformed(e.0))
+                        }),
+                };
                 (bk.name, answer, started.elapsed().as_millis() as u64)
             });
         }

@@ -54,6 +54,16 @@ pub fn parse(text: &[u8]) -> Result<Checkpoint, CheckpointError> {
     Checkpoint::from_bytes(text).map_err(|_| CheckpointError::Malformed)
 }
 
+/// The checkpoint a signed note carries, parsed without checking any signature: to decide what
+/// to fetch or write next, never to trust it (the verdict checks the signatures).
+pub fn parse_unverified(note: &[u8]) -> Result<Checkpoint, CheckpointError> {
+    let end = note
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .ok_or(CheckpointError::Malformed)?;
+    parse(&note[..=end])
+}
+
 /// Verifies a signed checkpoint: it must be signed by `log` (type 0x01), and cosigned by at least
 /// `witness_threshold` distinct keys among `witnesses` (type 0x04). Unknown signatures are ignored; a
 /// failing signature from any known key rejects the whole checkpoint.
@@ -127,4 +137,16 @@ fn verify_with(
         text: opened.text,
         cosigners,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_notes_checkpoint_is_read_without_its_signatures() {
+        let note = b"example.com/log\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\xe2\x80\x94 k sig\n";
+        let c = super::parse_unverified(note).unwrap();
+        assert_eq!((c.origin(), c.size()), ("example.com/log", 7));
+        assert!(super::parse_unverified(b"example.com/log\n7\n").is_err());
+        assert!(super::parse_unverified(b"example.com/log\nseven\nAA==\n\n").is_err());
+    }
 }

@@ -8,7 +8,8 @@
 //!   ([`checkpoint`]).
 //! - [c2sp.org/tlog-cosignature](https://c2sp.org/tlog-cosignature): `cosignature/v1`, key type 0x04,
 //!   timestamped witness signatures ([`cosignature`]).
-//! - [c2sp.org/tlog-tiles](https://c2sp.org/tlog-tiles): tile and entry-bundle paths ([`tiles`]).
+//! - [c2sp.org/tlog-tiles](https://c2sp.org/tlog-tiles): tile and entry-bundle paths ([`tiles`]), and
+//!   proofs a client computes from a log's static tiles ([`tiled`]).
 //! - [c2sp.org/tlog-proof](https://c2sp.org/tlog-proof): offline inclusion proof files
 //!   ([`tlog_proof`]).
 //! - [c2sp.org/tlog-policy](https://c2sp.org/tlog-policy): trusted logs, witnesses and the
@@ -49,6 +50,7 @@ pub mod keys;
 pub mod merkle;
 pub mod note;
 pub mod store;
+pub mod tiled;
 pub mod tiles;
 pub mod tlog_policy;
 pub mod tlog_proof;

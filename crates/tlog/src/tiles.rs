@@ -10,7 +10,7 @@ use thiserror::Error;
 pub const TILE_WIDTH: u32 = 256;
 
 /// What a tile path names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TileKind {
     /// A hash tile at this level (0 = leaf hashes).
     Hashes(u8),
@@ -19,7 +19,7 @@ pub enum TileKind {
 }
 
 /// A parsed tile path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TilePath {
     pub kind: TileKind,
     /// Tile index within its level.

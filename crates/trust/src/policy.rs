@@ -13,7 +13,8 @@
 //!   "governance": ["gov+1234abcd+AQ..."],
 //!   "bookkeepers": [
 //!     {"name": "bk1", "operator": "Org A", "log_key": "bk1.example/log+...+AQ...",
-//!      "witness_key": "bk1.example/witness+...+BA...", "urls": ["http://127.0.0.1:7001"]}
+//!      "witness_key": "bk1.example/witness+...+BA...", "urls": ["http://127.0.0.1:7001"],
+//!      "tiles": "https://tiles.bk1.example/"}
 //!   ],
 //!   "log_quorum": 2,
 //!   "witness_threshold": 1,
@@ -105,6 +106,10 @@ pub struct Bookkeeper {
     pub witness_key: VerifierKey,
     /// Base URLs, tried in order.
     pub urls: Vec<String>,
+    /// Where the log's reads are published as static files (its `checkpoint` and c2sp.org/tlog-tiles
+    /// tiles, e.g. behind a CDN), if they are: a client then reads the checkpoint, entries and
+    /// proofs from there, and asks `urls` only which entries concern a product.
+    pub tiles: Option<String>,
 }
 
 /// A temperature range that a product class must stay within.
@@ -166,6 +171,8 @@ struct RawBookkeeper {
     log_key: String,
     witness_key: String,
     urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tiles: Option<String>,
 }
 
 fn key(what: &'static str, s: &str, kind: KeyType) -> Result<VerifierKey, PolicyError> {
@@ -205,7 +212,7 @@ impl Policy {
             if b.urls.is_empty() {
                 return Err(PolicyError::NoUrl(b.name));
             }
-            if let Some(url) = b.urls.iter().find(|u| !acceptable_url(u)) {
+            if let Some(url) = b.urls.iter().chain(&b.tiles).find(|u| !acceptable_url(u)) {
                 return Err(PolicyError::BadUrl {
                     name: b.name.clone(),
                     url: url.clone(),
@@ -217,6 +224,7 @@ impl Policy {
                 name: b.name,
                 operator: b.operator,
                 urls: b.urls,
+                tiles: b.tiles,
             };
             for other in &bookkeepers {
                 if other.name == bk.name {
@@ -287,6 +295,7 @@ impl Policy {
                     log_key: b.log_key.to_string(),
                     witness_key: b.witness_key.to_string(),
                     urls: b.urls.clone(),
+                    tiles: b.tiles.clone(),
                 })
                 .collect(),
             log_quorum: self.log_quorum,

@@ -238,6 +238,48 @@ pub(crate) async fn history(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// `GET /history/indices?key=K&size=S[&after=I]`: which entries `/history` would serve for `K`
+/// in the tree of size `S`, without their bytes or proofs: `{"size": S, "indices": [...],
+/// "next": I | null}`, one page after index `after`.
+///
+/// This is the per-product index that stays a service when the log's reads are static files
+/// (`publish`): the client takes `S` from the published checkpoint, then reads the entries and
+/// computes their proofs from the published tiles. It learns no more than `/history` tells it.
+pub(crate) async fn history_indices(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = params(q)?;
+    let mut opener = Opener::from_headers(&headers)?;
+    let key: String = required(&q, "key")?;
+    let size: u64 = required(&q, "size")?;
+    let after: Option<u64> = param(&q, "after")?;
+    let signed = shared.signed_size();
+    if size == 0 || size > signed {
+        return Err(ApiError::bad_request(
+            "bad_size",
+            format!("size must be between 1 and the latest checkpoint size {signed}"),
+        ));
+    }
+    let registry = shared
+        .registry
+        .read()
+        .map(|r| Arc::clone(&r))
+        .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+    let cache = Arc::clone(&shared);
+    let found = shared
+        .with_reader(move |s| {
+            s.snapshot(|s| history_entries(s, &cache.facts, &mut opener, &registry, &key, size))
+        })
+        .await?;
+    let (page, next) = page(found, after);
+    let indices: Vec<u64> = page.into_iter().map(|(i, _)| i).collect();
+    Ok(Json(
+        json!({"size": size, "indices": indices, "next": next}),
+    ))
+}
+
 /// The `/history` answer, written straight into one buffer: a lot's history is a thousand
 /// entries of a dozen proof hashes each, and a `serde_json::Value` tree of them cost an
 /// allocation per hash and a tenth of the answer's time. Numbers and base64 need no escaping;

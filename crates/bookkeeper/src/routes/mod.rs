@@ -45,6 +45,7 @@ pub(crate) fn router(shared: Arc<Shared>, submissions_per_ip: usize) -> Router {
         .route("/proof/consistency", get(reads::consistency))
         .route("/lookup", get(lookup::lookup))
         .route("/history", get(lookup::history))
+        .route("/history/indices", get(lookup::history_indices))
         .route("/health", get(reads::health))
         .route("/metrics", get(reads::metrics))
         .route("/evidence", get(reads::evidence))

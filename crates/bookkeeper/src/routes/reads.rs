@@ -17,9 +17,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tally_logstore::LogStore as _;
-use tally_tlog::tiles::{encode_entry_bundle, TileKind, TilePath, TILE_WIDTH};
+use tally_tlog::tiles::TilePath;
 use tally_tlog::Hash;
-use tlog_tiles::HashReader as _;
 
 pub(crate) type Params = HashMap<String, String>;
 
@@ -55,40 +54,10 @@ pub(crate) async fn tile(
     let tile =
         TilePath::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
     let size = shared.signed_size();
-    let beyond = || ApiError::not_found("the tile is beyond the latest checkpoint");
-    let first = tile
-        .index
-        .checked_mul(u64::from(TILE_WIDTH))
-        .ok_or_else(beyond)?;
-    let end = first
-        .checked_add(u64::from(tile.width))
-        .ok_or_else(beyond)?;
-    let data = match tile.kind {
-        TileKind::Entries => {
-            if end > size {
-                return Err(beyond());
-            }
-            let entries = shared.with_reader(move |s| s.entries(first..end)).await?;
-            encode_entry_bundle(entries.iter().map(Vec::as_slice))
-                .ok_or_else(|| ApiError::internal("stored entry too long for a bundle"))?
-        }
-        TileKind::Hashes(level) => {
-            // Tile level L holds the hashes at tree level 8·L; hash k there covers 2^(8·L) leaves.
-            let tree_level = u32::from(level) * 8;
-            let leaves = 1u64.checked_shl(tree_level).ok_or_else(beyond)?;
-            if end.checked_mul(leaves).is_none_or(|covered| covered > size) {
-                return Err(beyond());
-            }
-            let tree_level = u8::try_from(tree_level).map_err(|_| beyond())?;
-            let indexes: Vec<u64> = (first..end)
-                .map(|k| tlog_tiles::stored_hash_index(tree_level, k))
-                .collect();
-            let hashes = shared
-                .with_reader(move |s| Ok(s.read_hashes(&indexes)?))
-                .await?;
-            hashes.iter().flat_map(|h| h.0).collect()
-        }
-    };
+    let data = shared
+        .with_reader(move |s| Ok(crate::tiles::read(s, tile, size)))
+        .await??
+        .ok_or_else(|| ApiError::not_found("the tile is beyond the latest checkpoint"))?;
     let cache = if tile.is_full() {
         "public, max-age=31536000, immutable"
     } else {

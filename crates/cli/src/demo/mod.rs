@@ -18,6 +18,7 @@
 
 mod gateway;
 mod labels;
+mod published;
 mod story;
 
 use crate::error::{CliError, CliResult};
@@ -56,6 +57,15 @@ pub struct DemoArgs {
     /// Serve the bookkeepers on ports P, P+1, P+2 instead of free ports.
     #[arg(long, value_name = "P")]
     base_port: Option<u16>,
+    /// Each bookkeeper publishes its checkpoint, tiles and entry bundles as files under
+    /// PUBLISH/bkN/ (as `tally network up --publish`).
+    #[arg(long, value_name = "PUBLISH")]
+    publish: Option<PathBuf>,
+    /// With --publish: the URL a web server serves PUBLISH at; every verification of the demo
+    /// then reads checkpoints, entries and proofs from those files (as `--tiles-url` of
+    /// `tally network up`).
+    #[arg(long, value_name = "URL", requires = "publish")]
+    tiles_url: Option<String>,
 }
 
 /// One checked scenario.
@@ -131,6 +141,8 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             max_celsius: 4.0,
         }],
         confidential: true,
+        publish: args.publish.clone(),
+        tiles_url: args.tiles_url.clone(),
         quiet: true,
     })?;
     for (name, addr) in &nodes {
@@ -714,6 +726,8 @@ fn restart(net: &Path) -> CliResult {
         base_port: None,
         cold_chain: vec![],
         confidential: false,
+        publish: None,
+        tiles_url: None,
         quiet: true,
     })
     .map(drop)
@@ -756,10 +770,12 @@ fn put_back(net: &Path, node: &str, from: &Path) -> CliResult {
     restart(net)
 }
 
-/// An entry replaced in a stopped bookkeeper's database: its index and original bytes.
+/// An entry replaced in a stopped bookkeeper's database: its index and original bytes, and the
+/// published files rewritten with it.
 struct Tampered {
     index: i64,
     original: Vec<u8>,
+    files: Vec<published::Original>,
 }
 
 /// Stops `node`, runs `edit` on its SQLite database, and starts it again.
@@ -829,16 +845,19 @@ fn tamper(
                     .map_err(CliError::bad_input)?,
                 };
                 set_entry(conn, db, index, &bytes)?;
-                return Ok(Tampered {
-                    index,
-                    original: data,
-                });
+                return Ok((index, data, bytes));
             }
         }
         Err(io(db, format!("no {step} event to tamper with")))
     })?;
-    outln!("  {node}: entry {} rewritten, {node} restarted", t.index);
-    Ok(t)
+    let (index, original, forged) = t;
+    let files = published::rewrite(net, node, index as u64, &forged)?;
+    outln!("  {node}: entry {index} rewritten, {node} restarted");
+    Ok(Tampered {
+        index,
+        original,
+        files,
+    })
 }
 
 /// Who a sealed entry is sealed for and what it links to.
@@ -869,7 +888,8 @@ fn opened(
 fn restore(net: &Path, node: &str, t: Tampered) -> CliResult {
     with_stopped(net, node, |conn, db| {
         set_entry(conn, db, t.index, &t.original)
-    })
+    })?;
+    published::restore(t.files)
 }
 
 /// Writes DIR/demo.json: the policy, the labels with their expected verdicts, a certified

@@ -1,0 +1,152 @@
+//! Static reads: a bookkeeper with `publish` in its config writes its checkpoint, tiles and entry
+//! bundles as files. Every file is byte for byte what `GET /tile/…` serves, every tile a client
+//! of the published checkpoint may need is there, a restart carries on where the files left off,
+//! and `/history/indices` names exactly the entries `/history` serves.
+
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use tally_testnet::*;
+use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
+
+/// Every file under `dir`, as paths relative to it.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        for e in std::fs::read_dir(dir.join(&rel)).unwrap() {
+            let e = e.unwrap();
+            let path = rel.join(e.file_name());
+            match e.file_type().unwrap().is_dir() {
+                true => todo.push(path),
+                false => out.push(path.to_string_lossy().into_owned()),
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The size of the published checkpoint (0 before there is one).
+fn published_size(dir: &Path) -> u64 {
+    std::fs::read(dir.join("checkpoint"))
+        .ok()
+        .and_then(|n| tally_tlog::checkpoint::parse_unverified(&n).ok())
+        .map_or(0, |c| c.size())
+}
+
+/// Waits until the published checkpoint covers `size` entries, then checks every file against
+/// what the bookkeeper serves, and that the tiles a client needs for that size are all there.
+async fn check_published(net: &Network, dir: &Path, size: u64) {
+    for _ in 0..ATTEMPTS {
+        if published_size(dir) == size {
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    assert_eq!(
+        published_size(dir),
+        size,
+        "the checkpoint was not published"
+    );
+    let all = files(dir);
+    assert!(
+        all.iter().all(|f| !f.contains(".tmp")),
+        "a temporary file was left: {all:?}"
+    );
+    for f in all.iter().filter(|f| f.starts_with("tile/")) {
+        let served = net.get(0, &format!("/{f}")).await;
+        assert_eq!(served.status(), 200, "{f}");
+        let bytes = served.bytes().await.unwrap();
+        assert_eq!(std::fs::read(dir.join(f)).unwrap(), bytes, "{f}");
+    }
+    let width = u64::from(TILE_WIDTH);
+    let last = |n: u64| u32::try_from((n - 1) % width + 1).unwrap();
+    let mut needed = vec![
+        TilePath {
+            kind: TileKind::Hashes(0),
+            index: (size - 1) / width,
+            width: last(size),
+        },
+        TilePath {
+            kind: TileKind::Entries,
+            index: (size - 1) / width,
+            width: last(size),
+        },
+    ];
+    needed.extend((0..size / width).map(|n| TilePath {
+        kind: TileKind::Entries,
+        index: n,
+        width: TILE_WIDTH,
+    }));
+    if size >= width {
+        needed.push(TilePath {
+            kind: TileKind::Hashes(1),
+            index: 0,
+            width: u32::try_from(size / width).unwrap(),
+        });
+    }
+    for tile in needed {
+        assert!(
+            all.contains(&tile.path()),
+            "{} missing: {all:?}",
+            tile.path()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_files_are_the_logs_own_tiles_and_follow_it_across_a_restart() {
+    let net = Network::with_quorums(1, 1, 0);
+    let dir = net.dir.path().join("published");
+    net.configure(0, json!({ "publish": dir }));
+    let node = net.start(0).await;
+    let records = net.parties.registry_entries();
+    for e in &records {
+        assert_eq!(net.submit(0, e).await.0, 200);
+    }
+    // Past one full tile of 256, so that a level-1 tile and a full bundle are published.
+    for serial in 1..=300 {
+        assert_eq!(net.submit(0, &net.parties.commission(serial)).await.0, 200);
+    }
+    let size = records.len() as u64 + 300;
+    check_published(&net, &dir, size).await;
+
+    // `/history/indices` names what `/history` serves, in the same tree.
+    let history = net.json(0, &format!("/history?key={}", unit(7))).await;
+    let served: Vec<u64> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert!(!served.is_empty());
+    let indices = net
+        .json(0, &format!("/history/indices?key={}&size={size}", unit(7)))
+        .await;
+    assert_eq!(indices["size"], size);
+    assert_eq!(indices["indices"], json!(served));
+    // Within an older tree, only what it held.
+    let older = net
+        .json(0, &format!("/history/indices?key={}&size=2", unit(7)))
+        .await;
+    assert!(older["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i.as_u64() < Some(2)));
+    for bad in ["size=0", &format!("size={}", size + 1), "size=x"] {
+        let r = net
+            .get(0, &format!("/history/indices?key={}&{bad}", unit(7)))
+            .await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+
+    // After a restart the files carry on from the published checkpoint.
+    node.stop().await;
+    let node = net.start(0).await;
+    for serial in 301..=320 {
+        assert_eq!(net.submit(0, &net.parties.commission(serial)).await.0, 200);
+    }
+    check_published(&net, &dir, size + 20).await;
+    node.stop().await;
+}

@@ -1,0 +1,201 @@
+//! Static reads: each bookkeeper publishes its checkpoint, tiles and entry bundles as files, a
+//! real nginx serves them, and a light client verifies every demo product from those files. The
+//! bookkeepers answer it one question only: which entries concern a product
+//! (`/history/indices`, proxied by the same nginx, which refuses every other path). A mirror that
+//! alters the files turns no verdict.
+
+use serde_json::Value;
+use std::path::Path;
+use tally_e2e::nginx::{Nginx, Proxy};
+use tally_e2e::{path_str, tally, Guard};
+use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
+
+/// `tally history URI --json` on the phone at `home`.
+fn history(uri: &str, home: &str) -> Value {
+    let run = tally(&["history", uri, "--json", "--home", home], b"");
+    serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|_| panic!("no history for {uri}: {}", run.out()))
+}
+
+fn codes(h: &Value) -> Vec<String> {
+    h["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The warnings' codes but the note that some bookkeeper's answer was not used.
+fn problems(h: &Value) -> Vec<String> {
+    let mut c = codes(h);
+    c.retain(|c| c != "partly_reachable");
+    c
+}
+
+/// The level-0 hash tile that holds the last leaf of `bk`'s published checkpoint.
+fn last_leaf_tile(published: &Path, bk: &str) -> std::path::PathBuf {
+    let note = std::fs::read(published.join(bk).join("checkpoint")).unwrap();
+    let size = tally_tlog::checkpoint::parse_unverified(&note)
+        .unwrap()
+        .size();
+    let width = u64::from(TILE_WIDTH);
+    let tile = TilePath {
+        kind: TileKind::Hashes(0),
+        index: (size - 1) / width,
+        width: u32::try_from((size - 1) % width + 1).unwrap(),
+    };
+    published.join(bk).join(tile.path())
+}
+
+/// Flips one bit of `file`'s last byte; returns its bytes as they were.
+fn corrupt(file: &Path) -> Vec<u8> {
+    let original = std::fs::read(file).unwrap();
+    let mut altered = original.clone();
+    *altered.last_mut().unwrap() ^= 1;
+    std::fs::write(file, altered).unwrap();
+    original
+}
+
+#[test]
+fn every_demo_product_verifies_from_files_a_web_server_serves() {
+    let guard = Guard::at("demo/net");
+    let root = guard.0.path();
+    let published = root.join("published");
+    std::fs::create_dir_all(&published).unwrap();
+    let mut nginx = Nginx::serve(&published, &root.join("nginx"));
+    let tiles_url = format!("http://127.0.0.1:{}", nginx.port);
+
+    // The whole demo, every one of its verifications reading the published files; it exits 1 if
+    // a scenario does not get its verdict (a database the operator rewrote is here a bundle the
+    // operator rewrote: the client reads the files).
+    let dir = root.join("demo");
+    let d = path_str(&dir);
+    let p = path_str(&published);
+    tally(
+        &[
+            "demo",
+            "--dir",
+            &d,
+            "--keep",
+            "--publish",
+            &p,
+            "--tiles-url",
+            &tiles_url,
+        ],
+        b"",
+    )
+    .expect(0);
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
+    let served = nginx.requests();
+    for bk in ["bk1", "bk2", "bk3"] {
+        for what in ["checkpoint 200", "tile/0/", "tile/entries/"] {
+            let wanted = format!("GET /{bk}/{what}");
+            assert!(
+                served
+                    .iter()
+                    .any(|r| r.starts_with(&wanted) && r.ends_with(" 200")),
+                "no {wanted} in {served:?}"
+            );
+        }
+    }
+
+    // A fresh phone whose policy sends everything but the product index to the files: nginx
+    // passes /bkN-index/history/indices to bookkeeper bkN and refuses all else there.
+    let mut policy: Value =
+        serde_json::from_slice(&std::fs::read(summary["policy"].as_str().unwrap()).unwrap())
+            .unwrap();
+    let mut proxies = Vec::new();
+    for (bk, listed) in summary["bookkeepers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(policy["bookkeepers"].as_array_mut().unwrap())
+    {
+        let name = bk["name"].as_str().unwrap();
+        assert_eq!(listed["name"], name);
+        assert_eq!(listed["tiles"], format!("{tiles_url}/{name}/"));
+        let prefix = format!("/{name}-index");
+        listed["urls"] = serde_json::json!([format!("{tiles_url}{prefix}")]);
+        proxies.push(Proxy {
+            prefix,
+            path: "/history/indices".into(),
+            upstream: bk["url"].as_str().unwrap().to_owned(),
+        });
+    }
+    nginx.reload_with(&proxies);
+    let policy_file = root.join("static-policy.json");
+    std::fs::write(&policy_file, policy.to_string()).unwrap();
+    let home = path_str(&root.join("phone"));
+    tally(
+        &[
+            "policy",
+            "install",
+            &path_str(&policy_file),
+            "--home",
+            &home,
+        ],
+        b"",
+    )
+    .expect(0);
+    let before = nginx.requests().len();
+    for label in summary["labels"].as_array().unwrap() {
+        let uri = label["uri"].as_str().unwrap();
+        let h = history(uri, &home);
+        let (name, warnings) = (&label["name"], &h["warnings"]);
+        assert_eq!(h["status"], label["expect"], "{name}: {warnings}");
+        if let Some(w) = label["warning"].as_str() {
+            assert!(codes(&h).iter().any(|c| c == w), "{name}: {warnings}");
+        }
+    }
+    let asked: Vec<String> = nginx.requests().split_off(before);
+    assert!(asked
+        .iter()
+        .any(|r| r.contains("-index/history/indices 200")));
+    let refused: Vec<&String> = asked.iter().filter(|r| r.ends_with(" 403")).collect();
+    assert!(
+        refused.is_empty(),
+        "asked a bookkeeper for more: {refused:?}"
+    );
+
+    // The mirror alters a hash tile of one log: that log's answer is unusable and named (a
+    // warning, as for a bookkeeper answering nonsense); the two others still prove every step.
+    // Of two logs: too few left to tell, never a fake.
+    let can = summary["labels"][0]["uri"].as_str().unwrap();
+    let tile1 = last_leaf_tile(&published, "bk1");
+    let original1 = corrupt(&tile1);
+    let h = history(can, &home);
+    assert_eq!(h["status"], "warning", "{}", h["warnings"]);
+    assert_eq!(problems(&h), ["log_malformed"], "{}", h["warnings"]);
+    assert_eq!(h["steps"].as_array().unwrap().len(), 16);
+    let named: Vec<&Value> = h["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "log_malformed")
+        .map(|w| &w["bookkeeper"])
+        .collect();
+    assert_eq!(named, [&Value::from("bk1")], "{}", h["warnings"]);
+    let tile2 = last_leaf_tile(&published, "bk2");
+    let original2 = corrupt(&tile2);
+    let h = history(can, &home);
+    assert_eq!(h["status"], "unverifiable", "{}", h["warnings"]);
+    std::fs::write(&tile1, original1).unwrap();
+    std::fs::write(&tile2, original2).unwrap();
+    let h = history(can, &home);
+    assert_eq!(h["status"], "verified", "{}", h["warnings"]);
+
+    // A mirror that loses a log's checkpoint: that log is unusable and named, every step still
+    // proven (unless the log published its checkpoint again meanwhile, as it does to keep it
+    // fresh).
+    let checkpoint3 = published.join("bk3").join("checkpoint");
+    std::fs::rename(&checkpoint3, published.join("bk3").join("moved")).unwrap();
+    let h = history(can, &home);
+    let lost = problems(&h) == ["log_malformed"] && h["status"] == "warning";
+    assert!(
+        lost || (checkpoint3.exists() && h["status"] == "verified"),
+        "{}",
+        h["warnings"]
+    );
+}
