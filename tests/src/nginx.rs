@@ -124,7 +124,7 @@ fn configure(work: &Path, root: &Path, port: u16, proxies: &[Proxy]) {
         })
         .collect();
     let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {w}/nginx.pid;\nerror_log {w}/error.log;\n\
+        "daemon off;\nworker_processes auto;\npid {w}/nginx.pid;\nerror_log {w}/error.log;\n\
          events {{ worker_connections 1024; }}\n\
          http {{\n  log_format short '$request_method $uri $status';\n  access_log {w}/access.log short;\n  \
          client_body_temp_path {w}/body;\n  proxy_temp_path {w}/proxy;\n  fastcgi_temp_path {w}/fastcgi;\n  \

@@ -47,32 +47,7 @@ fn main() {
         let mut entries = p.registry_entries();
         // A 20-event history of unit 1: commissioned, then shipped and received nine times, and
         // packed onto a pallet at the end.
-        entries.push(p.commission(1));
-        for k in 0..9u32 {
-            for (step, h) in [("shipping", 2 * k), ("receiving", 2 * k + 1)] {
-                entries.push(signed_event(
-                    &event(
-                        &format!("2026-03-{:02}T{:02}:00:00Z", 2 + k, 8 + h % 12),
-                        step,
-                        &[unit(1)],
-                        &p.place,
-                        "OBSERVE",
-                    ),
-                    &p.device,
-                ));
-            }
-        }
-        entries.push(signed_event(
-            &aggregation(
-                "2026-03-20T08:00:00Z",
-                "packing",
-                &sscc(1),
-                &[unit(1)],
-                &p.place,
-                "ADD",
-            ),
-            &p.device,
-        ));
+        entries.extend(twenty_events(p, &unit(1), &sscc(1)));
         // To every bookkeeper (not left to broadcast): the registry must be everywhere before the
         // sealed entries below are admitted.
         for e in &entries {
@@ -84,28 +59,7 @@ fn main() {
         // are not broadcast, so each goes to every bookkeeper, as a device's outbox sends it.
         let label = tally_confidential::LabelSecret::from_bytes([42; 16]);
         let sealed_unit = format!("https://id.gs1.org/01/{GTIN}/10/BENCH/21/2");
-        let mut sealed = vec![signed_event(
-            &event("2026-03-01T08:00:00Z", "commissioning", std::slice::from_ref(&sealed_unit), &p.place, "ADD"),
-            &p.device,
-        )];
-        for k in 0..9u32 {
-            for (step, h) in [("shipping", 2 * k), ("receiving", 2 * k + 1)] {
-                sealed.push(signed_event(
-                    &event(
-                        &format!("2026-03-{:02}T{:02}:00:00Z", 2 + k, 8 + h % 12),
-                        step,
-                        std::slice::from_ref(&sealed_unit),
-                        &p.place,
-                        "OBSERVE",
-                    ),
-                    &p.device,
-                ));
-            }
-        }
-        sealed.push(signed_event(
-            &aggregation("2026-03-20T08:00:00Z", "packing", &sscc(2), std::slice::from_ref(&sealed_unit), &p.place, "ADD"),
-            &p.device,
-        ));
+        let sealed = twenty_events(p, &sealed_unit, &sscc(2));
         for e in &sealed {
             let contents = tally_confidential::Contents { entry: e, ..Default::default() };
             let body = tally_confidential::Submission::seal(&contents, std::slice::from_ref(&label), &[], &mut rand_core::OsRng)

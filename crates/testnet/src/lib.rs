@@ -156,6 +156,43 @@ impl Parties {
     }
 }
 
+/// A 20-event history of `unit` signed by the parties' device: commissioned, shipped and
+/// received nine times, then packed onto pallet `pallet` (the benchmarks' product).
+pub fn twenty_events(p: &Parties, unit: &str, pallet: &str) -> Vec<Vec<u8>> {
+    let units = [unit.to_owned()];
+    let mut out = vec![signed_event(
+        &event(
+            "2026-03-01T08:00:00Z",
+            "commissioning",
+            &units,
+            &p.place,
+            "ADD",
+        ),
+        &p.device,
+    )];
+    for k in 0..9u32 {
+        for (step, h) in [("shipping", 2 * k), ("receiving", 2 * k + 1)] {
+            let time = format!("2026-03-{:02}T{:02}:00:00Z", 2 + k, 8 + h % 12);
+            out.push(signed_event(
+                &event(&time, step, &units, &p.place, "OBSERVE"),
+                &p.device,
+            ));
+        }
+    }
+    out.push(signed_event(
+        &aggregation(
+            "2026-03-20T08:00:00Z",
+            "packing",
+            pallet,
+            &units,
+            &p.place,
+            "ADD",
+        ),
+        &p.device,
+    ));
+    out
+}
+
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
