@@ -47,18 +47,11 @@ fn main() {
     let nginx = Nginx::serve(&published, &net.dir.path().join("nginx"));
     let base = format!("http://127.0.0.1:{}", nginx.port);
     let nodes = rt.block_on(async {
-        let mut nodes = Vec::new();
-        for i in 0..3 {
-            nodes.push(net.start(i).await);
-        }
+        let nodes = net.start_all().await;
         let p = &net.parties;
         let mut entries = p.registry_entries();
         entries.extend(twenty_events(p, &unit(1), &sscc(1)));
-        for e in &entries {
-            for i in 0..3 {
-                assert_eq!(net.submit(i, e).await.0, 200);
-            }
-        }
+        net.submit_to_all(&entries).await;
         for i in 0..3 {
             net.cosigned_checkpoint(i, entries.len() as u64, 1).await;
         }

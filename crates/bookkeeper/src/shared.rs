@@ -75,6 +75,15 @@ impl Shared {
         self.log_key.name()
     }
 
+    /// The registry as of the last sequenced batch: the lock is held only to copy the pointer,
+    /// never for the work done with it.
+    pub fn registry_now(&self) -> Result<Arc<Registry>, ApiError> {
+        self.registry
+            .read()
+            .map(|r| Arc::clone(&r))
+            .map_err(|_| ApiError::internal("registry lock poisoned"))
+    }
+
     /// The latest signed checkpoint, if any.
     pub fn latest(&self) -> Option<Signed> {
         self.latest.read().ok().and_then(|l| l.clone())

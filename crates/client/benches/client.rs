@@ -39,10 +39,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let net = Network::with_quorums(3, 2, 1);
-        let mut nodes = Vec::new();
-        for i in 0..3 {
-            nodes.push(net.start(i).await);
-        }
+        let nodes = net.start_all().await;
         let p = &net.parties;
         let mut entries = p.registry_entries();
         // A 20-event history of unit 1: commissioned, then shipped and received nine times, and
@@ -50,11 +47,7 @@ fn main() {
         entries.extend(twenty_events(p, &unit(1), &sscc(1)));
         // To every bookkeeper (not left to broadcast): the registry must be everywhere before the
         // sealed entries below are admitted.
-        for e in &entries {
-            for i in 0..3 {
-                assert_eq!(net.submit(i, e).await.0, 200);
-            }
-        }
+        net.submit_to_all(&entries).await;
         // The same history of a lot-qualified unit, sealed for its lot's label; sealed entries
         // are not broadcast, so each goes to every bookkeeper, as a device's outbox sends it.
         let label = tally_confidential::LabelSecret::from_bytes([42; 16]);

@@ -379,6 +379,26 @@ impl Network {
         panic!("bookkeeper {i} did not become healthy");
     }
 
+    /// Starts every bookkeeper, in order.
+    pub async fn start_all(&self) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for i in 0..self.ports.len() {
+            nodes.push(self.start(i).await);
+        }
+        nodes
+    }
+
+    /// Submits each entry to every bookkeeper (not left to broadcast, as a device's outbox
+    /// sends), asserting each is accepted.
+    pub async fn submit_to_all(&self, entries: &[Vec<u8>]) {
+        for e in entries {
+            for i in 0..self.ports.len() {
+                let (status, body) = self.submit(i, e).await;
+                assert_eq!(status, 200, "bk{i}: {}", String::from_utf8_lossy(&body));
+            }
+        }
+    }
+
     /// POSTs an entry to `/submit`: status and body.
     pub async fn submit(&self, i: usize, entry: &[u8]) -> (u16, Vec<u8>) {
         let r = self

@@ -199,11 +199,7 @@ pub(crate) async fn history(
     let latest = shared
         .latest()
         .ok_or_else(|| ApiError::not_found("no checkpoint signed yet"))?;
-    let registry = shared
-        .registry
-        .read()
-        .map(|r| Arc::clone(&r))
-        .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+    let registry = shared.registry_now()?;
     let cache = Arc::clone(&shared);
     let answer = shared
         .with_reader(move |s| {
@@ -262,11 +258,7 @@ pub(crate) async fn history_indices(
             format!("size must be between 1 and the latest checkpoint size {signed}"),
         ));
     }
-    let registry = shared
-        .registry
-        .read()
-        .map(|r| Arc::clone(&r))
-        .map_err(|_| ApiError::internal("registry lock poisoned"))?;
+    let registry = shared.registry_now()?;
     let cache = Arc::clone(&shared);
     let found = shared
         .with_reader(move |s| {

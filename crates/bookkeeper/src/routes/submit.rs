@@ -223,13 +223,9 @@ fn check(shared: &Shared, entries: &[Bytes], leaves: &[Hash]) -> Vec<Result<Chec
         .filter(|(_, k)| k.is_none())
         .map(|(e, _)| e)
         .collect();
-    // A snapshot: the lock is held only to copy the pointer, never for the bundle's check.
-    let registry = match shared.registry.read() {
-        Ok(r) => Arc::clone(&r),
-        Err(_) => {
-            let e = ApiError::internal("registry lock poisoned");
-            return entries.iter().map(|_| Err(e.clone())).collect();
-        }
+    let registry = match shared.registry_now() {
+        Ok(r) => r,
+        Err(e) => return entries.iter().map(|_| Err(e.clone())).collect(),
     };
     let mut admitted = admission::admit_bundle(&shared.policy, &registry, &new).into_iter();
     known
