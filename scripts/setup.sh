@@ -7,13 +7,15 @@
 # end-to-end tests (with a CJK font, so the screenshots of the Chinese screens show it), Node.js and
 # npm to build its interface (then `npm ci` in ui/); python3-venv for the gateway's OpenAPI
 # conformance check; nginx-light, the web server that serves the bookkeepers' published tiles in
-# the tests of static reads.
+# the tests of static reads; postgresql, the server the PostgreSQL log store is tested against (each
+# test starts a temporary cluster of its own, as the postgres user when run as root).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config golang-go golang-golang-x-mod-dev cmake poppler-utils
-  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei nginx-light)
+  libwebkit2gtk-4.1-dev libssl-dev file xvfb webkit2gtk-driver fonts-wqy-microhei nginx-light
+  postgresql)
 # python3 -m venv: the machine's own Python where it has one (it ships venv), else Debian's.
 command -v python3 >/dev/null || packages+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)

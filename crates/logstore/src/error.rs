@@ -8,6 +8,9 @@ pub enum StoreError {
     /// The database itself failed (I/O, locking, corruption detected by SQLite, a malformed row).
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed (connection, I/O, a constraint, a malformed row).
+    #[error("database: {0}")]
+    Postgres(#[from] postgres::Error),
     /// The tree hashes could not be read or computed.
     #[error("tree hashes: {0}")]
     Tree(#[from] tlog_tiles::tlog::Error),

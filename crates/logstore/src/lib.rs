@@ -7,20 +7,22 @@
 //! (plus evidence of misbehaviour), and an outbox of entries still to broadcast to peers.
 //!
 //! The trait keeps the rest of the system independent of the database: [`SqliteStore`] is the embedded
-//! default (one file, WAL, `synchronous=FULL`), and a server database can implement the same trait
-//! later. Proofs come from `tally_tlog::store::{inclusion_proof, consistency_proof}` over the store's
+//! default (one file, WAL, `synchronous=FULL`), and [`PgStore`] keeps the same log in PostgreSQL,
+//! for a bookkeeper that outgrows one machine. Proofs come from `tally_tlog::store::{inclusion_proof, consistency_proof}` over the store's
 //! [`tlog_tiles::HashReader`] implementation, so every backend shares one proof algorithm.
 #![forbid(unsafe_code)]
 
 mod cache;
 mod error;
 mod hashes;
+pub mod postgres;
 pub mod schema;
 mod sqlite;
 mod store;
 
 pub use cache::{HashCache, CACHED_LEVEL};
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::{Evidence, LogStore, WitnessState};
 

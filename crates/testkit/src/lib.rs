@@ -3,6 +3,8 @@
 //! test wants.
 #![forbid(unsafe_code)]
 
+pub mod postgres;
+
 use tally_tlog::{KeyType, SignerKey};
 use time::OffsetDateTime;
 
