@@ -28,3 +28,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # under Xvfb, driven through WebKitWebDriver): build every binary first, in the test profile.
 cargo build --workspace --bins --locked
 cargo test --workspace --locked
+# The bookkeeper and light-client suites again with every test network's logs in PostgreSQL (a
+# real server each test network starts and stops, `tally_testnet::STORAGE`), from the same build.
+TALLY_TEST_STORAGE=postgres cargo test -p tally-bookkeeper -p tally-client --tests --locked

@@ -299,7 +299,8 @@ impl Net {
         let config = Config {
             name: "bk0".into(),
             listen: ([127, 0, 0, 1], port).into(),
-            database: database.to_owned(),
+            database: Some(database.to_owned()),
+            storage: None,
             policy: p.join("policy.json"),
             log_key: p.join("log.key"),
             witness_key: p.join("witness.key"),

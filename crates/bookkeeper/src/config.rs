@@ -17,8 +17,14 @@ pub struct Config {
     pub name: String,
     /// Address to serve HTTP on, e.g. `127.0.0.1:7000`.
     pub listen: SocketAddr,
-    /// SQLite database file (created if missing).
-    pub database: PathBuf,
+    /// SQLite database file (created if missing): where the log is kept, unless `storage` says
+    /// otherwise.
+    #[serde(default)]
+    pub database: Option<PathBuf>,
+    /// `postgres://user@host:port/db`: keep the log in that PostgreSQL database instead (its
+    /// schema created or migrated when the bookkeeper starts).
+    #[serde(default)]
+    pub storage: Option<String>,
     /// Network policy file (JSON).
     pub policy: PathBuf,
     /// The log's note signing key (`PRIVATE+KEY+…`, type 0x01); its name is the log's origin.
@@ -65,6 +71,23 @@ fn default_max_batch() -> usize {
 }
 
 impl Config {
+    /// Where the log is kept: `storage` if given (a `postgres://` URL or a SQLite path), else
+    /// `database`; exactly one of them must be set.
+    pub fn location(&self) -> Result<tally_logstore::Location, ServeError> {
+        let bad = |reason: &str| ServeError::Config {
+            path: format!("the config of {}", self.name),
+            reason: reason.into(),
+        };
+        match (&self.storage, &self.database) {
+            (Some(url), None) => Ok(tally_logstore::Location::parse(url)),
+            (None, Some(path)) => Ok(tally_logstore::Location::Sqlite(path.clone())),
+            (Some(_), Some(_)) => Err(bad("set database (SQLite) or storage, not both")),
+            (None, None) => Err(bad(
+                "set database (a SQLite file) or storage (postgres://…)",
+            )),
+        }
+    }
+
     /// The serving limits: the defaults of [`Limits`] unless the file sets them.
     pub fn limits(&self) -> Limits {
         let d = Limits::default();
@@ -99,6 +122,11 @@ impl Config {
             || l.request_timeout.is_zero();
         if zero {
             return Err(err("connection limits and timeouts must be positive".into()));
+        }
+        if config.location().is_err() {
+            return Err(err(
+                "set database (a SQLite file) or storage (postgres://…), exactly one".into(),
+            ));
         }
         if config.checkpoint_interval_ms == 0 || config.max_batch == 0 {
             return Err(err(

@@ -51,7 +51,7 @@ use std::future::Future;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tally_logstore::{LogStore, SqliteStore};
+use tally_logstore::{LogStore, Store};
 use tally_trust::{Entry, EntryKind, Policy, Registry};
 use tally_witness::{LogConfig, Witness};
 use tokio::sync::{mpsc, watch};
@@ -106,35 +106,36 @@ pub async fn run(
             })
         })
         .collect();
-    let database = config.database.clone();
-    let (store, readers, warmer, registry, policy) = tokio::task::spawn_blocking(move || {
-        let (store, registry) = open(&database, &policy)?;
-        // One cache of the tree's upper levels for every reader: proofs mostly read it.
-        let cache = Arc::new(tally_logstore::HashCache::new());
-        let reader =
-            || SqliteStore::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
-        let readers = (0..READERS)
-            .map(|_| reader().map(Mutex::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        let warmer = reader()?;
-        Ok::<_, ServeError>((store, readers, warmer, registry, policy))
-    })
-    .await??;
+    let database = config.location()?;
+    let (store, readers, warmer, registry, policy, size, latest) =
+        tokio::task::spawn_blocking(move || {
+            let (store, registry) = open(&database, &policy)?;
+            // One cache of the tree's upper levels for every reader: proofs mostly read it.
+            let cache = Arc::new(tally_logstore::HashCache::new());
+            let reader = || Store::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
+            let readers = (0..READERS)
+                .map(|_| reader().map(Mutex::new))
+                .collect::<Result<Vec<_>, _>>()?;
+            let warmer = reader()?;
+            let size = store.size()?;
+            let latest = store.latest_checkpoint()?;
+            Ok::<_, ServeError>((store, readers, warmer, registry, policy, size, latest))
+        })
+        .await??;
     // Fills the cache in one pass while the server already answers (proofs read what is not
     // cached yet from the database); a failure only leaves the cache to fill as proofs read.
     tokio::task::spawn_blocking(move || match warmer.warm_cache() {
         Ok(hashes) => tracing::info!(hashes, "cached the upper levels of the tree"),
         Err(e) => tracing::warn!(error = %e, "could not warm the tree cache"),
     });
-    let size = store.size()?;
-    let latest = store
-        .latest_checkpoint()?
-        .map(|(size, note)| shared::Signed {
-            size,
-            note: note.into(),
-        });
+    let latest = latest.map(|(size, note)| shared::Signed {
+        size,
+        note: note.into(),
+    });
     let (jobs_tx, jobs_rx) = mpsc::channel(SEQUENCER_QUEUE);
+    let inline_reads = matches!(store, Store::Sqlite(_));
     let shared = Arc::new(Shared {
+        inline_reads,
         store: Arc::new(Mutex::new(store)),
         readers,
         next_reader: AtomicUsize::new(0),
@@ -179,9 +180,9 @@ pub async fn run(
 
 /// Opens the store and rebuilds the registry from the records logged so far, in log order (the
 /// order in which they were admitted).
-fn open(path: &std::path::Path, policy: &Policy) -> Result<(SqliteStore, Registry), ServeError> {
+fn open(at: &tally_logstore::Location, policy: &Policy) -> Result<(Store, Registry), ServeError> {
     const CHUNK: u64 = 4096;
-    let store = SqliteStore::open(path)?;
+    let store = Store::open(at)?;
     let size = store.size()?;
     let mut registry = Registry::default();
     let mut start = 0;

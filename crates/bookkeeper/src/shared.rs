@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tally_logstore::{SqliteStore, StoreError};
+use tally_logstore::{Store, StoreError};
 use tally_tlog::{SignerKey, VerifierKey};
 use tally_trust::{Policy, Registry};
 use tally_witness::Witness;
@@ -30,11 +30,11 @@ pub(crate) struct Signed {
 /// Everything a request or task needs.
 pub(crate) struct Shared {
     /// The database; the one connection that writes, behind a mutex, used only on blocking threads.
-    pub store: Arc<Mutex<SqliteStore>>,
+    pub store: Arc<Mutex<Store>>,
     /// Read-only connections to the same database (WAL lets them read while the writer commits),
     /// so reads (duplicate checks, proofs, tiles, checkpoints) neither wait for a batch's fsync nor
     /// queue behind each other.
-    pub readers: Vec<Mutex<SqliteStore>>,
+    pub readers: Vec<Mutex<Store>>,
     /// Where the search for an idle reader starts next (round robin).
     pub next_reader: AtomicUsize,
     /// Parsed events by index, for the custody walks of `/lookup` and `/history`.
@@ -62,6 +62,10 @@ pub(crate) struct Shared {
     pub checkpoint_signed: tokio::sync::Notify,
     pub checkpoint_interval_ms: u64,
     pub max_batch: usize,
+    /// Whether a read may run on an async task's thread: SQLite's answer from its page cache in
+    /// microseconds, which is cheaper than a hop to a blocking thread; PostgreSQL's synchronous
+    /// client runs a runtime of its own, which tokio refuses there.
+    pub inline_reads: bool,
     /// Bounds the bundles being checked at once to the machine's cores. That work is
     /// CPU-bound, on the blocking pool; without a bound, every connection's bundle ran at once and
     /// the one sequencer thread waited its turn behind them all (at 8 connections on 2 cores it
@@ -109,7 +113,7 @@ impl Shared {
     pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || {
@@ -127,7 +131,7 @@ impl Shared {
     pub async fn with_reader<T, F>(self: &Arc<Self>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
         let shared = Arc::clone(self);
         tokio::task::spawn_blocking(move || shared.read(|s| f(s).map_err(ApiError::from)))
@@ -135,12 +139,24 @@ impl Shared {
             .map_err(ApiError::internal)?
     }
 
+    /// Runs `f` here when reads may block this thread ([`Shared::inline_reads`]), else on a
+    /// blocking thread.
+    pub async fn quick<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Shared) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        if self.inline_reads {
+            return Ok(f(self));
+        }
+        let shared = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&shared))
+            .await
+            .map_err(ApiError::internal)
+    }
+
     /// Runs the read-only `f` on one of the read connections, on this thread (which may block: call
     /// it on a blocking thread).
-    pub fn read<T>(
-        &self,
-        f: impl FnOnce(&SqliteStore) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+    pub fn read<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
         // The first idle connection from a rotating start, so concurrent reads rarely wait on
         // each other; if every one is busy, wait for the one at the start.
         let n = self.readers.len();

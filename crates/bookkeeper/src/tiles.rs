@@ -2,16 +2,12 @@
 //! static publisher writes, from one function so the two can never differ.
 
 use crate::error::ApiError;
-use tally_logstore::{LogStore as _, SqliteStore};
+use tally_logstore::{LogStore as _, Store};
 use tally_tlog::tiles::{encode_entry_bundle, TileKind, TilePath, TILE_WIDTH};
 use tlog_tiles::HashReader as _;
 
 /// The bytes of `tile` in the tree of `size` leaves; `None` when the tile lies beyond that tree.
-pub(crate) fn read(
-    s: &SqliteStore,
-    tile: TilePath,
-    size: u64,
-) -> Result<Option<Vec<u8>>, ApiError> {
+pub(crate) fn read(s: &Store, tile: TilePath, size: u64) -> Result<Option<Vec<u8>>, ApiError> {
     let Some((first, end)) = span(tile) else {
         return Ok(None);
     };

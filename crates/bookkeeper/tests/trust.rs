@@ -267,17 +267,6 @@ async fn a_made_up_serial_of_a_serialised_lot_brings_the_evidence_of_serialisati
 }
 
 /// Copies a stopped bookkeeper's database files.
-fn copy_db(dir: &std::path::Path, i: usize, to: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let from = dir.join(format!("bk{i}.db{suffix}"));
-        let dest = to.join(format!("bk{i}.db{suffix}"));
-        let _ = std::fs::remove_file(&dest);
-        if from.exists() {
-            std::fs::copy(&from, &dest).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_restored_from_a_backup_is_recorded_by_its_witness() {
     let net = Network::with_quorums(2, 1, 1);
@@ -286,13 +275,12 @@ async fn a_peer_restored_from_a_backup_is_recorded_by_its_witness() {
     let size = net.log_size(0).await;
     net.cosigned_checkpoint(0, size, 1).await;
     n0.stop().await;
-    let backup = tempfile::tempdir().unwrap();
-    copy_db(net.dir.path(), 0, backup.path());
+    net.backup(0, "backup");
     let n0 = net.start(0).await;
     assert_eq!(net.submit(0, &net.parties.commission(1)).await.0, 200);
     net.cosigned_checkpoint(0, size + 1, 1).await;
     n0.stop().await;
-    copy_db(backup.path(), 0, net.dir.path());
+    net.restore(0, "backup");
     let n0 = net.start(0).await;
     let mut found = Value::Null;
     for _ in 0..ATTEMPTS {

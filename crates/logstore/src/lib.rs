@@ -12,6 +12,7 @@
 //! [`tlog_tiles::HashReader`] implementation, so every backend shares one proof algorithm.
 #![forbid(unsafe_code)]
 
+mod any;
 mod cache;
 mod error;
 mod hashes;
@@ -20,6 +21,7 @@ pub mod schema;
 mod sqlite;
 mod store;
 
+pub use any::{Location, Store};
 pub use cache::{HashCache, CACHED_LEVEL};
 pub use error::StoreError;
 pub use postgres::PgStore;

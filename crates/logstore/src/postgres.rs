@@ -73,7 +73,7 @@ const APPEND_LOCK: i64 = 0x0074_616c_6c79;
 /// One connection, used by one thread at a time (reads take `&self`, so the client sits in a
 /// `RefCell`); a server opens one store per reader, as with SQLite.
 pub struct PgStore {
-    client: RefCell<Client>,
+    client: RefCell<Conn>,
     cache: Option<Arc<HashCache>>,
     /// Whether a [`snapshot`](Self::snapshot) transaction is open (one inside it just runs).
     in_snapshot: Cell<bool>,
@@ -82,6 +82,32 @@ pub struct PgStore {
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+/// A connection that is closed on a thread of its own when dropped: closing the synchronous
+/// client blocks on its runtime, which tokio refuses on a thread driving async tasks, and a
+/// server's last reference to its store may well be dropped on one.
+struct Conn(Option<Client>);
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0.as_ref().expect("a connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("a connection until dropped")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop(client));
+        }
     }
 }
 
@@ -111,7 +137,7 @@ impl PgStore {
         let mut client = Client::connect(url, NoTls)?;
         migrate(&mut client)?;
         Ok(Self {
-            client: RefCell::new(client),
+            client: RefCell::new(Conn(Some(client))),
             cache: None,
             in_snapshot: Cell::new(false),
         })
@@ -129,7 +155,7 @@ impl PgStore {
             return Err(StoreError::SchemaTooOld { found, known });
         }
         Ok(Self {
-            client: RefCell::new(client),
+            client: RefCell::new(Conn(Some(client))),
             cache: None,
             in_snapshot: Cell::new(false),
         })
@@ -139,6 +165,34 @@ impl PgStore {
     pub fn with_cache(mut self, cache: Arc<HashCache>) -> Self {
         self.cache = Some(cache);
         self
+    }
+
+    /// Reads every stored hash of the cached levels into the shared cache in one pass (see
+    /// [`HashCache`]), streaming the table; returns how many it cached. Without a cache, does
+    /// nothing.
+    pub fn warm_cache(&self) -> Result<usize, StoreError> {
+        use postgres::fallible_iterator::FallibleIterator as _;
+        const CHUNK: usize = 4096;
+        let Some(cache) = &self.cache else {
+            return Ok(0);
+        };
+        let mut client = self.client.borrow_mut();
+        let mut rows =
+            client.query_raw("SELECT idx, hash FROM hashes", std::iter::empty::<i64>())?;
+        let (mut found, mut cached) = (Vec::with_capacity(CHUNK), 0);
+        while let Some(row) = rows.next()? {
+            let index = to_u64(row.get(0));
+            if crate::cache::slot(index).is_some() {
+                found.push((index, hash_of(row.get(1))?));
+            }
+            if found.len() == CHUNK {
+                cached += found.len();
+                cache.put(found.drain(..));
+            }
+        }
+        cached += found.len();
+        cache.put(found.into_iter());
+        Ok(cached)
     }
 
     /// Runs the read-only `f` in one repeatable-read transaction: every statement it makes sees
@@ -280,7 +334,7 @@ impl HashReader for Overlay<'_, '_> {
 impl HashReader for PgStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
         let Some(cache) = &self.cache else {
-            return read_hashes(&mut *self.client.borrow_mut(), indexes);
+            return read_hashes(&mut **self.client.borrow_mut(), indexes);
         };
         let cached = cache.get_many(indexes);
         let missing: Vec<u64> = indexes
@@ -292,7 +346,7 @@ impl HashReader for PgStore {
         if missing.is_empty() {
             return Ok(cached.into_iter().flatten().collect());
         }
-        let read = read_hashes(&mut *self.client.borrow_mut(), &missing)?;
+        let read = read_hashes(&mut **self.client.borrow_mut(), &missing)?;
         cache.put(missing.iter().copied().zip(read.iter().copied()));
         let mut read = read.into_iter();
         cached
@@ -335,8 +389,7 @@ impl LogStore for PgStore {
                 len: e.len(),
             });
         }
-        let client = self.client.get_mut();
-        let mut tx = client.transaction()?;
+        let mut tx = self.client.get_mut().transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
         let before = size_of(&mut tx)?;
         let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
@@ -394,7 +447,7 @@ impl LogStore for PgStore {
     }
 
     fn size(&self) -> Result<u64, StoreError> {
-        size_of(&mut *self.client.borrow_mut())
+        size_of(&mut **self.client.borrow_mut())
     }
 
     fn entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -430,7 +483,7 @@ impl LogStore for PgStore {
     }
 
     fn indices_of(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
-        let found = known_leaves(&mut *self.client.borrow_mut(), leaf_hashes)?;
+        let found = known_leaves(&mut **self.client.borrow_mut(), leaf_hashes)?;
         Ok(leaf_hashes
             .iter()
             .map(|h| found.get(&h.0).copied())

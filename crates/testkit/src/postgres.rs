@@ -76,7 +76,9 @@ impl Postgres {
             port,
         };
         for _ in 0..600 {
-            if postgres::Client::connect(&server.url("postgres"), postgres::NoTls).is_ok() {
+            if off_runtime(|| {
+                postgres::Client::connect(&server.url("postgres"), postgres::NoTls).is_ok()
+            }) {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -91,12 +93,37 @@ impl Postgres {
 
     /// Creates database `name` and returns its URL.
     pub fn database(&self, name: &str) -> String {
-        let mut admin =
-            postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .expect("create database");
+        let admin = self.url("postgres");
+        off_runtime(|| {
+            postgres::Client::connect(&admin, postgres::NoTls)
+                .expect("connect")
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("create database")
+        });
         self.url(name)
+    }
+
+    /// Replaces database `to` with a copy of database `from` (`CREATE DATABASE … TEMPLATE`): a
+    /// backup, or its restore. Neither may have open connections; a store's connections close
+    /// on threads of their own, so a copy that finds one is retried for a while.
+    pub fn copy(&self, from: &str, to: &str) {
+        let admin = self.url("postgres");
+        let sql = format!(
+            "DROP DATABASE IF EXISTS \"{to}\"; CREATE DATABASE \"{to}\" TEMPLATE \"{from}\""
+        );
+        for _ in 0..100 {
+            let done = off_runtime(|| {
+                let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+                // Two statements: DROP DATABASE cannot run inside a transaction block.
+                let (drop, create) = sql.split_once("; ").expect("two statements");
+                c.batch_execute(drop).and_then(|()| c.batch_execute(create))
+            });
+            if done.is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("could not copy database {from} to {to}");
     }
 
     fn log(&self) -> PathBuf {
@@ -111,6 +138,12 @@ impl Drop for Postgres {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
         let _ = self.child.wait();
     }
+}
+
+/// Runs `f` on a thread of its own: the synchronous `postgres` client runs a runtime of its own,
+/// which tokio refuses to start on a thread that drives async tasks (an async test's).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("postgres client thread"))
 }
 
 /// The user that runs the server: the `postgres` system user when this process is root.

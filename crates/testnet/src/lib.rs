@@ -193,6 +193,16 @@ pub fn twenty_events(p: &Parties, unit: &str, pallet: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// The environment variable that puts every test network's logs in PostgreSQL: with
+/// `TALLY_TEST_STORAGE=postgres`, a [`Network`] starts a PostgreSQL server of its own and each
+/// bookkeeper keeps its log in a database there; otherwise in SQLite files (the default).
+pub const STORAGE: &str = "TALLY_TEST_STORAGE";
+
+/// Whether this run keeps the test networks' logs in PostgreSQL ([`STORAGE`]).
+pub fn on_postgres() -> bool {
+    std::env::var(STORAGE).is_ok_and(|v| v == "postgres")
+}
+
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -225,6 +235,9 @@ impl Node {
 
 /// A network of `n` bookkeepers: its files live in `dir`.
 pub struct Network {
+    /// The PostgreSQL server the bookkeepers keep their logs in, when the tests run on it
+    /// ([`STORAGE`]); stopped when the network is dropped.
+    pub postgres: Option<tally_testkit::postgres::Postgres>,
     pub dir: TempDir,
     pub parties: Parties,
     pub logs: Vec<SignerKey>,
@@ -279,6 +292,7 @@ impl Network {
             "cold_chain": [],
         });
         std::fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();
+        let postgres = on_postgres().then(tally_testkit::postgres::Postgres::start);
         for i in 0..n {
             let p = dir.path();
             std::fs::write(p.join(format!("bk{i}.log.key")), logs[i].to_secret_string()).unwrap();
@@ -297,9 +311,15 @@ impl Network {
                 "checkpoint_interval_ms": 100,
                 "max_batch": 256,
             });
+            let mut config = config;
+            if let Some(server) = &postgres {
+                config["database"] = Value::Null;
+                config["storage"] = server.database(&format!("bk{i}")).into();
+            }
             std::fs::write(p.join(format!("bk{i}.json")), config.to_string()).unwrap();
         }
         Network {
+            postgres,
             dir,
             parties,
             logs,
@@ -377,6 +397,31 @@ impl Network {
             tokio::time::sleep(POLL).await;
         }
         panic!("bookkeeper {i} did not become healthy");
+    }
+
+    /// Copies stopped bookkeeper `i`'s log aside (its SQLite files, or its PostgreSQL database)
+    /// as backup `name`.
+    pub fn backup(&self, i: usize, name: &str) {
+        self.copy_log(&format!("bk{i}"), name);
+    }
+
+    /// Puts backup `name` back as stopped bookkeeper `i`'s log: a restore from an old backup.
+    pub fn restore(&self, i: usize, name: &str) {
+        self.copy_log(name, &format!("bk{i}"));
+    }
+
+    fn copy_log(&self, from: &str, to: &str) {
+        if let Some(server) = &self.postgres {
+            return server.copy(from, to);
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let source = self.dir.path().join(format!("{from}.db{suffix}"));
+            let dest = self.dir.path().join(format!("{to}.db{suffix}"));
+            let _ = std::fs::remove_file(&dest);
+            if source.exists() {
+                std::fs::copy(&source, &dest).unwrap();
+            }
+        }
     }
 
     /// Starts every bookkeeper, in order.

@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use tally_confidential::{is_sealed, lookup_key, LabelSecret, LABEL_SECRET_HEADER};
-use tally_logstore::{LogStore, SqliteStore};
+use tally_logstore::{LogStore, Store};
 use tally_trust::custody::{self, Actor, Facts};
 use tally_trust::{Entry, EntryKind, Record, Registry};
 
@@ -318,7 +318,7 @@ fn history_body(
 
 /// The consistency proof from `old` to `size`, when 0 < old < size.
 fn old_proof(
-    s: &SqliteStore,
+    s: &Store,
     old: u64,
     size: u64,
 ) -> Result<Option<Vec<tally_tlog::Hash>>, tally_tlog::store::StoreError> {
@@ -332,7 +332,7 @@ type Proven = (u64, Vec<u8>, Vec<tally_tlog::Hash>);
 
 /// Each entry with its inclusion proof in the tree of size `size`.
 fn prove(
-    s: &SqliteStore,
+    s: &Store,
     entries: Vec<(u64, Vec<u8>)>,
     size: u64,
 ) -> Result<Vec<Proven>, tally_tlog::store::StoreError> {

@@ -163,22 +163,26 @@ pub(crate) async fn inclusion(
         )),
     };
     provable_within(shared.signed_size(), size)?;
-    let (index, proof) = shared.read(|s| {
-        let index = match target? {
-            Target::Index(index) => index,
-            Target::Leaf(leaf) => s
-                .index_of(&leaf)?
-                .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?,
-        };
-        if index >= size {
-            return Err(ApiError::not_found(format!(
-                "entry {index} is not in the tree of size {size}"
-            )));
-        }
-        let proof =
-            tally_tlog::store::inclusion_proof(s, index, size).map_err(ApiError::internal)?;
-        Ok((index, proof))
-    })?;
+    let (index, proof) = shared
+        .quick(move |shared| {
+            shared.read(|s| {
+                let index = match target? {
+                    Target::Index(index) => index,
+                    Target::Leaf(leaf) => s
+                        .index_of(&leaf)?
+                        .ok_or_else(|| ApiError::not_found("no entry with this leaf hash"))?,
+                };
+                if index >= size {
+                    return Err(ApiError::not_found(format!(
+                        "entry {index} is not in the tree of size {size}"
+                    )));
+                }
+                let proof = tally_tlog::store::inclusion_proof(s, index, size)
+                    .map_err(ApiError::internal)?;
+                Ok((index, proof))
+            })
+        })
+        .await??;
     Ok(proof_response(("index", index), size, &proof))
 }
 

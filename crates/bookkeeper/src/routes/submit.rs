@@ -63,13 +63,11 @@ pub(crate) async fn submit(
 ) -> Result<Response, ApiError> {
     let entry = body(body_bytes, too_large)?;
     let leaf = leaf_hash(&admission::logged_bytes(&entry));
-    let checked = check(
-        &shared,
-        std::slice::from_ref(&entry),
-        std::slice::from_ref(&leaf),
-    )
-    .pop()
-    .ok_or_else(|| ApiError::internal("no check result"))??;
+    let checked = shared
+        .quick(move |shared| check(shared, &[entry], &[leaf]))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no check result"))??;
     let (index, logged) = sequence(&shared, vec![checked])
         .await?
         .pop()
