@@ -21,7 +21,9 @@
 //! under keyed lookup keys). Each
 //! run reports the bytes on disk per entry of its database (entries, lookup index, tree hashes).
 //!
-//! Environment: `TALLY_BENCH_ENTRIES` (submitted entries, default 50 000),
+//! Environment: `TALLY_BENCH_STORAGE=postgres` (the submissions' logs in a PostgreSQL server this
+//! bench starts, as `storage = "postgres://…"` in a bookkeeper's config; the proof log stays
+//! SQLite), `TALLY_BENCH_ENTRIES` (submitted entries, default 50 000),
 //! `TALLY_BENCH_SUBMITTERS` (concurrent connections, default 48; 0 skips the measure), `TALLY_BENCH_BUNDLE` (entries
 //! per bundle, default 256), `TALLY_BENCH_BUNDLE_SUBMITTERS` (concurrent bundle connections,
 //! default 8; 0 skips the measure), `TALLY_BENCH_PROOF_LOG`
@@ -46,7 +48,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tally_bookkeeper::Config;
-use tally_logstore::{LogStore as _, SqliteStore};
+use tally_logstore::{Location, LogStore as _, SqliteStore};
 use tally_tlog::{KeyType, SignerKey, VerifierKey};
 use tally_trust::{Entry, EntryKind, Record};
 use tokio::runtime::Runtime;
@@ -139,6 +141,8 @@ fn time(s: &str) -> time::OffsetDateTime {
 
 /// A one-bookkeeper network in a tempdir: policy, keys, and the parties that sign entries.
 struct Net {
+    /// With `TALLY_BENCH_STORAGE=postgres`: the PostgreSQL server the measured logs live in.
+    postgres: Option<tally_testkit::postgres::Postgres>,
     dir: tempfile::TempDir,
     log: VerifierKey,
     org: SignerKey,
@@ -174,7 +178,9 @@ impl Net {
         std::fs::write(p.join("policy.json"), policy.to_string()).expect("policy");
         std::fs::write(p.join("log.key"), log.to_secret_string()).expect("key");
         std::fs::write(p.join("witness.key"), witness.to_secret_string()).expect("key");
+        let on_postgres = std::env::var("TALLY_BENCH_STORAGE").is_ok_and(|v| v == "postgres");
         Net {
+            postgres: on_postgres.then(tally_testkit::postgres::Postgres::start),
             log: log.verifier(),
             org: key("org-1", KeyType::Ed25519, 10),
             org_gln: with_check("950600000001"),
@@ -289,7 +295,16 @@ impl Net {
     }
 
     /// Serves a bookkeeper on `database` on its own runtime; returns its URL and its stopper.
-    fn start(&self, database: &Path, server: &Runtime, client: &Runtime) -> (String, Server) {
+    /// Where a measured log named `name` lives: a SQLite file in the tempdir, or a fresh
+    /// database of the PostgreSQL server.
+    fn location(&self, name: &str) -> Location {
+        match &self.postgres {
+            Some(server) => Location::Postgres(server.database(&name.replace('-', "_"))),
+            None => Location::Sqlite(self.dir.path().join(format!("{name}.db"))),
+        }
+    }
+
+    fn start(&self, database: &Location, server: &Runtime, client: &Runtime) -> (String, Server) {
         let p = self.dir.path();
         // `run` binds the port itself: take a free one first.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -299,8 +314,14 @@ impl Net {
         let config = Config {
             name: "bk0".into(),
             listen: ([127, 0, 0, 1], port).into(),
-            database: Some(database.to_owned()),
-            storage: None,
+            database: match database {
+                Location::Sqlite(path) => Some(path.clone()),
+                Location::Postgres(_) => None,
+            },
+            storage: match database {
+                Location::Postgres(url) => Some(url.clone()),
+                Location::Sqlite(_) => None,
+            },
             policy: p.join("policy.json"),
             log_key: p.join("log.key"),
             witness_key: p.join("witness.key"),
@@ -519,7 +540,7 @@ fn submissions(
         started.elapsed().as_secs_f64()
     );
     let server = runtime(SERVER_THREADS, cores());
-    let database = net.dir.path().join(format!("submit-{bundle}-{what}.db"));
+    let database = net.location(&format!("submit-{bundle}-{what}"));
     let (url, stopper) = net.start(&database, &server, client);
     let registry = net.registry_entries();
     let registry_len = registry.len() as u64;
@@ -665,7 +686,10 @@ fn submissions(
     );
     stopper.stop(&server);
     drop(server);
-    let on_disk = disk_bytes(&database);
+    let on_disk = match &database {
+        Location::Sqlite(path) => disk_bytes(path),
+        Location::Postgres(url) => postgres_bytes(url),
+    };
     println!(
         "on disk: {:.1} MB = {:.0} B/entry (entry data, lookup index, leaf-hash index, tree hashes)",
         on_disk as f64 / 1e6,
@@ -703,7 +727,7 @@ fn proofs(net: &Net, client: &Runtime, size: u64, connections: usize, secs: u64)
     );
     let server = runtime(SERVER_THREADS, server_workers());
     let opened = Instant::now();
-    let (url, stopper) = net.start(&database, &server, client);
+    let (url, stopper) = net.start(&Location::Sqlite(database.clone()), &server, client);
     // `start` returns once the server answers, after it has read its whole log.
     let ready = client.block_on(async {
         loop {
@@ -892,6 +916,22 @@ fn build_log(net: &Net, path: &Path, size: u64) -> usize {
         }
     }
     entry_bytes
+}
+
+/// Bytes of a PostgreSQL database (`pg_database_size`: its tables, indexes and their free space).
+fn postgres_bytes(url: &str) -> u64 {
+    let url = url.to_owned();
+    // The synchronous client refuses to run on a thread that drives async tasks; this one does not.
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let size: i64 = c
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .expect("size")
+            .get(0);
+        size as u64
+    })
+    .join()
+    .expect("size thread")
 }
 
 /// Bytes of the database file and its WAL and shared-memory files.

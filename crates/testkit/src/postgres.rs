@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// A running PostgreSQL server with a superuser `tally` (trust authentication on loopback).
 pub struct Postgres {
-    child: Child,
+    child: std::sync::Mutex<Child>,
     _dir: tempfile::TempDir,
     pub port: u16,
 }
@@ -71,7 +71,7 @@ impl Postgres {
             .spawn()
             .expect("postgres");
         let server = Postgres {
-            child,
+            child: std::sync::Mutex::new(child),
             _dir: dir,
             port,
         };
@@ -131,12 +131,24 @@ impl Postgres {
     }
 }
 
+impl Postgres {
+    /// Stops the server: SIGINT, PostgreSQL's fast shutdown (it ends its sessions and background
+    /// processes), and waits for it. For a server held where it is never dropped (a static).
+    pub fn stop(&self) {
+        let Ok(mut child) = self.child.lock() else {
+            return;
+        };
+        if let Ok(None) = child.try_wait() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            let _ = child.wait();
+        }
+    }
+}
+
 impl Drop for Postgres {
-    /// SIGINT: PostgreSQL's fast shutdown (it ends its sessions and its background processes).
     fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
