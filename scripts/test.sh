@@ -28,6 +28,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # under Xvfb, driven through WebKitWebDriver): build every binary first, in the test profile.
 cargo build --workspace --bins --locked
 cargo test --workspace --locked
-# The bookkeeper and light-client suites again with every test network's logs in PostgreSQL (a
-# real server each test network starts and stops, `tally_testnet::STORAGE`), from the same build.
+# The bookkeeper and light-client suites, and the network suite of real `tally` processes
+# (convergence, catch-up, kill -9 under load, rewritten history, bad input), again with every test
+# network's logs in PostgreSQL (a real server each test network starts and stops,
+# `tally_testnet::STORAGE`; `tally network up --storage`), from the same build.
 TALLY_TEST_STORAGE=postgres cargo test -p tally-bookkeeper -p tally-client --tests --locked
+TALLY_TEST_STORAGE=postgres cargo test -p tally-e2e --test network --locked

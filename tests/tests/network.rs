@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tally_e2e::{path_str, pid_files, poll, tally, Guard};
-use tally_logstore::{LogStore, SqliteStore};
+use tally_logstore::{Location, LogStore, Store};
+use tally_testkit::postgres::Postgres;
 use tally_testkit::{key, t, with_check};
 use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
 use tally_tlog::{KeyType, MemoryStore, SignerKey, VerifierKey};
@@ -31,6 +32,9 @@ struct Net {
     logs: Vec<VerifierKey>,
     witnesses: Vec<VerifierKey>,
     gov: SignerKey,
+    /// With `TALLY_TEST_STORAGE=postgres`, the server the nodes keep their logs in (`--storage`);
+    /// stopped after the nodes (the guard above).
+    postgres: Option<Postgres>,
 }
 
 impl Net {
@@ -38,18 +42,19 @@ impl Net {
     fn up(nodes: usize) -> Net {
         let guard = Guard::new();
         let net_dir = guard.dir();
-        let run = tally(
-            &[
-                "network",
-                "up",
-                "--nodes",
-                &nodes.to_string(),
-                "--dir",
-                &path_str(&net_dir),
-            ],
-            b"",
-        )
-        .expect(0);
+        let postgres = tally_testnet::on_postgres().then(Postgres::start);
+        let mut args = vec![
+            "network".to_owned(),
+            "up".into(),
+            "--nodes".into(),
+            nodes.to_string(),
+            "--dir".into(),
+            path_str(&net_dir),
+        ];
+        if let Some(server) = &postgres {
+            args.extend(["--storage".into(), server.url("")]);
+        }
+        let run = tally(&args, b"").expect(0);
         assert!(run.out().starts_with("policy "), "{}", run.out());
         let policy: Value =
             serde_json::from_slice(&std::fs::read(net_dir.join("policy.json")).unwrap()).unwrap();
@@ -68,11 +73,38 @@ impl Net {
                 .collect(),
             gov: SignerKey::parse(gov.trim()).unwrap(),
             guard,
+            postgres,
         }
     }
 
     fn dir(&self) -> PathBuf {
         self.guard.dir()
+    }
+
+    /// Replaces stopped node `i`'s log by a fresh one holding its first `size` entries as
+    /// `change` leaves them, in whichever store the node keeps its log.
+    fn rewrite_log(&self, i: usize, size: u64, change: impl FnOnce(&mut Vec<Vec<u8>>)) {
+        let name = format!("bk{}", i + 1);
+        let config: Value = serde_json::from_slice(
+            &std::fs::read(self.dir().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let at = match config["storage"].as_str() {
+            Some(url) => Location::parse(url),
+            None => Location::Sqlite(self.dir().join(format!("{name}.db"))),
+        };
+        let mut history = Store::open(&at).unwrap().entries(0..size).unwrap();
+        change(&mut history);
+        match (&at, &self.postgres) {
+            (Location::Postgres(_), Some(server)) => server.recreate(&name),
+            (Location::Sqlite(db), _) => {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+                }
+            }
+            (Location::Postgres(url), None) => panic!("{url} on no server of this test"),
+        }
+        Store::open(&at).unwrap().append(&history).unwrap();
     }
 
     /// `tally network up` again: restarts the stopped nodes with their keys and data.
@@ -482,13 +514,9 @@ fn a_rewritten_history_is_refused_by_the_witnesses_with_evidence() {
     net.stop(2, Signal::SIGTERM);
     // Rewrite the last event, then rebuild a consistent tree over the rewritten history, as an
     // operator hiding a change would: the node then signs a checkpoint of a fork.
-    let db = net.dir().join("bk3.db");
-    let mut history = SqliteStore::open(&db).unwrap().entries(0..size).unwrap();
-    history[size as usize - 1] = p.commission(999);
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-    }
-    SqliteStore::open(&db).unwrap().append(&history).unwrap();
+    net.rewrite_log(2, size, |history| {
+        history[size as usize - 1] = p.commission(999);
+    });
     net.restart();
     let origin = net.logs[2].name().to_owned();
     for i in 0..2 {

@@ -63,7 +63,8 @@ pub fn witness_threshold(n: usize) -> usize {
 }
 
 /// Writes the policy (each node its own operator, governed by `governance`, with the cold-chain
-/// rules given), each node's keys (mode 0600) and config (SQLite database `<name>.db`) into `dir`,
+/// rules given), each node's keys (mode 0600) and config (SQLite database `<name>.db`, or with
+/// `storage`, a PostgreSQL server's URL, a database `<name>` there, created if missing) into `dir`,
 /// which must exist. Paths in the configs are made absolute so the nodes can run from any working
 /// directory.
 pub fn write_network(
@@ -73,6 +74,7 @@ pub fn write_network(
     cold_chain: &[ColdChainRule],
     confidential: bool,
     publish: Option<&Publish>,
+    storage: Option<&str>,
 ) -> Result<PathBuf, ServeError> {
     let io = |path: &Path, e: std::io::Error| ServeError::Config {
         path: path.display().to_string(),
@@ -113,10 +115,23 @@ pub fn write_network(
         for (path, key) in [(&log_key, &n.log_key), (&witness_key, &n.witness_key)] {
             write_file(path, key.to_secret_string().as_bytes(), 0o600).map_err(|e| io(path, e))?;
         }
+        let (database, storage) = match storage {
+            Some(server) => {
+                let url = tally_logstore::postgres::database_on(server, &n.name).map_err(|e| {
+                    ServeError::Config {
+                        path: server.to_owned(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                (None, Some(url))
+            }
+            None => (Some(dir.join(format!("{}.db", n.name))), None),
+        };
         let config = json!({
             "name": n.name,
             "listen": format!("127.0.0.1:{}", n.port),
-            "database": dir.join(format!("{}.db", n.name)),
+            "database": database,
+            "storage": storage,
             "policy": policy_file,
             "log_key": log_key,
             "witness_key": witness_key,
@@ -188,6 +203,7 @@ mod tests {
             &nodes,
             std::slice::from_ref(&rule),
             false,
+            None,
             None,
         )
         .unwrap();

@@ -69,6 +69,10 @@ pub struct UpArgs {
     /// entries concern a product.
     #[arg(long, value_name = "URL", requires = "publish")]
     pub tiles_url: Option<String>,
+    /// Keep a new network's logs in the PostgreSQL server at URL (postgres://USER@HOST:PORT/):
+    /// node bkN in a database bkN there, created if missing (default: SQLite files in DIR).
+    #[arg(long, value_name = "URL")]
+    pub storage: Option<String>,
     /// Print nothing (for callers that report progress themselves).
     #[arg(skip)]
     pub quiet: bool,
@@ -140,14 +144,14 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
             }
             None => None,
         };
-        create(
-            dir,
-            n,
-            args.base_port,
-            &args.cold_chain,
-            args.confidential,
-            publish.as_ref(),
-        )?;
+        let options = Options {
+            base_port: args.base_port,
+            cold_chain: &args.cold_chain,
+            confidential: args.confidential,
+            publish: publish.as_ref(),
+            storage: args.storage.as_deref(),
+        };
+        create(dir, n, &options)?;
     }
     // Absolute, so the pid check in `down` matches the serve command line from any directory.
     let dir = &dir.canonicalize().map_err(|e| io_error(dir, e))?;
@@ -194,15 +198,18 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
         .collect())
 }
 
-/// Creates DIR with fresh keys, the policy and the configs of an `n`-node network.
-fn create(
-    dir: &Path,
-    n: usize,
+/// What a new network is made with, beyond its size.
+struct Options<'a> {
     base_port: Option<u16>,
-    cold_chain: &[ColdChainRule],
+    cold_chain: &'a [ColdChainRule],
     confidential: bool,
-    publish: Option<&local::Publish>,
-) -> CliResult {
+    publish: Option<&'a local::Publish>,
+    storage: Option<&'a str>,
+}
+
+/// Creates DIR with fresh keys, the policy and the configs of an `n`-node network.
+fn create(dir: &Path, n: usize, options: &Options) -> CliResult {
+    let base_port = options.base_port;
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let ports = match base_port {
         Some(p) => (0..n)
@@ -253,9 +260,10 @@ fn create(
         dir,
         &governance.verifier(),
         &nodes,
-        cold_chain,
-        confidential,
-        publish,
+        options.cold_chain,
+        options.confidential,
+        options.publish,
+        options.storage,
     )
     .map_err(CliError::bad_input)?;
     Ok(())

@@ -11,6 +11,9 @@ pub enum StoreError {
     /// The PostgreSQL database failed (connection, I/O, a constraint, a malformed row).
     #[error("database: {0}")]
     Postgres(#[from] postgres::Error),
+    /// A database name a local network would create is not letters, digits and `_`.
+    #[error("{0:?} is not a database name (letters, digits and _ only)")]
+    BadDatabaseName(String),
     /// The tree hashes could not be read or computed.
     #[error("tree hashes: {0}")]
     Tree(#[from] tlog_tiles::tlog::Error),

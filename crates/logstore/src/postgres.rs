@@ -111,6 +111,31 @@ impl Drop for Conn {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_server_url_names_each_database() {
+        let w = super::with_database;
+        assert_eq!(
+            w("postgres://u@h:5/", "bk1").as_deref(),
+            Some("postgres://u@h:5/bk1")
+        );
+        assert_eq!(
+            w("postgres://u@h:5", "bk1").as_deref(),
+            Some("postgres://u@h:5/bk1")
+        );
+        assert_eq!(
+            w("postgresql://u:p@h/old?sslmode=disable", "bk2").as_deref(),
+            Some("postgresql://u:p@h/bk2?sslmode=disable")
+        );
+        assert_eq!(w("not a url", "bk1"), None);
+        assert!(matches!(
+            super::database_on("postgres://u@h/", "bk1; DROP"),
+            Err(crate::StoreError::BadDatabaseName(_))
+        ));
+    }
+}
+
 fn to_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::BeyondLog {
         size: n,
@@ -229,6 +254,38 @@ impl PgStore {
         let rows = self.client.borrow_mut().query(sql, params)?;
         Ok(rows.iter().map(|r| to_u64(r.get(0))).collect())
     }
+}
+
+/// The URL of database `name` on the server `server` names (its database, if it names one,
+/// replaced), creating the database if it does not exist yet: how each bookkeeper of a local
+/// network gets a database of its own on one server. `name` is letters, digits and `_` only.
+pub fn database_on(server: &str, name: &str) -> Result<String, StoreError> {
+    let bad = || StoreError::BadDatabaseName(name.to_owned());
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(bad());
+    }
+    let url = with_database(server, name).ok_or_else(bad)?;
+    let admin = with_database(server, "postgres").ok_or_else(bad)?;
+    let mut client = Client::connect(&admin, NoTls)?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
+        .is_some();
+    if !exists {
+        client.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+    }
+    Ok(url)
+}
+
+/// `url` (`postgres://…`) naming database `name` instead of its own; query parameters kept.
+fn with_database(url: &str, name: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let authority = rest.split('/').next()?;
+    let query = query.map_or(String::new(), |q| format!("?{q}"));
+    Some(format!("{scheme}://{authority}/{name}{query}"))
 }
 
 /// The schema version recorded in the database (0 for an empty one).

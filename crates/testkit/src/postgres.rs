@@ -126,6 +126,17 @@ impl Postgres {
         panic!("could not copy database {from} to {to}");
     }
 
+    /// Drops database `name` and creates it again, empty.
+    pub fn recreate(&self, name: &str) {
+        let admin = self.url("postgres");
+        off_runtime(|| {
+            let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .and_then(|()| c.batch_execute(&format!("CREATE DATABASE \"{name}\"")))
+                .expect("recreate database")
+        });
+    }
+
     fn log(&self) -> PathBuf {
         self._dir.path().join("server.log")
     }

@@ -143,6 +143,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         confidential: true,
         publish: args.publish.clone(),
         tiles_url: args.tiles_url.clone(),
+        storage: None,
         quiet: true,
     })?;
     for (name, addr) in &nodes {
@@ -728,6 +729,7 @@ fn restart(net: &Path) -> CliResult {
         confidential: false,
         publish: None,
         tiles_url: None,
+        storage: None,
         quiet: true,
     })
     .map(drop)
