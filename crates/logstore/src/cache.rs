@@ -13,6 +13,7 @@
 //! stored-hash index cost a SipHash and a lock per hash, a tenth of a proof's time).
 
 use std::sync::RwLock;
+use tlog_tiles::tlog::Error as TreeError;
 use tlog_tiles::Hash;
 
 /// The lowest tree level cached: each level below it doubles the memory.
@@ -80,6 +81,55 @@ impl HashCache {
     }
 
     /// Remembers hashes read from the database (the cacheable ones).
+    /// The hashes at `indexes`, from the cache where it has them and from `read` (one call, for
+    /// the rest, which are then cached): how every backend's read connection reads hashes.
+    pub(crate) fn read_through(
+        &self,
+        indexes: &[u64],
+        read: impl FnOnce(&[u64]) -> Result<Vec<Hash>, TreeError>,
+    ) -> Result<Vec<Hash>, TreeError> {
+        let cached = self.get_many(indexes);
+        let missing: Vec<u64> = indexes
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| c.is_none())
+            .map(|(&i, _)| i)
+            .collect();
+        if missing.is_empty() {
+            return Ok(cached.into_iter().flatten().collect());
+        }
+        let read = read(&missing)?;
+        self.put(missing.iter().copied().zip(read.iter().copied()));
+        let mut read = read.into_iter();
+        cached
+            .into_iter()
+            .map(|c| c.or_else(|| read.next()).ok_or(TreeError::IndexesNotInTree))
+            .collect()
+    }
+
+    /// Caches those of `stored` (every stored hash, in any order) that belong to the cached
+    /// levels; returns how many. A start-up's one pass over a backend's table.
+    pub(crate) fn fill<E>(
+        &self,
+        stored: impl Iterator<Item = Result<(u64, Hash), E>>,
+    ) -> Result<usize, E> {
+        const CHUNK: usize = 4096;
+        let (mut found, mut cached) = (Vec::with_capacity(CHUNK), 0);
+        for row in stored {
+            let (index, hash) = row?;
+            if slot(index).is_some() {
+                found.push((index, hash));
+            }
+            if found.len() == CHUNK {
+                cached += found.len();
+                self.put(found.drain(..));
+            }
+        }
+        cached += found.len();
+        self.put(found.into_iter());
+        Ok(cached)
+    }
+
     pub(crate) fn put(&self, found: impl Iterator<Item = (u64, Hash)>) {
         let found: Vec<((usize, usize), Hash)> =
             found.filter_map(|(i, h)| Some((slot(i)?, h))).collect();

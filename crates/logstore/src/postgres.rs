@@ -17,7 +17,7 @@
 
 use crate::cache::HashCache;
 use crate::store::{Evidence, LogStore, WitnessState};
-use crate::{StoreError, MAX_ENTRY_BYTES};
+use crate::StoreError;
 use postgres::{Client, NoTls, Transaction};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -197,27 +197,16 @@ impl PgStore {
     /// nothing.
     pub fn warm_cache(&self) -> Result<usize, StoreError> {
         use postgres::fallible_iterator::FallibleIterator as _;
-        const CHUNK: usize = 4096;
         let Some(cache) = &self.cache else {
             return Ok(0);
         };
         let mut client = self.client.borrow_mut();
-        let mut rows =
-            client.query_raw("SELECT idx, hash FROM hashes", std::iter::empty::<i64>())?;
-        let (mut found, mut cached) = (Vec::with_capacity(CHUNK), 0);
-        while let Some(row) = rows.next()? {
-            let index = to_u64(row.get(0));
-            if crate::cache::slot(index).is_some() {
-                found.push((index, hash_of(row.get(1))?));
-            }
-            if found.len() == CHUNK {
-                cached += found.len();
-                cache.put(found.drain(..));
-            }
-        }
-        cached += found.len();
-        cache.put(found.into_iter());
-        Ok(cached)
+        let rows = client.query_raw("SELECT idx, hash FROM hashes", std::iter::empty::<i64>())?;
+        let rows = rows.iterator().map(|row| {
+            let row = row?;
+            Ok::<_, StoreError>((to_u64(row.get(0)), hash_of(row.get(1))?))
+        });
+        cache.fill(rows)
     }
 
     /// Runs the read-only `f` in one repeatable-read transaction: every statement it makes sees
@@ -390,26 +379,11 @@ impl HashReader for Overlay<'_, '_> {
 
 impl HashReader for PgStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
-        let Some(cache) = &self.cache else {
-            return read_hashes(&mut **self.client.borrow_mut(), indexes);
-        };
-        let cached = cache.get_many(indexes);
-        let missing: Vec<u64> = indexes
-            .iter()
-            .zip(&cached)
-            .filter(|(_, c)| c.is_none())
-            .map(|(&i, _)| i)
-            .collect();
-        if missing.is_empty() {
-            return Ok(cached.into_iter().flatten().collect());
+        let read = |wanted: &[u64]| read_hashes(&mut **self.client.borrow_mut(), wanted);
+        match &self.cache {
+            Some(cache) => cache.read_through(indexes, read),
+            None => read(indexes),
         }
-        let read = read_hashes(&mut **self.client.borrow_mut(), &missing)?;
-        cache.put(missing.iter().copied().zip(read.iter().copied()));
-        let mut read = read.into_iter();
-        cached
-            .into_iter()
-            .map(|c| c.or_else(|| read.next()).ok_or(TreeError::IndexesNotInTree))
-            .collect()
     }
 }
 
@@ -428,24 +402,7 @@ impl LogStore for PgStore {
         identities: &[Option<String>],
         peers: &[String],
     ) -> Result<Vec<u64>, StoreError> {
-        for given in [keys.len(), identities.len()] {
-            if given != 0 && given != entries.len() {
-                return Err(StoreError::KeysMismatch {
-                    entries: entries.len(),
-                    keys: given,
-                });
-            }
-        }
-        if let Some((position, e)) = entries
-            .iter()
-            .enumerate()
-            .find(|(_, e)| e.len() > MAX_ENTRY_BYTES)
-        {
-            return Err(StoreError::EntryTooLarge {
-                position,
-                len: e.len(),
-            });
-        }
+        crate::store::check_batch(entries, keys, identities)?;
         let mut tx = self.client.get_mut().transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
         let before = size_of(&mut tx)?;

@@ -10,7 +10,7 @@ use crate::cache::HashCache;
 use crate::hashes::{self, Overlay};
 use crate::schema::{check_version, migrate};
 use crate::store::{Evidence, LogStore, WitnessState};
-use crate::{StoreError, MAX_ENTRY_BYTES};
+use crate::StoreError;
 use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
@@ -174,52 +174,21 @@ impl SqliteStore {
     /// proof that comes first reads what is not cached yet from the database as before. One pass
     /// over 20 million stored hashes (10 million entries) takes a few seconds.
     pub fn warm_cache(&self) -> Result<usize, StoreError> {
-        const CHUNK: usize = 4096;
         let Some(cache) = &self.cache else {
             return Ok(0);
         };
         let mut stmt = self.conn.prepare("SELECT idx, hash FROM hashes")?;
-        let mut rows = stmt.query([])?;
-        let mut found = Vec::with_capacity(CHUNK);
-        let mut cached = 0;
-        while let Some(row) = rows.next()? {
-            let index: u64 = row.get(0)?;
-            if crate::cache::slot(index).is_some() {
-                found.push((index, Hash(row.get(1)?)));
-            }
-            if found.len() == CHUNK {
-                cached += found.len();
-                cache.put(found.drain(..));
-            }
-        }
-        cached += found.len();
-        cache.put(found.into_iter());
-        Ok(cached)
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, Hash(row.get(1)?))))?;
+        Ok(cache.fill(rows)?)
     }
 }
 
 impl HashReader for SqliteStore {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
-        let Some(cache) = &self.cache else {
-            return hashes::read(&self.conn, indexes);
-        };
-        let cached = cache.get_many(indexes);
-        let missing: Vec<u64> = indexes
-            .iter()
-            .zip(&cached)
-            .filter(|(_, c)| c.is_none())
-            .map(|(&i, _)| i)
-            .collect();
-        if missing.is_empty() {
-            return Ok(cached.into_iter().flatten().collect());
+        match &self.cache {
+            Some(cache) => cache.read_through(indexes, |missing| hashes::read(&self.conn, missing)),
+            None => hashes::read(&self.conn, indexes),
         }
-        let read = hashes::read(&self.conn, &missing)?;
-        cache.put(missing.iter().copied().zip(read.iter().copied()));
-        let mut read = read.into_iter();
-        cached
-            .into_iter()
-            .map(|c| c.or_else(|| read.next()).ok_or(TreeError::IndexesNotInTree))
-            .collect()
     }
 }
 
@@ -231,14 +200,7 @@ impl LogStore for SqliteStore {
         identities: &[Option<String>],
         peers: &[String],
     ) -> Result<Vec<u64>, StoreError> {
-        for given in [keys.len(), identities.len()] {
-            if given != 0 && given != entries.len() {
-                return Err(StoreError::KeysMismatch {
-                    entries: entries.len(),
-                    keys: given,
-                });
-            }
-        }
+        crate::store::check_batch(entries, keys, identities)?;
         let tx = self.write()?;
         let before = size_of(&tx)?;
         let mut size = before;
@@ -262,12 +224,6 @@ impl LogStore for SqliteStore {
                  ON CONFLICT (leaf_hash) DO NOTHING",
             )?;
             for (position, data) in entries.iter().enumerate() {
-                if data.len() > MAX_ENTRY_BYTES {
-                    return Err(StoreError::EntryTooLarge {
-                        position,
-                        len: data.len(),
-                    });
-                }
                 let identity = identities.get(position).and_then(Option::as_deref);
                 if let Some(id) = identity {
                     let original = match identified.get(id) {

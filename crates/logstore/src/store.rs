@@ -216,3 +216,31 @@ impl<R: HashReader + ?Sized> HashReader for Unsized<'_, R> {
         self.0.read_hashes(indexes)
     }
 }
+
+/// Refuses a batch that no backend may append: key or identity lists that are neither empty nor
+/// one per entry, or an entry longer than [`crate::MAX_ENTRY_BYTES`].
+pub(crate) fn check_batch(
+    entries: &[Vec<u8>],
+    keys: &[Vec<String>],
+    identities: &[Option<String>],
+) -> Result<(), StoreError> {
+    for given in [keys.len(), identities.len()] {
+        if given != 0 && given != entries.len() {
+            return Err(StoreError::KeysMismatch {
+                entries: entries.len(),
+                keys: given,
+            });
+        }
+    }
+    match entries
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.len() > crate::MAX_ENTRY_BYTES)
+    {
+        Some((position, e)) => Err(StoreError::EntryTooLarge {
+            position,
+            len: e.len(),
+        }),
+        None => Ok(()),
+    }
+}

@@ -3,7 +3,8 @@
 //! byte, and what the trait promises on its own (atomic batches, durable across reconnecting,
 //! checkpoints that never regress, versioned migrations).
 
-use tally_logstore::{LogStore, PgStore, SqliteStore, StoreError, WitnessState};
+use std::sync::Arc;
+use tally_logstore::{HashCache, LogStore, PgStore, SqliteStore, StoreError, WitnessState};
 use tally_testkit::postgres::Postgres;
 use tally_tlog::store::{consistency_proof, inclusion_proof};
 
@@ -246,6 +247,19 @@ fn the_postgres_store_answers_every_call_as_the_sqlite_store_does() {
     assert_eq!(seen, (size, Some(b"entry 0".to_vec())));
     // A nested snapshot runs inside the outer one.
     assert_eq!(reader.snapshot(|r| r.snapshot(|r| r.size())).unwrap(), size);
+    // A start-up's warming caches the same upper levels from either store, and reads agree.
+    let (pg_cache, lite_cache) = (Arc::new(HashCache::new()), Arc::new(HashCache::new()));
+    let reader = reader.with_cache(Arc::clone(&pg_cache));
+    let lite = lite.with_cache(Arc::clone(&lite_cache));
+    let cached = reader.warm_cache().unwrap();
+    assert!(cached > 0);
+    assert_eq!(cached, lite.warm_cache().unwrap());
+    assert_eq!(pg_cache.len(), lite_cache.len());
+    let hashes = |proof: Vec<tally_tlog::Hash>| proof.iter().map(|h| h.0).collect::<Vec<_>>();
+    assert_eq!(
+        hashes(inclusion_proof(&reader, size - 3, size).unwrap()),
+        hashes(inclusion_proof(&lite, size - 3, size).unwrap())
+    );
 }
 
 #[test]
