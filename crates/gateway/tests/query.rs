@@ -54,6 +54,11 @@ fn hash_ids(doc: &Value) -> Vec<String> {
 
 /// Three units commissioned, the second shipped: four events captured and logged.
 async fn captured(g: &Running) -> Vec<String> {
+    captured_and_served(g).await.0
+}
+
+/// [`captured`], with the first `GET /events` answer in which every event was verified.
+async fn captured_and_served(g: &Running) -> (Vec<String>, Value) {
     let place = g.net.parties.place.clone();
     let mut events: Vec<Vec<u8>> = (1..=3).map(|s| commissioning(s, &place)).collect();
     events.push(event(
@@ -76,7 +81,7 @@ async fn captured(g: &Running) -> Vec<String> {
                 .iter()
                 .all(|e| e["tally:proof"]["verdict"] == "verified")
         {
-            return tally_epcis::document_hash_ids(&doc).unwrap();
+            return (tally_epcis::document_hash_ids(&doc).unwrap(), served);
         }
         tokio::time::sleep(tally_testnet::POLL).await;
     }
@@ -86,10 +91,13 @@ async fn captured(g: &Running) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captured_events_are_read_back_verified_with_the_standard_parameters() {
     let g = start().await;
-    let ids = captured(&g).await;
-    let (status, link, all) = g.ask("/events").await;
-    assert_eq!(status, 200, "{all:#}");
+    // The answer that first showed every event verified: a later read may find a log busy on
+    // this loaded machine, which makes a verdict a warning, not the answer malformed.
+    let (ids, all) = captured_and_served(&g).await;
+    let (status, link, again) = g.ask("/events").await;
+    assert_eq!(status, 200, "{again:#}");
     assert!(link.is_none());
+    assert_eq!(hash_ids(&again), hash_ids(&all));
     // A valid EPCIS 2.0 query document, every event as captured, each once, in time order.
     tally_epcis::validate_document(&serde_json::to_vec(&all).unwrap()).unwrap();
     assert_eq!(all["type"], "EPCISQueryDocument");
