@@ -266,7 +266,7 @@ pub fn database_on(server: &str, name: &str) -> Result<String, StoreError> {
 }
 
 /// `url` (`postgres://…`) naming database `name` instead of its own; query parameters kept.
-fn with_database(url: &str, name: &str) -> Option<String> {
+pub fn with_database(url: &str, name: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let (rest, query) = match rest.split_once('?') {
         Some((r, q)) => (r, Some(q)),

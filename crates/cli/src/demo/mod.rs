@@ -18,6 +18,7 @@
 
 mod gateway;
 mod labels;
+mod operator;
 mod published;
 mod story;
 
@@ -66,6 +67,11 @@ pub struct DemoArgs {
     /// `tally network up`).
     #[arg(long, value_name = "URL", requires = "publish")]
     tiles_url: Option<String>,
+    /// Keep the bookkeepers' logs in the PostgreSQL server at URL, node bkN in a database bkN
+    /// there (as `tally network up --storage`); its dishonest and careless operators then work
+    /// on those databases.
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
 }
 
 /// One checked scenario.
@@ -143,7 +149,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         confidential: true,
         publish: args.publish.clone(),
         tiles_url: args.tiles_url.clone(),
-        storage: None,
+        storage: args.storage.clone(),
         quiet: true,
     })?;
     for (name, addr) in &nodes {
@@ -735,41 +741,15 @@ fn restart(net: &Path) -> CliResult {
     .map(drop)
 }
 
-/// The database files of a bookkeeper (`.db`, and its `-wal` and `-shm` if present).
-fn db_files(node: &str) -> [String; 3] {
-    ["", "-wal", "-shm"].map(|suffix| format!("{node}.db{suffix}"))
+/// Stops `node`, copies its log aside as backup `name` (SQLite files under `DIR/<name>-<node>/`,
+/// or a PostgreSQL database), starts it again; returns the copy.
+fn snapshot(net: &Path, dir: &Path, node: &str, name: &str) -> CliResult<operator::Backup> {
+    with_stopped(net, node, |log| log.backup(dir, name))
 }
 
-/// Copies the database files of `node` between two directories (one file missing at the source
-/// is removed at the destination).
-fn copy_db(from: &Path, to: &Path, node: &str) -> CliResult {
-    for file in db_files(node) {
-        let (src, dst) = (from.join(&file), to.join(&file));
-        let _ = std::fs::remove_file(&dst);
-        if src.exists() {
-            std::fs::copy(&src, &dst).map_err(|e| io(&src, e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Stops `node`, copies its database into `DIR/<name>-<node>/`, starts it again; returns the copy.
-fn snapshot(net: &Path, dir: &Path, node: &str, name: &str) -> CliResult<PathBuf> {
-    let copy = dir.join(format!("{name}-{node}"));
-    std::fs::create_dir_all(&copy).map_err(|e| io(&copy, e))?;
-    with_stopped(net, node, |_, _| copy_db(net, &copy, node))?;
-    Ok(copy)
-}
-
-/// Stops `node`, puts the database copy `from` in place of its own, starts it again.
-fn put_back(net: &Path, node: &str, from: &Path) -> CliResult {
-    network::down(&DownArgs {
-        dir: net.to_path_buf(),
-        only: vec![node.into()],
-        quiet: true,
-    })?;
-    copy_db(from, net, node)?;
-    restart(net)
+/// Stops `node`, puts the backup `from` in place of its log, starts it again.
+fn put_back(net: &Path, node: &str, from: &operator::Backup) -> CliResult {
+    with_stopped(net, node, |log| log.restore(from))
 }
 
 /// An entry replaced in a stopped bookkeeper's database: its index and original bytes, and the
@@ -780,32 +760,20 @@ struct Tampered {
     files: Vec<published::Original>,
 }
 
-/// Stops `node`, runs `edit` on its SQLite database, and starts it again.
+/// Stops `node`, runs `edit` on its log, and starts it again.
 fn with_stopped<T>(
     net: &Path,
     node: &str,
-    edit: impl FnOnce(&rusqlite::Connection, &Path) -> CliResult<T>,
+    edit: impl FnOnce(&operator::Log) -> CliResult<T>,
 ) -> CliResult<T> {
     network::down(&DownArgs {
         dir: net.to_path_buf(),
         only: vec![node.into()],
         quiet: true,
     })?;
-    let db = net.join(format!("{node}.db"));
-    let conn = rusqlite::Connection::open(&db).map_err(|e| io(&db, e))?;
-    let out = edit(&conn, &db)?;
-    drop(conn);
+    let out = edit(&operator::Log::of(net, node)?)?;
     restart(net)?;
     Ok(out)
-}
-
-fn set_entry(conn: &rusqlite::Connection, db: &Path, index: i64, data: &[u8]) -> CliResult {
-    conn.execute(
-        "UPDATE entries SET data = ?1 WHERE idx = ?2",
-        rusqlite::params![data, index],
-    )
-    .map(drop)
-    .map_err(|e| io(db, e))
 }
 
 /// Rewrites, in `node`'s database, the first event with business step `step` (its temperatures
@@ -820,15 +788,8 @@ fn tamper(
     step: &str,
     secrets: &[tally_confidential::LabelSecret],
 ) -> CliResult<Tampered> {
-    let t = with_stopped(net, node, |conn, db| {
-        let mut stmt = conn
-            .prepare("SELECT idx, data FROM entries ORDER BY idx")
-            .map_err(|e| io(db, e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .map_err(|e| io(db, e))?;
-        for row in rows {
-            let (index, data) = row.map_err(|e| io(db, e))?;
+    let t = with_stopped(net, node, |log| {
+        for (index, data) in log.entries()? {
             let Some((mut e, seal)) = opened(&data, secrets) else {
                 continue;
             };
@@ -846,11 +807,13 @@ fn tamper(
                     )
                     .map_err(CliError::bad_input)?,
                 };
-                set_entry(conn, db, index, &bytes)?;
+                log.set_entry(index, &bytes)?;
                 return Ok((index, data, bytes));
             }
         }
-        Err(io(db, format!("no {step} event to tamper with")))
+        Err(CliError::bad_input(format!(
+            "{node}: no {step} event to tamper with"
+        )))
     })?;
     let (index, original, forged) = t;
     let files = published::rewrite(net, node, index as u64, &forged)?;
@@ -888,9 +851,7 @@ fn opened(
 
 /// Puts the original entry back (the operator is caught and restores its log).
 fn restore(net: &Path, node: &str, t: Tampered) -> CliResult {
-    with_stopped(net, node, |conn, db| {
-        set_entry(conn, db, t.index, &t.original)
-    })?;
+    with_stopped(net, node, |log| log.set_entry(t.index, &t.original))?;
     published::restore(t.files)
 }
 
