@@ -144,12 +144,7 @@ fn changed(from: u64, to: u64) -> Vec<TilePath> {
             index: t.level_index(),
             width: t.width(),
         });
-    let bundles = (from / width..to.div_ceil(width)).map(move |n| TilePath {
-        kind: TileKind::Entries,
-        index: n,
-        // At most 256.
-        width: u32::try_from((to - n * width).min(width)).unwrap_or(TILE_WIDTH),
-    });
+    let bundles = (from / width..to.div_ceil(width)).map(move |n| TilePath::bundle(n, to));
     hashes.chain(bundles).collect()
 }
 

@@ -17,7 +17,7 @@
 //! the defence: the verdict checks every proof against the signed checkpoint anyway, and a forged
 //! tile can only make this log's evidence unusable.
 
-use crate::tiles::{decode_entry_bundle, TileKind, TilePath, TILE_WIDTH};
+use crate::tiles::{decode_entry_bundle, TileKind, TilePath};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use thiserror::Error;
@@ -175,14 +175,7 @@ impl TiledRead {
 
     /// The entry bundle numbered `n` as it stands in this tree (partial if it is the last).
     fn bundle(&self, n: u64) -> TilePath {
-        let first = n * u64::from(TILE_WIDTH);
-        let width = (self.size - first).min(u64::from(TILE_WIDTH));
-        TilePath {
-            kind: TileKind::Entries,
-            index: n,
-            // At most 256, so the conversion cannot fail.
-            width: u32::try_from(width).unwrap_or(TILE_WIDTH),
-        }
+        TilePath::bundle(n, self.size)
     }
 
     /// Entry `index`, from its bundle among `fetched`.

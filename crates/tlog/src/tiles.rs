@@ -58,6 +58,18 @@ impl TilePath {
         format!("tile/{level}/{}{partial}", encode_index(self.index))
     }
 
+    /// Entry bundle `n` as it stands in the tree of `size` leaves: full, or partial if it is the
+    /// last (`n` must be below `size.div_ceil(256)`).
+    pub fn bundle(n: u64, size: u64) -> Self {
+        let width = u64::from(TILE_WIDTH);
+        TilePath {
+            kind: TileKind::Entries,
+            index: n,
+            // At most 256, so the conversion cannot fail.
+            width: u32::try_from(size.saturating_sub(n * width).min(width)).unwrap_or(TILE_WIDTH),
+        }
+    }
+
     /// Whether the tile is full: full tiles never change and can be cached forever.
     pub fn is_full(&self) -> bool {
         self.width == TILE_WIDTH

@@ -251,13 +251,7 @@ pub(crate) async fn history_indices(
     let key: String = required(&q, "key")?;
     let size: u64 = required(&q, "size")?;
     let after: Option<u64> = param(&q, "after")?;
-    let signed = shared.signed_size();
-    if size == 0 || size > signed {
-        return Err(ApiError::bad_request(
-            "bad_size",
-            format!("size must be between 1 and the latest checkpoint size {signed}"),
-        ));
-    }
+    super::reads::provable_within(shared.signed_size(), size)?;
     let registry = shared.registry_now()?;
     let cache = Arc::clone(&shared);
     let found = shared

@@ -90,7 +90,7 @@ pub(crate) fn required<T: std::str::FromStr>(q: &Params, name: &str) -> Result<T
 }
 
 /// Checks that `size` is a tree size to prove against when the latest checkpoint has `signed`.
-fn provable_within(signed: u64, size: u64) -> Result<(), ApiError> {
+pub(crate) fn provable_within(signed: u64, size: u64) -> Result<(), ApiError> {
     if size == 0 || size > signed {
         return Err(ApiError::bad_request(
             "bad_size",
