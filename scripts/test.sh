@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The S3-compatible store of the tests of publishing to S3 (installed by setup.sh).
+export TALLY_WEED="$PWD/target/seaweedfs-venv/bin/weed"
 
 if [ ! -d ../shared/vectors ]; then
   echo "test: ../shared (the public test vectors) must sit beside this checkout" >&2

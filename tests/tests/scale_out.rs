@@ -38,16 +38,21 @@ fn problems(h: &Value) -> Vec<String> {
 /// The level-0 hash tile that holds the last leaf of `bk`'s published checkpoint.
 fn last_leaf_tile(published: &Path, bk: &str) -> std::path::PathBuf {
     let note = std::fs::read(published.join(bk).join("checkpoint")).unwrap();
-    let size = tally_tlog::checkpoint::parse_unverified(&note)
+    published.join(bk).join(last_leaf_tile_of(&note))
+}
+
+/// The path of the level-0 hash tile that holds the last leaf of checkpoint `note`.
+fn last_leaf_tile_of(note: &[u8]) -> String {
+    let size = tally_tlog::checkpoint::parse_unverified(note)
         .unwrap()
         .size();
     let width = u64::from(TILE_WIDTH);
-    let tile = TilePath {
+    TilePath {
         kind: TileKind::Hashes(0),
         index: (size - 1) / width,
         width: u32::try_from((size - 1) % width + 1).unwrap(),
-    };
-    published.join(bk).join(tile.path())
+    }
+    .path()
 }
 
 /// Flips one bit of `file`'s last byte; returns its bytes as they were.
@@ -234,5 +239,76 @@ fn the_whole_demo_runs_with_every_log_in_postgresql() {
         "{results:?}"
     );
     // The network stops before its server.
+    drop(guard);
+}
+
+/// The demo with every bookkeeper publishing to a bucket of a real S3-compatible store
+/// (SeaweedFS), every verification reading the bucket anonymously: every scenario gets its
+/// verdict, the dishonest operator's rewritten record is a rewritten object there, and a fresh
+/// phone that reads the bucket verifies a product, and names the log whose tile was altered in it.
+#[test]
+fn the_whole_demo_runs_with_its_reads_published_to_an_s3_bucket() {
+    use tally_bookkeeper::publish::{S3Bucket, Sink};
+    use tally_testkit::s3::S3Server;
+    let s3 = S3Server::start();
+    s3.create_bucket("tiles");
+    // `tally` and the bookkeepers it starts read the store's settings as the AWS tools do.
+    std::env::set_var("AWS_ENDPOINT_URL", s3.endpoint());
+    std::env::set_var("AWS_ACCESS_KEY_ID", S3Server::ACCESS_KEY);
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", S3Server::SECRET_KEY);
+    let guard = Guard::at("demo/net");
+    let root = guard.0.path();
+    let dir = root.join("demo");
+    let tiles_url = format!("{}/tiles/demo", s3.endpoint());
+    let run = tally(
+        &[
+            "demo",
+            "--dir",
+            &path_str(&dir),
+            "--keep",
+            "--publish",
+            "s3://tiles/demo",
+            "--tiles-url",
+            &tiles_url,
+        ],
+        b"",
+    )
+    .expect(0);
+    assert!(run.out().contains("rewrites a record"), "{}", run.out());
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
+    let results = summary["results"].as_array().unwrap();
+    assert!(
+        results.len() >= 12 && results.iter().all(|r| r["ok"] == true),
+        "{results:?}"
+    );
+    let home = path_str(&root.join("phone"));
+    let policy = summary["policy"].as_str().unwrap();
+    tally(&["policy", "install", policy, "--home", &home], b"").expect(0);
+    let can = summary["labels"][0]["uri"].as_str().unwrap();
+    let h = history(can, &home);
+    assert_eq!(h["status"], "verified", "{}", h["warnings"]);
+
+    // What the phone read came from the bucket: one hash tile of bk1 altered there is named.
+    let bucket = S3Bucket::new(
+        "tiles/demo/bk1",
+        Some(&s3.endpoint()),
+        S3Server::REGION,
+        (S3Server::ACCESS_KEY, S3Server::SECRET_KEY),
+    )
+    .unwrap();
+    let note = bucket.get("checkpoint").unwrap().expect("bk1's checkpoint");
+    let tile = last_leaf_tile_of(&note);
+    let original = bucket.get(&tile).unwrap().expect("bk1's last tile");
+    let mut altered = original.clone();
+    *altered.last_mut().unwrap() ^= 1;
+    bucket.put(&tile, &altered).unwrap();
+    let h = history(can, &home);
+    assert_eq!(h["status"], "warning", "{}", h["warnings"]);
+    assert_eq!(problems(&h), ["log_malformed"], "{}", h["warnings"]);
+    bucket.put(&tile, &original).unwrap();
+    let h = history(can, &home);
+    assert_eq!(h["status"], "verified", "{}", h["warnings"]);
+    // The network stops before the store.
     drop(guard);
 }

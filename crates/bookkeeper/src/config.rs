@@ -51,10 +51,11 @@ pub struct Config {
     /// Submissions served at once from one address.
     #[serde(default)]
     pub submissions_per_ip: Option<usize>,
-    /// A directory to publish the log's checkpoint, tiles and entry bundles in, as
-    /// c2sp.org/tlog-tiles names them, for any web server to serve (see `publish`).
+    /// Where to publish the log's checkpoint, tiles and entry bundles, as c2sp.org/tlog-tiles
+    /// names them: a directory, for any web server to serve, or `s3://BUCKET[/PREFIX]`, an
+    /// S3-compatible bucket configured as the AWS tools are (see `publish`).
     #[serde(default)]
-    pub publish: Option<PathBuf>,
+    pub publish: Option<String>,
 }
 
 /// A checkpoint a second when the tree grew: what a config that says nothing gets.

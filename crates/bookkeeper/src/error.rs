@@ -81,6 +81,9 @@ pub enum ServeError {
     Client(#[from] reqwest::Error),
     #[error("listen or serve: {0}")]
     Io(#[from] std::io::Error),
+    /// This process was the log's sequencer and lost its lease (see `lease`).
+    #[error("lost the sequencer lease: {0}")]
+    LeaseLost(String),
     #[error("background task: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

@@ -35,8 +35,9 @@ pub mod config;
 mod cosign;
 pub mod error;
 mod facts;
+mod lease;
 pub mod local;
-mod publish;
+pub mod publish;
 mod routes;
 mod sequencer;
 pub mod serve;
@@ -107,9 +108,15 @@ pub async fn run(
         })
         .collect();
     let database = config.location()?;
+    let mut lease = lease::take(&database, &config.name).await?;
+    let fence = lease.as_ref().map(|l| l.epoch);
     let (store, readers, warmer, registry, policy, size, latest) =
         tokio::task::spawn_blocking(move || {
             let (store, registry) = open(&database, &policy)?;
+            let store = match fence {
+                Some(epoch) => store.fenced(epoch),
+                None => store,
+            };
             // One cache of the tree's upper levels for every reader: proofs mostly read it.
             let cache = Arc::new(tally_logstore::HashCache::new());
             let reader = || Store::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
@@ -163,19 +170,63 @@ pub async fn run(
     for peer in peers {
         tasks.spawn(broadcast::run(Arc::clone(&shared), peer));
     }
-    if let Some(dir) = &config.publish {
-        let sink = Arc::new(publish::Directory::new(dir));
+    if let Some(target) = config.publish.clone() {
+        let sink = tokio::task::spawn_blocking(move || publish::open(&target))
+            .await
+            .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
         tasks.spawn(publish::run(Arc::clone(&shared), sink));
     }
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = bind(config.listen, lease.is_some()).await?;
     tracing::info!(name = %config.name, origin = %shared.origin(), addr = %listener.local_addr()?, size, "bookkeeper serving");
     let limits = config.limits();
     let router = routes::router(shared, limits.submissions_per_ip);
-    let served = serve::serve(listener, router, limits, shutdown).await;
+    // A lost lease stops the server as a shutdown does, and is the error it exits with.
+    let lost = lease.as_mut().map(|l| l.lost());
+    let lost_reason = Arc::new(std::sync::OnceLock::new());
+    let stop = {
+        let lost_reason = Arc::clone(&lost_reason);
+        async move {
+            let Some(lost) = lost else {
+                return shutdown.await;
+            };
+            tokio::select! {
+                () = shutdown => {}
+                reason = lost => {
+                    tracing::error!(%reason, "lost the sequencer lease; stopping");
+                    let _ = lost_reason.set(reason);
+                }
+            }
+        }
+    };
+    let served = serve::serve(listener, router, limits, stop).await;
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
+    drop(lease);
     tracing::info!(name = %config.name, "bookkeeper stopped");
+    if let Some(reason) = lost_reason.get() {
+        return Err(ServeError::LeaseLost(reason.clone()));
+    }
     Ok(served?)
+}
+
+/// Binds `addr`. A sequencer that just took over (`taking_over`) may find its predecessor's
+/// address still in use for a moment (a process that lost its lease is still stopping), and
+/// retries for a while.
+async fn bind(
+    addr: std::net::SocketAddr,
+    taking_over: bool,
+) -> Result<tokio::net::TcpListener, ServeError> {
+    const TRIES: u32 = 150;
+    let mut tries = 0;
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Err(e) if taking_over && e.kind() == std::io::ErrorKind::AddrInUse && tries < TRIES => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            bound => return Ok(bound?),
+        }
+    }
 }
 
 /// Opens the store and rebuilds the registry from the records logged so far, in log order (the

@@ -31,11 +31,11 @@ pub struct LocalNode {
 }
 
 /// Static reads of a local network: each node publishes its checkpoint and tiles under
-/// `dir/<name>/`; with `url` (a web server serving `dir`), the policy tells clients to read node
-/// `<name>`'s at `url/<name>/`.
+/// `target/<name>/` (a directory or `s3://BUCKET[/PREFIX]`); with `url` (where a web server or
+/// the bucket serves `target`), the policy tells clients to read node `<name>`'s at `url/<name>/`.
 #[derive(Debug, Clone)]
 pub struct Publish {
-    pub dir: PathBuf,
+    pub target: String,
     pub url: Option<String>,
 }
 
@@ -137,7 +137,7 @@ pub fn write_network(
             "witness_key": witness_key,
             "checkpoint_interval_ms": CHECKPOINT_INTERVAL_MS,
             "max_batch": 1024,
-            "publish": publish.map(|p| p.dir.join(&n.name)),
+            "publish": publish.map(|p| crate::publish::under(&p.target, &n.name)),
         });
         let path = config_path(&dir, &n.name);
         write_file(&path, config.to_string().as_bytes(), 0o644).map_err(|e| io(&path, e))?;

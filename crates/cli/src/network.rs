@@ -60,10 +60,12 @@ pub struct UpArgs {
     /// A new network's policy logs sealed events only (devices must record from labelled codes).
     #[arg(long)]
     pub confidential: bool,
-    /// Each node of a new network publishes its checkpoint, tiles and entry bundles as files
-    /// under DIR/bkN/ (c2sp.org/tlog-tiles names), for any web server to serve.
-    #[arg(long, value_name = "DIR")]
-    pub publish: Option<PathBuf>,
+    /// Each node of a new network publishes its checkpoint, tiles and entry bundles (named as
+    /// c2sp.org/tlog-tiles names them) under TARGET/bkN/: TARGET is a directory, for any web
+    /// server to serve, or s3://BUCKET[/PREFIX], an S3-compatible bucket configured as the AWS
+    /// tools are (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+    #[arg(long, value_name = "TARGET")]
+    pub publish: Option<String>,
     /// With --publish: the URL a web server serves that DIR at. The policy tells clients to read
     /// bkN's checkpoint, entries and proofs from URL/bkN/, and to ask the node only which
     /// entries concern a product.
@@ -135,13 +137,10 @@ pub fn up(args: &UpArgs) -> CliResult<Vec<(String, SocketAddr)>> {
     let fresh = !local::policy_path(dir).is_file();
     if fresh {
         let publish = match &args.publish {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-                Some(local::Publish {
-                    dir: dir.canonicalize().map_err(|e| io_error(dir, e))?,
-                    url: args.tiles_url.clone(),
-                })
-            }
+            Some(target) => Some(local::Publish {
+                target: publish_target(target)?,
+                url: args.tiles_url.clone(),
+            }),
             None => None,
         };
         let options = Options {
@@ -267,6 +266,17 @@ fn create(dir: &Path, n: usize, options: &Options) -> CliResult {
     )
     .map_err(CliError::bad_input)?;
     Ok(())
+}
+
+/// An S3 target as given; a directory created and made absolute (the nodes run elsewhere).
+fn publish_target(target: &str) -> CliResult<String> {
+    if target.starts_with("s3://") {
+        return Ok(target.to_owned());
+    }
+    let dir = Path::new(target);
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let dir = dir.canonicalize().map_err(|e| io_error(dir, e))?;
+    Ok(dir.display().to_string())
 }
 
 /// `n` distinct free ports of 127.0.0.1: all bound at once (so the system gives distinct ones),

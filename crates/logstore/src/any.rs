@@ -76,6 +76,15 @@ impl Store {
         }
     }
 
+    /// Fences a PostgreSQL store's writes with the sequencer lease `epoch` ([`PgStore::fenced`]).
+    /// A SQLite file has one writing process by construction and is returned as it is.
+    pub fn fenced(self, epoch: i64) -> Self {
+        match self {
+            Store::Postgres(s) => Store::Postgres(Box::new(s.fenced(epoch))),
+            sqlite => sqlite,
+        }
+    }
+
     /// Fills the shared cache in one pass (see [`SqliteStore::warm_cache`]).
     pub fn warm_cache(&self) -> Result<usize, StoreError> {
         each!(self, s => s.warm_cache())

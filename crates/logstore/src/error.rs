@@ -32,6 +32,10 @@ pub enum StoreError {
     /// A checkpoint smaller than the latest stored one: a log never signs a smaller tree after a larger.
     #[error("checkpoint size {size} is smaller than the latest stored checkpoint ({latest})")]
     CheckpointRegress { size: u64, latest: u64 },
+    /// The sequencer lease this store was fenced with has passed to another process (epoch
+    /// `current`): this process is no longer the log's sequencer and must stop writing.
+    #[error("not the sequencer any more: the lease moved from epoch {mine} to {current}")]
+    Fenced { mine: i64, current: i64 },
     /// The database was written by a newer version of this crate.
     #[error("schema version {found} is newer than this build knows ({known})")]
     SchemaTooNew { found: u32, known: u32 },

@@ -28,7 +28,9 @@ use tlog_tiles::tlog::Error as TreeError;
 use tlog_tiles::{Hash, HashReader};
 
 /// The migrations, in order; migration `i` brings `tally_schema.version` from `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &["
+/// Append-only: a database at any earlier version is brought up to date by the ones it lacks.
+pub const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE entries (
         idx BIGINT PRIMARY KEY,
         leaf_hash BYTEA NOT NULL UNIQUE CHECK (length(leaf_hash) = 32),
@@ -63,10 +65,21 @@ pub const MIGRATIONS: &[&str] = &["
         idx BIGINT NOT NULL REFERENCES entries (idx),
         PRIMARY KEY (peer, idx)
     );
-"];
+",
+    // 2: the sequencer lease's fencing epoch (see `crate::lease`), one row.
+    "
+    CREATE TABLE sequencer_lease (
+        one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+        epoch BIGINT NOT NULL,
+        holder TEXT NOT NULL,
+        since BIGINT NOT NULL
+    );
+    INSERT INTO sequencer_lease (epoch, holder, since) VALUES (0, '', 0);
+",
+];
 
 /// The advisory lock key appends hold ("tally" in ASCII): one appender at a time per database.
-const APPEND_LOCK: i64 = 0x0074_616c_6c79;
+pub(crate) const APPEND_LOCK: i64 = 0x0074_616c_6c79;
 
 /// A log stored in a PostgreSQL database.
 ///
@@ -77,6 +90,9 @@ pub struct PgStore {
     cache: Option<Arc<HashCache>>,
     /// Whether a [`snapshot`](Self::snapshot) transaction is open (one inside it just runs).
     in_snapshot: Cell<bool>,
+    /// The sequencer lease epoch every append and checkpoint must still hold (see
+    /// [`crate::lease`]); `None` for a store that is the database's only writer.
+    fence: Option<i64>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -165,6 +181,7 @@ impl PgStore {
             client: RefCell::new(Conn(Some(client))),
             cache: None,
             in_snapshot: Cell::new(false),
+            fence: None,
         })
     }
 
@@ -183,12 +200,20 @@ impl PgStore {
             client: RefCell::new(Conn(Some(client))),
             cache: None,
             in_snapshot: Cell::new(false),
+            fence: None,
         })
     }
 
     /// Shares `cache` of the tree's upper levels with this connection's hash reads.
     pub fn with_cache(mut self, cache: Arc<HashCache>) -> Self {
         self.cache = Some(cache);
+        self
+    }
+
+    /// Makes every append and checkpoint of this store fail with [`StoreError::Fenced`] once the
+    /// sequencer lease has moved past `epoch` (the epoch [`crate::SequencerLease`] took).
+    pub fn fenced(mut self, epoch: i64) -> Self {
+        self.fence = Some(epoch);
         self
     }
 
@@ -308,6 +333,17 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
 }
 
+/// Fails if `fence` is set and the sequencer lease has moved past it. Called under the append
+/// lock, which taking the lease also holds while it bumps the epoch: a write either commits
+/// before a new holder takes over, or sees the new epoch and fails.
+fn check_fence(tx: &mut Transaction<'_>, fence: Option<i64>) -> Result<(), StoreError> {
+    let Some(mine) = fence else {
+        return Ok(());
+    };
+    let row = tx.query_one("SELECT epoch FROM sequencer_lease", &[])?;
+    crate::lease::check_epoch(mine, row.get(0))
+}
+
 fn size_of(client: &mut impl postgres::GenericClient) -> Result<u64, StoreError> {
     let row = client.query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", &[])?;
     Ok(to_u64(row.get(0)))
@@ -405,6 +441,7 @@ impl LogStore for PgStore {
         crate::store::check_batch(entries, keys, identities)?;
         let mut tx = self.client.get_mut().transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        check_fence(&mut tx, self.fence)?;
         let before = size_of(&mut tx)?;
         let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
         let logged = known_leaves(&mut tx, &leaves)?;
@@ -541,6 +578,8 @@ impl LogStore for PgStore {
 
     fn set_checkpoint(&mut self, size: u64, note: &[u8]) -> Result<(), StoreError> {
         let mut tx = self.client.get_mut().transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        check_fence(&mut tx, self.fence)?;
         tx.execute("LOCK TABLE checkpoints IN EXCLUSIVE MODE", &[])?;
         let stored = size_of(&mut tx)?;
         if size > stored {

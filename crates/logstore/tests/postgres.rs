@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tally_logstore::{HashCache, LogStore, PgStore, SqliteStore, StoreError, WitnessState};
 use tally_testkit::postgres::Postgres;
 use tally_tlog::store::{consistency_proof, inclusion_proof};
+use tlog_tiles::HashReader as _;
 
 fn batch(from: u64, to: u64) -> Vec<Vec<u8>> {
     (from..to)
@@ -291,4 +292,110 @@ fn migrations_are_versioned_and_a_newer_schema_is_refused() {
             "{opened:?}"
         );
     }
+}
+
+#[test]
+fn a_database_of_the_previous_schema_is_migrated_with_its_log_intact() {
+    let server = Postgres::start();
+    let url = server.database("previous");
+    // The database as the previous release left it: its schema, its version, a log in it.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let previous = tally_logstore::postgres::MIGRATIONS.len() - 1;
+    for migration in &tally_logstore::postgres::MIGRATIONS[..previous] {
+        admin.batch_execute(migration).unwrap();
+    }
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE tally_schema (version INTEGER NOT NULL);
+             INSERT INTO tally_schema VALUES ({previous});"
+        ))
+        .unwrap();
+    assert!(matches!(
+        PgStore::open_reader(&url),
+        Err(StoreError::SchemaTooOld { .. })
+    ));
+    // Written row by row as the old release would have; the lease table does not exist yet.
+    let mut lite = SqliteStore::open_in_memory().unwrap();
+    lite.append(&batch(0, 40)).unwrap();
+    assert!(admin
+        .query_opt("SELECT 1 FROM sequencer_lease", &[])
+        .is_err());
+    for i in 0..40u64 {
+        let data = format!("entry {i}").into_bytes();
+        admin
+            .execute(
+                "INSERT INTO entries (idx, leaf_hash, data) VALUES ($1, $2, $3)",
+                &[&(i as i64), &tally_tlog::leaf_hash(&data).0.to_vec(), &data],
+            )
+            .unwrap();
+    }
+    for idx in 0..tlog_tiles::stored_hash_count(40) {
+        let hash = lite.read_hashes(&[idx]).unwrap()[0];
+        admin
+            .execute(
+                "INSERT INTO hashes (idx, hash) VALUES ($1, $2)",
+                &[&(idx as i64), &hash.0.to_vec()],
+            )
+            .unwrap();
+    }
+    // This build migrates it, keeps the log, and appends after it as the SQLite store does.
+    let mut s = PgStore::open(&url).unwrap();
+    let v: i32 = admin
+        .query_one("SELECT version FROM tally_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(v as usize, tally_logstore::postgres::MIGRATIONS.len());
+    assert_eq!(s.size().unwrap(), 40);
+    assert_eq!(s.root(40).unwrap(), lite.root(40).unwrap());
+    s.append(&batch(40, 50)).unwrap();
+    lite.append(&batch(40, 50)).unwrap();
+    assert_eq!(s.root(50).unwrap(), lite.root(50).unwrap());
+    let epoch: i64 = admin
+        .query_one("SELECT epoch FROM sequencer_lease", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(epoch, 0);
+}
+
+#[test]
+fn one_sequencer_at_a_time_and_a_deposed_one_can_no_longer_write() {
+    use tally_logstore::SequencerLease;
+    let server = Postgres::start();
+    let url = server.database("lease");
+    PgStore::open(&url).unwrap();
+    let first = SequencerLease::acquire(&url, "a", || panic!("the lease was free")).unwrap();
+    let mut old = PgStore::open(&url).unwrap().fenced(first.epoch());
+    old.append(&batch(0, 5)).unwrap();
+    old.set_checkpoint(5, b"note at 5").unwrap();
+    // A standby waits while the lease is held, and takes it the moment its holder's session ends.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let standby = {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            SequencerLease::acquire(&url, "b", || tx.send(()).unwrap()).unwrap()
+        })
+    };
+    rx.recv().unwrap();
+    assert!(!standby.is_finished(), "took a lease that was held");
+    drop(first);
+    let mut second = standby.join().unwrap();
+    assert!(second.epoch() > 0);
+    second.check().unwrap();
+    // The deposed holder's store is fenced: nothing it writes lands, and the log is unchanged.
+    for refused in [
+        old.append(&batch(5, 6)).err(),
+        old.set_checkpoint(5, b"another note").err(),
+    ] {
+        assert!(
+            matches!(refused, Some(StoreError::Fenced { .. })),
+            "{refused:?}"
+        );
+    }
+    let mut new = PgStore::open(&url).unwrap().fenced(second.epoch());
+    assert_eq!(new.size().unwrap(), 5);
+    assert_eq!(new.latest_checkpoint().unwrap().unwrap().1, b"note at 5");
+    assert_eq!(new.append(&batch(5, 7)).unwrap(), vec![5, 6]);
+    // An unfenced store (a single-process bookkeeper, an operator's tool) is not held back.
+    PgStore::open(&url).unwrap().append(&batch(7, 8)).unwrap();
+    assert_eq!(new.size().unwrap(), 8);
 }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod postgres;
+pub mod s3;
 
 use tally_tlog::{KeyType, SignerKey};
 use time::OffsetDateTime;

@@ -58,10 +58,10 @@ pub struct DemoArgs {
     /// Serve the bookkeepers on ports P, P+1, P+2 instead of free ports.
     #[arg(long, value_name = "P")]
     base_port: Option<u16>,
-    /// Each bookkeeper publishes its checkpoint, tiles and entry bundles as files under
-    /// PUBLISH/bkN/ (as `tally network up --publish`).
+    /// Each bookkeeper publishes its checkpoint, tiles and entry bundles under PUBLISH/bkN/,
+    /// a directory or s3://BUCKET[/PREFIX] (as `tally network up --publish`).
     #[arg(long, value_name = "PUBLISH")]
-    publish: Option<PathBuf>,
+    publish: Option<String>,
     /// With --publish: the URL a web server serves PUBLISH at; every verification of the demo
     /// then reads checkpoints, entries and proofs from those files (as `--tiles-url` of
     /// `tally network up`).
@@ -757,7 +757,7 @@ fn put_back(net: &Path, node: &str, from: &operator::Backup) -> CliResult {
 struct Tampered {
     index: i64,
     original: Vec<u8>,
-    files: Vec<published::Original>,
+    files: published::Original,
 }
 
 /// Stops `node`, runs `edit` on its log, and starts it again.

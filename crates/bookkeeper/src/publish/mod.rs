@@ -10,10 +10,12 @@
 //! A tile's bytes never change (a partial tile `….p/W` is the same whenever it is written), and
 //! partial tiles are kept: a client holding an older checkpoint still reads them.
 //!
-//! [`Sink`] is the one narrow interface a store of objects implements: a directory here; an
-//! S3-compatible bucket would be a second implementation behind it.
+//! [`Sink`] is the one narrow interface a store of objects implements: a [`Directory`], or an
+//! S3-compatible bucket ([`s3::S3Bucket`]). [`open`] picks one from the config's `publish`.
 
-use crate::error::ApiError;
+mod s3;
+
+use crate::error::{ApiError, ServeError};
 use crate::shared::{Shared, Signed};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,24 +23,42 @@ use std::sync::Arc;
 use std::time::Duration;
 use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
 
+pub use s3::S3Bucket;
+
 /// Where a failed publication is retried after.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// A store of immutable objects (and the one mutable `checkpoint`).
-pub(crate) trait Sink: Send + Sync + 'static {
+/// A store of immutable objects (and the one mutable `checkpoint`). Its calls block: make them on
+/// a blocking thread.
+pub trait Sink: Send + Sync + 'static {
     /// Writes `data` at `path` (relative, `/`-separated), replacing any earlier object whole.
     fn put(&self, path: &str, data: &[u8]) -> std::io::Result<()>;
     /// The object at `path`, if there is one.
     fn get(&self, path: &str) -> std::io::Result<Option<Vec<u8>>>;
 }
 
+/// The sink a config's `publish` names: `s3://BUCKET[/PREFIX]` (see [`S3Bucket::from_env`]), else
+/// a directory. Blocks (an S3 client starts its own threads): call it on a blocking thread.
+pub fn open(target: &str) -> Result<Arc<dyn Sink>, ServeError> {
+    Ok(match target.strip_prefix("s3://") {
+        Some(location) => Arc::new(S3Bucket::from_env(location)?),
+        None => Arc::new(Directory::new(Path::new(target))),
+    })
+}
+
+/// `target`/`name`: where node `name` of a local network publishes, under a directory or an S3
+/// prefix alike.
+pub fn under(target: &str, name: &str) -> String {
+    format!("{}/{name}", target.trim_end_matches('/'))
+}
+
 /// Objects as files under a directory (world-readable, as a web server needs them).
-pub(crate) struct Directory {
+pub struct Directory {
     root: PathBuf,
 }
 
 impl Directory {
-    pub(crate) fn new(root: &Path) -> Self {
+    pub fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
         }
@@ -74,7 +94,11 @@ impl Sink for Directory {
 pub(crate) async fn run(shared: Arc<Shared>, sink: Arc<dyn Sink>) {
     // What an earlier run published (the same log's, or nothing): its tiles need not be written
     // again. A checkpoint larger than the log is another log's, and everything is written.
-    let mut published = published_size(&*sink);
+    let reading = Arc::clone(&sink);
+    let mut published = tokio::task::spawn_blocking(move || published_size(&*reading))
+        .await
+        .ok()
+        .flatten();
     let mut last_note = None;
     loop {
         match shared.latest() {
