@@ -40,9 +40,13 @@ struct Net {
 impl Net {
     /// Runs `tally network up --nodes N` into a fresh tempdir and reads the policy it wrote.
     fn up(nodes: usize) -> Net {
+        Net::up_with(nodes, tally_testnet::on_postgres().then(Postgres::start))
+    }
+
+    /// [`Net::up`], with the logs in `postgres` if given.
+    fn up_with(nodes: usize, postgres: Option<Postgres>) -> Net {
         let guard = Guard::new();
         let net_dir = guard.dir();
-        let postgres = tally_testnet::on_postgres().then(Postgres::start);
         let mut args = vec![
             "network".to_owned(),
             "up".into(),
@@ -622,4 +626,163 @@ fn network_down_stops_every_node_and_up_refuses_a_different_size() {
     );
     let empty = tempfile::tempdir().unwrap();
     tally(&["network", "down", "--dir", &path_str(empty.path())], b"").expect(2);
+}
+
+/// A bookkeeper process started by hand from a node's config (`tally bookkeeper serve`), killed
+/// when dropped.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `tally bookkeeper serve --config DIR/bk1.json` with `extra` arguments, its output in
+/// DIR/`log`.
+fn serve_bk1(net: &Net, log: &str, extra: &[&str]) -> Process {
+    let log_file = std::fs::File::create(net.dir().join(log)).unwrap();
+    Process(
+        std::process::Command::new(tally_e2e::tally_bin())
+            .args(["bookkeeper", "serve", "--config"])
+            .arg(net.dir().join("bk1.json"))
+            .args(extra)
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Sequencer failover: two processes of bk1 share its PostgreSQL database; one holds the sequencer
+/// lease, the other waits. Killed with -9 under load, the sequencer's place is taken by the
+/// standby, on the same address. Every receipted entry is in the log exactly once, the tree that
+/// the standby extends is the one the dead sequencer signed (no fork), and the peers cosign its
+/// checkpoints. A third process, a front end on an address of its own, serves bk1's reads from
+/// the same database throughout, follows the new sequencer, and refuses writes.
+#[test]
+fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() {
+    let net = Net::up_with(3, Some(Postgres::start()));
+    let p = Parties::new();
+    p.register(&net, 0, 0);
+    let _standby = serve_bk1(&net, "bk1-standby.log", &[]);
+    let front = format!("http://127.0.0.1:{}", tally_testnet::free_port());
+    let front_addr = front.trim_start_matches("http://");
+    let _front = serve_bk1(
+        &net,
+        "bk1-front.log",
+        &["--reads-only", "--listen", front_addr],
+    );
+    let standby_log = net.dir().join("bk1-standby.log");
+    let said = |what: &str| {
+        std::fs::read_to_string(&standby_log)
+            .unwrap()
+            .contains(what)
+    };
+    poll("the standby to wait for the lease", || said("standby:"));
+    poll("the front end to serve", || {
+        http(&front, "GET", "/checkpoint", b"").is_ok_and(|(s, _)| s == 200)
+    });
+    let (status, body) = http(&front, "POST", "/submit", &p.commission(999_999)).unwrap();
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("reads_only"));
+
+    // The client: submits events to bk1's address, and after a failure submits the same event
+    // again until it is receipted (a duplicate gets the receipt of the entry already logged).
+    let url = net.urls[0].clone();
+    let (device, place) = (p.device.clone(), p.place.clone());
+    let receipts = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (counter, stopped) = (Arc::clone(&receipts), Arc::clone(&stop));
+    let client = std::thread::spawn(move || {
+        let p = Parties {
+            device,
+            place,
+            ..Parties::new()
+        };
+        let (mut receipted, mut failures) = (Vec::new(), 0);
+        let mut serial = 0;
+        while !stopped.load(Ordering::Relaxed) {
+            serial += 1;
+            let e = p.commission(serial);
+            loop {
+                match http(&url, "POST", "/submit", &e) {
+                    Ok((200, body)) => {
+                        receipted.push((receipt_index(&body), e));
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                    Ok((status, _)) if status < 500 => panic!("refused with {status}"),
+                    _ => {
+                        failures += 1;
+                        assert!(failures < 3000, "no sequencer came back");
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            }
+        }
+        receipted
+    });
+    poll("20 receipts", || receipts.load(Ordering::Relaxed) >= 20);
+    let before =
+        tally_tlog::checkpoint::verify(&net.checkpoint_where(0, |_| true), &net.logs[0], &[], 0)
+            .unwrap()
+            .checkpoint;
+    assert!(!said("took the sequencer lease"), "two sequencers at once");
+    net.stop(0, Signal::SIGKILL);
+    let at_kill = receipts.load(Ordering::Relaxed);
+    // Reads go on without a sequencer.
+    let (status, _) = http(&front, "GET", "/checkpoint", b"").unwrap();
+    assert_eq!(status, 200);
+    poll("20 receipts from the standby", || {
+        receipts.load(Ordering::Relaxed) >= at_kill + 20
+    });
+    stop.store(true, Ordering::Relaxed);
+    let receipted = client.join().unwrap();
+    assert!(said("took the sequencer lease"));
+
+    // The peers cosign the new sequencer's checkpoints, which cover every receipt.
+    let last = receipted.iter().map(|(i, _)| *i).max().unwrap();
+    let witnesses = net.peer_witnesses(0);
+    let note = net.checkpoint_where(0, |n| {
+        tally_tlog::checkpoint::verify(n, &net.logs[0], &witnesses, 2)
+            .is_ok_and(|v| v.checkpoint.size() > last)
+    });
+    let after = tally_tlog::checkpoint::verify(&note, &net.logs[0], &witnesses, 2)
+        .unwrap()
+        .checkpoint;
+    // One tree: the checkpoint signed before the kill is a prefix of the one signed after.
+    let entries = net.entries(0, after.size());
+    let mut tree = MemoryStore::new();
+    for e in &entries {
+        tree.append(e).unwrap();
+    }
+    assert_eq!(&tree.root(before.size()).unwrap(), before.hash(), "forked");
+    assert_eq!(&tree.root(after.size()).unwrap(), after.hash());
+    // Every receipted entry exactly once, at the index of its receipt.
+    let distinct: BTreeSet<&Vec<u8>> = entries.iter().collect();
+    assert_eq!(distinct.len(), entries.len(), "an entry was logged twice");
+    for (index, entry) in &receipted {
+        assert_eq!(&entries[*index as usize], entry, "receipt {index}");
+    }
+    // The front end follows the new sequencer: its checkpoint reaches the same tree, and it proves
+    // a receipted entry as the sequencer does.
+    let mut seen = Vec::new();
+    poll("the front end to follow the new sequencer", || {
+        let (status, note) = http(&front, "GET", "/checkpoint", b"").unwrap();
+        seen = note;
+        status == 200
+            && tally_tlog::checkpoint::verify(&seen, &net.logs[0], &witnesses, 2)
+                .is_ok_and(|v| v.checkpoint.size() >= after.size())
+    });
+    let size = tally_tlog::checkpoint::verify(&seen, &net.logs[0], &witnesses, 2)
+        .unwrap()
+        .checkpoint
+        .size();
+    let (index, _) = receipted.last().unwrap();
+    let path = format!("/proof/inclusion?index={index}&size={size}");
+    let (status, from_front) = http(&front, "GET", &path, b"").unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&from_front));
+    assert_eq!(from_front, net.get(0, &path).1);
 }

@@ -35,6 +35,7 @@ pub mod config;
 mod cosign;
 pub mod error;
 mod facts;
+mod front;
 mod lease;
 pub mod local;
 pub mod publish;
@@ -42,7 +43,6 @@ mod routes;
 mod sequencer;
 pub mod serve;
 mod shared;
-mod tiles;
 
 pub use config::Config;
 pub use error::{ApiError, ServeError};
@@ -108,11 +108,15 @@ pub async fn run(
         })
         .collect();
     let database = config.location()?;
-    let mut lease = lease::take(&database, &config.name).await?;
+    let reads_only = config.reads_only;
+    let mut lease = match reads_only {
+        true => None,
+        false => lease::take(&database, &config.name).await?,
+    };
     let fence = lease.as_ref().map(|l| l.epoch);
     let (store, readers, warmer, registry, policy, size, latest) =
         tokio::task::spawn_blocking(move || {
-            let (store, registry) = open(&database, &policy)?;
+            let (store, registry) = open(&database, &policy, !reads_only)?;
             let store = match fence {
                 Some(epoch) => store.fenced(epoch),
                 None => store,
@@ -165,12 +169,16 @@ pub async fn run(
         ),
     });
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(sequencer::run(Arc::clone(&shared), jobs_rx));
-    tasks.spawn(checkpointer::run(Arc::clone(&shared)));
-    for peer in peers {
-        tasks.spawn(broadcast::run(Arc::clone(&shared), peer));
+    if reads_only {
+        tasks.spawn(front::follow(Arc::clone(&shared)));
+    } else {
+        tasks.spawn(sequencer::run(Arc::clone(&shared), jobs_rx));
+        tasks.spawn(checkpointer::run(Arc::clone(&shared)));
+        for peer in peers {
+            tasks.spawn(broadcast::run(Arc::clone(&shared), peer));
+        }
     }
-    if let Some(target) = config.publish.clone() {
+    if let Some(target) = config.publish.clone().filter(|_| !reads_only) {
         let sink = tokio::task::spawn_blocking(move || publish::open(&target))
             .await
             .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
@@ -179,7 +187,7 @@ pub async fn run(
     let listener = bind(config.listen, lease.is_some()).await?;
     tracing::info!(name = %config.name, origin = %shared.origin(), addr = %listener.local_addr()?, size, "bookkeeper serving");
     let limits = config.limits();
-    let router = routes::router(shared, limits.submissions_per_ip);
+    let router = routes::router(shared, limits.submissions_per_ip, reads_only);
     // A lost lease stops the server as a shutdown does, and is the error it exits with.
     let lost = lease.as_mut().map(|l| l.lost());
     let lost_reason = Arc::new(std::sync::OnceLock::new());
@@ -229,11 +237,18 @@ async fn bind(
     }
 }
 
-/// Opens the store and rebuilds the registry from the records logged so far, in log order (the
-/// order in which they were admitted).
-fn open(at: &tally_logstore::Location, policy: &Policy) -> Result<(Store, Registry), ServeError> {
+/// Opens the store (for writing, or read-only for a front end) and rebuilds the registry from the
+/// records logged so far, in log order (the order in which they were admitted).
+fn open(
+    at: &tally_logstore::Location,
+    policy: &Policy,
+    writer: bool,
+) -> Result<(Store, Registry), ServeError> {
     const CHUNK: u64 = 4096;
-    let store = Store::open(at)?;
+    let store = match writer {
+        true => Store::open(at)?,
+        false => Store::open_reader(at)?,
+    };
     let size = store.size()?;
     let mut registry = Registry::default();
     let mut start = 0;

@@ -19,6 +19,15 @@ pub struct ServeArgs {
     /// checkpoint_interval_ms, max_batch).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
+    /// Serve on ADDR instead of the config's `listen` (a second process of the same bookkeeper).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// Serve the log's reads only, from the database that the config's sequencer writes (a front
+    /// end; PostgreSQL, or a SQLite file on this machine): submissions and witness requests
+    /// answer 503. Without it, a second process of a bookkeeper whose log is in PostgreSQL waits
+    /// as a standby, and takes over as the sequencer when the first dies.
+    #[arg(long)]
+    reads_only: bool,
 }
 
 /// Runs `tally bookkeeper …`.
@@ -30,7 +39,9 @@ pub fn run(cmd: &BookkeeperCommand) -> CliResult {
 
 fn serve(args: &ServeArgs) -> CliResult {
     log_to_stderr();
-    let config = tally_bookkeeper::Config::load(&args.config).map_err(CliError::bad_input)?;
+    let mut config = tally_bookkeeper::Config::load(&args.config).map_err(CliError::bad_input)?;
+    config.listen = args.listen.unwrap_or(config.listen);
+    config.reads_only |= args.reads_only;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -85,6 +85,15 @@ impl Store {
         }
     }
 
+    /// The bytes of `tile` in the tree of `size` leaves ([`crate::read_tile`]).
+    pub fn tile(
+        &self,
+        tile: tally_tlog::tiles::TilePath,
+        size: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        crate::read_tile(self, tile, size)
+    }
+
     /// Fills the shared cache in one pass (see [`SqliteStore::warm_cache`]).
     pub fn warm_cache(&self) -> Result<usize, StoreError> {
         each!(self, s => s.warm_cache())

@@ -21,6 +21,7 @@ pub mod postgres;
 pub mod schema;
 mod sqlite;
 mod store;
+mod tiles;
 
 pub use any::{Location, Store};
 pub use cache::{HashCache, CACHED_LEVEL};
@@ -29,6 +30,7 @@ pub use lease::SequencerLease;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::{Evidence, LogStore, WitnessState};
+pub use tiles::{changed_tiles, read_tile};
 
 /// The largest entry a log accepts, in bytes.
 ///

@@ -19,7 +19,17 @@ pub struct Postgres {
 impl Postgres {
     /// Creates a cluster in a temporary directory and starts its server.
     pub fn start() -> Postgres {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(None)
+    }
+
+    /// [`Postgres::start`], with the temporary directory under `parent` if given (a disk with
+    /// room for a large database).
+    pub fn start_in(parent: Option<PathBuf>) -> Postgres {
+        let dir = match parent {
+            Some(parent) => tempfile::tempdir_in(parent),
+            None => tempfile::tempdir(),
+        }
+        .expect("tempdir");
         let data = dir.path().join("data");
         std::fs::create_dir(&data).expect("data dir");
         let owner = owner();

@@ -21,7 +21,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
+use tally_logstore::changed_tiles;
 
 pub use s3::S3Bucket;
 
@@ -140,8 +140,8 @@ async fn publish(
     let (shared2, sink, latest) = (Arc::clone(shared), Arc::clone(sink), latest.clone());
     tokio::task::spawn_blocking(move || {
         shared2.read(|s| {
-            for tile in changed(from, latest.size) {
-                let data = crate::tiles::read(s, tile, latest.size)?.ok_or_else(|| {
+            for tile in changed_tiles(from, latest.size) {
+                let data = s.tile(tile, latest.size)?.ok_or_else(|| {
                     ApiError::internal(format!("{} is not in the tree", tile.path()))
                 })?;
                 sink.put(&tile.path(), &data).map_err(ApiError::internal)?;
@@ -154,32 +154,16 @@ async fn publish(
     .map_err(ApiError::internal)?
 }
 
-/// The hash tiles and entry bundles of the tree of `to` leaves that the tree of `from` leaves
-/// did not have (c2sp.org/tlog-tiles: a tile is named by its level, index and width).
-fn changed(from: u64, to: u64) -> Vec<TilePath> {
-    if to <= from {
-        return Vec::new();
-    }
-    let width = u64::from(TILE_WIDTH);
-    let hashes = tlog_tiles::Tile::new_tiles(8, from, to)
-        .into_iter()
-        .map(|t| TilePath {
-            kind: TileKind::Hashes(t.level()),
-            index: t.level_index(),
-            width: t.width(),
-        });
-    let bundles = (from / width..to.div_ceil(width)).map(move |n| TilePath::bundle(n, to));
-    hashes.chain(bundles).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally_tlog::tiles::TilePath;
 
     #[test]
     fn a_growing_tree_publishes_each_tile_it_changed() {
-        let paths =
-            |from, to| -> Vec<String> { changed(from, to).iter().map(TilePath::path).collect() };
+        let paths = |from, to| -> Vec<String> {
+            changed_tiles(from, to).iter().map(TilePath::path).collect()
+        };
         assert_eq!(paths(0, 3), ["tile/0/000.p/3", "tile/entries/000.p/3"]);
         assert_eq!(paths(3, 3), Vec::<String>::new());
         assert_eq!(

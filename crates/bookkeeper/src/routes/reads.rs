@@ -55,8 +55,8 @@ pub(crate) async fn tile(
         TilePath::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
     let size = shared.signed_size();
     let data = shared
-        .with_reader(move |s| Ok(crate::tiles::read(s, tile, size)))
-        .await??
+        .with_reader(move |s| s.tile(tile, size))
+        .await?
         .ok_or_else(|| ApiError::not_found("the tile is beyond the latest checkpoint"))?;
     let cache = if tile.is_full() {
         "public, max-age=31536000, immutable"
