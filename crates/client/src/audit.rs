@@ -368,7 +368,15 @@ impl Client {
         status.independent_cosigners = independent;
         let proof = match trusted {
             Some(t) if t.size > 0 && t.size < cp.size() => {
-                match self.http.consistency(bk, t.size, cp.size()).await {
+                let proof = match &bk.tiles {
+                    Some(tiles) => {
+                        let http = &self.http;
+                        http.tiled_consistency(tiles, cp.size(), *cp.hash(), t.size)
+                            .await
+                    }
+                    None => self.http.consistency(bk, t.size, cp.size()).await,
+                };
+                match proof {
                     Ok(p) => Some(p),
                     Err(e) => {
                         status.problem = Some(format!("no consistency proof: {e}"));

@@ -321,9 +321,10 @@ impl Http {
         )))
     }
 
-    /// `GET /checkpoint`: the latest cosigned checkpoint note.
+    /// The latest cosigned checkpoint note: published (see [`Http::published`]) or `GET
+    /// /checkpoint`.
     pub async fn checkpoint(&self, bk: &Bookkeeper) -> Result<Vec<u8>, FetchError> {
-        self.get(bk, "/checkpoint").await
+        self.published(bk, "checkpoint").await
     }
 
     /// `GET /proof/consistency?old=A&size=B`.

@@ -13,7 +13,8 @@ use futures_util::{stream, StreamExt as _, TryStreamExt as _};
 use serde::Deserialize;
 use std::collections::HashMap;
 use tally_confidential::LabelSecret;
-use tally_tlog::tiled::TiledRead;
+use tally_tlog::tiled::{Tiled, TiledRead};
+use tally_tlog::Hash;
 use tally_trust::policy::Bookkeeper;
 use tally_trust::{LogEvidence, ProvenEntry};
 
@@ -55,16 +56,9 @@ impl Http {
             return Ok(evidence);
         }
         let indices = self.indices(bk, key, size, secrets).await?;
-        let read = TiledRead::new(size, *checkpoint.hash(), &indices, old)
-            .map_err(|e| FetchError::Malformed(e.to_string()))?;
-        let files: HashMap<_, _> = stream::iter(read.tiles())
-            .map(|path| async move { Ok((path, self.get_file(base, &path.path()).await?)) })
-            .buffer_unordered(PARALLEL_FETCHES)
-            .try_collect()
+        let proved = self
+            .prove_from(base, size, *checkpoint.hash(), &indices, old)
             .await?;
-        let proved = read
-            .prove(&files)
-            .map_err(|e| FetchError::Malformed(e.to_string()))?;
         evidence.consistency = proved.consistency;
         evidence.entries = proved
             .entries
@@ -76,6 +70,43 @@ impl Http {
             })
             .collect();
         Ok(evidence)
+    }
+
+    /// The consistency proof from the tree of `old` leaves to the tree of `size` leaves with root
+    /// `root`, computed from the tiles published at `tiles` (0 < `old` < `size`).
+    pub async fn tiled_consistency(
+        &self,
+        tiles: &str,
+        size: u64,
+        root: Hash,
+        old: u64,
+    ) -> Result<Vec<Hash>, FetchError> {
+        let base = tiles.trim_end_matches('/');
+        self.prove_from(base, size, root, &[], old)
+            .await?
+            .consistency
+            .ok_or_else(|| FetchError::Malformed(format!("no consistency from {old} to {size}")))
+    }
+
+    /// Fetches the tiles that entries `indices` and consistency from `old` need in the tree of
+    /// `size` leaves with root `root`, from `base`, and builds the proofs from them.
+    async fn prove_from(
+        &self,
+        base: &str,
+        size: u64,
+        root: Hash,
+        indices: &[u64],
+        old: u64,
+    ) -> Result<Tiled, FetchError> {
+        let read = TiledRead::new(size, root, indices, old)
+            .map_err(|e| FetchError::Malformed(e.to_string()))?;
+        let files: HashMap<_, _> = stream::iter(read.tiles())
+            .map(|path| async move { Ok((path, self.get_file(base, &path.path()).await?)) })
+            .buffer_unordered(PARALLEL_FETCHES)
+            .try_collect()
+            .await?;
+        read.prove(&files)
+            .map_err(|e| FetchError::Malformed(e.to_string()))
     }
 
     /// Every page of `GET /history/indices?key=K&size=S`: the entries of `key` in the tree of
@@ -121,6 +152,17 @@ impl Http {
     }
 
     /// `GET base/path` from a static mirror, with one retry on a broken connection.
+    /// The object `path` (`checkpoint`, `tile/…`) of bookkeeper `bk`'s log: from its published
+    /// files when the policy names them (`tiles`), else from the bookkeeper. Both are checked the
+    /// same way by the caller, against the log's signed checkpoint, so a mirror is trusted for
+    /// nothing more than the bookkeeper is.
+    pub async fn published(&self, bk: &Bookkeeper, path: &str) -> Result<Vec<u8>, FetchError> {
+        match &bk.tiles {
+            Some(tiles) => self.get_file(tiles.trim_end_matches('/'), path).await,
+            None => self.get(bk, &format!("/{path}")).await,
+        }
+    }
+
     async fn get_file(&self, base: &str, path: &str) -> Result<Vec<u8>, FetchError> {
         let url = format!("{base}/{path}");
         match self.send(self.client.get(&url)).await {

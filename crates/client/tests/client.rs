@@ -485,3 +485,47 @@ async fn a_slow_bookkeeper_and_one_that_floods_are_named_and_the_others_still_ve
         .any(|w| w.code == "log_malformed" && w.bookkeeper.as_deref() == Some("bk1")));
     n0.stop().await;
 }
+
+/// A policy whose `tiles` sends every read of bk0's log to published files: the auditor's
+/// monitoring (checkpoints, and consistency between them computed from the tiles) and a
+/// whole-log read (activity) never ask bk0 itself. Here bk0's own tile API serves the files (its
+/// bytes are the published files', `crates/bookkeeper/tests/publish.rs`), and the policy's
+/// address for bk0 leads nowhere, so any read that went there would fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_and_activity_read_a_log_from_its_published_tiles() {
+    let (net, nodes, _client, _home) = setup().await;
+    let mut policy: serde_json::Value = serde_json::from_slice(&net.policy_json()).unwrap();
+    let bk0 = &mut policy["bookkeepers"][0];
+    bk0["tiles"] = format!("{}/", net.url(0)).into();
+    bk0["urls"] = serde_json::json!([format!("http://127.0.0.1:{}", free_port())]);
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("client.db");
+    Client::install_policy(&db, policy.to_string().as_bytes()).unwrap();
+    let client = Client::open(&db, limits()).unwrap();
+    let p = &net.parties;
+    let mut size = p.registry_entries().len() as u64;
+    watch_bk0(&net, &client, size).await;
+    for serial in 1..=3 {
+        assert_eq!(net.submit(0, &p.commission(serial)).await.0, 200);
+    }
+    // The log grew: the monitor proves the new checkpoint consistent with the one it trusted.
+    size += 3;
+    watch_bk0(&net, &client, size).await;
+    let trusted = client.store().unwrap().trust_state().unwrap();
+    assert_eq!(trusted.logs.values().map(|t| t.size).min(), Some(size));
+    let activity = client.activity(&p.org_gln).await.unwrap();
+    assert_eq!(activity.events.len(), 3);
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// Monitors once the logs hold `size` entries, freshly cosigned: bk0 is watched without a problem
+/// at that size.
+async fn watch_bk0(net: &Network, client: &Client, size: u64) {
+    settle(net, size).await;
+    let m = client.monitor(now().unix_timestamp()).await.unwrap();
+    let bk0 = m.logs.iter().find(|l| l.name == "bk0").unwrap();
+    assert!(bk0.reachable && bk0.problem.is_none(), "{bk0:?}");
+    assert_eq!(bk0.size, Some(size));
+}
