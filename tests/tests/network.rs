@@ -659,13 +659,13 @@ fn serve_bk1(net: &Net, log: &str, extra: &[&str]) -> Process {
 /// lease, the other waits. Killed with -9 under load, the sequencer's place is taken by the
 /// standby, on the same address. Every receipted entry is in the log exactly once, the tree that
 /// the standby extends is the one the dead sequencer signed (no fork), and the peers cosign its
-/// checkpoints. A third process, a front end on an address of its own, serves bk1's reads from
-/// the same database throughout, follows the new sequencer, and refuses writes.
+/// checkpoints, and it knows the registry records logged while it waited. A third process, a front
+/// end on an address of its own, serves bk1's reads from the same database throughout, follows
+/// the new sequencer, and refuses writes.
 #[test]
 fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() {
     let net = Net::up_with(3, Some(Postgres::start()));
     let p = Parties::new();
-    p.register(&net, 0, 0);
     let _standby = serve_bk1(&net, "bk1-standby.log", &[]);
     let front = format!("http://127.0.0.1:{}", tally_testnet::free_port());
     let front_addr = front.trim_start_matches("http://");
@@ -681,6 +681,9 @@ fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() 
             .contains(what)
     };
     poll("the standby to wait for the lease", || said("standby:"));
+    // Registered after the standby read the log: it must catch up when it takes over, or it
+    // would refuse the device's events.
+    p.register(&net, 0, 0);
     poll("the front end to serve", || {
         http(&front, "GET", "/checkpoint", b"").is_ok_and(|(s, _)| s == 200)
     });
@@ -703,6 +706,8 @@ fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() 
         };
         let (mut receipted, mut failures) = (Vec::new(), 0);
         let mut serial = 0;
+        // The longest wait between two receipts: the outage the failover cost this client.
+        let (mut last, mut outage) = (std::time::Instant::now(), Duration::ZERO);
         while !stopped.load(Ordering::Relaxed) {
             serial += 1;
             let e = p.commission(serial);
@@ -711,6 +716,8 @@ fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() 
                     Ok((200, body)) => {
                         receipted.push((receipt_index(&body), e));
                         counter.fetch_add(1, Ordering::Relaxed);
+                        outage = outage.max(last.elapsed());
+                        last = std::time::Instant::now();
                         break;
                     }
                     Ok((status, _)) if status < 500 => panic!("refused with {status}"),
@@ -722,6 +729,7 @@ fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() 
                 }
             }
         }
+        eprintln!("failover: the client waited at most {outage:?} between two receipts");
         receipted
     });
     poll("20 receipts", || receipts.load(Ordering::Relaxed) >= 20);

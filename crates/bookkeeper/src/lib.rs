@@ -109,6 +109,14 @@ pub async fn run(
         .collect();
     let database = config.location()?;
     let reads_only = config.reads_only;
+    // The registry is rebuilt from the whole log before waiting for the lease: a standby then
+    // replays only what its predecessor appended meanwhile when it takes over.
+    let at = database.clone();
+    let (store, registry, policy, replayed) = tokio::task::spawn_blocking(move || {
+        let (store, registry, replayed) = open(&at, &policy, !reads_only)?;
+        Ok::<_, ServeError>((store, registry, policy, replayed))
+    })
+    .await??;
     let mut lease = match reads_only {
         true => None,
         false => lease::take(&database, &config.name).await?,
@@ -116,11 +124,12 @@ pub async fn run(
     let fence = lease.as_ref().map(|l| l.epoch);
     let (store, readers, warmer, registry, policy, size, latest) =
         tokio::task::spawn_blocking(move || {
-            let (store, registry) = open(&database, &policy, !reads_only)?;
             let store = match fence {
                 Some(epoch) => store.fenced(epoch),
                 None => store,
             };
+            let mut registry = registry;
+            replay(&store, &policy, &mut registry, replayed..store.size()?)?;
             // One cache of the tree's upper levels for every reader: proofs mostly read it.
             let cache = Arc::new(tally_logstore::HashCache::new());
             let reader = || Store::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
@@ -238,20 +247,32 @@ async fn bind(
 }
 
 /// Opens the store (for writing, or read-only for a front end) and rebuilds the registry from the
-/// records logged so far, in log order (the order in which they were admitted).
+/// records logged so far; returns how many entries that read.
 fn open(
     at: &tally_logstore::Location,
     policy: &Policy,
     writer: bool,
-) -> Result<(Store, Registry), ServeError> {
-    const CHUNK: u64 = 4096;
+) -> Result<(Store, Registry, u64), ServeError> {
     let store = match writer {
         true => Store::open(at)?,
         false => Store::open_reader(at)?,
     };
     let size = store.size()?;
     let mut registry = Registry::default();
-    let mut start = 0;
+    replay(&store, policy, &mut registry, 0..size)?;
+    Ok((store, registry, size))
+}
+
+/// Admits into `registry` the registry records among entries `range` of the log, in log order
+/// (the order in which they were admitted).
+fn replay(
+    store: &Store,
+    policy: &Policy,
+    registry: &mut Registry,
+    range: std::ops::Range<u64>,
+) -> Result<(), ServeError> {
+    const CHUNK: u64 = 4096;
+    let (mut start, size) = (range.start, range.end);
     while start < size {
         let end = size.min(start + CHUNK);
         for (index, bytes) in (start..end).zip(store.entries(start..end)?) {
@@ -273,5 +294,5 @@ fn open(
         }
         start = end;
     }
-    Ok((store, registry))
+    Ok(())
 }
