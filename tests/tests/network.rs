@@ -660,8 +660,8 @@ fn serve_bk1(net: &Net, log: &str, extra: &[&str]) -> Process {
 /// standby, on the same address. Every receipted entry is in the log exactly once, the tree that
 /// the standby extends is the one the dead sequencer signed (no fork), and the peers cosign its
 /// checkpoints, and it knows the registry records logged while it waited. A third process, a front
-/// end on an address of its own, serves bk1's reads from the same database throughout, follows
-/// the new sequencer, and refuses writes.
+/// end on an address of its own, admits submissions for the sequencer, serves bk1's reads from
+/// the same database throughout, and follows the new sequencer.
 #[test]
 fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() {
     let net = Net::up_with(3, Some(Postgres::start()));
@@ -672,7 +672,7 @@ fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() 
     let _front = serve_bk1(
         &net,
         "bk1-front.log",
-        &["--reads-only", "--listen", front_addr],
+        &["--front-end", "--listen", front_addr],
     );
     let standby_log = net.dir().join("bk1-standby.log");
     let said = |what: &str| {
@@ -687,9 +687,23 @@ fn a_standby_takes_over_when_the_sequencer_is_killed_and_the_tree_never_forks() 
     poll("the front end to serve", || {
         http(&front, "GET", "/checkpoint", b"").is_ok_and(|(s, _)| s == 200)
     });
-    let (status, body) = http(&front, "POST", "/submit", &p.commission(999_999)).unwrap();
+    // The front end admits a submission (once it has read the device's certification) and
+    // hands it to the sequencer: the receipt it signs names the entry's index in the log.
+    let via_front = p.commission(999_999);
+    let mut receipt = Vec::new();
+    poll("the front end to admit an event", || {
+        let (status, body) = http(&front, "POST", "/submit", &via_front).unwrap();
+        receipt = body;
+        status == 200
+    });
+    let index = receipt_index(&receipt);
+    net.wait_size(0, index + 1);
+    assert_eq!(net.entries(0, index + 1)[index as usize], via_front);
+    let (status, body) = http(&front, "POST", "/add-checkpoint", b"old 0\n").unwrap();
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
-    assert!(String::from_utf8_lossy(&body).contains("reads_only"));
+    // Only the bookkeeper's own processes (holders of its log key) may hand it admitted entries.
+    let (status, _) = http(&net.urls[0], "POST", "/sequence", b"[]").unwrap();
+    assert_eq!(status, 403);
 
     // The client: submits events to bk1's address, and after a failure submits the same event
     // again until it is receipted (a duplicate gets the receipt of the entry already logged).

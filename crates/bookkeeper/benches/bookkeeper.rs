@@ -333,7 +333,7 @@ impl Net {
             request_timeout_ms: None,
             submissions_per_ip: None,
             publish: None,
-            reads_only: false,
+            front_end: false,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = server.spawn(tally_bookkeeper::run(config, async {

@@ -37,10 +37,10 @@ pub struct Config {
     /// Most entries appended in one durable transaction.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
-    /// Serve the log's reads only, from a database that another process of this bookkeeper
-    /// sequences: a front end (see `front`).
+    /// Serve the log's reads, and admit submissions for its sequencer, from a database that
+    /// another process of this bookkeeper sequences: a front end (see `front`).
     #[serde(default)]
-    pub reads_only: bool,
+    pub front_end: bool,
     /// Connections served at once, and from one address (see `serve`).
     #[serde(default)]
     pub max_connections: Option<usize>,

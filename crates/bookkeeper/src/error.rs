@@ -14,7 +14,7 @@ use thiserror::Error;
 #[error("{code}: {message}")]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
@@ -22,8 +22,17 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
+        }
+    }
+
+    /// An error another process answered (a front end relays its sequencer's), as it was.
+    pub fn relayed(status: StatusCode, code: String, message: String) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message,
         }
     }
 

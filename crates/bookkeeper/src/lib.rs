@@ -20,6 +20,7 @@
 //! | GET | `/history?key=K[&old=N][&size=S][&after=I]` | `{checkpoint,size,consistency,entries:[{index,entry,proof}],next}`: a light client's one request per log (a page: follow `next` with the first page's `size`) |
 //! | GET | `/history/indices?key=K&size=S[&after=I]` | `{size,indices,next}`: which entries `/history` would serve, for a client that reads them and their proofs from the published tiles |
 //! | GET | `/health`, `/metrics`, `/evidence` | status, Prometheus text, witness evidence |
+//! | POST | `/sequence` | a sequencer's: entries one of its front ends admitted, signed with the log key ([`front`]) → 200 an outcome each; 403 unsigned |
 //!
 //! With `publish` set in its config, the log also writes its checkpoint, tiles and entry bundles
 //! as files for any web server to serve ([`publish`]).
@@ -35,7 +36,7 @@ pub mod config;
 mod cosign;
 pub mod error;
 mod facts;
-mod front;
+pub mod front;
 mod lease;
 pub mod local;
 pub mod publish;
@@ -108,16 +109,16 @@ pub async fn run(
         })
         .collect();
     let database = config.location()?;
-    let reads_only = config.reads_only;
+    let front_end = config.front_end;
     // The registry is rebuilt from the whole log before waiting for the lease: a standby then
     // replays only what its predecessor appended meanwhile when it takes over.
     let at = database.clone();
     let (store, registry, policy, replayed) = tokio::task::spawn_blocking(move || {
-        let (store, registry, replayed) = open(&at, &policy, !reads_only)?;
+        let (store, registry, replayed) = open(&at, &policy, !front_end)?;
         Ok::<_, ServeError>((store, registry, policy, replayed))
     })
     .await??;
-    let mut lease = match reads_only {
+    let mut lease = match front_end {
         true => None,
         false => lease::take(&database, &config.name).await?,
     };
@@ -129,7 +130,8 @@ pub async fn run(
                 None => store,
             };
             let mut registry = registry;
-            replay(&store, &policy, &mut registry, replayed..store.size()?)?;
+            let size = store.size()?;
+            replay(&store, &policy, &mut registry, replayed..size)?;
             // One cache of the tree's upper levels for every reader: proofs mostly read it.
             let cache = Arc::new(tally_logstore::HashCache::new());
             let reader = || Store::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
@@ -137,7 +139,6 @@ pub async fn run(
                 .map(|_| reader().map(Mutex::new))
                 .collect::<Result<Vec<_>, _>>()?;
             let warmer = reader()?;
-            let size = store.size()?;
             let latest = store.latest_checkpoint()?;
             Ok::<_, ServeError>((store, readers, warmer, registry, policy, size, latest))
         })
@@ -178,8 +179,13 @@ pub async fn run(
         ),
     });
     let mut tasks = tokio::task::JoinSet::new();
-    if reads_only {
-        tasks.spawn(front::follow(Arc::clone(&shared)));
+    if front_end {
+        tasks.spawn(front::follow(Arc::clone(&shared), size));
+        tasks.spawn(front::forward(
+            Arc::clone(&shared),
+            jobs_rx,
+            config.name.clone(),
+        ));
     } else {
         tasks.spawn(sequencer::run(Arc::clone(&shared), jobs_rx));
         tasks.spawn(checkpointer::run(Arc::clone(&shared)));
@@ -187,7 +193,7 @@ pub async fn run(
             tasks.spawn(broadcast::run(Arc::clone(&shared), peer));
         }
     }
-    if let Some(target) = config.publish.clone().filter(|_| !reads_only) {
+    if let Some(target) = config.publish.clone().filter(|_| !front_end) {
         let sink = tokio::task::spawn_blocking(move || publish::open(&target))
             .await
             .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
@@ -196,7 +202,7 @@ pub async fn run(
     let listener = bind(config.listen, lease.is_some()).await?;
     tracing::info!(name = %config.name, origin = %shared.origin(), addr = %listener.local_addr()?, size, "bookkeeper serving");
     let limits = config.limits();
-    let router = routes::router(shared, limits.submissions_per_ip, reads_only);
+    let router = routes::router(shared, limits.submissions_per_ip, front_end);
     // A lost lease stops the server as a shutdown does, and is the error it exits with.
     let lost = lease.as_mut().map(|l| l.lost());
     let lost_reason = Arc::new(std::sync::OnceLock::new());

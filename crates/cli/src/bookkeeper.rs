@@ -22,12 +22,13 @@ pub struct ServeArgs {
     /// Serve on ADDR instead of the config's `listen` (a second process of the same bookkeeper).
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
-    /// Serve the log's reads only, from the database that the config's sequencer writes (a front
-    /// end; PostgreSQL, or a SQLite file on this machine): submissions and witness requests
-    /// answer 503. Without it, a second process of a bookkeeper whose log is in PostgreSQL waits
-    /// as a standby, and takes over as the sequencer when the first dies.
+    /// Serve as a front end of the config's bookkeeper: its reads, from the database its
+    /// sequencer writes (PostgreSQL, or a SQLite file on this machine), and its submissions,
+    /// checked here and handed to the sequencer at the policy's address; witness requests answer
+    /// 503. Without it, a second process of a bookkeeper whose log is in PostgreSQL waits as a
+    /// standby, and takes over as the sequencer when the first dies.
     #[arg(long)]
-    reads_only: bool,
+    front_end: bool,
 }
 
 /// Runs `tally bookkeeper …`.
@@ -41,7 +42,7 @@ fn serve(args: &ServeArgs) -> CliResult {
     log_to_stderr();
     let mut config = tally_bookkeeper::Config::load(&args.config).map_err(CliError::bad_input)?;
     config.listen = args.listen.unwrap_or(config.listen);
-    config.reads_only |= args.reads_only;
+    config.front_end |= args.front_end;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

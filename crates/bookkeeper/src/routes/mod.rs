@@ -15,8 +15,9 @@ use std::sync::Arc;
 pub(crate) use submit::MAX_BUNDLE_ENTRIES;
 
 /// Every endpoint of a bookkeeper; at most `submissions_per_ip` submissions at once from one
-/// address (see `serve`). A front end (`reads_only`) refuses every write with 503.
-pub(crate) fn router(shared: Arc<Shared>, submissions_per_ip: usize, reads_only: bool) -> Router {
+/// address (see `serve`). A front end admits submissions for its sequencer and refuses witness
+/// requests; a sequencer also takes its front ends' admitted entries (`/sequence`).
+pub(crate) fn router(shared: Arc<Shared>, submissions_per_ip: usize, front_end: bool) -> Router {
     let reads = Router::new()
         .route("/checkpoint", get(reads::checkpoint))
         .route("/tile/{*path}", get(reads::tile))
@@ -28,18 +29,30 @@ pub(crate) fn router(shared: Arc<Shared>, submissions_per_ip: usize, reads_only:
         .route("/health", get(reads::health))
         .route("/metrics", get(reads::metrics))
         .route("/evidence", get(reads::evidence));
-    let writes = match reads_only {
-        true => Router::new()
-            .route("/submit", post(crate::front::refuse))
-            .route("/submit-bundle", post(crate::front::refuse))
-            .route("/add-checkpoint", post(crate::front::refuse)),
-        false => writes(submissions_per_ip),
+    let role = match front_end {
+        true => Router::new().route("/add-checkpoint", post(crate::front::refuse)),
+        false => Router::new()
+            .route(
+                "/add-checkpoint",
+                post(witness::add_checkpoint)
+                    .layer(DefaultBodyLimit::max(tally_witness::MAX_BODY_SIZE)),
+            )
+            .route(
+                "/sequence",
+                post(crate::front::sequence).layer(DefaultBodyLimit::max(SEQUENCE_BYTES)),
+            ),
     };
-    reads.merge(writes).with_state(shared)
+    reads
+        .merge(submissions(submissions_per_ip))
+        .merge(role)
+        .with_state(shared)
 }
 
-/// The endpoints that write: submissions and the witness's.
-fn writes(submissions_per_ip: usize) -> Router<Arc<Shared>> {
+/// Most bytes of a `/sequence` body: a bundle's entries, base64, with their opened forms and keys.
+const SEQUENCE_BYTES: usize = 4 * submit::MAX_BUNDLE_BYTES;
+
+/// The submission endpoints.
+fn submissions(submissions_per_ip: usize) -> Router<Arc<Shared>> {
     let fair = axum::middleware::from_fn_with_state(
         Submissions::new(submissions_per_ip),
         fair_submissions,
@@ -56,11 +69,6 @@ fn writes(submissions_per_ip: usize) -> Router<Arc<Shared>> {
             post(submit::submit_bundle)
                 .layer(DefaultBodyLimit::max(submit::MAX_BUNDLE_BYTES))
                 .layer(fair),
-        )
-        .route(
-            "/add-checkpoint",
-            post(witness::add_checkpoint)
-                .layer(DefaultBodyLimit::max(tally_witness::MAX_BODY_SIZE)),
         )
 }
 
