@@ -55,6 +55,28 @@ fn last_leaf_tile_of(note: &[u8]) -> String {
     .path()
 }
 
+/// The summary of the demo kept in `dir`, once every scenario of it is checked to have had its
+/// verdict.
+fn every_scenario_ok(dir: &Path) -> Value {
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
+    let results = summary["results"].as_array().unwrap();
+    assert!(
+        results.len() >= 12 && results.iter().all(|r| r["ok"] == true),
+        "{results:?}"
+    );
+    summary
+}
+
+/// Held by each test here for its whole run: each runs a whole demo (three bookkeepers, eleven
+/// organisations, every scenario) and then checks verdicts that a client's timeouts would turn
+/// if three demos shared this machine's cores at once.
+fn one_demo_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DEMO.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Flips one bit of `file`'s last byte; returns its bytes as they were.
 fn corrupt(file: &Path) -> Vec<u8> {
     let original = std::fs::read(file).unwrap();
@@ -66,6 +88,7 @@ fn corrupt(file: &Path) -> Vec<u8> {
 
 #[test]
 fn every_demo_product_verifies_from_files_a_web_server_serves() {
+    let _one = one_demo_at_a_time();
     let guard = Guard::at("demo/net");
     let root = guard.0.path();
     let published = root.join("published");
@@ -209,6 +232,7 @@ fn every_demo_product_verifies_from_files_a_web_server_serves() {
 
 #[test]
 fn the_whole_demo_runs_with_every_log_in_postgresql() {
+    let _one = one_demo_at_a_time();
     let server = tally_testkit::postgres::Postgres::start();
     let guard = Guard::at("demo/net");
     let dir = guard.0.path().join("demo");
@@ -231,13 +255,7 @@ fn the_whole_demo_runs_with_every_log_in_postgresql() {
         serde_json::from_slice(&std::fs::read(dir.join("net/bk2.json")).unwrap()).unwrap();
     assert_eq!(config["storage"], server.url("bk2"));
     assert!(!dir.join("net/bk2.db").exists());
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
-    let results = summary["results"].as_array().unwrap();
-    assert!(
-        results.len() >= 12 && results.iter().all(|r| r["ok"] == true),
-        "{results:?}"
-    );
+    every_scenario_ok(&dir);
     // The network stops before its server.
     drop(guard);
 }
@@ -248,6 +266,7 @@ fn the_whole_demo_runs_with_every_log_in_postgresql() {
 /// phone that reads the bucket verifies a product, and names the log whose tile was altered in it.
 #[test]
 fn the_whole_demo_runs_with_its_reads_published_to_an_s3_bucket() {
+    let _one = one_demo_at_a_time();
     use tally_bookkeeper::publish::{S3Bucket, Sink};
     use tally_testkit::s3::S3Server;
     let s3 = S3Server::start();
@@ -275,13 +294,7 @@ fn the_whole_demo_runs_with_its_reads_published_to_an_s3_bucket() {
     )
     .expect(0);
     assert!(run.out().contains("rewrites a record"), "{}", run.out());
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("demo.json")).unwrap()).unwrap();
-    let results = summary["results"].as_array().unwrap();
-    assert!(
-        results.len() >= 12 && results.iter().all(|r| r["ok"] == true),
-        "{results:?}"
-    );
+    let summary = every_scenario_ok(&dir);
     let home = path_str(&root.join("phone"));
     let policy = summary["policy"].as_str().unwrap();
     tally(&["policy", "install", policy, "--home", &home], b"").expect(0);

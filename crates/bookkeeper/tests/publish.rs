@@ -100,21 +100,26 @@ fn needed(size: u64) -> Vec<TilePath> {
     needed
 }
 
+/// Registers the parties and logs 300 events at bookkeeper 0: past one full tile of 256, so that
+/// a level-1 tile and a full bundle are published. Returns the log's size.
+async fn past_one_tile(net: &Network) -> u64 {
+    let records = net.parties.registry_entries();
+    for e in &records {
+        assert_eq!(net.submit(0, e).await.0, 200);
+    }
+    for serial in 1..=300 {
+        assert_eq!(net.submit(0, &net.parties.commission(serial)).await.0, 200);
+    }
+    records.len() as u64 + 300
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_files_are_the_logs_own_tiles_and_follow_it_across_a_restart() {
     let net = Network::with_quorums(1, 1, 0);
     let dir = net.dir.path().join("published");
     net.configure(0, json!({ "publish": dir }));
     let node = net.start(0).await;
-    let records = net.parties.registry_entries();
-    for e in &records {
-        assert_eq!(net.submit(0, e).await.0, 200);
-    }
-    // Past one full tile of 256, so that a level-1 tile and a full bundle are published.
-    for serial in 1..=300 {
-        assert_eq!(net.submit(0, &net.parties.commission(serial)).await.0, 200);
-    }
-    let size = records.len() as u64 + 300;
+    let size = past_one_tile(&net).await;
     check_published(&net, &dir, size).await;
 
     // `/history/indices` names what `/history` serves, in the same tree.
@@ -178,14 +183,7 @@ async fn a_bucket_of_a_real_s3_store_serves_the_logs_own_tiles() {
     let net = Network::with_quorums(1, 1, 0);
     net.configure(0, json!({ "publish": "s3://tiles/logs/bk1" }));
     let node = net.start(0).await;
-    let records = net.parties.registry_entries();
-    for e in &records {
-        assert_eq!(net.submit(0, e).await.0, 200);
-    }
-    for serial in 1..=300 {
-        assert_eq!(net.submit(0, &net.parties.commission(serial)).await.0, 200);
-    }
-    let size = records.len() as u64 + 300;
+    let size = past_one_tile(&net).await;
     let public = reqwest::Client::new();
     let read = |path: String| {
         let (public, url) = (public.clone(), format!("{endpoint}/tiles/logs/bk1/{path}"));
