@@ -159,7 +159,7 @@ async fn send(
     let n = admitted.len();
     let items: Vec<Item> = admitted.into_iter().map(item).collect();
     let body = serde_json::to_vec(&items).map_err(ApiError::internal)?;
-    let signature = B64.encode(shared.log_key.sign_raw(&[CONTEXT, &body].concat()));
+    let signature = signature(&shared.log_key, &body);
     let unavailable = |e: &dyn std::fmt::Display| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -219,16 +219,7 @@ pub(crate) async fn sequence(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Vec<Value>>, ApiError> {
-    let signed = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| B64.decode(v.as_bytes()).ok())
-        .is_some_and(|sig| {
-            shared
-                .log_key
-                .verifier()
-                .verify_raw(&[CONTEXT, &body].concat(), &sig)
-        });
-    if !signed {
+    if !signed_by(&shared.log_key.verifier(), &headers, &body) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_a_front_end",
@@ -276,6 +267,19 @@ pub(crate) async fn sequence(
     ))
 }
 
+/// The `/sequence` signature header's value for `body`: `key`'s signature of it after [`CONTEXT`].
+fn signature(key: &tally_tlog::SignerKey, body: &[u8]) -> String {
+    B64.encode(key.sign_raw(&[CONTEXT, body].concat()))
+}
+
+/// Whether `headers` carry `key`'s signature of `body` (see [`signature`]).
+fn signed_by(key: &tally_tlog::VerifierKey, headers: &HeaderMap, body: &[u8]) -> bool {
+    headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| B64.decode(v.as_bytes()).ok())
+        .is_some_and(|sig| key.verify_raw(&[CONTEXT, body].concat(), &sig))
+}
+
 /// The answer to a witness request sent to a front end.
 pub(crate) async fn refuse() -> ApiError {
     ApiError::new(
@@ -283,4 +287,72 @@ pub(crate) async fn refuse() -> ApiError {
         "front_end",
         "this process is a front end of the log: send checkpoints to cosign to its sequencer",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_testkit::key;
+    use tally_tlog::KeyType;
+
+    #[test]
+    fn only_the_log_keys_signature_of_the_very_body_hands_entries_over() {
+        let log = key("log.example", KeyType::Ed25519, 1);
+        let other = key("log.example", KeyType::Ed25519, 2);
+        let body = br#"[{"bytes":"AAAA","keys":[]}]"#;
+        let headers = |sig: String| {
+            let mut h = HeaderMap::new();
+            h.insert(SIGNATURE_HEADER, sig.parse().unwrap());
+            h
+        };
+        assert!(signed_by(
+            &log.verifier(),
+            &headers(signature(&log, body)),
+            body
+        ));
+        assert!(!signed_by(
+            &log.verifier(),
+            &headers(signature(&other, body)),
+            body
+        ));
+        assert!(!signed_by(
+            &log.verifier(),
+            &headers(signature(&log, b"[]")),
+            body
+        ));
+        assert!(!signed_by(
+            &log.verifier(),
+            &headers("not base64!".into()),
+            body
+        ));
+        assert!(!signed_by(&log.verifier(), &HeaderMap::new(), body));
+        // A signature the log key made for anything else (a checkpoint, a receipt) is not one.
+        let bare = B64.encode(log.sign_raw(body));
+        assert!(!signed_by(&log.verifier(), &headers(bare), body));
+    }
+
+    #[test]
+    fn an_outcome_crosses_the_wire_as_it_was() {
+        let leaf = tally_tlog::leaf_hash(b"entry");
+        let wire = serde_json::to_string(&[
+            Outcome::Logged {
+                index: 7,
+                leaf: leaf.to_string(),
+            },
+            Outcome::Refused {
+                status: 403,
+                error: "revoked".into(),
+                message: "the key was revoked".into(),
+            },
+        ])
+        .unwrap();
+        let back: Vec<Outcome> = serde_json::from_str(&wire).unwrap();
+        let mut back = back.into_iter().map(logged);
+        assert_eq!(back.next().unwrap().unwrap(), (7, leaf));
+        let refused = back.next().unwrap().unwrap_err();
+        assert_eq!(
+            (refused.status, refused.code.as_ref()),
+            (StatusCode::FORBIDDEN, "revoked")
+        );
+    }
 }

@@ -173,3 +173,33 @@ fn bad(location: &str, reason: impl std::fmt::Display) -> ServeError {
         reason: reason.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::S3Bucket;
+
+    #[test]
+    fn objects_go_under_the_prefix_the_location_names() {
+        let at = |location: &str| {
+            S3Bucket::new(
+                location,
+                Some("http://127.0.0.1:9"),
+                "us-east-1",
+                ("k", "s"),
+            )
+            .unwrap()
+        };
+        assert_eq!(at("tiles").key("checkpoint"), "checkpoint");
+        assert_eq!(
+            at("tiles/logs/bk1").key("tile/0/000"),
+            "logs/bk1/tile/0/000"
+        );
+        assert_eq!(
+            at("tiles/logs/bk1/").key("checkpoint"),
+            "logs/bk1/checkpoint"
+        );
+        assert!(S3Bucket::new("tiles", Some("not a url"), "us-east-1", ("k", "s")).is_err());
+        assert_eq!(super::super::under("s3://tiles/", "bk1"), "s3://tiles/bk1");
+        assert_eq!(super::super::under("/srv/pub", "bk2"), "/srv/pub/bk2");
+    }
+}
