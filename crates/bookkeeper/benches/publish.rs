@@ -19,20 +19,9 @@ const WIDTH: usize = 256;
 /// The objects of `tiles` full tiles: each a bundle and a hash tile, with their paths.
 fn objects(tiles: usize) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::with_capacity(tiles * 2);
-    for n in 0..tiles {
-        let mut x = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut filler = |len: usize| -> Vec<u8> {
-            (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect()
-        };
-        let bundle = filler(WIDTH * (ENTRY_BYTES + 2));
-        let hashes = filler(WIDTH * 32);
+    for n in 0..tiles as u64 {
+        let bundle = tally_testkit::noise(2 * n, WIDTH * (ENTRY_BYTES + 2));
+        let hashes = tally_testkit::noise(2 * n + 1, WIDTH * 32);
         out.push((format!("tile/entries/x{n:03}"), bundle));
         out.push((format!("tile/0/x{n:03}"), hashes));
     }
@@ -73,10 +62,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let entries: usize = std::env::var("TALLY_PUBLISH_ENTRIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(51_200);
+    let entries = tally_testkit::env_or("TALLY_PUBLISH_ENTRIES", 51_200);
     let objects = objects(entries / WIDTH);
     println!(
         "publish: {} objects for {entries} entries ({} MB)",

@@ -13,7 +13,7 @@
 use crate::error::ServeError;
 use std::sync::mpsc;
 use std::time::Duration;
-use tally_logstore::{Location, SequencerLease, Store};
+use tally_logstore::{Location, SequencerLease};
 use tokio::sync::oneshot;
 
 /// How often the holder checks that its lease still holds.
@@ -46,16 +46,15 @@ impl Held {
 }
 
 /// Takes the sequencer lease of the log at `at`, waiting as a standby while another process
-/// holds it; `None` for a SQLite file, which only one process can open for writing anyway.
+/// holds it; `None` for a SQLite file, which only one process can open for writing anyway. The
+/// caller has opened the log for writing, which made the lease row (a migration).
 pub(crate) async fn take(at: &Location, name: &str) -> Result<Option<Held>, ServeError> {
     let Location::Postgres(url) = at else {
         return Ok(None);
     };
-    let (at, url) = (at.clone(), url.clone());
+    let url = url.clone();
     let holder = format!("{name} (pid {})", std::process::id());
     let lease = tokio::task::spawn_blocking(move || {
-        // The lease row is made by the migrations, which opening the store applies.
-        drop(Store::open(&at)?);
         SequencerLease::acquire(&url, &holder, || {
             tracing::info!(%holder, "standby: another process is this log's sequencer; waiting for its lease");
         })

@@ -26,14 +26,8 @@ const ENTRY_BYTES: usize = 600;
 fn entries(from: u64, count: u64) -> Vec<Vec<u8>> {
     (from..from + count)
         .map(|i| {
-            let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
             let mut e = i.to_be_bytes().to_vec();
-            e.resize_with(ENTRY_BYTES, || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            });
+            e.extend(tally_testkit::noise(i, ENTRY_BYTES - e.len()));
             e
         })
         .collect()

@@ -20,23 +20,10 @@ use tally_testkit::postgres::Postgres;
 const BATCH: u64 = 1024;
 const MILLION: u64 = 1_000_000;
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-/// Entry `i`: `bytes` long, distinct, with incompressible-looking filler (a cheap xorshift).
+/// Entry `i`: `bytes` long, distinct, with incompressible-looking filler.
 fn entry(i: u64, bytes: usize) -> Vec<u8> {
-    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut e = i.to_be_bytes().to_vec();
-    e.resize_with(bytes, || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x as u8
-    });
+    e.extend(tally_testkit::noise(i, bytes.saturating_sub(e.len())));
     e
 }
 
@@ -60,8 +47,8 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let total = env_u64("TALLY_SCALE_ENTRIES", MILLION);
-    let bytes = env_u64("TALLY_SCALE_ENTRY_BYTES", 1000) as usize;
+    let total = tally_testkit::env_or("TALLY_SCALE_ENTRIES", MILLION as usize) as u64;
+    let bytes = tally_testkit::env_or("TALLY_SCALE_ENTRY_BYTES", 1000);
     let server = Postgres::start_in(std::env::var_os("TALLY_SCALE_DATA").map(Into::into));
     let url = server.database("scale");
     let mut store = PgStore::open(&url).expect("open");

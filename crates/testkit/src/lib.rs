@@ -38,6 +38,20 @@ pub fn key(name: &str, kind: KeyType, seed: u8) -> SignerKey {
     SignerKey::from_seed(name, kind, &[seed; 32]).expect("valid test key name")
 }
 
+/// `len` bytes that look incompressible, the same for the same `seed` (a cheap xorshift): the
+/// filler of a benchmark's entries, like the signatures and ciphertext of real ones.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// A benchmark's size from the environment variable `name` (`_` allowed as a digit separator:
 /// `TALLY_BENCH_EVENTS=10_000`), else `default`.
 pub fn env_or(name: &str, default: usize) -> usize {

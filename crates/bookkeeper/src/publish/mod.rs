@@ -139,16 +139,16 @@ async fn publish(
 ) -> Result<(), ApiError> {
     let (shared2, sink, latest) = (Arc::clone(shared), Arc::clone(sink), latest.clone());
     tokio::task::spawn_blocking(move || {
-        shared2.read(|s| {
-            for tile in changed_tiles(from, latest.size) {
-                let data = s.tile(tile, latest.size)?.ok_or_else(|| {
-                    ApiError::internal(format!("{} is not in the tree", tile.path()))
-                })?;
-                sink.put(&tile.path(), &data).map_err(ApiError::internal)?;
-            }
-            sink.put("checkpoint", &latest.note)
-                .map_err(ApiError::internal)
-        })
+        // A read connection per tile, never held while the sink writes (an S3 request takes
+        // milliseconds; the proofs and lookups share those connections).
+        for tile in changed_tiles(from, latest.size) {
+            let data = shared2
+                .read(|s| Ok(s.tile(tile, latest.size)?))?
+                .ok_or_else(|| ApiError::internal(format!("{} is not in the tree", tile.path())))?;
+            sink.put(&tile.path(), &data).map_err(ApiError::internal)?;
+        }
+        sink.put("checkpoint", &latest.note)
+            .map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)?
