@@ -79,3 +79,18 @@ pub fn stdout(bytes: &[u8]) -> CliResult {
         .and_then(|()| out.flush())
         .map_err(|e| CliError::bad_input(format!("cannot write to stdout: {e}")))
 }
+
+/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, flushed to
+/// disk, then renamed over it, so an interrupted write never leaves half a file under the name.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> CliResult {
+    use std::io::Write as _;
+    let err = |e: std::io::Error| CliError::bad_input(format!("{}: {e}", path.display()));
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    let tmp = path.with_file_name(name);
+    let mut f = std::fs::File::create(&tmp).map_err(err)?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

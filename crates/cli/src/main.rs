@@ -48,6 +48,7 @@ mod network;
 mod note;
 mod org;
 mod outbox;
+mod package;
 mod policy;
 mod proof;
 mod record;
@@ -89,6 +90,7 @@ enum Command {
     Activity(audit::ActivityArgs),
     Export(audit::ExportArgs),
     CheckEvidence(audit::CheckEvidenceArgs),
+    Package(package::PackageArgs),
     Keygen(keygen::KeygenArgs),
     #[command(subcommand)]
     Note(note::NoteCommand),
@@ -126,6 +128,7 @@ fn main() -> ExitCode {
         Command::Activity(args) => audit::activity(args),
         Command::Export(args) => audit::export(args),
         Command::CheckEvidence(args) => audit::check_evidence(args),
+        Command::Package(args) => package::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Note(cmd) => note::run(cmd),
         Command::Checkpoint(cmd) => checkpoint::run(cmd),
