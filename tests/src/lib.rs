@@ -4,6 +4,7 @@
 //! The tests drive the built binary rather than the library, because the contract under test is the
 //! command line itself: arguments, stdin/stdout, files and exit codes, exactly as scripts see them.
 
+pub mod go;
 pub mod nginx;
 
 use std::io::Write;
@@ -30,19 +31,24 @@ pub fn shared_json(rel: &str) -> serde_json::Value {
 }
 
 /// The `tally` binary of the same profile as this test: `target/<profile>/tally`.
+pub fn tally_bin() -> PathBuf {
+    workspace_bin("tally")
+}
+
+/// A binary of this workspace, of the same profile as this test: `target/<profile>/NAME`.
 ///
 /// Test executables live in `target/<profile>/deps/`; cargo only builds another package's binary
 /// when asked, so a missing one is reported with the command that builds it.
-pub fn tally_bin() -> PathBuf {
+pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     let mut dir = exe.parent().expect("test executable has a directory");
     if dir.file_name().is_some_and(|n| n == "deps") {
         dir = dir.parent().expect("deps has a parent");
     }
-    let bin = dir.join(format!("tally{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
-        "{} not found: run `cargo build -p tally-cli` first (the e2e tests run the real binary)",
+        "{} not found: run `cargo build --workspace --bins` first (the e2e tests run the real binaries)",
         bin.display()
     );
     bin
@@ -87,16 +93,21 @@ impl Run {
 
 /// Runs `tally args...` with `stdin` and waits for it.
 pub fn tally<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: &[u8]) -> Run {
-    let mut child = Command::new(tally_bin())
+    run(&tally_bin(), args, stdin)
+}
+
+/// Runs `bin args...` with `stdin` and waits for it.
+pub fn run<S: AsRef<std::ffi::OsStr>>(bin: &Path, args: &[S], stdin: &[u8]) -> Run {
+    let mut child = Command::new(bin)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn tally");
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
     // A command may exit before reading stdin (usage errors); a broken pipe then is fine.
     let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    let out = child.wait_with_output().expect("wait for tally");
+    let out = child.wait_with_output().expect("wait for the child");
     Run {
         code: out.status.code(),
         stdout: out.stdout,

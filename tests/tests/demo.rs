@@ -262,6 +262,13 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
             run.expect(if bk == bk_of(f) { 0 } else { 1 });
         }
     }
+    evidence_package_checks_offline_with_other_tools(
+        guard.0.path(),
+        &uri,
+        &home,
+        policy,
+        stages.len(),
+    );
     let hoki = tally(
         &["scan", &png("hoki-fillets"), "--json", "--home", &home],
         b"",
@@ -610,4 +617,139 @@ fn percent(s: &str) -> String {
             },
         )
         .collect()
+}
+
+/// The can's court-ready package: `tally package` writes it, and then, with no bookkeeper asked,
+/// `tally-verify` checks it under the policy alone; `tar` and `sha256sum` check its files; Go's
+/// golang.org/x/mod checks every log's signature and every inclusion proof in it; `pdftotext`
+/// reads its report in both languages; and one changed byte makes it fail, naming the file.
+fn evidence_package_checks_offline_with_other_tools(
+    dir: &std::path::Path,
+    uri: &str,
+    home: &str,
+    policy: &str,
+    steps: usize,
+) {
+    use std::process::Command;
+    let tar = dir.join("can.tar");
+    let made = tally(
+        &["package", uri, "--out", &path_str(&tar), "--home", home],
+        b"",
+    )
+    .expect(0);
+    assert!(
+        made.out().contains(&format!("{steps} steps")),
+        "{}",
+        made.out()
+    );
+    let verify = tally_e2e::workspace_bin("tally-verify");
+    let checked = tally_e2e::run(&verify, &["--policy", policy, &path_str(&tar)], b"").expect(0);
+    assert!(checked.out().starts_with("VERIFIED: "), "{}", checked.out());
+    assert_eq!(
+        checked.out().lines().filter(|l| l.contains(" by ")).count(),
+        steps
+    );
+
+    let out = dir.join("unpacked");
+    std::fs::create_dir_all(&out).unwrap();
+    let ok = |c: &mut Command| assert!(c.status().unwrap().success(), "{c:?}");
+    ok(Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(&out));
+    let root = out.join("tally-evidence");
+    ok(Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&root));
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["steps"].as_array().unwrap().len(), steps);
+
+    // Every proof, by Go's reference code: the log's signature on its checkpoint, then
+    // tlog.CheckRecord of the entry's leaf hash, which `sha256sum` also gives as its file name.
+    let policy_json: Value = serde_json::from_slice(&std::fs::read(policy).unwrap()).unwrap();
+    let log_key = |bk: &str| {
+        let all = policy_json["bookkeepers"].as_array().unwrap();
+        let b = all.iter().find(|b| b["name"] == bk).unwrap();
+        b["log_key"].as_str().unwrap().to_owned()
+    };
+    let Some(gobin) = tally_e2e::go::build_go_helper(dir) else {
+        return;
+    };
+    let mut proofs = 0;
+    for f in std::fs::read_dir(root.join("proofs")).unwrap() {
+        let f = f.unwrap().path();
+        let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+        let (leaf, bk) = name
+            .trim_end_matches(".tlog-proof")
+            .split_once('.')
+            .unwrap();
+        let entry = root.join("entries").join(format!("{leaf}.entry"));
+        let (code, said) = tally_e2e::go::go(
+            &gobin,
+            &["checkproof", &log_key(bk), &path_str(&entry)],
+            &std::fs::read(&f).unwrap(),
+        );
+        assert_eq!(
+            code,
+            0,
+            "Go refused {name}: {}",
+            String::from_utf8_lossy(&said)
+        );
+        proofs += 1;
+        if proofs == 1 {
+            let sum = Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "(printf '\\0'; cat '{}') | sha256sum",
+                    path_str(&entry)
+                ))
+                .output()
+                .unwrap();
+            assert!(
+                String::from_utf8_lossy(&sum.stdout).starts_with(leaf),
+                "{sum:?}"
+            );
+        }
+    }
+    assert!(proofs >= 3 * steps, "{proofs} proofs");
+
+    // The report, as text a reader (or a search) gets from it, in both languages.
+    let text = Command::new("pdftotext")
+        .arg(root.join("report.pdf"))
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    for words in [
+        "Tally evidence report",
+        "证据报告",
+        "Verified / 已验证",
+        "如何验证",
+        "Waikato Valley Dairy Farm",
+    ] {
+        assert!(text.contains(words), "{words:?} not in the report:\n{text}");
+    }
+    for s in manifest["steps"].as_array().unwrap() {
+        assert!(
+            text.contains(s["leaf"].as_str().unwrap()),
+            "{s} not in the report"
+        );
+    }
+
+    // One byte of one event changed in the archive: refused, and the file named.
+    let mut bytes = std::fs::read(&tar).unwrap();
+    let event = manifest["steps"][0]["event"].as_str().unwrap();
+    let body = std::fs::read(root.join(event)).unwrap();
+    let at = bytes
+        .windows(body.len())
+        .position(|w| w == body.as_slice())
+        .unwrap();
+    bytes[at + body.len() / 2] ^= 0x20;
+    let altered = dir.join("altered.tar");
+    std::fs::write(&altered, bytes).unwrap();
+    let refused =
+        tally_e2e::run(&verify, &["--policy", policy, &path_str(&altered)], b"").expect(1);
+    assert!(
+        refused.out().contains(&format!("{event} was altered")),
+        "{}",
+        refused.out()
+    );
 }

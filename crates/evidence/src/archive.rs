@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
-use std::path::Component;
 use thiserror::Error;
 
 /// Largest file a package may hold.
@@ -99,8 +98,8 @@ impl Archive {
 fn relative(raw: &str, dir: bool) -> Result<String, ArchiveError> {
     let bad = || ArchiveError::BadPath(raw.to_owned());
     let trimmed = raw.trim_end_matches('/');
-    let path = std::path::Path::new(trimmed);
-    if !path.components().all(|c| matches!(c, Component::Normal(_))) {
+    let plain = |seg: &str| !seg.is_empty() && seg != "." && seg != ".." && !seg.contains('\\');
+    if !trimmed.split('/').all(plain) {
         return Err(bad());
     }
     match trimmed.split_once('/') {
@@ -150,6 +149,8 @@ mod tests {
             "/tally-evidence/x",
             "other/x",
             "x",
+            "tally-evidence/a//b",
+            "tally-evidence/./x",
         ] {
             let err = Archive::from_tar(&raw_tar(name, file, b"x")).unwrap_err();
             assert_eq!(err, ArchiveError::BadPath(name.into()), "{name}");

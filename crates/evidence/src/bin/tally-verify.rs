@@ -46,11 +46,19 @@ fn main() -> ExitCode {
         }
         Ok(Err(e)) => {
             println!("NOT VERIFIED: {e}");
+            eprintln!("tally-verify: the package does not check: {e}");
             ExitCode::from(1)
         }
         Ok(Ok(c)) => {
             print!("{}", summary(&c, args.embedded_policy));
-            ExitCode::from(exit_code(c.verdict.status))
+            let code = exit_code(c.verdict.status);
+            if code != 0 {
+                eprintln!(
+                    "tally-verify: the evidence gives {}, not verified",
+                    c.manifest.verdict
+                );
+            }
+            ExitCode::from(code)
         }
     }
 }

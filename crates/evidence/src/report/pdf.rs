@@ -88,6 +88,7 @@ impl<'f> Setter<'f> {
             Line::Text(t) => (t.as_str(), 9.5, 0.0),
             Line::Detail(t) => (t.as_str(), 8.0, 18.0),
             Line::Gap => return self.y -= 8.0,
+            Line::Space => return self.y -= 3.0,
         };
         if matches!(line, Line::Heading(_)) {
             self.y -= 4.0;
@@ -296,8 +297,11 @@ fn base_name(face: &Face) -> String {
     let own = face
         .names()
         .into_iter()
-        .find(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
-        .and_then(|n| n.to_string())
+        .filter(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+        .find_map(|n| {
+            n.to_string()
+                .or_else(|| String::from_utf8(n.name.to_vec()).ok())
+        })
         .unwrap_or_else(|| "Font".into());
     let clean: String = own.chars().filter(char::is_ascii_alphanumeric).collect();
     format!("TALLYR+{clean}")

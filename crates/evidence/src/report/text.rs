@@ -11,7 +11,10 @@ pub(crate) enum Line {
     Text(String),
     /// Indented detail (hashes, keys, file names).
     Detail(String),
+    /// Space between sections.
     Gap,
+    /// Less space, between the items of a list.
+    Space,
 }
 
 /// The verdict in both languages.
@@ -101,6 +104,7 @@ pub(crate) fn lines(m: &Manifest) -> Vec<Line> {
         )));
         out.push(Line::Detail(format!("Leaf hash / 叶哈希: {}", s.leaf)));
         out.push(Line::Detail(format!("Event file / 事件文件: {}", s.event)));
+        out.push(Line::Space);
     }
     out.push(Line::Gap);
     out.push(Line::Heading("Logs and witnesses / 账本与见证人".into()));
