@@ -42,13 +42,16 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# The OpenAPI conformance check of the EPCIS gateway (tests/openapi/conformance.py): openapi-core,
-# an independent implementation of OpenAPI 3, in a virtual environment of its own under target/.
+# Independent readers the tests check our files with, in a virtual environment of its own under
+# target/: openapi-core, an implementation of OpenAPI 3, for the EPCIS gateway's conformance
+# (tests/openapi/conformance.py); openpyxl, a reader of XLSX, for the FSMA 204 spreadsheet
+# (tests/fsma/read_xlsx.py).
 venv=target/openapi-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openapi_core, requests" 2>/dev/null; then
-  echo "setup: openapi-core in $venv" >&2
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openapi_core, requests, openpyxl" 2>/dev/null; then
+  echo "setup: openapi-core and openpyxl in $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-core==0.23.1 requests==2.34.2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-core==0.23.1 requests==2.34.2 \
+    openpyxl==3.1.5
 fi
 
 # SeaweedFS, the S3-compatible object store the bookkeeper's S3 publishing is tested against

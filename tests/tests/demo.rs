@@ -262,6 +262,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
             run.expect(if bk == bk_of(f) { 0 } else { 1 });
         }
     }
+    fsma_spreadsheet_from_the_logs(guard.0.path(), &home, regulator);
     evidence_package_checks_offline_with_other_tools(
         guard.0.path(),
         &uri,
@@ -752,4 +753,124 @@ fn evidence_package_checks_offline_with_other_tools(
         "{}",
         refused.out()
     );
+}
+
+/// The FSMA 204 sortable spreadsheet of the whole demo, as the entitled regulator reads the logs:
+/// written by `tally fsma`, read back by openpyxl (an XLSX reader that is not ours), with the
+/// seafood lane's first land-based receiving, transformation and a withheld bill of lading in
+/// it, and an inclusion-proof link that a bookkeeper answers. Without the regulator's key the
+/// confidential logs yield no record at all.
+fn fsma_spreadsheet_from_the_logs(dir: &std::path::Path, home: &str, regulator: &str) {
+    use std::process::Command;
+    let xlsx = path_str(&dir.join("fsma.xlsx"));
+    let csv = path_str(&dir.join("fsma.csv"));
+    let wrote = tally(
+        &["fsma", "--as", regulator, "--out", &xlsx, "--home", home],
+        b"",
+    )
+    .expect(0);
+    assert!(
+        wrote.out().contains("from 11 organisations"),
+        "{}",
+        wrote.out()
+    );
+    tally(
+        &["fsma", "--as", regulator, "--out", &csv, "--home", home],
+        b"",
+    )
+    .expect(0);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join("target/openapi-venv/bin/python");
+    let read = Command::new(&python)
+        .arg(root.join("tests/fsma/read_xlsx.py"))
+        .arg(&xlsx)
+        .output()
+        .expect("the venv scripts/setup.sh makes");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let book: Value = serde_json::from_slice(&read.stdout).unwrap();
+    let sheet = &book["Traceability Records"];
+    let rows = sheet["rows"].as_array().unwrap();
+    let header: Vec<&str> = rows[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(header.join(","), csv_text.lines().next().unwrap());
+    assert_eq!(
+        rows.len(),
+        csv_text.lines().count(),
+        "the same records in both files"
+    );
+    assert_eq!(sheet["frozen"], "A2");
+    assert_eq!(sheet["filter"], format!("A1:R{}", rows.len()));
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let cell = |r: &Value, name: &str| r[col(name)].as_str().unwrap_or("").to_owned();
+    let find = |cte: &str, tlc: &str| {
+        rows.iter()
+            .find(|r| {
+                cell(r, "Critical Tracking Event") == cte
+                    && cell(r, "Traceability Lot Code").contains(tlc)
+            })
+            .unwrap_or_else(|| panic!("no {cte} of {tlc} in {rows:?}"))
+    };
+    let landed = find("First Land-Based Receiving", "(10)CATCH-2611-07");
+    assert!(cell(landed, "Location Description").contains("Nelson Fish Landing"));
+    assert!(cell(landed, "Immediate Previous Source").contains("FV Southern Star"));
+    assert!(cell(landed, "Harvest or Catch Information").contains("catchArea: 81"));
+    let made = find("Transformation", "(10)F2611-07A");
+    assert!(cell(made, "Input Traceability Lot Codes").contains("CATCH-2611-07"));
+    assert!(rows
+        .iter()
+        .any(|r| cell(r, "Reference Document Number") == "BOL-NZAKL-5521"));
+    // The proof link of the landing is a bookkeeper's inclusion proof of that event.
+    let link = cell(landed, "Inclusion Proof");
+    let fetch = "import json, sys, urllib.request; print(len(json.load(urllib.request.urlopen(sys.argv[1]))['proof']))";
+    let proof = Command::new(&python)
+        .args(["-c", fetch, &link])
+        .output()
+        .unwrap();
+    assert!(
+        proof.status.success(),
+        "{link}: {}",
+        String::from_utf8_lossy(&proof.stderr)
+    );
+    // A request for one lot gets that lot's records only.
+    let lot = path_str(&dir.join("catch.csv"));
+    let args = [
+        "fsma",
+        "--as",
+        regulator,
+        "--lot",
+        "CATCH-2611-07",
+        "--out",
+        &lot,
+        "--home",
+        home,
+    ];
+    tally(&args, b"").expect(0);
+    let lot_rows: Vec<String> = std::fs::read_to_string(&lot)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    assert!(lot_rows.len() >= 4, "{lot_rows:?}");
+    assert!(
+        lot_rows.iter().all(|r| r.contains("(10)CATCH-2611-07")),
+        "{lot_rows:?}"
+    );
+    assert!(
+        lot_rows.iter().any(|r| r.starts_with("Transformation,")),
+        "{lot_rows:?}"
+    );
+    // Without the regulator's key, the sealed logs give nothing to put in it.
+    let public = path_str(&dir.join("public.csv"));
+    let none = tally(&["fsma", "--out", &public, "--home", home], b"").expect(0);
+    assert!(none.out().starts_with("wrote 0 records"), "{}", none.out());
 }

@@ -38,6 +38,7 @@ mod demo;
 mod device;
 mod epcis;
 mod error;
+mod fsma;
 mod gateway;
 mod gs1;
 mod home;
@@ -91,6 +92,7 @@ enum Command {
     Export(audit::ExportArgs),
     CheckEvidence(audit::CheckEvidenceArgs),
     Package(package::PackageArgs),
+    Fsma(Box<fsma::FsmaArgs>),
     Keygen(keygen::KeygenArgs),
     #[command(subcommand)]
     Note(note::NoteCommand),
@@ -129,6 +131,7 @@ fn main() -> ExitCode {
         Command::Export(args) => audit::export(args),
         Command::CheckEvidence(args) => audit::check_evidence(args),
         Command::Package(args) => package::run(args),
+        Command::Fsma(args) => fsma::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Note(cmd) => note::run(cmd),
         Command::Checkpoint(cmd) => checkpoint::run(cmd),

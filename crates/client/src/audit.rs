@@ -129,6 +129,8 @@ pub struct ActivityEvent {
     pub place: Option<String>,
     pub items: usize,
     pub hash_id: String,
+    /// Its entry's RFC 6962 leaf hash (base64): what a bookkeeper's inclusion proof is asked by.
+    pub leaf: String,
     pub bookkeepers: Vec<String>,
     /// The event's JSON as this reader reads it: with the members the brand withheld from label
     /// holders put back when the reader is entitled to them.
@@ -664,12 +666,15 @@ pub(crate) fn activity_of(
         by_step: BTreeMap::new(),
         below_quorum: 0,
     };
-    for Proven {
-        bytes,
-        disclosures,
-        logs,
-        operators,
-    } in proven.into_values()
+    for (
+        leaf,
+        Proven {
+            bytes,
+            disclosures,
+            logs,
+            operators,
+        },
+    ) in proven
     {
         if operators.len() < quorum {
             activity.below_quorum += 1;
@@ -711,6 +716,7 @@ pub(crate) fn activity_of(
                     place: facts.place,
                     items: facts.ids.len(),
                     hash_id: entry.hash_id.unwrap_or_default(),
+                    leaf: tally_tlog::Hash(leaf).to_string(),
                     bookkeepers: logs,
                     withheld: read.as_ref().map_or(0, |r| r.withheld),
                     event: match read {
