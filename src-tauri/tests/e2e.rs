@@ -231,6 +231,14 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
         page.contains("CIQ-2611-0931"),
         "the import clearance is shown: {page}"
     );
+    // The laboratory's test and the customs clearance: attestations by authorities that the
+    // network's governance certified, marked as such on their steps.
+    let inspections = stages.iter().filter(|s| *s == "inspection").count();
+    assert_eq!(inspections, 2, "{stages:?}");
+    let badge = s
+        .text_of("li.step[data-stage='inspection'] .step-authority")
+        .unwrap_or_default();
+    assert!(badge.contains("Attested by an authority"), "{badge}");
     shots.full(&s, "consumer-withheld");
     // The same can read by the carrier, a trading partner entitled to what was shipped to it: the
     // bill of lading of its shipment shown, the despatch advice between two others still private;
@@ -272,6 +280,10 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     s.wait_text("#view-note", "授权接收方");
     s.script(open_all, vec![]);
     s.wait_text("li.step dd.withheld", "保密");
+    s.wait_text(
+        "li.step[data-stage='inspection'] .step-authority",
+        "官方机构",
+    );
     s.script(open_documents, vec![]);
     shots.full(&s, "consumer-as-partner-zh");
     s.click("#view-holder");

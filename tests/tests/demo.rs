@@ -17,7 +17,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     let net = path_str(&guard.dir());
     for section in [
         "Three bookkeepers",
-        "Governance registers eleven organisations",
+        "Governance registers thirteen organisations",
         "Labels printed as PNG",
         "Bookkeeper bk3 is down",
         "a serial the maker never issued",
@@ -78,7 +78,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     }
     // The honest can's history runs from the farm to the Shanghai shop (16 steps); the hoki's from
     // the vessel to the fishmonger (11).
-    assert_eq!(results[0]["steps"], 16);
+    assert_eq!(results[0]["steps"], 18);
     assert_eq!(results[1]["steps"], 11);
 
     // What the bookkeepers serve anyone without a label names nothing of the trade; what they
@@ -330,7 +330,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
     let checked = tally(&["check-evidence", &file, "--json", "--home", &home], b"").expect(0);
     let v: Value = serde_json::from_slice(&checked.stdout).unwrap();
     assert_eq!(v["status"], "verified");
-    assert_eq!(v["steps"].as_array().unwrap().len(), 16);
+    assert_eq!(v["steps"].as_array().unwrap().len(), 18);
     tally(
         &[
             "check-evidence",
@@ -728,6 +728,16 @@ fn evidence_package_checks_offline_with_other_tools(
     ] {
         assert!(text.contains(words), "{words:?} not in the report:\n{text}");
     }
+    // The customs clearance and the laboratory's test are named as authorities' attestations.
+    let joined = text.replace('\n', "");
+    assert_eq!(joined.matches("官方机构证明").count(), 2, "{text}");
+    assert!(text.contains("Shanghai Customs District"), "{text}");
+    let authorities = manifest["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["authority"] == true);
+    assert_eq!(authorities.count(), 2);
     for s in manifest["steps"].as_array().unwrap() {
         assert!(
             text.contains(s["leaf"].as_str().unwrap()),
@@ -770,7 +780,7 @@ fn fsma_spreadsheet_from_the_logs(dir: &std::path::Path, home: &str, regulator: 
     )
     .expect(0);
     assert!(
-        wrote.out().contains("from 11 organisations"),
+        wrote.out().contains("from 13 organisations"),
         "{}",
         wrote.out()
     );

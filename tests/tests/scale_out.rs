@@ -198,7 +198,7 @@ fn every_demo_product_verifies_from_files_a_web_server_serves() {
     let h = history(can, &home);
     assert_eq!(h["status"], "warning", "{}", h["warnings"]);
     assert_eq!(problems(&h), ["log_malformed"], "{}", h["warnings"]);
-    assert_eq!(h["steps"].as_array().unwrap().len(), 16);
+    assert_eq!(h["steps"].as_array().unwrap().len(), 18);
     let named: Vec<&Value> = h["warnings"]
         .as_array()
         .unwrap()

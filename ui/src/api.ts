@@ -8,7 +8,7 @@ export type Status = "verified" | "warning" | "unverifiable" | "failed";
 export type Source = "live" | "cached" | "offline";
 export type Stage =
   | "origin" | "processing" | "packing" | "unpacking" | "shipping" | "receiving"
-  | "import" | "cold_chain" | "retail" | "recall" | "other";
+  | "import" | "cold_chain" | "retail" | "recall" | "inspection" | "other";
 export type Severity = "info" | "warning" | "unverifiable" | "failed";
 
 export interface Warning {
@@ -29,6 +29,8 @@ export interface StepView {
   event_type: string;
   time: string;
   org: string | null;
+  /** Signed by an authority: a device the network's governance itself certified. */
+  authority: boolean;
   org_country: string | null;
   org_gln: string | null;
   place: string | null;
@@ -92,7 +94,7 @@ export interface Scan { product: string; status: string; scanned_at: number }
 export interface DirectoryOrg { gln: string; name: string; country: string; places: string[]; devices: number }
 export interface Directory { checked_at: number; live: boolean; orgs: DirectoryOrg[]; below_quorum: number }
 
-export type Step = "commission" | "ship" | "receive" | "pack" | "unpack" | "transform" | "store" | "transport" | "sell" | "recall";
+export type Step = "commission" | "ship" | "receive" | "pack" | "unpack" | "transform" | "store" | "transport" | "sell" | "recall" | "inspect";
 
 export interface Quantity { class: string; quantity: number; uom?: string | null }
 export interface HandoffInput {

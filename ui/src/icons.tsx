@@ -13,6 +13,7 @@ const paths: Record<string, string> = {
   cold_chain: "M12 2v20 M4 7l16 10 M20 7L4 17 M9 3l3 3 3-3 M9 21l3-3 3 3",
   retail: "M3 4h3l2 11h11l2-8H7 M9 20a1.5 1.5 0 1 0 0-.01 M18 20a1.5 1.5 0 1 0 0-.01",
   recall: "M12 3l10 18H2z M12 10v5 M12 18v.01",
+  inspection: "M12 2l8 4v6c0 5-3.5 8.5-8 10-4.5-1.5-8-5-8-10V6z M8.5 12l2.5 2.5 4.5-5",
   other: "M12 12m-3 0a3 3 0 1 0 6 0a3 3 0 1 0-6 0",
   camera: "M3 8h4l2-3h6l2 3h4v12H3z M12 17a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z",
   photo: "M3 5h18v14H3z M3 16l5-5 4 4 3-3 6 6 M16 9.5a1.5 1.5 0 1 0 0-.01",

@@ -39,6 +39,7 @@ fn stage(s: Stage) -> &'static str {
         Stage::ColdChain => "COLD CHAIN",
         Stage::Retail => "RETAIL",
         Stage::Recall => "RECALL",
+        Stage::Inspection => "INSPECTED",
         Stage::Other => "EVENT",
     }
 }
@@ -110,6 +111,10 @@ pub fn history(h: &History, now: i64, evidence: bool) -> String {
             (Some(o), Some(c)) => format!("{o} ({c})"),
             (Some(o), None) => o.clone(),
             _ => "unknown signer".into(),
+        };
+        let who = match s.authority {
+            true => format!("{who}, an authority certified by governance"),
+            false => who,
         };
         let place = s
             .place

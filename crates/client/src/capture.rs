@@ -37,11 +37,14 @@ pub enum Step {
     Sell,
     /// Recalled: every unit of the lot is to be taken back.
     Recall,
+    /// Inspected, and found conformant: a customs clearance, a laboratory's test. Signed by an
+    /// authority (a device governance itself certified), it counts without custody.
+    Inspect,
 }
 
 impl Step {
     /// Every step, in the order a screen lists them.
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Commission,
         Step::Ship,
         Step::Receive,
@@ -52,6 +55,7 @@ impl Step {
         Step::Transport,
         Step::Sell,
         Step::Recall,
+        Step::Inspect,
     ];
 
     /// The step's name, as a person types it (`ship`, `receive`, …).
@@ -67,6 +71,7 @@ impl Step {
             Step::Transport => "transport",
             Step::Sell => "sell",
             Step::Recall => "recall",
+            Step::Inspect => "inspect",
         }
     }
 
@@ -88,6 +93,7 @@ impl Step {
             Step::Transport => "transporting",
             Step::Sell => "retail_selling",
             Step::Recall => "holding",
+            Step::Inspect => "inspecting",
         }
     }
 
@@ -98,6 +104,7 @@ impl Step {
             Step::Receive | Step::Pack | Step::Unpack | Step::Store => "in_progress",
             Step::Sell => "retail_sold",
             Step::Recall => "recalled",
+            Step::Inspect => "conformant",
         }
     }
 }

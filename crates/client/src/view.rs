@@ -85,6 +85,8 @@ pub enum Stage {
     ColdChain,
     Retail,
     Recall,
+    /// An inspection: a customs clearance, a laboratory's test.
+    Inspection,
     Other,
 }
 
@@ -108,6 +110,10 @@ pub struct StepView {
     pub time: String,
     /// The organisation whose certified device signed it.
     pub org: Option<String>,
+    /// Its device was certified by the network's governance itself: an authority's attestation
+    /// (customs, a laboratory, a regulator).
+    #[serde(default)]
+    pub authority: bool,
     pub org_country: Option<String>,
     pub org_gln: Option<String>,
     /// GLN of where it happened.
@@ -220,6 +226,7 @@ fn stage(step: &CoreStep, index: usize, previous_country: Option<&str>) -> Stage
         },
         Some("storing" | "transporting" | "sensor_reporting" | "holding") => Stage::ColdChain,
         Some("retail_selling" | "stocking") => Stage::Retail,
+        Some("inspecting") => Stage::Inspection,
         _ => Stage::Other,
     }
 }
@@ -288,6 +295,7 @@ pub fn history(
             event_type: s.event_type.to_owned(),
             time: s.time.clone(),
             org: s.org.as_ref().map(|o| o.name.clone()),
+            authority: s.authority,
             org_country: s.org.as_ref().map(|o| o.country.clone()),
             org_gln: s.org.as_ref().map(|o| o.gln.clone()),
             place: s.place.clone(),

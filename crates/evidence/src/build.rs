@@ -47,6 +47,7 @@ pub fn build(x: &Export) -> (Vec<u8>, Verdict) {
             biz_step: step.biz_step.clone(),
             org: step.org.as_ref().map(|o| o.gln.clone()),
             org_name: step.org.as_ref().map(|o| o.name.clone()),
+            authority: step.authority,
             signer: step.signer.clone(),
             hash_id: step.hash_id.clone(),
             entry: format!("entries/{leaf}.entry"),

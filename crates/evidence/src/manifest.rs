@@ -35,7 +35,10 @@ pub struct Step {
     /// GLN of the organisation whose certified device signed it.
     pub org: Option<String>,
     pub org_name: Option<String>,
-    /// The signing device's Ed25519 key (hex).
+    /// Signed by an authority (a device the network's governance certified): an attestation.
+    #[serde(default)]
+    pub authority: bool,
+    /// The signing device's key, as the registry names it.
     pub signer: Option<String>,
     /// The CBV 2.0 Event Hash ID.
     pub hash_id: String,

@@ -533,6 +533,54 @@ fn an_authority_speaks_of_a_product_it_never_held_and_others_cannot() {
         .any(|r| matches!(r, Reason::SetAside { .. })));
 }
 
+#[test]
+fn an_authoritys_inspection_is_on_the_timeline_as_an_attestation_and_a_strangers_is_not() {
+    let inspection = |who: &str| {
+        let mut e = Event::object("2026-03-20T10:00:00Z", "inspecting", vec![], who);
+        e.disposition = Some("conformant");
+        e.extra = json!({"epcList": [], "quantityList": [{"epcClass": lot(), "quantity": 50}]});
+        e
+    };
+    // Customs, whose device governance itself certified: its clearance of the lot is a step.
+    let mut w = World::new(3, 2);
+    let customs = gln(43);
+    w.c.net.register(&customs, "Customs District", 96);
+    let gov = w.c.net.gov.clone();
+    let officer =
+        w.c.net
+            .certify(&gov, &customs, &["inspecting"], &[&customs], 97);
+    w.c.net.record(&officer, &inspection(&customs));
+    let v = under_attack(&w, &unit(1001), &[]);
+    let step = v
+        .timeline
+        .iter()
+        .find(|s| s.biz_step.as_deref() == Some("inspecting"));
+    let step = step.unwrap_or_else(|| panic!("no inspection in {:?}", v.reasons));
+    assert!(step.authority, "signed by an authority");
+    assert_eq!(step.org.as_ref().unwrap().name, "Customs District");
+    assert!(v
+        .timeline
+        .iter()
+        .filter(|s| s.biz_step.as_deref() != Some("inspecting"))
+        .all(|s| !s.authority));
+    // The same clearance by an organisation certified only by itself claims nothing.
+    let mut w = World::new(3, 2);
+    let org = w.c.net.register(&customs, "Self-styled customs", 96);
+    let dev =
+        w.c.net
+            .certify(&org, &customs, &["inspecting"], &[&customs], 97);
+    w.c.net.record(&dev, &inspection(&customs));
+    let v = under_attack(&w, &unit(1001), &[]);
+    assert!(v
+        .timeline
+        .iter()
+        .all(|s| s.biz_step.as_deref() != Some("inspecting")));
+    assert!(v
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::SetAside { .. })));
+}
+
 fn revoke(w: &mut World, device: &SignerKey, org_gln: &str, since: &str) {
     let org =
         w.c.net

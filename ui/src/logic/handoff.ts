@@ -17,6 +17,7 @@ export const BIZ_STEP: Record<Step, string> = {
   transport: "transporting",
   sell: "retail_selling",
   recall: "holding",
+  inspect: "inspecting",
 };
 
 export interface Form {

@@ -164,6 +164,7 @@ export function Timeline(props: { h: History }) {
                     <span class="step-main">
                       <strong class="stage-name">{stageName(lang, s.stage)}</strong>
                       <span class="step-org">{[s.org, countryName(lang, s.org_country)].filter(Boolean).join(" · ")}</span>
+                      {s.authority && <span class="step-authority">{tr("authority_attested")}</span>}
                       {s.stage === "origin" && headline(s).length > 0 && (
                         <span class="step-facts">
                           {headline(s).map(([k, v]) => `${detailLabel(lang, k)}: ${detailValue(lang, k, v)}`).join(" · ")}

@@ -8,6 +8,7 @@ export function step(over: Partial<StepView> = {}): StepView {
     event_type: "ObjectEvent",
     time: "2026-03-02T08:00:00Z",
     org: "Org 1",
+    authority: false,
     org_country: "NZ",
     org_gln: "9506000000005",
     place: "9506000000012",

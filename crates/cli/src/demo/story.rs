@@ -70,6 +70,9 @@ pub struct Org {
     pub roles: &'static [&'static str],
     /// UTC offset of its local time (events carry it).
     pub offset_hours: i8,
+    /// An authority (customs, a laboratory): governance itself certifies its device, and its
+    /// attestations count without custody.
+    pub authority: bool,
 }
 
 /// Every organisation, milk chain first.
@@ -82,6 +85,11 @@ pub fn orgs() -> Vec<Org> {
         place: gln(n + 50),
         roles,
         offset_hours,
+        authority: false,
+    };
+    let authority = |id, name, country, n, offset_hours| Org {
+        authority: true,
+        ..o(id, name, country, n, &["inspecting"], offset_hours)
     };
     vec![
         o(
@@ -186,6 +194,8 @@ pub fn orgs() -> Vec<Org> {
             ],
             13,
         ),
+        authority("lab", "AsureQuality Laboratory Auckland", "NZ", 7, 13),
+        authority("customs", "Shanghai Customs District", "CN", 8, 8),
     ]
 }
 
@@ -408,6 +418,15 @@ pub fn journeys(orgs: &[Org], now: OffsetDateTime) -> Vec<Action> {
         h.items = cans.clone();
         h.ilmd = ilmd(json!({"cbvmda:itemExpirationDate": expires}));
     });
+    // A laboratory, certified by governance itself, attests the batch's test.
+    add("lab", Step::Inspect, 41, start, &|h| {
+        h.quantities = vec![quantity(lot(FORMULA, BATCH_1), 1_200.0, "KGM")];
+        h.documents = vec![(
+            "cert".into(),
+            "urn:example:asurequality:test-report:AQ-2611-0417".into(),
+        )];
+        h.withhold = vec![];
+    });
     add("processor", Step::Pack, 42, start, &|h| {
         h.parent = Some(pallet.clone());
         h.items = cans.clone();
@@ -451,11 +470,15 @@ pub fn journeys(orgs: &[Org], now: OffsetDateTime) -> Vec<Action> {
     add("importer", Step::Receive, 356, start, &|h| {
         h.items = vec![pallet.clone()];
         h.counterparty = Some(carrier.clone());
+    });
+    // Customs, an authority, inspects the pallet and clears it: what a shopper of imported
+    // formula looks for, so shown to every holder.
+    add("customs", Step::Inspect, 358, start, &|h| {
+        h.items = vec![pallet.clone()];
         h.documents = vec![(
             "cert".into(),
-            "urn:example:cn-ciq:inspection:CIQ-2611-0931".into(),
+            "urn:example:cn-customs:clearance:CIQ-2611-0931".into(),
         )];
-        // The import clearance is what a shopper of imported formula looks for: shown.
         h.withhold = vec![];
     });
     add("importer", Step::Ship, 430, start, &|h| {

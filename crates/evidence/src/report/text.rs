@@ -88,6 +88,10 @@ pub(crate) fn lines(m: &Manifest) -> Vec<Line> {
             (Some(name), Some(gln)) => format!("{name} (GLN {gln})"),
             _ => "not authorised / 未经授权".into(),
         };
+        let who = match s.authority {
+            true => format!("{who}, authority attestation / 官方机构证明"),
+            false => who,
+        };
         out.push(Line::Text(format!("{}. {}  {what}  {who}", n + 1, s.time)));
         let signer = s.signer.as_deref().unwrap_or("-");
         out.push(Line::Detail(format!(
@@ -147,5 +151,5 @@ pub(crate) fn fixed_chars() -> String {
     for v in ["verified", "warning", "unverifiable", "failed"] {
         s.push_str(verdict(v));
     }
-    s + "产品判定导出时间网络策略证据报告时间线未经授权签名设备证明账本事件哈希叶哈希事件文件账本与见证人条记录根哈希联署见证人登记记录判定依据如何验证"
+    s + "官方机构证明产品判定导出时间网络策略证据报告时间线未经授权签名设备证明账本事件哈希叶哈希事件文件账本与见证人条记录根哈希联署见证人登记记录判定依据如何验证"
 }

@@ -128,6 +128,9 @@ pub struct Step {
     pub place: Option<String>,
     /// The signing device's verifier key (if certified).
     pub signer: Option<String>,
+    /// Signed by an authority (a device the network's governance itself certified: customs, a
+    /// laboratory, a regulator): an attestation that counts without custody.
+    pub authority: bool,
     /// Bookkeepers whose logs prove this entry.
     pub logs: Vec<String>,
     pub temperatures: Vec<Temperature>,
@@ -605,6 +608,7 @@ fn step(it: &Item, actor: Option<&Actor>, registry: &Registry) -> Step {
         org,
         place: f.place.clone(),
         signer,
+        authority: actor.is_some_and(|a| a.authority),
         logs: it.counted.logs(),
         temperatures: f.temperatures.clone(),
         event: it
