@@ -745,6 +745,84 @@ fn evidence_package_checks_offline_with_other_tools(
         );
     }
 
+    // Policy lifetime through the commands: governance makes version 2 of the policy (a shorter
+    // freshness bound). The same evidence is judged under version 2 when version 2 was already
+    // in force when its checkpoints were cosigned, and under version 1 when it comes later.
+    let governance = dir.join("demo/net/governance.key");
+    let v1: Value = serde_json::from_slice(&std::fs::read(policy).unwrap()).unwrap();
+    let mut v2 = v1.clone();
+    v2["max_checkpoint_age_seconds"] = 900.into();
+    let v2_path = dir.join("policy-v2.json");
+    std::fs::write(&v2_path, v2.to_string()).unwrap();
+    let fingerprint_of = |run: &tally_e2e::Run| {
+        let out = run.out();
+        out.split("policy sha256:")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let mut judged = Vec::new();
+    for (name, from) in [("past", "1000000000"), ("future", "4000000000")] {
+        let history = dir.join(format!("history-{name}"));
+        let (h, k) = (path_str(&history), path_str(&governance));
+        let link = [
+            "policy",
+            "link",
+            policy,
+            &path_str(&v2_path),
+            "--version",
+            "2",
+        ];
+        tally(
+            &[&link[..], &["--valid-from", from, "--key", &k, "--out", &h]].concat(),
+            b"",
+        )
+        .expect(0);
+        let tar = path_str(&dir.join(format!("can-{name}.tar")));
+        tally(
+            &[
+                "package",
+                uri,
+                "--out",
+                &tar,
+                "--history",
+                &h,
+                "--home",
+                home,
+            ],
+            b"",
+        )
+        .expect(0);
+        let run = tally_e2e::run(&verify, &["--policy", policy, &tar], b"").expect(0);
+        judged.push(fingerprint_of(&run));
+    }
+    assert_ne!(
+        judged[0], judged[1],
+        "judged under version 2, then under version 1"
+    );
+    let v1_own = tally_e2e::run(&verify, &["--policy", policy, &path_str(&tar)], b"").expect(0);
+    assert_eq!(judged[1], fingerprint_of(&v1_own));
+    // Only governance makes a version.
+    let stranger = dir.join("demo/keys/farm.key");
+    let args = [
+        "policy",
+        "link",
+        policy,
+        &path_str(&v2_path),
+        "--version",
+        "2",
+        "--valid-from",
+        "1",
+        "--key",
+        &path_str(&stranger),
+        "--out",
+        &path_str(&dir.join("history-x")),
+    ];
+    tally(&args, b"").expect(2);
+
     // One byte of one event changed in the archive: refused, and the file named.
     let mut bytes = std::fs::read(&tar).unwrap();
     let event = manifest["steps"][0]["event"].as_str().unwrap();

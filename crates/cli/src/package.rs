@@ -40,6 +40,10 @@ pub struct PackageArgs {
     /// picks face N of a collection. By default a common system font is used.
     #[arg(long, value_name = "FILE[:N]")]
     font: Option<String>,
+    /// The policy's history (`tally policy link` writes it), put in the package so that a reader
+    /// who trusts an earlier version of the policy reaches this one.
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
     #[command(flatten)]
     home: Home,
 }
@@ -47,6 +51,11 @@ pub struct PackageArgs {
 /// Runs `tally package`.
 pub fn run(a: &PackageArgs) -> CliResult {
     let font = font(a.font.as_deref())?;
+    let history = match &a.history {
+        Some(dir) => tally_evidence::history_dir::read(dir)
+            .map_err(|e| CliError::bad_input(format!("{}: {e}", dir.display())))?,
+        None => Vec::new(),
+    };
     let client = a.home.client()?;
     let file = block_on(client.export(&a.code, now()))?.map_err(client_error)?;
     let logs = client
@@ -69,6 +78,7 @@ pub fn run(a: &PackageArgs) -> CliResult {
         logs: &logs,
         secrets: &secrets,
         font: &font,
+        history: &history,
     });
     crate::input::write_atomically(&a.out, &tar)?;
     outln!(

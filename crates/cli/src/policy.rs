@@ -1,4 +1,4 @@
-//! `tally policy install|show|tlog`: the network policy this client trusts.
+//! `tally policy install|show|tlog|link`: the network policy this client trusts, and its versions.
 
 use crate::error::{CliError, CliResult};
 use crate::home::{client_error, Home};
@@ -29,6 +29,28 @@ enum PolicyAction {
     /// witnesses (a group per operator), the witness threshold as the quorum. With it, a proof of
     /// that log checks with C2SP tools that know nothing of Tally.
     Tlog {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// As governance, make NEXT version N of the policy PREVIOUS, in force from --valid-from:
+    /// writes `DIR/<N>.json` (NEXT, canonical) and `DIR/<N>.note`, the link signed with the
+    /// governance key of PREVIOUS. Evidence made under either version then checks under the
+    /// one in force when it was cosigned (`tally package --history DIR`, `tally-verify
+    /// --history DIR`).
+    Link {
+        #[arg(value_name = "PREVIOUS")]
+        previous: PathBuf,
+        #[arg(value_name = "NEXT")]
+        next: PathBuf,
+        /// NEXT's version number (one more than PREVIOUS's).
+        #[arg(long)]
+        version: u64,
+        /// When NEXT comes into force: Unix seconds or RFC 3339.
+        #[arg(long, value_name = "TIME")]
+        valid_from: String,
+        /// A governance key of PREVIOUS (a signer key file).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
@@ -63,6 +85,14 @@ pub fn run(args: &PolicyArgs) -> CliResult {
             }
             Ok(())
         }
+        PolicyAction::Link {
+            previous,
+            next,
+            version,
+            valid_from,
+            key,
+            out,
+        } => link(previous, next, *version, valid_from, key, out),
         PolicyAction::Show => {
             let store = tally_client::LocalStore::open(&db).map_err(client_error)?;
             let json = store
@@ -73,4 +103,49 @@ pub fn run(args: &PolicyArgs) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// Runs `tally policy link`.
+fn link(
+    previous: &std::path::Path,
+    next: &std::path::Path,
+    version: u64,
+    valid_from: &str,
+    key: &std::path::Path,
+    out: &std::path::Path,
+) -> CliResult {
+    let parse = |p: &std::path::Path| {
+        tally_trust::Policy::parse(&input::file(p)?)
+            .map_err(|e| CliError::bad_input(format!("{}: {e}", p.display())))
+    };
+    let (previous, next) = (parse(previous)?, parse(next)?);
+    let key = input::signer_key(key)?;
+    if !previous.is_governance(key.verifier().ed25519().as_bytes()) {
+        return Err(CliError::bad_input(
+            "the key is not one of the previous policy's governance keys",
+        ));
+    }
+    let from = match valid_from.parse::<u64>() {
+        Ok(t) => t,
+        Err(_) => {
+            time::OffsetDateTime::parse(valid_from, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| CliError::bad_input(format!("--valid-from {valid_from:?}: {e}")))?
+                .unix_timestamp()
+                .max(0) as u64
+        }
+    };
+    let link = tally_trust::policy_history::sign(&previous, &next, version, from, &key)
+        .map_err(CliError::bad_input)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", out.display())))?;
+    let stem = out.join(format!("{version:04}"));
+    crate::input::write_atomically(&stem.with_extension("json"), &link.json)?;
+    crate::input::write_atomically(&stem.with_extension("note"), &link.note)?;
+    outln!(
+        "wrote {}.note: version {version} of {}, sha256:{}, in force from {from}",
+        stem.display(),
+        next.network,
+        next.fingerprint()
+    );
+    Ok(())
 }

@@ -37,11 +37,12 @@ fn package_of_20(c: &mut Criterion) {
         logs: &logs,
         secrets: &[],
         font: &font,
+        history: &[],
     };
     let (tar, verdict) = build(&export);
     assert_eq!(verdict.status, Status::Verified, "{:?}", verdict.reasons);
     assert_eq!(verdict.timeline.len(), 20);
-    let checked = check(&tar, Some(&chain.net.policy)).unwrap();
+    let checked = check(&tar, Some(&chain.net.policy), &[]).unwrap();
     eprintln!(
         "package: {} bytes, {} files, {} proofs",
         tar.len(),
@@ -52,7 +53,7 @@ fn package_of_20(c: &mut Criterion) {
         b.iter(|| black_box(build(black_box(&export))))
     });
     c.bench_function("package: check offline (tally-verify)", |b| {
-        b.iter(|| black_box(check(black_box(&tar), Some(&chain.net.policy)).unwrap()))
+        b.iter(|| black_box(check(black_box(&tar), Some(&chain.net.policy), &[]).unwrap()))
     });
 }
 

@@ -9,6 +9,7 @@ use crate::{sums, FORMAT};
 use std::collections::BTreeMap;
 use tally_confidential::LabelSecret;
 use tally_tlog::{leaf_hash, TlogProof};
+use tally_trust::policy_history::Link;
 use tally_trust::{Entry, EntryKind, LogEvidence, Policy, Verdict};
 use time::OffsetDateTime;
 
@@ -25,6 +26,10 @@ pub struct Export<'a> {
     pub secrets: &'a [LabelSecret],
     /// The report's typeface (it must cover Chinese).
     pub font: &'a Font,
+    /// The policy's history the exporter holds (each version linked to the one before), so that
+    /// a reader who trusts an older version reaches `policy` (see
+    /// [`tally_trust::policy_history`]).
+    pub history: &'a [Link],
 }
 
 /// Makes the package, as tar bytes, and the verdict it records.
@@ -32,6 +37,16 @@ pub fn build(x: &Export) -> (Vec<u8>, Verdict) {
     let verdict = judge(x.policy, x.product, x.logs, x.secrets, x.exported_at);
     let mut files = BTreeMap::new();
     let (proofs, records) = logged(x.logs, &mut files);
+    for (i, link) in x.history.iter().enumerate() {
+        files.insert(
+            format!("policy/history/{:04}.json", i + 1),
+            link.json.clone(),
+        );
+        files.insert(
+            format!("policy/history/{:04}.note", i + 1),
+            link.note.clone(),
+        );
+    }
     for bk in &x.policy.bookkeepers {
         let tlog_policy = x.policy.tlog_policy(&bk.name).to_bytes();
         files.insert(format!("policy/{}.tlog-policy", bk.name), tlog_policy);

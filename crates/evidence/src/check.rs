@@ -7,6 +7,7 @@ use crate::{sums, FORMAT};
 use std::collections::BTreeMap;
 use tally_confidential::LabelSecret;
 use tally_tlog::{leaf_hash, TlogProof};
+use tally_trust::policy_history::{History, Link};
 use tally_trust::{LogEvidence, Policy, ProvenEntry, Request, Status, TrustState, Verdict};
 use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
@@ -45,9 +46,15 @@ pub struct Checked {
     pub proofs: usize,
 }
 
-/// Checks the package `tar` under `policy`, or under the policy inside it when `None` (which
-/// proves something only to a reader who knows that policy's fingerprint to be the network's).
-pub fn check(tar: &[u8], policy: Option<&Policy>) -> Result<Checked, PackageError> {
+/// Checks the package `tar` under `anchor`, the policy its reader trusts, or under the policy
+/// inside it when `None` (which proves something only to a reader who knows that policy's
+/// fingerprint to be the network's).
+///
+/// The anchor is followed forward through the policy history (`policy/history/` in the package
+/// and the reader's own `links`, see [`tally_trust::policy_history`]), and the evidence is judged
+/// under the version that was in force when its checkpoints were cosigned: a package made before
+/// keys were rotated checks under the keys of its time, one made after under the new ones.
+pub fn check(tar: &[u8], anchor: Option<&Policy>, links: &[Link]) -> Result<Checked, PackageError> {
     let archive = Archive::from_tar(tar)?;
     let files = &archive.files;
     sums::check(files)?;
@@ -56,18 +63,20 @@ pub fn check(tar: &[u8], policy: Option<&Policy>) -> Result<Checked, PackageErro
     if manifest.format != FORMAT {
         return Err(malformed("manifest.json", format!("not {FORMAT}")));
     }
-    let embedded;
-    let policy = match policy {
-        Some(p) => p,
+    let anchor = match anchor {
+        Some(p) => p.clone(),
         None => {
-            embedded = Policy::parse(file(files, "policy.json")?)
-                .map_err(|e| malformed("policy.json", e))?;
-            &embedded
+            Policy::parse(file(files, "policy.json")?).map_err(|e| malformed("policy.json", e))?
         }
     };
+    let mut all = history_links(files)?;
+    all.extend_from_slice(links);
+    let history = History::walk(anchor, &all).map_err(|e| malformed("policy/history", e))?;
     let at = OffsetDateTime::parse(&manifest.exported_at, &Rfc3339)
         .map_err(|e| malformed("manifest.json", format!("exported_at: {e}")))?;
-    let (logs, proofs) = logs(files, policy)?;
+    let proven = proofs(files)?;
+    let policy = in_force(&history, &proven);
+    let (logs, proofs) = logs(proven, policy)?;
     let secrets = labels(files)?;
     let verdict = judge(policy, &manifest.product, &logs, &secrets, at);
     agrees(files, &manifest, &verdict)?;
@@ -104,56 +113,113 @@ pub(crate) fn judge(
     })
 }
 
-/// Every log's evidence, rebuilt from the `proofs/` files, and how many proofs there were.
-fn logs(
-    files: &BTreeMap<String, Vec<u8>>,
-    policy: &Policy,
-) -> Result<(Vec<LogEvidence>, usize), PackageError> {
-    let mut logs: BTreeMap<String, LogEvidence> = BTreeMap::new();
-    let mut count = 0;
-    for (path, bytes) in files
+/// The `proofs/` files by the log their names give: its checkpoint (one per log) and each
+/// entry with its proof.
+type Proofs = BTreeMap<String, (Vec<u8>, Vec<(String, TlogProof, Vec<u8>)>)>;
+
+/// Reads every proof and its entry, checking the entry's name is its leaf hash.
+fn proofs(files: &BTreeMap<String, Vec<u8>>) -> Result<Proofs, PackageError> {
+    let mut out: Proofs = BTreeMap::new();
+    let in_dir = files
         .range("proofs/".to_owned()..)
-        .take_while(|(p, _)| p.starts_with("proofs/"))
-    {
+        .take_while(|(p, _)| p.starts_with("proofs/"));
+    for (path, bytes) in in_dir {
         let (leaf, name) = proof_name(path)?;
         let proof = TlogProof::parse(bytes).map_err(|e| malformed(path, e))?;
-        let origin = proof.origin();
-        let bk = policy
-            .bookkeepers
-            .iter()
-            .find(|b| b.log_key.name() == origin && b.name == name)
-            .ok_or_else(|| PackageError::UnknownLog {
-                file: path.clone(),
-                origin,
-            })?;
         let entry_path = format!("entries/{leaf}.entry");
         let entry = file(files, &entry_path)?;
         if hex::encode(leaf_hash(entry).0) != leaf {
             return Err(malformed(&entry_path, "its leaf hash is not its name"));
         }
-        let log = logs.entry(bk.name.clone()).or_insert_with(|| LogEvidence {
-            bookkeeper: bk.name.clone(),
-            checkpoint: proof.checkpoint.clone(),
+        let log = out
+            .entry(name.to_owned())
+            .or_insert_with(|| (proof.checkpoint.clone(), Vec::new()));
+        if log.0 != proof.checkpoint {
+            return Err(PackageError::TwoCheckpoints(name.to_owned()));
+        }
+        log.1.push((path.clone(), proof, entry.to_vec()));
+    }
+    for (name, (checkpoint, _)) in &out {
+        if file(files, &format!("checkpoints/{name}"))? != checkpoint.as_slice() {
+            return Err(PackageError::TwoCheckpoints(name.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// The version of the policy in force when the package's checkpoints were cosigned: the newest
+/// under which they verify with witness times inside its own term. The newest version if none
+/// does (the verdict then says what fails).
+fn in_force<'a>(history: &'a History, proofs: &Proofs) -> &'a Policy {
+    let versions = history.versions();
+    for (i, v) in versions.iter().enumerate().rev() {
+        let times: Vec<u64> = proofs
+            .iter()
+            .filter_map(|(name, (checkpoint, _))| witnessed(&v.policy, name, checkpoint))
+            .collect();
+        let next = versions.get(i + 1).map(|n| n.valid_from);
+        let inside = |t: &u64| *t >= v.valid_from && next.is_none_or(|n| *t < n);
+        if !times.is_empty() && times.iter().all(inside) {
+            return &v.policy;
+        }
+    }
+    &history.latest().policy
+}
+
+/// When `policy`'s threshold of witnesses vouched for `log`'s checkpoint, if it verifies under
+/// `policy` at all.
+fn witnessed(policy: &Policy, log: &str, checkpoint: &[u8]) -> Option<u64> {
+    let bk = policy.bookkeeper(log)?;
+    let witnesses = policy.witnesses_for(log);
+    let v = tally_tlog::checkpoint::verify(checkpoint, &bk.log_key, &witnesses, 0).ok()?;
+    policy.witnessed_at(log, v.cosigners.iter().map(|c| (&c.key, c.timestamp)))
+}
+
+/// Every log's evidence under `policy`, and how many proofs there were.
+fn logs(proofs: Proofs, policy: &Policy) -> Result<(Vec<LogEvidence>, usize), PackageError> {
+    let (mut logs, mut count) = (Vec::new(), 0);
+    for (name, (checkpoint, entries)) in proofs {
+        let mut log = LogEvidence {
+            bookkeeper: name.clone(),
+            checkpoint,
             consistency: None,
             entries: Vec::new(),
-        });
-        if log.checkpoint != proof.checkpoint {
-            return Err(PackageError::TwoCheckpoints(bk.name.clone()));
+        };
+        for (path, proof, bytes) in entries {
+            let origin = proof.origin();
+            let known = policy
+                .bookkeeper(&name)
+                .is_some_and(|b| b.log_key.name() == origin);
+            if !known {
+                return Err(PackageError::UnknownLog { file: path, origin });
+            }
+            log.entries.push(ProvenEntry {
+                index: proof.index,
+                bytes,
+                proof: proof.proof,
+            });
+            count += 1;
         }
-        log.entries.push(ProvenEntry {
-            index: proof.index,
-            bytes: entry.to_vec(),
-            proof: proof.proof,
-        });
-        count += 1;
+        logs.push(log);
     }
-    for log in logs.values() {
-        let path = format!("checkpoints/{}", log.bookkeeper);
-        if file(files, &path)? != log.checkpoint.as_slice() {
-            return Err(PackageError::TwoCheckpoints(log.bookkeeper.clone()));
-        }
-    }
-    Ok((logs.into_values().collect(), count))
+    Ok((logs, count))
+}
+
+/// The policy history the package carries: `policy/history/<n>.json` and `<n>.note`.
+fn history_links(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Link>, PackageError> {
+    let notes = files
+        .range("policy/history/".to_owned()..)
+        .take_while(|(p, _)| p.starts_with("policy/history/"));
+    notes
+        .filter_map(|(p, note)| Some((p.strip_suffix(".note")?, note)))
+        .map(|(stem, note)| {
+            let json = file(files, &format!("{stem}.json"))?;
+            Ok(Link {
+                json: json.to_vec(),
+                note: note.clone(),
+            })
+        })
+        .collect()
 }
 
 /// `proofs/<leaf>.<log>.tlog-proof` → (leaf, log).

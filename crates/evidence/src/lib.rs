@@ -40,6 +40,7 @@
 mod archive;
 mod build;
 mod check;
+pub mod history_dir;
 mod manifest;
 pub mod report;
 mod sums;

@@ -37,6 +37,7 @@ fn package(chain: &Chain, logs: &[LogEvidence]) -> Vec<u8> {
         logs,
         secrets: &[],
         font: &font,
+        history: &[],
     });
     tar
 }
@@ -67,7 +68,7 @@ fn first(a: &Archive, prefix: &str) -> String {
 #[test]
 fn an_honest_package_checks_offline_with_its_whole_timeline() {
     let (chain, logs, tar) = honest();
-    let c = check(&tar, Some(&chain.net.policy)).unwrap();
+    let c = check(&tar, Some(&chain.net.policy), &[]).unwrap();
     assert_eq!(
         c.verdict.status,
         Status::Verified,
@@ -90,7 +91,7 @@ fn an_honest_package_checks_offline_with_its_whole_timeline() {
         assert_eq!(entry.payload, a.files[&s.event]);
     }
     // The embedded policy gives the same verdict (for a reader who knows its fingerprint).
-    let own = check(&tar, None).unwrap();
+    let own = check(&tar, None, &[]).unwrap();
     assert_eq!(own.policy_fingerprint, c.policy_fingerprint);
     // Deterministic: the same evidence makes the same bytes.
     assert_eq!(tar, package(&chain, &logs));
@@ -102,12 +103,12 @@ fn a_changed_byte_is_named_by_sha256sums() {
     let mut a = Archive::from_tar(&tar).unwrap();
     let event = first(&a, "events/");
     a.files.get_mut(&event).unwrap()[10] ^= 1;
-    let err = check(&a.to_tar(0), Some(&chain.net.policy)).unwrap_err();
+    let err = check(&a.to_tar(0), Some(&chain.net.policy), &[]).unwrap_err();
     assert_eq!(err, PackageError::Altered(event));
     let mut a = Archive::from_tar(&tar).unwrap();
     a.files.remove("labels.txt");
     a.files.remove(&first(&a, "proofs/"));
-    let err = check(&a.to_tar(0), Some(&chain.net.policy)).unwrap_err();
+    let err = check(&a.to_tar(0), Some(&chain.net.policy), &[]).unwrap_err();
     assert!(matches!(err, PackageError::Missing(_)), "{err}");
 }
 
@@ -123,7 +124,7 @@ fn forgeries_that_rewrite_sha256sums_are_still_caught() {
             .insert(event, text.replace("2026-03", "2026-05").into_bytes());
     });
     assert!(matches!(
-        check(&edited, policy),
+        check(&edited, policy, &[]),
         Err(PackageError::Mismatch { .. })
     ));
     // An entry's bytes edited: its name (leaf hash) no longer fits.
@@ -133,7 +134,7 @@ fn forgeries_that_rewrite_sha256sums_are_still_caught() {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
     });
-    let err = check(&entry, policy).unwrap_err();
+    let err = check(&entry, policy, &[]).unwrap_err();
     assert!(
         matches!(err, PackageError::Malformed { ref file, .. } if file.starts_with("entries/")),
         "{err}"
@@ -148,7 +149,7 @@ fn forgeries_that_rewrite_sha256sums_are_still_caught() {
                 .insert("manifest.json".into(), serde_json::to_vec(&m).unwrap());
         })
     };
-    let err = check(&claim("failed"), policy).unwrap_err();
+    let err = check(&claim("failed"), policy, &[]).unwrap_err();
     assert!(matches!(err, PackageError::Mismatch { .. }), "{err}");
     // A step's proofs dropped from two of three logs: the step is no longer proven by k logs,
     // and the evidence's own verdict (not the manifest's) says so.
@@ -159,7 +160,7 @@ fn forgeries_that_rewrite_sha256sums_are_still_caught() {
             a.files.remove(p);
         }
     });
-    let err = check(&thin, policy).unwrap_err();
+    let err = check(&thin, policy, &[]).unwrap_err();
     assert!(matches!(err, PackageError::Mismatch { .. }), "{err}");
 }
 
@@ -172,13 +173,13 @@ fn a_package_of_a_forgers_own_logs_fails_under_the_real_policy() {
     let fake_tar = package(&fake, &fake.net.all_evidence());
     // Its logs carry the real logs' names, not their signatures: none can be used, so the
     // evidence proves nothing, and the package's claim to be verified is refused.
-    let err = check(&fake_tar, Some(&chain.net.policy)).unwrap_err();
+    let err = check(&fake_tar, Some(&chain.net.policy), &[]).unwrap_err();
     assert!(
         matches!(err, PackageError::Mismatch { ref found, .. } if found == "unverifiable"),
         "{err}"
     );
     // Under its own embedded policy it "checks": which is why that needs the fingerprint.
-    let own = check(&fake_tar, None).unwrap();
+    let own = check(&fake_tar, None, &[]).unwrap();
     assert_ne!(
         own.policy_fingerprint,
         format!("sha256:{}", chain.net.policy.fingerprint())
@@ -214,13 +215,14 @@ fn forger_net() -> Net {
 fn a_crafted_archive_is_refused_before_anything_is_read() {
     let (chain, _, tar) = honest();
     assert!(matches!(
-        check(&tar[..tar.len() / 2], Some(&chain.net.policy)),
+        check(&tar[..tar.len() / 2], Some(&chain.net.policy), &[]),
         Err(PackageError::Archive(_)) | Err(PackageError::Missing(_))
     ));
     assert!(matches!(
         check(
             b"not a tar at all, just some bytes that go on",
-            Some(&chain.net.policy)
+            Some(&chain.net.policy),
+            &[]
         ),
         Err(PackageError::Archive(ArchiveError::Tar(_))) | Err(PackageError::Missing(_))
     ));

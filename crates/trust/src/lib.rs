@@ -22,6 +22,7 @@ pub mod hash_id;
 pub mod keys;
 pub mod parallel;
 pub mod policy;
+pub mod policy_history;
 pub mod receipt;
 pub mod registry;
 pub mod state;

@@ -164,3 +164,100 @@ proptest! {
         }
     }
 }
+
+mod history {
+    use tally_tlog::{KeyType, SignerKey};
+    use tally_trust::policy_history::{sign, History, HistoryError, Link};
+    use tally_trust::Policy;
+
+    fn gov() -> SignerKey {
+        SignerKey::from_seed("gov.example", KeyType::Ed25519, &[7; 32]).unwrap()
+    }
+
+    /// A policy of `gov()` with quorum `k` (the version's distinguishing mark here).
+    fn policy(k: usize) -> Policy {
+        let log = |i: u8| {
+            SignerKey::from_seed(&format!("bk{i}/log"), KeyType::Ed25519, &[i; 32]).unwrap()
+        };
+        let wit = |i: u8| {
+            SignerKey::from_seed(&format!("bk{i}/w"), KeyType::Cosignature, &[i + 9; 32]).unwrap()
+        };
+        let json = serde_json::json!({
+            "network": "tally.example",
+            "governance": [gov().verifier().to_string()],
+            "bookkeepers": (1..=3u8).map(|i| serde_json::json!({
+                "name": format!("bk{i}"), "operator": format!("Op {i}"),
+                "log_key": log(i).verifier().to_string(), "witness_key": wit(i).verifier().to_string(),
+                "urls": [format!("http://127.0.0.1:{}", 7000 + i as u16)]})).collect::<Vec<_>>(),
+            "log_quorum": k,
+            "witness_threshold": 1,
+        });
+        Policy::parse(json.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn versions_follow_governance_links_forward_and_each_has_its_term() {
+        let (v1, v2, v3) = (policy(1), policy(2), policy(3));
+        let l2 = sign(&v1, &v2, 2, 1_000, &gov()).unwrap();
+        let l3 = sign(&v2, &v3, 3, 2_000, &gov()).unwrap();
+        // In any order, and links from elsewhere ignored.
+        let h = History::walk(v1.clone(), &[l3.clone(), l2.clone()]).unwrap();
+        let quorums: Vec<usize> = h.versions().iter().map(|v| v.policy.log_quorum).collect();
+        assert_eq!(quorums, [1, 2, 3]);
+        assert_eq!(h.in_force(999).policy.log_quorum, 1);
+        assert_eq!(h.in_force(1_000).policy.log_quorum, 2);
+        assert_eq!(h.in_force(5_000).policy.log_quorum, 3);
+        // From version 2 on, version 1 is out of reach: links lead forward only.
+        let from2 = History::walk(v2.clone(), &[l2, l3]).unwrap();
+        assert_eq!(from2.versions().len(), 2);
+        assert_eq!(from2.in_force(0).policy.log_quorum, 2);
+    }
+
+    #[test]
+    fn forged_forked_and_disordered_links_are_refused() {
+        let (v1, v2) = (policy(1), policy(2));
+        let other = SignerKey::from_seed("gov.example", KeyType::Ed25519, &[8; 32]).unwrap();
+        // Signed by a key that is not governance's: no successor.
+        let forged = sign(&v1, &v2, 2, 1_000, &other).unwrap();
+        assert_eq!(
+            History::walk(v1.clone(), &[forged])
+                .unwrap()
+                .versions()
+                .len(),
+            1
+        );
+        // Two different successors of one version.
+        let a = sign(&v1, &v2, 2, 1_000, &gov()).unwrap();
+        let b = sign(&v1, &policy(3), 2, 1_000, &gov()).unwrap();
+        assert_eq!(
+            History::walk(v1.clone(), &[a.clone(), b]).unwrap_err(),
+            HistoryError::Fork(2)
+        );
+        // A policy file swapped under a genuine note.
+        let swapped = Link {
+            json: policy(3).to_json().into_bytes(),
+            note: a.note.clone(),
+        };
+        assert_eq!(
+            History::walk(v1.clone(), &[swapped]).unwrap_err(),
+            HistoryError::Digest
+        );
+        // A version in force before the one it replaces, and a skipped number.
+        let l2 = sign(&v1, &v2, 2, 1_000, &gov()).unwrap();
+        let early = sign(&v2, &policy(3), 3, 500, &gov()).unwrap();
+        assert_eq!(
+            History::walk(v1.clone(), &[l2.clone(), early]).unwrap_err(),
+            HistoryError::Order(3)
+        );
+        let same = sign(&v1, &v1, 2, 1_000, &gov()).unwrap();
+        assert_eq!(
+            History::walk(v1.clone(), &[same]).unwrap_err(),
+            HistoryError::Unchanged(2)
+        );
+        let skip = sign(&v2, &policy(3), 5, 2_000, &gov()).unwrap();
+        assert_eq!(
+            History::walk(v1, &[l2, skip]).unwrap_err(),
+            HistoryError::Number { got: 5, before: 2 }
+        );
+    }
+}

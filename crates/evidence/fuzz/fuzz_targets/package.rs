@@ -10,5 +10,5 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(a) = Archive::from_tar(data) {
         assert_eq!(Archive::from_tar(&a.to_tar(0)).as_ref(), Ok(&a));
     }
-    let _ = check(data, None);
+    let _ = check(data, None, &[]);
 });

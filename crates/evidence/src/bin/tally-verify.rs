@@ -26,6 +26,10 @@ struct Args {
     /// their own keys: this proves something only if its printed fingerprint is your network's.
     #[arg(long, conflicts_with = "policy")]
     embedded_policy: bool,
+    /// The policy's history you hold (`tally policy link` writes it): from your policy forward,
+    /// the versions the evidence may have been made under.
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -37,7 +41,12 @@ fn main() -> ExitCode {
             Some(p) => Some(Policy::parse(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?),
             None => None,
         };
-        Ok(check(&tar, policy.as_ref()).map_err(|e| e.to_string()))
+        let links = match &args.history {
+            Some(dir) => tally_evidence::history_dir::read(dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?,
+            None => Vec::new(),
+        };
+        Ok(check(&tar, policy.as_ref(), &links).map_err(|e| e.to_string()))
     };
     match run() {
         Err(e) => {
