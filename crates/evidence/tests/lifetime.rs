@@ -144,3 +144,50 @@ fn a_link_not_signed_by_governance_leads_nowhere() {
         "refused: evidence unverifiable"
     );
 }
+
+#[test]
+fn a_device_that_trusted_the_old_keys_reads_no_rollback_after_the_rotation() {
+    use tally_trust::{verify, Reason, Request, TrustState};
+    let mut chain = Chain::new();
+    chain.journey(false);
+    let mut state = TrustState::default();
+    let first = verify(&Request::online(
+        &chain.net.policy,
+        &unit(1001),
+        &chain.net.all_evidence(),
+        &state,
+        t(NOW),
+    ));
+    assert_eq!(first.status, Status::Verified);
+    for (origin, cp) in first.trust_updates {
+        state.trust(&origin, cp);
+    }
+    let sizes: Vec<u64> = chain.net.bks.iter().map(|b| b.store.size()).collect();
+    // The logs go on (the same trees) under rotated keys, and grow.
+    let v2 = rotate(&mut chain.net, 60);
+    chain.journey_sale();
+    let mut logs = chain.net.all_evidence();
+    for (i, l) in logs.iter_mut().enumerate() {
+        let s = &chain.net.bks[i].store;
+        l.consistency = Some(s.consistency_proof(sizes[i], s.size()).unwrap());
+    }
+    let v = verify(&Request::online(&v2, &unit(1001), &logs, &state, t(NOW)));
+    assert!(
+        !v.reasons.iter().any(|r| matches!(
+            r,
+            Reason::LogInconsistent { .. } | Reason::ConsistencyUnproven { .. }
+        )),
+        "{:?}",
+        v.reasons
+    );
+    assert!(
+        matches!(v.status, Status::Verified | Status::Warning),
+        "{:?}",
+        v.reasons
+    );
+    assert_eq!(
+        v.trust_updates.len(),
+        3,
+        "the device moves on to the new checkpoints"
+    );
+}
