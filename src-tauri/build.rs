@@ -28,6 +28,8 @@ const COMMANDS: &[&str] = &[
     "activity_as",
     "verify_as",
     "export_evidence",
+    "export_package",
+    "export_fsma",
 ];
 
 fn main() {

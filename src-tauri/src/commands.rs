@@ -553,8 +553,8 @@ pub struct Exported {
     pub bytes: usize,
 }
 
-/// A file name for `product`'s evidence: letters, digits, `-` and `_` only.
-pub fn export_name(product: &str, at: i64) -> String {
+/// A file name for `product`'s evidence: letters, digits, `-` and `_` only, then `.ext`.
+pub fn export_name(product: &str, at: i64, ext: &str) -> String {
     let tail = product
         .split("id.gs1.org/")
         .nth(1)
@@ -567,7 +567,7 @@ pub fn export_name(product: &str, at: i64) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(80)
         .collect();
-    format!("tally-evidence-{}-{at}.json", safe.trim_matches('-'))
+    format!("tally-evidence-{}-{at}.{ext}", safe.trim_matches('-'))
 }
 
 /// Exports a product's evidence (entries, proofs, checkpoints, policy, verdict) to a file in
@@ -580,13 +580,107 @@ pub async fn export_evidence(state: State<'_, AppState>, code: String) -> CmdRes
         .map_err(|e| CommandError::new("internal", e.to_string()))?;
     let dir = state.exports();
     std::fs::create_dir_all(&dir).map_err(|e| CommandError::new("io", e.to_string()))?;
-    let path = dir.join(export_name(&file.product, at.unix_timestamp()));
+    let path = dir.join(export_name(&file.product, at.unix_timestamp(), "json"));
     std::fs::write(&path, &json).map_err(|e| CommandError::new("io", e.to_string()))?;
     Ok(Exported {
         path: path.display().to_string(),
         product: file.product,
         bookkeepers: file.answers.len(),
         bytes: json.len(),
+    })
+}
+
+/// Writes `bytes` to the app's exports folder as `name`.
+fn write_export(state: &AppState, name: &str, bytes: &[u8]) -> CmdResult<String> {
+    let io = |e: std::io::Error| CommandError::new("io", e.to_string());
+    let dir = state.exports();
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(io)?;
+    Ok(path.display().to_string())
+}
+
+/// Where a court-ready evidence package was written, and what it holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Packaged {
+    pub path: String,
+    pub product: String,
+    pub steps: usize,
+    /// verified, warning, unverifiable or failed.
+    pub verdict: tally_trust::Status,
+    pub bytes: usize,
+}
+
+/// Makes a product's court-ready evidence package (`tally_evidence`: events, C2SP proofs,
+/// registry records, policy, a PDF report in English and Chinese) in the exports folder; it
+/// checks offline with `tally-verify`. The report is set in a system font covering Chinese.
+#[tauri::command]
+pub async fn export_package(state: State<'_, AppState>, code: String) -> CmdResult<Packaged> {
+    let font = tally_evidence::files::system_font().ok_or_else(|| {
+        CommandError::new(
+            "no_font",
+            "no font covering Chinese is installed for the report",
+        )
+    })?;
+    let at = now();
+    let (tar, verdict) = state.client()?.package(&code, at, &font, &[]).await?;
+    let name = export_name(&verdict.product, at.unix_timestamp(), "tar");
+    Ok(Packaged {
+        path: write_export(&state, &name, &tar)?,
+        product: verdict.product.clone(),
+        steps: verdict.timeline.len(),
+        verdict: verdict.status,
+        bytes: tar.len(),
+    })
+}
+
+/// Where an FSMA 204 spreadsheet was written, and what it holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FsmaExported {
+    pub path: String,
+    pub records: usize,
+    pub events: usize,
+    pub organisations: usize,
+}
+
+/// How far an FSMA 204 export is: organisations read of all.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Writes the FSMA 204 sortable spreadsheet (XLSX) of every registered organisation's events
+/// the logs prove, for `lot` if given, read as the entitled recipient whose key file's text is
+/// `recipient_key` if given (never kept). Reports progress on `on_progress`, a channel of this
+/// call alone (no event permission is granted to the window).
+#[tauri::command]
+pub async fn export_fsma(
+    state: State<'_, AppState>,
+    lot: Option<String>,
+    recipient_key: Option<String>,
+    on_progress: tauri::ipc::Channel<Progress>,
+) -> CmdResult<FsmaExported> {
+    let me = recipient_key.as_deref().map(recipient).transpose()?;
+    let filter = tally_fsma::Filter {
+        lot: lot.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+        ..tally_fsma::Filter::default()
+    };
+    let at = now().unix_timestamp();
+    let mut progress = |done, total| {
+        let _ = on_progress.send(Progress { done, total });
+    };
+    let client = state.client()?;
+    let records = client
+        .fsma_records(&[], me.as_ref(), &filter, at, &mut progress)
+        .await?;
+    let book = tally_fsma::xlsx(&records.rows)
+        .map_err(|e| CommandError::new("internal", e.to_string()))?;
+    Ok(FsmaExported {
+        path: write_export(&state, &format!("tally-fsma204-{at}.xlsx"), &book)?,
+        records: records.rows.len(),
+        events: records.events,
+        organisations: records.organisations,
     })
 }
 
@@ -599,6 +693,7 @@ mod tests {
         let n = export_name(
             "https://id.gs1.org/01/09506000134352/10/LOT/21/../../x?17=281130",
             7,
+            "json",
         );
         assert_eq!(
             n,

@@ -115,6 +115,8 @@ pub fn run() {
             commands::activity,
             commands::activity_as,
             commands::export_evidence,
+            commands::export_package,
+            commands::export_fsma,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Tally app");

@@ -472,6 +472,57 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     let file: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(file["format"], "tally-evidence/v1");
     shots.take(&s, "auditor-export");
+    // The court-ready package of the same can, which tally-verify checks with the policy alone.
+    s.type_into("#package-input", &can.uri);
+    s.click("#package-button");
+    let done = s.wait_text("#package-done", ".tar");
+    assert_eq!(attr_all(&s, "#package-done", "data-verdict"), ["verified"]);
+    let tar = done
+        .split_whitespace()
+        .find(|w| w.ends_with(".tar"))
+        .unwrap();
+    let verify = tally_binary().with_file_name("tally-verify");
+    let checked = std::process::Command::new(&verify)
+        .arg("--policy")
+        .arg(&demo.policy)
+        .arg(tar)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && said.starts_with("VERIFIED"),
+        "{said}"
+    );
+    // The FSMA 204 spreadsheet, read as the regulator, with its progress bar (recorded as it
+    // changes: it is gone once the file is written).
+    s.choose_file(
+        "#fsma-key-file",
+        "regulator.key",
+        &std::fs::read(&demo.regulator_key).unwrap(),
+    );
+    s.wait("#fsma-reading-as[data-recipient='yes']");
+    s.script(
+        "window.__progress = []; new MutationObserver(() => { const p = document.getElementById('fsma-progress'); \
+         if (p) window.__progress.push([p.value, p.max]); }).observe(document.body, \
+         {subtree: true, childList: true, attributes: true});",
+        vec![],
+    );
+    s.click("#fsma-button");
+    let done = s.wait_text("#fsma-done", ".xlsx");
+    let book = done
+        .split_whitespace()
+        .find(|w| w.ends_with(".xlsx"))
+        .unwrap();
+    assert_eq!(&std::fs::read(book).unwrap()[..2], b"PK", "an XLSX file");
+    let seen = s.script("return window.__progress;", vec![]);
+    let seen = seen.as_array().cloned().unwrap_or_default();
+    let orgs = demo.orgs.len() as f64;
+    assert!(
+        seen.iter()
+            .any(|p| p[1].as_f64() == Some(orgs) && p[0].as_f64() > Some(0.0)),
+        "the progress bar counted the {orgs} organisations: {seen:?}"
+    );
+    shots.full(&s, "auditor-exports");
 
     // A forked bookkeeper: once this device trusts its checkpoint, it shows another tree of the
     // same size, signed with its key and cosigned. The monitor must raise the alert.

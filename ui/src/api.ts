@@ -1,6 +1,6 @@
 // Typed wrappers over the app's Rust commands (src-tauri/src/commands.rs). The interface never
 // talks to the network itself: every bookkeeper request is made on the Rust side.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 
 /** The verdict, mildest first: `unverifiable` is "too few bookkeepers could be checked", no evidence
  *  either way; only `failed` is evidence against the product. */
@@ -186,6 +186,9 @@ export interface ActivityEvent {
 }
 export interface Activity { gln: string; name: string | null; events: ActivityEvent[]; by_step: Record<string, number>; below_quorum: number }
 export interface Exported { path: string; product: string; bookkeepers: number; bytes: number }
+export interface Packaged { path: string; product: string; steps: number; verdict: Status; bytes: number }
+export interface FsmaExported { path: string; records: number; events: number; organisations: number }
+export interface Progress { done: number; total: number }
 
 /** A command's failure: a stable code and the English message. */
 export interface CommandError { code: string; message: string }
@@ -224,4 +227,12 @@ export const api = {
   /** As an entitled recipient: `key` is the text of its recipient key file (never kept). */
   activityAs: (gln: string, key: string) => invoke<Activity>("activity_as", { gln, recipientKey: key }),
   exportEvidence: (code: string) => invoke<Exported>("export_evidence", { code }),
+  /** The court-ready package (tar: events, C2SP proofs, registry records, policy, PDF report). */
+  exportPackage: (code: string) => invoke<Packaged>("export_package", { code }),
+  /** The FSMA 204 sortable spreadsheet; `progress` is called as organisations are read. */
+  exportFsma: (lot: string | null, recipientKey: string | null, progress: (p: Progress) => void) => {
+    const onProgress = new Channel<Progress>();
+    onProgress.onmessage = progress;
+    return invoke<FsmaExported>("export_fsma", { lot, recipientKey, onProgress });
+  },
 };

@@ -642,6 +642,42 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Verifies `code` and makes its court-ready evidence package (`tally_evidence`): every
+    /// log's answer asked afresh, the label secrets of the code, the policy's `history`, the
+    /// report set in `font`. Returns the package's bytes and the verdict it records.
+    pub async fn package(
+        &self,
+        code: &str,
+        now: OffsetDateTime,
+        font: &tally_evidence::report::Font,
+        history: &[tally_trust::policy_history::Link],
+    ) -> Result<(Vec<u8>, tally_trust::Verdict), ClientError> {
+        let file = self.export(code, now).await?;
+        let logs: Vec<LogEvidence> = self
+            .policy
+            .bookkeepers
+            .iter()
+            .filter_map(|bk| file.answer(&bk.name)?.ok())
+            .collect();
+        let secrets = file
+            .label_secrets
+            .iter()
+            .map(|s| LabelSecret::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ClientError::NotAProduct(format!("the label secret: {e}")))?;
+        Ok(tally_evidence::build(&tally_evidence::Export {
+            product: &file.product,
+            exported_at: now,
+            policy: &self.policy,
+            logs: &logs,
+            secrets: &secrets,
+            font,
+            history,
+        }))
+    }
+}
+
 /// An entry proven under the checkpoints of some logs.
 pub(crate) struct Proven {
     pub bytes: Vec<u8>,

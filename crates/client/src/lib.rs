@@ -23,6 +23,7 @@ mod entitled;
 mod error;
 pub mod evidence;
 pub mod fetch;
+pub mod fsma;
 pub mod identity;
 pub mod outbox;
 pub mod state;

@@ -40,7 +40,7 @@
 mod archive;
 mod build;
 mod check;
-pub mod history_dir;
+pub mod files;
 mod manifest;
 pub mod report;
 mod sums;

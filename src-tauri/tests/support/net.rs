@@ -44,6 +44,8 @@ pub struct Demo {
     /// The entitled trading partner's (the carrier's) recipient key file.
     pub partner_key: PathBuf,
     pub labels: Vec<Label>,
+    /// The registered organisations' party GLNs.
+    pub orgs: Vec<String>,
     pub warehouse: Warehouse,
     pub bookkeepers: Vec<Bookkeeper>,
     tally: PathBuf,
@@ -103,6 +105,10 @@ impl Demo {
             regulator_key: PathBuf::from(s(&v["regulator"]["key"])),
             partner_key: PathBuf::from(s(&v["partner"]["key"])),
             labels,
+            orgs: v["orgs"]
+                .as_array()
+                .map(|a| a.iter().map(|o| s(&o["gln"])).collect())
+                .unwrap_or_default(),
             warehouse: Warehouse {
                 org: s(&w["org"]),
                 place: s(&w["place"]),

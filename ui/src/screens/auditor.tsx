@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type Activity, type Directory, type Exported, type LogStatus, type Monitor, type Trace } from "../api";
+import { api, type Activity, type Directory, type Exported, type FsmaExported, type LogStatus, type Monitor, type Packaged, type Progress, type Trace } from "../api";
 import { errorMessage, useApp } from "../app";
 import { ago, duration, statusWord } from "../i18n";
 import { dateTime, documentsOf, nowSeconds, short } from "../logic/format";
@@ -254,6 +254,85 @@ function ActivityPanel() {
 }
 
 function ExportPanel() {
+  return (
+    <div class="stack">
+      <PackagePanel />
+      <FsmaPanel />
+      <EvidencePanel />
+    </div>
+  );
+}
+
+/** The court-ready evidence package of one product. */
+function PackagePanel() {
+  const { tr, lang } = useApp();
+  const [done, setDone] = useState<Packaged | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const go = async (code: string) => {
+    setBusy(true); setError(null); setDone(null);
+    try { setDone(await api.exportPackage(code)); } catch (e) { setError(errorMessage(e)); } finally { setBusy(false); }
+  };
+  return (
+    <section class="card" aria-labelledby="package-title">
+      <h2 id="package-title">{tr("package_title")}</h2>
+      <p class="muted small">{tr("package_what")}</p>
+      <CodeForm id="package" label={tr("export_code")} button={tr("package_button")} onSubmit={(c) => void go(c)} />
+      {busy && <p role="status">{tr("loading")}</p>}
+      {error && <p role="alert" class="bad">{error}</p>}
+      {done && <p role="status" class="ok" id="package-done" data-verdict={done.verdict}>
+        ✓ {tr("packaged", { steps: done.steps, verdict: statusWord(lang, done.verdict), path: done.path })}</p>}
+    </section>
+  );
+}
+
+/** The FSMA 204 sortable spreadsheet of every organisation's records, with its progress. */
+function FsmaPanel() {
+  const { tr } = useApp();
+  const [lot, setLot] = useState("");
+  const [key, setKey] = useState<string | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [done, setDone] = useState<FsmaExported | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const go = async () => {
+    setError(null); setDone(null); setProgress({ done: 0, total: 1 });
+    try { setDone(await api.exportFsma(lot.trim() || null, key, setProgress)); } catch (e) { setError(errorMessage(e)); } finally { setProgress(null); }
+  };
+  const chooseKey = async (e: Event) => {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0];
+    setKey(f ? (await f.text()).trim() : null);
+  };
+  return (
+    <section class="card" aria-labelledby="fsma-title">
+      <h2 id="fsma-title">{tr("fsma_title")}</h2>
+      <p class="muted small">{tr("fsma_what")}</p>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); void go(); }}>
+        <label for="fsma-lot" class="visually-hidden">{tr("fsma_lot")}</label>
+        <input id="fsma-lot" placeholder={tr("fsma_lot")} value={lot} onInput={(e) => setLot(e.currentTarget.value)} spellcheck={false} />
+        <button type="submit" class="button primary" id="fsma-button" disabled={progress !== null}>{tr("fsma_button")}</button>
+      </form>
+      <p class="row">
+        <label for="fsma-key-file" class="button">{tr("read_as_recipient")}</label>
+        <input id="fsma-key-file" type="file" class="visually-hidden" onChange={(e) => void chooseKey(e)} />
+        <span class="muted small" id="fsma-reading-as" data-recipient={key ? "yes" : "no"}>
+          {key ? tr("reading_as_recipient") : tr("reading_public")}
+        </span>
+      </p>
+      {progress && (
+        <p role="status" class="row">
+          <progress id="fsma-progress" max={progress.total} value={progress.done} aria-label={tr("fsma_title")} />
+          <span class="muted small">{tr("fsma_progress", { done: progress.done, total: progress.total })}</span>
+        </p>
+      )}
+      {error && <p role="alert" class="bad">{error}</p>}
+      {done && <p role="status" class="ok" id="fsma-done">
+        ✓ {tr("fsma_done", { records: done.records, events: done.events, orgs: done.organisations, path: done.path })}</p>}
+    </section>
+  );
+}
+
+/** The device's own evidence file (JSON), checked again with `tally check-evidence`. */
+function EvidencePanel() {
   const { tr } = useApp();
   const [done, setDone] = useState<Exported | null>(null);
   const [busy, setBusy] = useState(false);

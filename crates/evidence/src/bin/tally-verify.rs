@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             None => None,
         };
         let links = match &args.history {
-            Some(dir) => tally_evidence::history_dir::read(dir)
+            Some(dir) => tally_evidence::files::read_history(dir)
                 .map_err(|e| format!("{}: {e}", dir.display()))?,
             None => Vec::new(),
         };
