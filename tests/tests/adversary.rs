@@ -456,7 +456,7 @@ fn check_row(row: &str, reasons: &[&str], verdicts: &[Value]) -> String {
     );
     assert_eq!(
         verdicts[0]["steps"].as_array().map(Vec::len),
-        Some(16),
+        Some(18),
         "{row}"
     );
     assert_eq!(fake.0, "failed", "{row}: the counterfeit: {:?}", fake.1);

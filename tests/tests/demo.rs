@@ -76,8 +76,9 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
         }
         assert_eq!(r["ok"], true);
     }
-    // The honest can's history runs from the farm to the Shanghai shop (16 steps); the hoki's from
-    // the vessel to the fishmonger (11).
+    // The honest can's history runs from the farm to the Shanghai shop (18 steps, with the
+    // laboratory's test and the customs clearance); the hoki's from the vessel to the fishmonger
+    // (11).
     assert_eq!(results[0]["steps"], 18);
     assert_eq!(results[1]["steps"], 11);
 
