@@ -765,38 +765,39 @@ fn evidence_package_checks_offline_with_other_tools(
             .unwrap()
             .to_owned()
     };
-    let mut judged = Vec::new();
-    for (name, from) in [("past", "1000000000"), ("future", "4000000000")] {
-        let history = dir.join(format!("history-{name}"));
-        let (h, k) = (path_str(&history), path_str(&governance));
-        let link = [
+    let link = |from: &str, key: &std::path::Path, out: &std::path::Path| {
+        let (v2, k, o) = (path_str(&v2_path), path_str(key), path_str(out));
+        let args = [
             "policy",
             "link",
             policy,
-            &path_str(&v2_path),
+            &v2,
             "--version",
             "2",
+            "--valid-from",
+            from,
         ];
-        tally(
-            &[&link[..], &["--valid-from", from, "--key", &k, "--out", &h]].concat(),
-            b"",
-        )
-        .expect(0);
-        let tar = path_str(&dir.join(format!("can-{name}.tar")));
-        tally(
-            &[
-                "package",
-                uri,
-                "--out",
-                &tar,
-                "--history",
-                &h,
-                "--home",
-                home,
-            ],
-            b"",
-        )
-        .expect(0);
+        tally(&[&args[..], &["--key", &k, "--out", &o]].concat(), b"")
+    };
+    let mut judged = Vec::new();
+    for (name, from) in [("past", "1000000000"), ("future", "4000000000")] {
+        let history = dir.join(format!("history-{name}"));
+        link(from, &governance, &history).expect(0);
+        let (tar, h) = (
+            path_str(&dir.join(format!("can-{name}.tar"))),
+            path_str(&history),
+        );
+        let args = [
+            "package",
+            uri,
+            "--out",
+            &tar,
+            "--history",
+            &h,
+            "--home",
+            home,
+        ];
+        tally(&args, b"").expect(0);
         let run = tally_e2e::run(&verify, &["--policy", policy, &tar], b"").expect(0);
         judged.push(fingerprint_of(&run));
     }
@@ -808,21 +809,7 @@ fn evidence_package_checks_offline_with_other_tools(
     assert_eq!(judged[1], fingerprint_of(&v1_own));
     // Only governance makes a version.
     let stranger = dir.join("demo/keys/farm.key");
-    let args = [
-        "policy",
-        "link",
-        policy,
-        &path_str(&v2_path),
-        "--version",
-        "2",
-        "--valid-from",
-        "1",
-        "--key",
-        &path_str(&stranger),
-        "--out",
-        &path_str(&dir.join("history-x")),
-    ];
-    tally(&args, b"").expect(2);
+    link("1", &stranger, &dir.join("history-x")).expect(2);
 
     // One byte of one event changed in the archive: refused, and the file named.
     let mut bytes = std::fs::read(&tar).unwrap();

@@ -180,6 +180,15 @@ impl EvidenceFile {
         Some(parse_history(name, a.to_string().as_bytes(), 0))
     }
 
+    /// The label secrets the file carries (what opens the product's sealed entries).
+    pub fn secrets(&self) -> Result<Vec<LabelSecret>, ClientError> {
+        self.label_secrets
+            .iter()
+            .map(|s| LabelSecret::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ClientError::NotAProduct(format!("the file's label secret: {e}")))
+    }
+
     /// The policy the file carries. Anyone can write a file with a policy of their own keys, so
     /// this is only for a reader who chose to trust it, knowing its fingerprint
     /// ([`Policy::fingerprint`]); [`check_evidence`] takes the policy to judge by.
@@ -210,12 +219,7 @@ pub fn check_evidence(
             None => unreachable.push(bk.name.clone()),
         }
     }
-    let secrets = file
-        .label_secrets
-        .iter()
-        .map(|s| LabelSecret::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ClientError::NotAProduct(format!("the file's label secret: {e}")))?;
+    let secrets = file.secrets()?;
     let state = TrustState::default();
     let verdict = tally_trust::verify(&tally_trust::Request {
         unreachable: &unreachable,
@@ -660,12 +664,7 @@ impl Client {
             .iter()
             .filter_map(|bk| file.answer(&bk.name)?.ok())
             .collect();
-        let secrets = file
-            .label_secrets
-            .iter()
-            .map(|s| LabelSecret::parse(s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ClientError::NotAProduct(format!("the label secret: {e}")))?;
+        let secrets = file.secrets()?;
         Ok(tally_evidence::build(&tally_evidence::Export {
             product: &file.product,
             exported_at: now,
