@@ -79,6 +79,14 @@ const DESCRIPTION: &[&str] = &[
     "speciesForFisheryStatisticsPurposesCode",
 ];
 
+/// One lot of an event: how much of it, and where it came from.
+struct Lot {
+    key: Key,
+    quantity: f64,
+    uom: String,
+    origin: Origin,
+}
+
 /// What is known of a lot from the event that created it.
 #[derive(Debug, Clone, Default)]
 struct Origin {
@@ -218,7 +226,13 @@ impl Book<'_> {
                     o.received = true;
                 }
             }
-            rows.push(self.row(cte, e, l, &key, quantity, uom, &origin, &inputs));
+            let lot = Lot {
+                key,
+                quantity,
+                uom,
+                origin,
+            };
+            rows.push(self.row(cte, e, l, &lot, &inputs));
         }
         rows
     }
@@ -257,18 +271,8 @@ impl Book<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn row(
-        &self,
-        cte: Cte,
-        e: &Event,
-        l: &Logged,
-        key: &Key,
-        quantity: f64,
-        uom: String,
-        origin: &Origin,
-        inputs: &str,
-    ) -> Row {
+    /// The row of `lot` at event `e`, a `cte`.
+    fn row(&self, cte: Cte, e: &Event, l: &Logged, lot: &Lot, inputs: &str) -> Row {
         let place = |g: &Option<String>| g.as_deref().map(|g| self.place(g)).unwrap_or_default();
         let all = |gs: &[String]| {
             gs.iter()
@@ -277,28 +281,20 @@ impl Book<'_> {
                 .join("; ")
         };
         let receiving = matches!(cte, Cte::Receiving | Cte::FirstLandBasedReceiving);
-        let gtin = match key {
-            Key::Lot(g, _) | Key::Unlotted(g) => Some(g.as_str()),
-            Key::Sscc(_) | Key::Other(_) => None,
-        };
         let (types, numbers): (Vec<&str>, Vec<&str>) = e
             .documents
             .iter()
             .map(|(t, n)| (document_type(t), n.as_str()))
             .unzip();
+        let origin = &lot.origin;
         Row {
             cte,
             date: e.date.clone(),
             time: crate::sheet::utc(e.time),
-            tlc: tlc(key),
-            product: gtin
-                .map(|g| match self.products.get(g) {
-                    Some(d) => format!("{d} (GTIN {g})"),
-                    None => format!("GTIN {g}"),
-                })
-                .unwrap_or_else(|| "not a trade item, or contents not recorded".into()),
-            quantity,
-            uom,
+            tlc: tlc(&lot.key),
+            product: self.product(&lot.key),
+            quantity: lot.quantity,
+            uom: lot.uom.clone(),
             location: place(&e.place),
             previous_source: if receiving {
                 all(&e.sources)
@@ -322,6 +318,20 @@ impl Book<'_> {
             hash_id: l.hash_id.to_owned(),
             logs: l.logs.join(", "),
             proof: l.proof.to_owned(),
+        }
+    }
+
+    /// What the product is: the ILMD's name for its GTIN, if any event gave one, and the GTIN.
+    fn product(&self, key: &Key) -> String {
+        let gtin = match key {
+            Key::Lot(g, _) | Key::Unlotted(g) => g,
+            Key::Sscc(_) | Key::Other(_) => {
+                return "not a trade item, or contents not recorded".into()
+            }
+        };
+        match self.products.get(gtin) {
+            Some(d) => format!("{d} (GTIN {gtin})"),
+            None => format!("GTIN {gtin}"),
         }
     }
 
