@@ -66,7 +66,10 @@ impl Client {
             .map(|e| {
                 let log = e.bookkeepers.iter().find_map(|b| proofs.get(b));
                 log.map(|(url, size)| {
-                    format!("{url}/proof/inclusion?hash={}&size={size}", escape(&e.leaf))
+                    format!(
+                        "{url}/proof/inclusion?hash={}&size={size}",
+                        crate::fetch::percent_encode(&e.leaf)
+                    )
                 })
                 .unwrap_or_default()
             })
@@ -87,11 +90,4 @@ impl Client {
             organisations: orgs.len(),
         })
     }
-}
-
-/// Base64 for a URL's query: `+`, `/` and `=` escaped.
-fn escape(b64: &str) -> String {
-    b64.replace('+', "%2B")
-        .replace('/', "%2F")
-        .replace('=', "%3D")
 }
