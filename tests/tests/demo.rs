@@ -41,6 +41,7 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
             Some("cold_chain_excursion"),
         ),
         ("made-up serial", "failed", Some("unknown_serial")),
+        ("altered label", "failed", Some("label_forged")),
         (
             "look-alike address",
             "warning",

@@ -326,6 +326,7 @@ impl Parties {
             country: "NZ".into(),
             key: self.org.verifier().to_string(),
             domains: vec![],
+            prefixes: vec![],
         };
         Entry::sign(r.kind(), r.to_payload(), None, gov)
             .unwrap()

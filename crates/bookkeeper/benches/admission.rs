@@ -46,6 +46,7 @@ fn setup() -> (Policy, Registry, Vec<u8>) {
                 country: "NZ".into(),
                 key: org.verifier().to_string(),
                 domains: vec![],
+                prefixes: vec![],
             },
             &gov,
         ),

@@ -207,6 +207,7 @@ impl Net {
             country: "NZ".into(),
             key: self.org.verifier().to_string(),
             domains: vec![],
+            prefixes: vec![],
         };
         let entitlement = Record::Entitlement {
             recipient: "Regulator".into(),

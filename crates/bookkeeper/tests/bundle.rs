@@ -123,6 +123,7 @@ async fn history_brings_the_product_its_authorising_records_and_proofs_in_one_an
         country: "CN".into(),
         key: other_org.verifier().to_string(),
         domains: vec![],
+        prefixes: vec![],
     };
     let cert2 = Record::Certification {
         org: gln(50),

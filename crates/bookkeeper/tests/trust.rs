@@ -127,6 +127,7 @@ async fn stranger(net: &Network, roles: &[&str]) -> (tally_tlog::SignerKey, Stri
         country: "NZ".into(),
         key: org.verifier().to_string(),
         domains: vec![],
+        prefixes: vec![],
     };
     let cert = Record::Certification {
         org: org_gln,

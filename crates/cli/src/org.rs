@@ -50,6 +50,10 @@ enum OrgAction {
         /// linking elsewhere is flagged when scanned.
         #[arg(long = "domain", value_name = "HOST")]
         domains: Vec<String>,
+        /// A GS1 company prefix licensed to the organisation (repeatable): its devices
+        /// certified for `labelling` may sign the labels of these products (`tally label --sign`).
+        #[arg(long = "prefix", value_name = "DIGITS")]
+        prefixes: Vec<String>,
     },
     /// Certify a device from its enrolment request (signed by the organisation's key).
     Certify {
@@ -123,13 +127,23 @@ pub fn run(args: &OrgArgs) -> CliResult {
             country,
             org_key,
             domains,
+            prefixes,
         } => {
+            if let Some(bad) = prefixes
+                .iter()
+                .find(|p| !tally_trust::registry::is_company_prefix(p))
+            {
+                return Err(CliError::bad_input(format!(
+                    "--prefix {bad:?}: a GS1 company prefix is 4 to 12 digits"
+                )));
+            }
             let record = Record::Registration {
                 gln: gln.clone(),
                 name: name.clone(),
                 country: country.clone(),
                 key: input::verifier_key(org_key)?.to_string(),
                 domains: domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+                prefixes: prefixes.clone(),
             };
             (
                 Entry::sign(record.kind(), record.to_payload(), None, &key)

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use tally_client::outbox::FlushReport;
 use tally_client::state::OutboxItem;
 use tally_client::view::{History, Source, Stage};
-use tally_trust::{Severity, Status};
+use tally_trust::{LabelCheck, Severity, Status};
 
 /// The exit code a verdict gives: 0 verified, 3 verified with warnings, 4 unverifiable (too
 /// little of the network could be checked: no evidence either way), 1 failed.
@@ -63,6 +63,23 @@ fn age(seconds: i64) -> String {
 }
 
 /// The verdict, its warnings and the timeline; `evidence` adds who signed and where it is logged.
+/// What the label's own signature (GS1 AI 8030) says; a forged or revoked one is also a warning
+/// below.
+fn label_line(label: &LabelCheck) -> String {
+    match label {
+        LabelCheck::Unsigned => "label: unsigned (the brand's signature is not on this label)".into(),
+        LabelCheck::Signed { name, org } => format!("label: signed by {name} ({org}), the brand"),
+        LabelCheck::SignerRevoked { name, since, .. } => {
+            format!("label: signed with a key of {name} revoked on {since}")
+        }
+        LabelCheck::Forged { name, .. } => format!("label: FORGED, not signed by {name}"),
+        LabelCheck::Malformed { detail } => format!("label: FORGED, {detail}"),
+        LabelCheck::Unchecked => {
+            "label: carries a signature this device cannot check yet (no labelling key of its brand is known)".into()
+        }
+    }
+}
+
 pub fn history(h: &History, now: i64, evidence: bool) -> String {
     let mut out = String::new();
     let word = match h.status {
@@ -94,6 +111,7 @@ pub fn history(h: &History, now: i64, evidence: bool) -> String {
         "  logs of {used} of {} bookkeepers used; {} must agree on every event",
         h.quorum.1, h.quorum.0
     );
+    let _ = writeln!(out, "  {}", label_line(&h.label));
     for w in &h.warnings {
         let mark = match w.severity {
             Severity::Info => "note",

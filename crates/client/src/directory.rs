@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use tally_confidential::RecipientKey;
 use tally_tlog::{leaf_hash, merkle};
-use tally_trust::{Entry, Registry};
+use tally_trust::{Entry, LabelSigner, Registry};
 
 /// The lookup key under which bookkeepers index every registry record.
 pub use tally_trust::keys::REGISTRY as REGISTRY_KEY;
@@ -61,6 +61,9 @@ pub struct Directory {
     /// The entitlements in force: every sealed event in a recipient's scope is wrapped for it.
     #[serde(default)]
     pub recipients: Vec<DirectoryRecipient>,
+    /// The keys that may sign labels (GS1 AI 8030), kept so that a label is checked offline.
+    #[serde(default)]
+    pub label_signers: Vec<LabelSigner>,
 }
 
 /// The directory of `registry`'s organisations at `now` (sans-I/O).
@@ -110,6 +113,7 @@ pub fn directory(registry: &Registry, now: i64, below_quorum: usize) -> Director
         orgs,
         below_quorum,
         recipients,
+        label_signers: registry.label_signers(),
     }
 }
 
@@ -201,6 +205,7 @@ impl Client {
             orgs: vec![],
             below_quorum: 0,
             recipients: vec![],
+            label_signers: vec![],
         }))
     }
 

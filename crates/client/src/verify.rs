@@ -6,7 +6,7 @@ use crate::view::{self, FetchReport, History, Source};
 use crate::{Client, ClientError};
 use std::time::Instant;
 use tally_confidential::{LabelSecret, RecipientSecret};
-use tally_trust::{LogEvidence, Reason, Request};
+use tally_trust::{LabelCheck, LabelSigner, LogEvidence, Reason, Request};
 use time::OffsetDateTime;
 
 /// The product a scanned or typed code names, as the canonical GS1 Digital Link (keeping the lot
@@ -145,6 +145,7 @@ impl Client {
         let product = product_key(code)?;
         let host = link_host(code);
         let secrets = labels_of(code);
+        let signers = self.label_signers(code, now).await?;
         let state = self.store()?.trust_state()?;
         let mut requests = tokio::task::JoinSet::new();
         for bk in &self.policy.bookkeepers {
@@ -203,6 +204,8 @@ impl Client {
             host: host.as_deref(),
             secrets: &secrets,
             reader,
+            label: Some(code),
+            label_signers: &signers,
             ..Request::online(&self.policy, &product, &logs, &state, now)
         });
         let at = now.unix_timestamp();
@@ -215,7 +218,7 @@ impl Client {
                 if let Ok(mut h) = serde_json::from_str::<History>(&cached.verdict) {
                     h.source = Source::Cached;
                     h.checked_at = cached.verified_at;
-                    return Ok(h);
+                    return Ok(view::with_label(h, &verdict));
                 }
             }
             return Ok(view::history(
@@ -252,6 +255,26 @@ impl Client {
             at,
         )?;
         Ok(history)
+    }
+
+    /// The labelling keys to check `code`'s signature (GS1 AI 8030) with: those kept from the
+    /// registry read last, or, when none of them made the signature, the registry read again
+    /// now (a brand's new labelling key; with no bookkeeper answering, the kept ones stand).
+    async fn label_signers(
+        &self,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<LabelSigner>, ClientError> {
+        let kept = self
+            .cached_directory()?
+            .map(|d| d.label_signers)
+            .unwrap_or_default();
+        match tally_trust::label::check(code, &kept) {
+            LabelCheck::Forged { .. } | LabelCheck::Unchecked => {
+                Ok(self.directory(now.unix_timestamp()).await?.label_signers)
+            }
+            _ => Ok(kept),
+        }
     }
 
     /// The last history verified on this device for the product `code` names, if any, as

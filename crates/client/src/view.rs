@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tally_trust::custody::Finding;
 use tally_trust::verdict::{Step as CoreStep, Verdict};
-use tally_trust::{Policy, Reason, Severity, Status};
+use tally_trust::{LabelCheck, Policy, Reason, Severity, Status};
 
 /// Where a history came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +45,9 @@ pub struct History {
     pub quorum: (usize, usize),
     /// The core's reasons, machine-readable, for the evidence view and exports.
     pub reasons: Vec<Value>,
+    /// What the label's own signature says (GS1 AI 8030): unsigned, signed by the brand, forged.
+    #[serde(default)]
+    pub label: LabelCheck,
 }
 
 /// An allowed temperature range, °C.
@@ -383,6 +386,7 @@ pub fn history(
             .iter()
             .filter_map(|r| serde_json::to_value(r).ok())
             .collect(),
+        label: verdict.label.clone(),
     }
 }
 
@@ -394,6 +398,20 @@ pub fn age(seconds: u64) -> String {
         s if s < 172_800 => format!("{} h", s / 3600),
         s => format!("{} days", s / 86_400),
     }
+}
+
+/// A history kept from an earlier scan, shown for the label scanned now: this label's own
+/// signature check, and its warning, replace the kept label's (the kept history may come from
+/// another label of the same unit, and a forged label must not borrow its verdict).
+pub(crate) fn with_label(mut h: History, verdict: &Verdict) -> History {
+    h.warnings
+        .retain(|w| !matches!(w.code.as_str(), "label_forged" | "label_signer_revoked"));
+    if let Some(r) = tally_trust::label::reason(&verdict.label) {
+        h.status = h.status.max(r.severity().status());
+        h.warnings.extend(warning(&r, &|_| None));
+    }
+    h.label = verdict.label.clone();
+    h
 }
 
 /// A warning for a reason worth showing (registry records that do not count are not).
@@ -494,6 +512,25 @@ fn warning(r: &Reason, step_of: &dyn Fn(&str) -> Option<usize>) -> Option<Warnin
             (
                 "lot_only",
                 format!("This product is traced by lot: its serial number {serial} could not be checked"),
+                None,
+                None,
+            )
+        }
+        Reason::LabelForged { name, .. } => {
+            let by = name.clone().unwrap_or_default();
+            p("name", by.clone().into());
+            let text = match name {
+                Some(_) => format!("This label carries a signature that {by}, the brand, did not make: its data were changed or it was printed by someone else"),
+                None => "This label carries a broken signature: it was not printed by the brand".to_owned(),
+            };
+            ("label_forged", text, None, None)
+        }
+        Reason::LabelSignerRevoked { name, since, .. } => {
+            p("name", name.clone().into());
+            p("since", since.clone().into());
+            (
+                "label_signer_revoked",
+                format!("This label was signed with a key of {name} that was revoked on {since}: it may have been printed with a stolen key"),
                 None,
                 None,
             )

@@ -119,6 +119,7 @@ impl Parties {
             country: "NZ".into(),
             key: self.org.verifier().to_string(),
             domains: vec![],
+            prefixes: vec![],
         };
         let revoke = Record::Revocation {
             key: self.revoked.verifier().to_string(),

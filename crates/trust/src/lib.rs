@@ -20,6 +20,7 @@ pub mod custody;
 pub mod entry;
 pub mod hash_id;
 pub mod keys;
+pub mod label;
 pub mod parallel;
 pub mod policy;
 pub mod policy_history;
@@ -30,6 +31,7 @@ pub mod tlog_proof;
 pub mod verdict;
 
 pub use entry::{Entry, EntryError, EntryKind};
+pub use label::{LabelCheck, LabelSigner};
 pub use policy::{Policy, PolicyError};
 pub use registry::{Record, Registry};
 pub use state::{TrustState, TrustedCheckpoint};

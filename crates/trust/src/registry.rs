@@ -50,6 +50,11 @@ pub enum Record {
         /// Hosts of the organisation's Digital Link resolvers (lower case, no scheme).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         domains: Vec<String>,
+        /// The GS1 company prefixes licensed to it: the products whose labels its `labelling`
+        /// devices may sign (GS1 AI 8030; see `label`). Governance vouches for them, so a member
+        /// cannot sign labels of another brand's products.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        prefixes: Vec<String>,
     },
     Certification {
         org: String,
@@ -111,6 +116,8 @@ pub struct Org {
     pub key: VerifierKey,
     /// Hosts of its Digital Link resolvers.
     pub domains: Vec<String>,
+    /// GS1 company prefixes licensed to it.
+    pub prefixes: Vec<String>,
     /// Leaf hash of the registration entry.
     pub entry: Hash,
 }
@@ -152,9 +159,14 @@ pub fn in_scope(scope: &[String], f: &Facts) -> bool {
         })
 }
 
+/// Whether `p` has the shape of a GS1 company prefix: 4 to 12 digits.
+pub fn is_company_prefix(p: &str) -> bool {
+    (4..=12).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit())
+}
+
 /// The digits of a GS1 key that begin with its company prefix: a GTIN-14's or an SSCC's after
 /// its first digit (indicator, extension), a GLN's whole; for Digital Links and plain GLNs.
-fn company_digits(id: &str) -> Option<&str> {
+pub(crate) fn company_digits(id: &str) -> Option<&str> {
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     if digits(id) && id.len() == 13 {
         return Some(id);
@@ -293,9 +305,13 @@ impl Registry {
                 country,
                 key,
                 domains,
+                prefixes,
             } => {
                 if !policy.is_governance(&e.signer) {
                     return Err("registration not signed by a governance key".into());
+                }
+                if !prefixes.iter().all(|p| is_company_prefix(p)) {
+                    return Err("a GS1 company prefix is 4 to 12 digits".into());
                 }
                 let key = parse_key(&key)?;
                 if self.org(&gln).is_some() {
@@ -307,6 +323,7 @@ impl Registry {
                     country,
                     key,
                     domains: domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+                    prefixes,
                     entry: e.leaf_hash(),
                 });
             }

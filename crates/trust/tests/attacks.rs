@@ -679,6 +679,7 @@ fn a_label_on_a_host_no_party_registered_is_flagged() {
         country: "NZ".into(),
         key: k.verifier().to_string(),
         domains: vec!["Brand.Example".into()],
+        prefixes: vec![],
     };
     let gov = w.c.net.gov.clone();
     w.c.net.append_all(

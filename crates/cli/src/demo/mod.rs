@@ -30,7 +30,7 @@ use base64::Engine as _;
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use story::{Org, Product};
+use story::{Org, Product, Signature};
 use tally_client::identity::{self, EnrolmentRequest};
 use tally_client::view::History;
 use tally_client::{Client, Limits};
@@ -193,6 +193,10 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             country: o.country.into(),
             key: org_key.verifier().to_string(),
             domains: vec![],
+            prefixes: match o.id == story::BRAND {
+                true => vec![story::BRAND_PREFIX.into()],
+                false => vec![],
+            },
         };
         records.push((
             Entry::sign(reg.kind(), reg.to_payload(), None, &governance)
@@ -322,14 +326,21 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         );
     }
 
-    say("4. Labels printed as PNG (GS1 Digital Link, error correction Q)");
+    say("4. Labels printed as PNG (GS1 Digital Link, error correction Q); the processor signs its cans' labels (GS1 AI 8030)");
+    let brand = orgs.iter().position(|o| o.id == story::BRAND);
+    let brand = brand.ok_or_else(|| CliError::bad_input("no brand org"))?;
     let products: Vec<Product> = story::products(t)
         .into_iter()
-        .map(|p| Product {
-            uri: book.label(&p.uri),
-            ..p
+        .map(|p| {
+            let uri = book.label(&p.uri);
+            let uri = match p.signature {
+                Signature::Unsigned => uri,
+                Signature::Brand => sign_label(&uri, &devices[brand].0)?,
+                Signature::Altered => story::later_expiry(&sign_label(&uri, &devices[brand].0)?),
+            };
+            Ok(Product { uri, ..p })
         })
-        .collect();
+        .collect::<CliResult<_>>()?;
     let secrets = book.all();
     let labels = dir.join("labels");
     std::fs::create_dir_all(&labels).map_err(|e| io(&labels, e))?;
@@ -368,8 +379,11 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     ) else {
         return Err(CliError::bad_input("demo products missing"));
     };
-    let (Some(fake), Some(lookalike)) = (product("fake-serial-can"), product("lookalike-can"))
-    else {
+    let (Some(fake), Some(lookalike), Some(altered)) = (
+        product("fake-serial-can"),
+        product("lookalike-can"),
+        product("altered-label-can"),
+    ) else {
         return Err(CliError::bad_input("demo products missing"));
     };
 
@@ -417,7 +431,15 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         Some("unknown_serial"),
         &mut outcomes,
     )?;
-    say("11. A genuine can's data behind a look-alike web address");
+    say("11. A genuine can's signed label with its best-before date pushed a year later: the brand's signature (GS1 AI 8030) no longer matches");
+    scan(
+        &altered,
+        "altered label",
+        Status::Failed,
+        Some("label_forged"),
+        &mut outcomes,
+    )?;
+    say("12. A genuine can's data behind a look-alike web address");
     scan(
         &lookalike,
         "look-alike address",
@@ -426,7 +448,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         &mut outcomes,
     )?;
 
-    say("12. Bookkeeper bk3 is down: the other two still prove every event (2 of 3)");
+    say("13. Bookkeeper bk3 is down: the other two still prove every event (2 of 3)");
     network::down(&DownArgs {
         dir: net.to_path_buf(),
         only: vec!["bk3".into()],
@@ -439,7 +461,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         Some("partly_reachable"),
         &mut outcomes,
     )?;
-    say("13. Bookkeepers bk2 and bk3 are down: too few to check — not the same as a fake");
+    say("14. Bookkeepers bk2 and bk3 are down: too few to check — not the same as a fake");
     network::down(&DownArgs {
         dir: net.to_path_buf(),
         only: vec!["bk2".into()],
@@ -454,7 +476,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     )?;
     restart(net)?;
 
-    say("14. Bookkeeper bk2's operator rewrites a record in its database (the carrier's temperatures)");
+    say("15. Bookkeeper bk2's operator rewrites a record in its database (the carrier's temperatures)");
     let tampered = tamper(net, "bk2", "transporting", &secrets)?;
     scan(
         &can,
@@ -465,7 +487,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     )?;
     restore(net, "bk2", tampered)?;
 
-    say("15. Bookkeeper bk2 is restored from an old backup: a rollback, set aside; 2 of 3 still agree");
+    say("16. Bookkeeper bk2 is restored from an old backup: a rollback, set aside; 2 of 3 still agree");
     let backup = snapshot(net, dir, "bk2", "backup")?;
     let fishmonger = orgs
         .iter()
@@ -499,7 +521,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     )?;
     put_back(net, "bk2", &current)?;
 
-    say("16. The food-safety regulator and a trading partner read what they are entitled to");
+    say("17. The food-safety regulator and a trading partner read what they are entitled to");
     let processor = orgs
         .iter()
         .find(|o| o.id == "processor")
@@ -688,6 +710,11 @@ fn entitle(
 
 fn org_name<'a>(orgs: &'a [Org], id: &'a str) -> &'a str {
     orgs.iter().find(|o| o.id == id).map_or(id, |o| o.name)
+}
+
+/// `uri` signed by the brand's labelling device (GS1 AI 8030).
+fn sign_label(uri: &str, device: &SignerKey) -> CliResult<String> {
+    tally_digsig::sign(uri, device).map_err(|e| CliError::bad_input(format!("{uri}: {e}")))
 }
 
 /// Decodes the label image and verifies the product it names, as the app does with a photo.

@@ -106,6 +106,7 @@ pub fn orgs() -> Vec<Org> {
             "NZ",
             2,
             &[
+                "labelling",
                 "receiving",
                 "creating_class_instance",
                 "commissioning",
@@ -211,7 +212,39 @@ pub struct Product {
     pub name: &'static str,
     pub uri: String,
     pub what: &'static str,
+    /// Whether the brand's signature (GS1 AI 8030) is on the label.
+    pub signature: Signature,
 }
+
+/// The brand's signature on a demo label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    /// None: the fish, and the counterfeiter's own label.
+    Unsigned,
+    /// Signed by the processor's labelling device, as it prints its cans' labels.
+    Brand,
+    /// A genuine signed label whose best-before date was changed after signing.
+    Altered,
+}
+
+/// `uri` with the year of its best-before date (AI 17, `YYMMDD`) one later: what a forger who
+/// relabels old stock changes.
+pub fn later_expiry(uri: &str) -> String {
+    let Some((head, tail)) = uri.split_once("17=") else {
+        return uri.to_owned();
+    };
+    let year: u32 = tail.get(..2).and_then(|y| y.parse().ok()).unwrap_or(0);
+    format!(
+        "{head}17={:02}{}",
+        (year + 1) % 100,
+        tail.get(2..).unwrap_or("")
+    )
+}
+
+/// The brand whose labels the demo signs, and the GS1 company prefix governance registers for
+/// it: the milk and formula GTINs (`0 9506000100 0x c`).
+pub const BRAND: &str = "processor";
+pub const BRAND_PREFIX: &str = "9506000100";
 
 pub const MILK_LOT: &str = "RAW-2611-A";
 pub const BATCH_1: &str = "B2611-01";
@@ -269,36 +302,43 @@ pub fn products(now: OffsetDateTime) -> Vec<Product> {
         u8::from(e.month()),
         e.day()
     );
+
     vec![
         Product {
             name: "milk-powder-can",
             uri: format!("{}{ai17}", cans[0]),
             what: "a can of infant formula on a Shanghai shelf",
+            signature: Signature::Brand,
         },
         Product {
             name: "hoki-fillets",
             uri: packs[0].clone(),
             what: "a pack of hoki fillets at a Wellington fishmonger",
+            signature: Signature::Unsigned,
         },
         Product {
             name: "cloned-can",
             uri: format!("{}{ai17}", cans[1]),
             what: "a label copied from a can already sold",
+            signature: Signature::Brand,
         },
         Product {
             name: "recalled-can",
             uri: format!("{}{ai17}", cans[4]),
             what: "a can of the recalled batch",
+            signature: Signature::Brand,
         },
         Product {
             name: "warm-fillets",
             uri: packs[3].clone(),
             what: "a pack of the fillet lot that warmed up in the cold store",
+            signature: Signature::Unsigned,
         },
         Product {
             name: "fake-serial-can",
             uri: format!("{}{ai17}", unit(FORMULA, BATCH_1, "C9977")),
             what: "a counterfeit can: the real batch number with a serial the maker never issued",
+            signature: Signature::Unsigned,
         },
         Product {
             name: "lookalike-can",
@@ -307,6 +347,13 @@ pub fn products(now: OffsetDateTime) -> Vec<Product> {
                 gtin(FORMULA)
             ),
             what: "a genuine can's data behind a look-alike web address",
+            signature: Signature::Brand,
+        },
+        Product {
+            name: "altered-label-can",
+            uri: format!("{}{ai17}", cans[0]),
+            what: "a genuine can's signed label with its best-before date pushed a year later",
+            signature: Signature::Altered,
         },
     ]
 }

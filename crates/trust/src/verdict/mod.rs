@@ -30,6 +30,7 @@ pub use reason::{Reason, Severity, Status};
 
 use crate::custody::{self, Actor, Facts, Temperature};
 use crate::entry;
+use crate::label::{LabelCheck, LabelSigner};
 use crate::policy::Policy;
 use crate::registry::{AuthError, Registry};
 use crate::state::{TrustState, TrustedCheckpoint};
@@ -87,6 +88,11 @@ pub struct Request<'a> {
     /// opened with it, for the members the brand withheld from label holders. The verdict is the
     /// same either way; only what its steps show differs.
     pub reader: Option<&'a RecipientSecret>,
+    /// The code as scanned, when it may carry the brand's signature (GS1 AI 8030).
+    pub label: Option<&'a str>,
+    /// Labelling keys this device kept from the registry it last read: the label is checked
+    /// against them and those the logs' answer holds.
+    pub label_signers: &'a [LabelSigner],
 }
 
 impl<'a> Request<'a> {
@@ -110,6 +116,8 @@ impl<'a> Request<'a> {
             host: None,
             secrets: &[],
             reader: None,
+            label: None,
+            label_signers: &[],
         }
     }
 }
@@ -191,6 +199,8 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     pub timeline: Vec<Step>,
     pub logs: Vec<LogReport>,
+    /// What the label's signature says (GS1 AI 8030).
+    pub label: LabelCheck,
     /// Checkpoints the caller should now trust (origin → checkpoint).
     #[serde(skip)]
     pub trust_updates: Vec<(String, TrustedCheckpoint)>,
@@ -304,6 +314,8 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
     };
     reasons.extend(view.serial(|i| ledger.leaf(i)));
     reasons.extend(view.resolver());
+    let label = label_check(req, &ledger.registry);
+    reasons.extend(crate::label::reason(&label));
     let about = product::unconfirmed_about(
         &ids,
         (&facts, &history.actors),
@@ -345,8 +357,19 @@ fn evaluate(req: &Request, mode: Mode, batch: &mut SignatureBatch) -> Verdict {
         reasons,
         timeline,
         logs: reports,
+        label,
         trust_updates: checked.updates,
     }
+}
+
+/// The label's signature checked against the kept labelling keys and the logs' own.
+fn label_check(req: &Request, registry: &Registry) -> LabelCheck {
+    let Some(code) = req.label else {
+        return LabelCheck::Unsigned;
+    };
+    let mut signers = req.label_signers.to_vec();
+    signers.extend(registry.label_signers());
+    crate::label::check(code, &signers)
 }
 
 /// Counts the copies, checks the confirmed entries' signatures and events, builds the registry.

@@ -167,6 +167,20 @@ pub enum Reason {
     UnregisteredResolver {
         host: String,
     },
+    /// The label carries a signature (GS1 AI 8030) that no labelling key of the product's brand
+    /// made, or one that is not a signature: its data were changed, or someone else printed it.
+    LabelForged {
+        /// The brand's party GLN and name, when its keys are known.
+        org: Option<String>,
+        name: Option<String>,
+    },
+    /// The label was signed with a labelling key revoked since: it may have been printed with a
+    /// stolen key.
+    LabelSignerRevoked {
+        org: String,
+        name: String,
+        since: String,
+    },
     /// Fewer than k distinct operators' logs could be used.
     TooFewLogs {
         usable: usize,
@@ -204,6 +218,7 @@ impl Reason {
             | EntryBelowQuorum { .. }
             | Unauthorised { .. }
             | SetAside { .. }
+            | LabelSignerRevoked { .. }
             | UnregisteredResolver { .. } => Severity::Warning,
             Custody { finding, .. } => finding_severity(finding),
             TooFewLogs { .. } | NoConfirmedHistory { .. } => Severity::Unverifiable,
@@ -211,6 +226,7 @@ impl Reason {
             | HashIdMismatch { .. }
             | MalformedEvent { .. }
             | UnknownSerial { .. }
+            | LabelForged { .. }
             | NoHistory => Severity::Failed,
         }
     }

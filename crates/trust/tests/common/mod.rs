@@ -177,6 +177,7 @@ impl Net {
             country: "NZ".into(),
             key: k.verifier().to_string(),
             domains: vec![],
+            prefixes: vec![],
         };
         let e = Entry::sign(r.kind(), r.to_payload(), None, &self.gov).unwrap();
         self.append_all(&e.encode());
