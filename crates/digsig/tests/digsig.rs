@@ -142,3 +142,17 @@ fn an_sscc_label_can_be_signed() {
         .unwrap()
         .verify(brand.verifier().ed25519()));
 }
+
+#[test]
+fn the_signed_data_read_back_as_an_element_string_are_a_fixed_point() {
+    let brand = key("brand");
+    for uri in [
+        CAN,
+        "https://id.gs1.org/01/09506000100029/10/L%2F1/21/X1?3103=000500&11=261101",
+    ] {
+        let signed = read(&sign(uri, &brand).unwrap()).unwrap().unwrap();
+        let ais = tally_gs1::parse_element_string(signed.data()).unwrap();
+        let link = DigitalLink::from_ais(&ais, None).unwrap();
+        assert_eq!(signed_data(&link), signed.data());
+    }
+}

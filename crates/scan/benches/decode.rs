@@ -18,7 +18,14 @@
 //!   `damaged_sheet`): hundreds of symbols in one file, the images the retry budget exists for;
 //!   decoded from the PNG bytes once per decoder, as `tally decode` does.
 //!
-//! Set `TALLY_BENCH_ONLY=zxing`, `=synth` or `=sheet` to run one part.
+//! * real camera photos, `../shared/qr-bench/real-photos/{jsqr-e2e,zxing-cpp-extra}` (65
+//!   images, each with the exact expected text and the tags of `manifest.json`): the same table
+//!   per set, then each decoder's rate per tag (an image with several tags counts under each).
+//!   Some photos show several codes of which only the labelled one is known: there a code of
+//!   another text counts as a misread only if it lies on the labelled code (where the manifest
+//!   says where that is), and is listed as another code otherwise.
+//!
+//! Set `TALLY_BENCH_ONLY=zxing`, `=synth`, `=sheet` or `=real` to run one part.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +50,56 @@ struct Image {
     h: u32,
     luma: Vec<u8>,
     want: String,
+    /// Texts of other codes known to be in the image (not misreads).
+    also: Vec<&'static str>,
+    /// The manifest's tags (real photos; empty otherwise).
+    tags: Vec<String>,
+    /// On an image with codes of unknown text beside the labelled one: where the labelled code
+    /// is, if known (`None`: any other text counts as another code).
+    others: Option<Option<[[f32; 2]; 4]>>,
+}
+
+impl Image {
+    fn new(group: String, name: String, (w, h, luma): (u32, u32, Vec<u8>), want: String) -> Self {
+        let key = format!("{group}/{name}");
+        let also = ALSO_PRESENT
+            .iter()
+            .filter(|&&(k, _)| k == key)
+            .map(|&(_, v)| v)
+            .collect();
+        Image {
+            group,
+            name,
+            w,
+            h,
+            luma,
+            want,
+            also,
+            tags: Vec::new(),
+            others: None,
+        }
+    }
+
+    /// Whether a code read is a misread: neither the expected text, nor a code known to be
+    /// present, nor (on a multi-code image) a code away from the labelled one.
+    fn misread(&self, c: &tally_scan::Code) -> bool {
+        if c.text == self.want || self.also.contains(&c.text.as_str()) {
+            return false;
+        }
+        match self.others {
+            None => true,
+            Some(None) => false,
+            Some(Some(q)) => inside(c.center(), q),
+        }
+    }
+}
+
+/// Whether `p` lies inside the convex quadrilateral `q`.
+fn inside(p: [f32; 2], q: [[f32; 2]; 4]) -> bool {
+    let side =
+        |a: [f32; 2], b: [f32; 2]| (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]);
+    let s: Vec<f32> = (0..4).map(|i| side(q[i], q[(i + 1) % 4])).collect();
+    s.iter().all(|&v| v >= 0.0) || s.iter().all(|&v| v <= 0.0)
 }
 
 #[derive(Default)]
@@ -75,52 +132,124 @@ fn decoders() -> Vec<(&'static str, Strategy)> {
     v
 }
 
-fn zxing_set() -> Vec<Image> {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/qr-bench/zxing-blackbox");
-    let mut out = Vec::new();
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        eprintln!(
-            "bench: {} not found; skipping the ZXing set",
-            root.display()
-        );
-        return out;
-    };
-    let mut dirs: Vec<PathBuf> = dirs
+/// The folder `../shared/qr-bench/<name>` beside the repository, or `None` (with a message
+/// saying which part is skipped) when it is missing.
+fn bench_dir(name: &str, part: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/qr-bench")
+        .join(name);
+    if root.is_dir() {
+        Some(root)
+    } else {
+        eprintln!("bench: {} not found; skipping {part}", root.display());
+        None
+    }
+}
+
+/// The sub-folders of `root`, sorted.
+fn subdirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("readable directory")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    for d in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
-            .expect("readable directory")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("png" | "jpg" | "gif")
-                )
-            })
-            .collect();
-        files.sort();
-        for f in files {
+    dirs
+}
+
+/// Every image of one folder (PNG, JPEG, GIF, sorted by name) with the expected text of the
+/// `.txt` beside it, grouped under the folder's name.
+fn load_dir(d: &Path) -> Vec<Image> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(d)
+        .expect("readable directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("png" | "jpg" | "gif")
+            )
+        })
+        .collect();
+    files.sort();
+    let group = d.file_name().unwrap().to_string_lossy().into_owned();
+    files
+        .into_iter()
+        .map(|f| {
             let want = std::fs::read_to_string(f.with_extension("txt"))
                 .expect("expected text beside the image");
             let bytes = std::fs::read(&f).expect("readable image");
-            let (w, h, luma) = tally_scan::load_luma(&bytes).expect("loadable image");
-            out.push(Image {
-                group: d.file_name().unwrap().to_string_lossy().into_owned(),
-                name: f.file_name().unwrap().to_string_lossy().into_owned(),
-                w,
-                h,
-                luma,
-                want,
-            });
+            let frame = tally_scan::load_luma(&bytes).expect("loadable image");
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            Image::new(group.clone(), name, frame, want)
+        })
+        .collect()
+}
+
+fn zxing_set() -> Vec<Image> {
+    let Some(root) = bench_dir("zxing-blackbox", "the ZXing set") else {
+        return Vec::new();
+    };
+    subdirs(&root).iter().flat_map(|d| load_dir(d)).collect()
+}
+
+/// The real-photo sets, each image with its manifest tags and, on multi-code images, where the
+/// labelled code is (zxing-cpp's corners, else jsQR's).
+fn real_set() -> Vec<Image> {
+    let Some(root) = bench_dir("real-photos", "the real-photo sets") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for d in subdirs(&root) {
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join("manifest.json")).expect("manifest.json in each set"),
+        )
+        .expect("valid manifest.json");
+        let entries = manifest["images"].as_array().expect("manifest images");
+        for mut im in load_dir(&d) {
+            let e = entries
+                .iter()
+                .find(|e| e["image"] == im.name.as_str())
+                .unwrap_or_else(|| panic!("{} not in its manifest", im.name));
+            im.tags = e["tags"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .map(|t| t.as_str().expect("tag").to_owned())
+                .collect();
+            if im.tags.iter().any(|t| t == "multi-code") {
+                im.others = Some(labelled_corners(e));
+            }
+            out.push(im);
         }
     }
     out
+}
+
+/// The labelled code's corners in a manifest entry (TL, TR, BR, BL), if a decoder gave them.
+fn labelled_corners(e: &serde_json::Value) -> Option<[[f32; 2]; 4]> {
+    let xy = |v: &serde_json::Value| Some([v[0].as_f64()? as f32, v[1].as_f64()? as f32]);
+    let z = &e["corners_zxingcpp"];
+    let zx = || {
+        Some([
+            xy(&z["top_left"])?,
+            xy(&z["top_right"])?,
+            xy(&z["bottom_right"])?,
+            xy(&z["bottom_left"])?,
+        ])
+    };
+    let j = &e["corners_jsqr_output_json"];
+    let pt = |k: &str| Some([j[k]["x"].as_f64()? as f32, j[k]["y"].as_f64()? as f32]);
+    let js = || {
+        Some([
+            pt("topLeftCorner")?,
+            pt("topRightCorner")?,
+            pt("bottomRightCorner")?,
+            pt("bottomLeftCorner")?,
+        ])
+    };
+    zx().or_else(js)
 }
 
 fn synth_set(n: u64) -> Vec<Image> {
@@ -129,20 +258,27 @@ fn synth_set(n: u64) -> Vec<Image> {
         .flat_map(|&c| (0..n).map(move |i| (c, i)))
         .map(|(c, i)| {
             let s = synth::sample(c, SEED, i);
-            Image {
-                group: c.name().to_owned(),
-                name: format!("{}#{i}", c.name()),
-                w: s.width,
-                h: s.height,
-                luma: s.luma,
-                want: s.text,
-            }
+            Image::new(
+                c.name().to_owned(),
+                format!("{}#{i}", c.name()),
+                (s.width, s.height, s.luma),
+                s.text,
+            )
         })
         .collect()
 }
 
-fn run(title: &str, images: &[Image], verbose: bool) {
+/// What the decoders made of one image: whether each read the expected text, and which pipeline
+/// pass read it.
+struct Outcome {
+    read: Vec<bool>,
+    pass: Option<&'static str>,
+}
+
+/// Runs every decoder over `images` and prints the table per group and overall.
+fn run(title: &str, images: &[Image], verbose: bool) -> Vec<Outcome> {
     let decs = decoders();
+    let mut outcomes = Vec::new();
     // results[decoder][group]
     let mut results: Vec<BTreeMap<String, Tally>> =
         (0..decs.len()).map(|_| BTreeMap::new()).collect();
@@ -159,6 +295,10 @@ fn run(title: &str, images: &[Image], verbose: bool) {
         o
     };
     for im in images {
+        let mut outcome = Outcome {
+            read: Vec::new(),
+            pass: None,
+        };
         for (k, (_, strategy)) in decs.iter().enumerate() {
             let t = Instant::now();
             let report = decode_luma_report(im.w, im.h, &im.luma, *strategy, Budget::IMAGE)
@@ -166,9 +306,8 @@ fn run(title: &str, images: &[Image], verbose: bool) {
             let ms = t.elapsed().as_secs_f64() * 1e3;
             let codes = report.codes;
             let ok = codes.iter().any(|c| c.text == im.want);
-            let key = format!("{}/{}", im.group, im.name);
-            let also = |t: &str| ALSO_PRESENT.iter().any(|&(k, v)| k == key && v == t);
-            let bad = codes.iter().any(|c| c.text != im.want && !also(&c.text));
+            let bad = codes.iter().any(|c| im.misread(c));
+            outcome.read.push(ok);
             for r in [results[k].entry(im.group.clone()).or_default(), &mut all[k]] {
                 r.total += 1;
                 r.read += usize::from(ok);
@@ -179,6 +318,13 @@ fn run(title: &str, images: &[Image], verbose: bool) {
             if k == 0 {
                 for c in &codes {
                     *passes.entry(c.pass).or_default() += 1;
+                }
+                outcome.pass = codes.iter().find(|c| c.text == im.want).map(|c| c.pass);
+                let other = |c: &&tally_scan::Code| c.text != im.want && !im.misread(c);
+                if im.others.is_some() && verbose {
+                    for c in codes.iter().filter(other) {
+                        println!("{}/{}: another code {:?}", im.group, im.name, c.text);
+                    }
                 }
                 if !ok || bad {
                     missed.push(format!(
@@ -197,6 +343,7 @@ fn run(title: &str, images: &[Image], verbose: bool) {
                 }
             }
         }
+        outcomes.push(outcome);
     }
     println!("\n## {title}\n");
     println!(
@@ -225,6 +372,52 @@ fn run(title: &str, images: &[Image], verbose: bool) {
     if verbose {
         for m in &missed {
             println!("pipeline: {m}");
+        }
+    }
+    outcomes
+}
+
+/// The real-photo sets: the table per set, then each decoder's rate per manifest tag (most
+/// frequent first) and, verbose, which pass read each photo.
+fn real(verbose: bool) {
+    let set = real_set();
+    if set.is_empty() {
+        return;
+    }
+    let outcomes = run("Real camera photos (exact text)", &set, verbose);
+    let decs = decoders();
+    let mut tags: BTreeMap<&str, (usize, Vec<usize>)> = BTreeMap::new();
+    for (im, o) in set.iter().zip(&outcomes) {
+        for t in &im.tags {
+            let e = tags.entry(t).or_insert_with(|| (0, vec![0; decs.len()]));
+            e.0 += 1;
+            for (n, &ok) in e.1.iter_mut().zip(&o.read) {
+                *n += usize::from(ok);
+            }
+        }
+    }
+    let mut tags: Vec<_> = tags.into_iter().collect();
+    tags.sort_by_key(|(t, (n, _))| (std::cmp::Reverse(*n), *t));
+    println!("\n### Real photos per tag (an image counts under each of its tags)\n");
+    let names: Vec<&str> = decs.iter().map(|d| d.0).collect();
+    println!("| tag | images | {} |", names.join(" | "));
+    println!("|---|---:|{}", "---:|".repeat(names.len()));
+    for (t, (n, read)) in &tags {
+        let cells: Vec<String> = read
+            .iter()
+            .map(|&r| format!("{r} ({:.0}%)", 100.0 * r as f64 / *n as f64))
+            .collect();
+        println!("| {t} | {n} | {} |", cells.join(" | "));
+    }
+    if verbose {
+        println!();
+        for (im, o) in set.iter().zip(&outcomes) {
+            println!(
+                "pipeline: {}/{}: {}",
+                im.group,
+                im.name,
+                o.pass.unwrap_or("not read")
+            );
         }
     }
 }
@@ -294,5 +487,8 @@ fn main() {
             &synth_set(n),
             verbose,
         );
+    }
+    if only.is_empty() || only == "real" {
+        real(verbose);
     }
 }

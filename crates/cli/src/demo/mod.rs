@@ -884,9 +884,9 @@ fn restore(net: &Path, node: &str, t: Tampered) -> CliResult {
     published::restore(t.files)
 }
 
-/// Writes DIR/demo.json: the policy, the labels with their expected verdicts, a certified
-/// warehouse device (the fishmonger's) with its key and certification files, the bookkeepers,
-/// the results, and (kept) the processor's gateway.
+/// Writes DIR/demo.json: the policy, the labels with their expected verdicts, the brand's labelling
+/// device key (keys/labelling.key), a certified warehouse device (the fishmonger's) with its key
+/// and certification files, the bookkeepers, the results, and (kept) the processor's gateway.
 #[allow(clippy::too_many_arguments)]
 fn write_summary(
     dir: &Path,
@@ -910,6 +910,16 @@ fn write_summary(
     let cert_text = base64::engine::general_purpose::STANDARD.encode(cert.encode());
     write(&cert_path, format!("{cert_text}\n").as_bytes(), 0o644)?;
     let coldstore = orgs.iter().find(|o| o.id == "coldstore");
+    let brand = orgs
+        .iter()
+        .position(|o| o.id == story::BRAND)
+        .ok_or_else(|| CliError::bad_input("no brand org"))?;
+    let printer_path = dir.join("keys").join("labelling.key");
+    write(
+        &printer_path,
+        devices[brand].0.to_secret_string().as_bytes(),
+        0o600,
+    )?;
     let labels: Vec<_> = products
         .iter()
         .map(|p| {
@@ -952,6 +962,7 @@ fn write_summary(
             "items": held,
         },
         "orgs": orgs.iter().map(|o| json!({"id": o.id, "name": o.name, "gln": o.gln, "place": o.place, "country": o.country})).collect::<Vec<_>>(),
+        "labelling": {"org": orgs[brand].gln, "name": orgs[brand].name, "prefix": story::BRAND_PREFIX, "key": printer_path},
         "regulator": {"recipient": REGULATOR, "key": dir.join("keys").join("regulator.key")},
         "partner": {"recipient": org_name(orgs, "carrier"), "key": dir.join("keys").join("partner.key")},
         "bookkeepers": nodes.iter().map(|(name, addr)| json!({"name": name, "url": format!("http://{addr}"), "dir": net})).collect::<Vec<_>>(),
