@@ -207,6 +207,11 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
     );
     let gtin = can.uri.split("/01/").nth(1).unwrap()[..14].to_owned();
     s.wait_text("#verdict", &gtin);
+    // The brand signed this label (GS1 AI 8030); the verdict says whose signature it carries.
+    s.wait_text(
+        "#label-check[data-state='signed']",
+        "Canterbury Nutrition Ltd",
+    );
     shots.take(&s, "consumer-verified");
     shots.full(&s, "consumer-verified");
     // Each step opens to its evidence: the bookkeepers that hold it, checkpoint sizes, cosigners.
@@ -356,11 +361,23 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
         if label.expect == "verified" {
             assert_eq!(attr_all(&s, "li.step", "data-stage")[0], "origin");
         }
+        // A counterfeiter cannot sign: its own label is unsigned; a genuine signed label with
+        // its data changed is forged, and the verdict says so first.
+        match label.name.as_str() {
+            "fake-serial-can" => {
+                s.wait("#label-check[data-state='unsigned']");
+            }
+            "altered-label-can" => {
+                s.wait("#label-check[data-state='forged']");
+                s.wait_text("#verdict .verdict-sentence", "signature");
+            }
+            _ => {}
+        }
         shots.full(&s, &format!("consumer-{}", label.name));
         // Each kind of verdict in Chinese too.
         if let Some(word) = match label.name.as_str() {
             "hoki-fillets" => Some("已验证"),
-            "fake-serial-can" => Some("未通过验证"),
+            "fake-serial-can" | "altered-label-can" => Some("未通过验证"),
             _ => None,
         } {
             in_chinese(&s, word, &mut shots, &format!("consumer-{}-zh", label.name));

@@ -64,7 +64,17 @@ export interface History {
   bookkeepers: BookkeeperView[];
   quorum: [number, number];
   reasons: unknown[];
+  label: LabelCheck;
 }
+
+/** What the label's own signature (GS1 AI 8030) says. */
+export type LabelCheck =
+  | { state: "unsigned" }
+  | { state: "signed"; org: string; name: string }
+  | { state: "signer_revoked"; org: string; name: string; since: string }
+  | { state: "forged"; org: string; name: string }
+  | { state: "malformed"; detail: string }
+  | { state: "unchecked" };
 
 export interface Certification { org: string; roles: string[]; places: string[]; valid_from: string; expires: string }
 export interface DeviceInfo {

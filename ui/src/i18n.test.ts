@@ -53,6 +53,10 @@ describe("i18n", () => {
     expect(warningText("zh", w("too_few_bookkeepers", { usable: 1, need: 2 }))).toBe("所需的 2 个独立记账方中，只有 1 个能够核验。");
     expect(warningText("en", w("unknown_serial", { serial: "999" }))).toMatch(/Serial number 999 was never registered/);
     expect(warningText("zh", w("unregistered_resolver", { host: "id.example.net" }))).toMatch(/id\.example\.net/);
+    expect(warningText("en", w("label_forged", { name: "Canterbury Nutrition Ltd" }))).toMatch(/Canterbury Nutrition Ltd, the brand, did not make/);
+    expect(warningText("zh", w("label_forged", { name: "Canterbury Nutrition Ltd" }))).toMatch(/品牌方 Canterbury Nutrition Ltd/);
+    expect(warningText("en", w("label_forged", {}))).toMatch(/broken signature/);
+    expect(warningText("zh", w("label_signer_revoked", { name: "X", since: "2026-04-01" }))).toMatch(/2026-04-01/);
     expect(warningText("en", w("log_omitted", { count: 2 }, "bk1"))).toMatch(/^Bookkeeper bk1 did not send 2 record/);
     expect(warningText("zh", w("lot_only", { serial: "77" }))).toBe("该产品按批次追溯：无法核验其序列号 77。");
   });

@@ -60,6 +60,16 @@ const en = {
   verdict_failed: "This product's history could not be verified. Do not rely on this label.",
   verdict_fake: "This serial number was never registered by the maker: the label is likely counterfeit.",
   verdict_lookalike: "This label's link points to a website the maker never registered: the label may be a fake.",
+  verdict_forged_label: "This label was changed, or not printed by the brand: the brand's signature on it does not match. Do not rely on it.",
+  label_signed: "Label signed by {name}, the brand",
+  label_unsigned: "This label carries no brand signature",
+  label_forged: "The brand's signature on this label does not match",
+  label_malformed: "This label's signature is broken",
+  label_signer_revoked: "Label signed with a key {name} has revoked",
+  label_unchecked: "This label's signature cannot be checked on this device yet",
+  w_label_forged: "This label carries a signature that {name}, the brand, did not make: its data were changed or someone else printed it.",
+  w_label_forged_broken: "This label carries a broken signature: it was not printed by the brand.",
+  w_label_signer_revoked: "This label was signed with a key of {name} that was revoked on {since}: it may have been printed with a stolen key.",
   verdict_recalled: "Do not use this product: it has been recalled.",
   verdict_copy: "This label may be a copy: this unit was already sold.",
   verdict_cold: "This product was not kept cold enough on its way.",
@@ -330,6 +340,16 @@ const zh: Record<Key, string> = {
   verdict_failed: "无法验证该产品的记录。请勿信任此标签。",
   verdict_fake: "生产商从未登记过这个序列号：此标签很可能是假冒的。",
   verdict_lookalike: "此标签的链接指向一个生产商从未登记过的网站：标签可能是假冒的。",
+  verdict_forged_label: "此标签被改动过，或并非品牌方印制：标签上的品牌签名不符。请勿信赖此标签。",
+  label_signed: "标签由品牌方 {name} 签名",
+  label_unsigned: "此标签没有品牌签名",
+  label_forged: "此标签上的品牌签名不符",
+  label_malformed: "此标签的签名已损坏",
+  label_signer_revoked: "标签签名所用的密钥已被 {name} 吊销",
+  label_unchecked: "本设备暂时无法核对此标签的签名",
+  w_label_forged: "此标签上的签名并非品牌方 {name} 所签：标签数据被改动过，或由他人印制。",
+  w_label_forged_broken: "此标签上的签名已损坏：它不是品牌方印制的。",
+  w_label_signer_revoked: "此标签由 {name} 的一个密钥签名，该密钥已于 {since} 吊销：标签可能是用被盗密钥印制的。",
   verdict_recalled: "请勿使用该产品：它已被召回。",
   verdict_copy: "此标签可能是复制的：该商品已经售出。",
   verdict_cold: "该产品在运输途中未能保持足够低温。",
@@ -602,6 +622,8 @@ export function warningText(lang: Lang, w: Warning): string {
       const why = w.params.why;
       return why === "never_held" || why === "before_commissioning" ? t(lang, `w_set_aside_${why}`, p) : w.text;
     }
+    case "label_forged":
+      return t(lang, w.params.name ? "w_label_forged" : "w_label_forged_broken", p);
     case "log_inconsistent": {
       const kind = String(w.params.kind ?? "");
       const localised = kind === "fork" || kind === "rollback" ? t(lang, `alert_kind_${kind}`) : kind;

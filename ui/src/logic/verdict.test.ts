@@ -17,6 +17,11 @@ describe("verdict", () => {
     expect(orderedWarnings(ws).map((x) => x.code)).toEqual(["unknown_serial", "too_few_bookkeepers", "set_aside", "lot_only"]);
   });
 
+  it("says a forged label plainly, and a forged one outweighs a copy", () => {
+    const forged = history({ status: "failed", warnings: [w("already_sold", "warning"), w("label_forged", "failed")] });
+    expect(verdictSentence(forged)).toBe("verdict_forged_label");
+  });
+
   it("says could-not-check apart from not verified", () => {
     const h = history({ status: "unverifiable", warnings: [w("log_unreachable", "info"), w("too_few_bookkeepers", "unverifiable")] });
     expect(verdictSentence(h)).toBe("verdict_unverifiable");

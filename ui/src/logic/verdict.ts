@@ -21,7 +21,8 @@ export function orderedWarnings(ws: Warning[]): Warning[] {
 
 export type Sentence =
   | `verdict_${Status}`
-  | "verdict_recalled" | "verdict_copy" | "verdict_cold" | "verdict_fake" | "verdict_lookalike";
+  | "verdict_recalled" | "verdict_copy" | "verdict_cold" | "verdict_fake" | "verdict_lookalike"
+  | "verdict_forged_label";
 
 /** The sentences that say a verdict's most serious warning more plainly than its status does. */
 const GIST: Partial<Record<Status, ReadonlyMap<string, Sentence>>> = {
@@ -31,7 +32,10 @@ const GIST: Partial<Record<Status, ReadonlyMap<string, Sentence>>> = {
     ["cold_chain_excursion", "verdict_cold"],
     ["unregistered_resolver", "verdict_lookalike"],
   ]),
-  failed: new Map<string, Sentence>([["unknown_serial", "verdict_fake"]]),
+  failed: new Map<string, Sentence>([
+    ["unknown_serial", "verdict_fake"],
+    ["label_forged", "verdict_forged_label"],
+  ]),
 };
 
 /** What the verdict's one sentence says: the most serious warning's gist if it has one, else the

@@ -43,6 +43,7 @@ export function Verdict(props: { h: History; focus?: boolean }) {
           ))}
         </ul>
       )}
+      <LabelLine h={h} />
       <p class={h.source === "live" ? "source muted" : "source offline"} id="source">{source}</p>
       <p class="product muted small">
         {parts.gtin && <span>GTIN {parts.gtin}</span>}
@@ -50,6 +51,23 @@ export function Verdict(props: { h: History; focus?: boolean }) {
         {parts.serial && <span> · #{parts.serial}</span>}
       </p>
     </section>
+  );
+}
+
+/** What the label's own signature says (GS1 AI 8030): a seal for the brand's, a plain note for
+ *  none, a warning mark for a forged or revoked one (its warning above says why). */
+function LabelLine(props: { h: History }) {
+  const { tr } = useApp();
+  const l = props.h.label ?? { state: "unsigned" };
+  const text =
+    l.state === "signed" ? tr("label_signed", { name: l.name })
+      : l.state === "signer_revoked" ? tr("label_signer_revoked", { name: l.name })
+        : tr(`label_${l.state}`);
+  const icon = l.state === "signed" ? "✓" : l.state === "unsigned" || l.state === "unchecked" ? "·" : "✕";
+  return (
+    <p class={`label-check ${l.state}`} id="label-check" data-state={l.state}>
+      <span aria-hidden="true">{icon}</span> {text}
+    </p>
   );
 }
 

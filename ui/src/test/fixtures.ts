@@ -33,6 +33,7 @@ export function history(over: Partial<History> = {}): History {
     bookkeepers: [],
     quorum: [2, 3],
     reasons: [],
+    label: { state: "unsigned" },
     ...over,
   };
 }
