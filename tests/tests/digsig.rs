@@ -135,6 +135,16 @@ fn a_signed_label_round_trips_through_print_and_a_changed_one_fails_even_offline
         "{:?}",
         codes(&h)
     );
+    let run = tally(
+        &["history", &altered, "--offline", "--json", "--home", &home],
+        b"",
+    );
+    let h: Value = serde_json::from_str(run.expect(1).out().lines().next().unwrap()).unwrap();
+    assert!(
+        codes(&h).contains(&"label_forged".to_owned()),
+        "{:?}",
+        codes(&h)
+    );
     let h = scan(&signed_png, &home, 0);
     assert_eq!(h["source"], "cached");
     assert_eq!(h["label"]["state"], "signed");

@@ -218,7 +218,7 @@ impl Client {
                 if let Ok(mut h) = serde_json::from_str::<History>(&cached.verdict) {
                     h.source = Source::Cached;
                     h.checked_at = cached.verified_at;
-                    return Ok(view::with_label(h, &verdict));
+                    return Ok(view::with_label(h, &verdict.label));
                 }
             }
             return Ok(view::history(
@@ -265,10 +265,7 @@ impl Client {
         code: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<LabelSigner>, ClientError> {
-        let kept = self
-            .cached_directory()?
-            .map(|d| d.label_signers)
-            .unwrap_or_default();
+        let kept = self.kept_label_signers()?;
         match tally_trust::label::check(code, &kept) {
             LabelCheck::Forged { .. } | LabelCheck::Unchecked => {
                 Ok(self.directory(now.unix_timestamp()).await?.label_signers)
@@ -281,6 +278,8 @@ impl Client {
     /// [`Source::Cached`].
     pub fn cached(&self, code: &str) -> Result<Option<History>, ClientError> {
         let product = product_key(code)?;
+        let kept = self.kept_label_signers()?;
+        let label = tally_trust::label::check(code, &kept);
         Ok(self
             .store()?
             .cached_history(&cache_key(&product))?
@@ -288,8 +287,16 @@ impl Client {
                 let mut h = serde_json::from_str::<History>(&c.verdict).ok()?;
                 h.source = Source::Cached;
                 h.checked_at = c.verified_at;
-                Some(h)
+                Some(view::with_label(h, &label))
             }))
+    }
+
+    /// The labelling keys kept from the registry read last.
+    fn kept_label_signers(&self) -> Result<Vec<LabelSigner>, ClientError> {
+        Ok(self
+            .cached_directory()?
+            .map(|d| d.label_signers)
+            .unwrap_or_default())
     }
 }
 

@@ -403,14 +403,14 @@ pub fn age(seconds: u64) -> String {
 /// A history kept from an earlier scan, shown for the label scanned now: this label's own
 /// signature check, and its warning, replace the kept label's (the kept history may come from
 /// another label of the same unit, and a forged label must not borrow its verdict).
-pub(crate) fn with_label(mut h: History, verdict: &Verdict) -> History {
+pub(crate) fn with_label(mut h: History, label: &LabelCheck) -> History {
     h.warnings
         .retain(|w| !matches!(w.code.as_str(), "label_forged" | "label_signer_revoked"));
-    if let Some(r) = tally_trust::label::reason(&verdict.label) {
+    if let Some(r) = tally_trust::label::reason(label) {
         h.status = h.status.max(r.severity().status());
         h.warnings.extend(warning(&r, &|_| None));
     }
-    h.label = verdict.label.clone();
+    h.label = label.clone();
     h
 }
 
