@@ -1,6 +1,7 @@
 //! The gateway's configuration file (JSON): where its Tally client lives, the passphrase of its
 //! device key, its capture database, and the bearer tokens of the systems that may call it.
 
+use crate::tls::TlsConfig;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,10 @@ pub enum ConfigError {
     Read(PathBuf, std::io::Error),
     #[error("{0}: not a gateway config: {1}")]
     Parse(PathBuf, serde_json::Error),
-    #[error("a gateway config names at least one bearer token of 32 characters or more")]
+    #[error("a gateway config names at least one bearer token of 32 characters or more, or a client CA (tls.client_ca) whose certificates its clients present")]
     Tokens,
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("the gateway's client has no device key (tally device init, then certify it)")]
     NoDevice,
     #[error("the device key: {0}")]
@@ -37,8 +40,12 @@ pub struct Config {
     /// The capture jobs' database (SQLite); it holds the label book (every label secret the
     /// organisation printed or received), so it is made readable by its owner only.
     pub database: PathBuf,
-    /// Bearer tokens accepted on every request.
+    /// Bearer tokens accepted on every request (none: clients authenticate with certificates).
+    #[serde(default)]
     pub tokens: Vec<String>,
+    /// Serve HTTPS, and with a client CA require client certificates (mTLS); see [`crate::tls`].
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -51,10 +58,14 @@ impl Config {
         let text = std::fs::read(path).map_err(|e| ConfigError::Read(path.into(), e))?;
         let mut c: Config =
             serde_json::from_slice(&text).map_err(|e| ConfigError::Parse(path.into(), e))?;
-        if c.tokens.is_empty() || c.tokens.iter().any(|t| t.len() < 32) {
+        let mtls = c.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        if (c.tokens.is_empty() && !mtls) || c.tokens.iter().any(|t| t.len() < 32) {
             return Err(ConfigError::Tokens);
         }
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(tls) = &mut c.tls {
+            tls.rebase(base);
+        }
         for p in [&mut c.home, &mut c.passphrase_file, &mut c.database] {
             if p.is_relative() {
                 *p = base.join(&*p);

@@ -27,7 +27,10 @@
 //!   at least once across restarts, and `/queries/{name}/events?stream=true` over a WebSocket
 //!   streams them while connected ([`subscriptions`]).
 //!
-//! The XML binding and mTLS are not built.
+//! - With `tls` in its config it serves HTTPS, and with a client CA it requires client
+//!   certificates (mutual TLS) in place of bearer tokens ([`tls`]).
+//!
+//! The XML binding is not built.
 
 pub mod config;
 mod jobs;
@@ -40,6 +43,7 @@ mod resolver;
 mod routes;
 pub mod schedule;
 pub mod subscriptions;
+pub mod tls;
 pub mod worker;
 
 pub use config::{Config, ConfigError};
@@ -102,6 +106,7 @@ pub(crate) struct Shared {
 pub struct Gateway {
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Gateway {
@@ -118,17 +123,23 @@ impl Gateway {
             queued: tokio::sync::Notify::new(),
             directory_read: std::sync::Mutex::new(None),
         });
+        let tls = config.tls.as_ref().map(|t| t.acceptor()).transpose()?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| GatewayError::Listen(config.listen, e))?;
-        Ok(Gateway { listener, shared })
+        Ok(Gateway {
+            listener,
+            shared,
+            tls,
+        })
     }
 
     /// The URL it answers on.
     pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         match self.listener.local_addr() {
-            Ok(a) => format!("http://{a}"),
-            Err(_) => "http://(unbound)".into(),
+            Ok(a) => format!("{scheme}://{a}"),
+            Err(_) => format!("{scheme}://(unbound)"),
         }
     }
 
@@ -137,13 +148,19 @@ impl Gateway {
         let worker = tokio::spawn(worker::run(self.shared.clone()));
         let notifier = tokio::spawn(subscriptions::run(self.shared.clone()));
         let app = routes::router(self.shared);
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        match self.tls {
+            Some(acceptor) => tls::serve(self.listener, acceptor, app, shutdown).await,
+            None => {
+                let app = app.into_make_service_with_connect_info::<SocketAddr>();
+                let served = axum::serve(self.listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!("gateway stopped: {e}");
+                }
+            }
+        }
         worker.abort();
         notifier.abort();
-        if let Err(e) = served {
-            tracing::error!("gateway stopped: {e}");
-        }
     }
 }

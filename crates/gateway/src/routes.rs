@@ -42,8 +42,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Every request carries one of the configured bearer tokens (compared in constant time).
+/// Every request comes over a connection whose client certificate TLS verified (mTLS), or
+/// carries one of the configured bearer tokens (compared in constant time).
 async fn authorise(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let certified = req
+        .extensions()
+        .get::<crate::tls::ClientCertificate>()
+        .is_some();
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -52,7 +57,7 @@ async fn authorise(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
     let known = given.is_some_and(|g| {
         (shared.tokens.iter()).any(|t| bool::from(t.as_bytes().ct_eq(g.as_bytes())))
     });
-    if !known {
+    if !known && !certified {
         let mut r = problem(
             StatusCode::UNAUTHORIZED,
             "SecurityException",

@@ -229,6 +229,16 @@ impl Gray {
         }
     }
 
+    /// The negative (light-on-dark codes).
+    #[cfg(not(feature = "zxing"))]
+    pub fn invert(&self) -> Gray {
+        Gray {
+            w: self.w,
+            h: self.h,
+            px: self.px.iter().map(|&v| 255 - v).collect(),
+        }
+    }
+
     /// The `w × h` window at `(x, y)` (which must lie inside the frame).
     #[cfg(feature = "zxing")]
     pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Gray {

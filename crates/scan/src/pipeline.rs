@@ -66,6 +66,9 @@ pub(crate) enum Prep {
     Sharpen,
     /// Gamma 2 (modules washed out by glare).
     Gamma,
+    /// Light modules on a dark ground made dark on light (rqrr finds dark finder patterns only).
+    #[cfg(not(feature = "zxing"))]
+    Invert,
 }
 
 #[cfg(feature = "zxing")]
@@ -92,6 +95,7 @@ const RETRIES: &[Retry] = &[
     Retry::Rqrr(Prep::Stretch),
     Retry::Rqrr(Prep::Down2),
     Retry::Rqrr(Prep::Gamma),
+    Retry::Rqrr(Prep::Invert),
 ];
 
 /// Frames larger than this (longer side) are halved before the retry passes, which look for
@@ -118,6 +122,8 @@ fn prep(g: &Gray, p: Prep) -> Option<(Gray, f32)> {
         ),
         Prep::Sharpen => (g.sharpen(2, 1.5), 1.0),
         Prep::Gamma => (g.gamma(2.0), 1.0),
+        #[cfg(not(feature = "zxing"))]
+        Prep::Invert => (g.invert(), 1.0),
     })
 }
 
@@ -130,6 +136,8 @@ fn pass_name(r: Retry) -> &'static str {
         Retry::Rqrr(Prep::Normalize) => "rqrr+normalize",
         Retry::Rqrr(Prep::Sharpen) => "rqrr+sharpen",
         Retry::Rqrr(Prep::Gamma) => "rqrr+gamma",
+        #[cfg(not(feature = "zxing"))]
+        Retry::Rqrr(Prep::Invert) => "rqrr+invert",
         #[cfg(feature = "zxing")]
         Retry::Zxing(p) => match p {
             Prep::None => "zxing",

@@ -166,6 +166,30 @@ fn synthetic_frames_give_exact_uris_and_corners() {
     }
 }
 
+/// A light-on-dark code (a screen, an engraving) reads in both builds: zxing-cpp tries the
+/// negative itself, the pure-Rust pipeline has a pass on the negative frame.
+#[test]
+fn light_on_dark_codes_are_read() {
+    for i in 0..3 {
+        let s = synth::sample(Category::Nominal, 7, i);
+        let negative: Vec<u8> = s.luma.iter().map(|&v| 255 - v).collect();
+        let codes = decode_luma_report(s.width, s.height, &negative, Strategy::Pipeline, UNHURRIED)
+            .unwrap()
+            .codes;
+        assert_eq!(codes.len(), 1, "#{i}: {codes:?}");
+        assert_eq!(codes[0].text, s.text, "#{i}");
+        let side = dist(s.corners[0], s.corners[2]) / std::f32::consts::SQRT_2;
+        let n = synth::qr_modules(&s.text).0 as f32;
+        for (got, want) in codes[0].corners.iter().zip(s.corners) {
+            assert!(
+                dist(*got, want) < 1.5 * side / n,
+                "#{i}: {:?}",
+                codes[0].corners
+            );
+        }
+    }
+}
+
 #[test]
 fn session_stops_at_the_first_gs1_read() {
     let mut session = Session::with_options(SessionOptions {

@@ -41,6 +41,11 @@ pub async fn start() -> Running {
 
 /// [`start`], with `fields` set in every bookkeeper's config.
 pub async fn start_configured(fields: Value) -> Running {
+    start_full(fields, json!({})).await
+}
+
+/// [`start`], with `fields` set in every bookkeeper's config and `gateway` in the gateway's.
+pub async fn start_full(fields: Value, gateway: Value) -> Running {
     let net = Network::with_quorums(3, 2, 1);
     let mut nodes = Vec::new();
     for i in 0..3 {
@@ -75,10 +80,13 @@ pub async fn start_configured(fields: Value) -> Running {
         .unwrap();
     drop(client);
     std::fs::write(home.path().join("passphrase"), PASSPHRASE).unwrap();
-    let config = json!({
+    let mut config = json!({
         "home": "client.db", "passphrase_file": "passphrase", "database": "gateway.db",
         "tokens": [TOKEN],
     });
+    for (k, v) in gateway.as_object().unwrap() {
+        config[k] = v.clone();
+    }
     let path = home.path().join("gateway.json");
     std::fs::write(&path, config.to_string()).unwrap();
     let (url, stop) = serve(home.path()).await;
