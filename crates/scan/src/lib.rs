@@ -71,7 +71,7 @@
 //! real camera photos (`real-photos/`: jsQR's end-to-end photos not in ZXing's set and
 //! zxing-cpp's extra samples, 65 images; issue #17 asks for 92%, no misreads and a median of
 //! 30 ms) 65/65 (100%) against 58 (89%) for zxing-cpp alone and 29 (45%) for rqrr alone, no
-//! misreads, median 1.2 ms, p90 6 ms, largest 56 ms. Per manifest tag (an image counts under each
+//! misreads, median 1.2-1.4 ms, p90 6-9 ms, largest 56-58 ms (two runs). Per manifest tag (an image counts under each
 //! of its tags; pipeline against zxing-cpp alone) every tag is at 100%: perspective 38/38 (33),
 //! small code 26/26 (22), product 20/20 (17), print 13/13 (11), curved 9/9 (8), outdoor 9/9 (8),
 //! close 6/6 (5), glare 6/6 (6), multi-code 6/6 (4), non-paper 6/6 (5), blur 5/5 (4),
