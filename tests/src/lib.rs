@@ -30,6 +30,16 @@ pub fn shared_json(rel: &str) -> serde_json::Value {
     serde_json::from_str(&shared_text(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
+/// The codes of a history's warnings (`tally scan|history --json`).
+pub fn warning_codes(h: &serde_json::Value) -> Vec<String> {
+    h["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The `tally` binary of the same profile as this test: `target/<profile>/tally`.
 pub fn tally_bin() -> PathBuf {
     workspace_bin("tally")

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tally_e2e::{path_str, tally, Guard};
+use tally_e2e::{path_str, tally, warning_codes, Guard};
 
 /// Prints `uris` as one-label PDFs (signed with `key` if given), rasterises each at 300 dpi and
 /// returns the PNGs.
@@ -42,16 +42,14 @@ fn scan(png: &Path, home: &str, code: i32) -> Value {
     serde_json::from_str(run.out().lines().next().unwrap()).unwrap()
 }
 
-fn codes(h: &Value) -> Vec<String> {
-    h["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap().to_owned())
-        .collect()
+/// `uri` without its `8030=` parameter.
+/// Asserts `h` is failed for its label's signature.
+fn forged(h: &Value) {
+    assert_eq!(h["status"], "failed");
+    let codes = warning_codes(h);
+    assert!(codes.contains(&"label_forged".to_owned()), "{codes:?}");
 }
 
-/// `uri` without its `8030=` parameter.
 fn unsigned(uri: &str) -> String {
     let (base, query) = uri.split_once('?').unwrap();
     let kept: Vec<&str> = query
@@ -104,12 +102,7 @@ fn a_signed_label_round_trips_through_print_and_a_changed_one_fails_even_offline
     assert_eq!(h["label"]["state"], "signed", "{}", h["label"]);
     assert_eq!(h["label"]["name"], brand);
     let h = scan(&altered_png, &home, 1);
-    assert_eq!(h["status"], "failed");
-    assert!(
-        codes(&h).contains(&"label_forged".to_owned()),
-        "{:?}",
-        codes(&h)
-    );
+    forged(&h);
     assert_eq!(h["label"]["state"], "forged");
     let h = scan(&unsigned_png, &home, 0);
     assert_eq!(h["status"], "verified");
@@ -121,30 +114,19 @@ fn a_signed_label_round_trips_through_print_and_a_changed_one_fails_even_offline
     let h = scan(&cloned, &home, 3);
     assert_eq!(h["label"]["state"], "signed");
     assert!(
-        codes(&h).contains(&"already_sold".to_owned()),
+        warning_codes(&h).contains(&"already_sold".to_owned()),
         "{:?}",
-        codes(&h)
+        warning_codes(&h)
     );
 
     // Every bookkeeper down: the phone kept the brand's labelling keys from the registry it read.
     tally(&["network", "down", "--dir", &path_str(&guard.dir())], b"").expect(0);
-    let h = scan(&altered_png, &home, 1);
-    assert_eq!(h["status"], "failed");
-    assert!(
-        codes(&h).contains(&"label_forged".to_owned()),
-        "{:?}",
-        codes(&h)
-    );
+    forged(&scan(&altered_png, &home, 1));
     let run = tally(
         &["history", &altered, "--offline", "--json", "--home", &home],
         b"",
     );
-    let h: Value = serde_json::from_str(run.expect(1).out().lines().next().unwrap()).unwrap();
-    assert!(
-        codes(&h).contains(&"label_forged".to_owned()),
-        "{:?}",
-        codes(&h)
-    );
+    forged(&serde_json::from_str(run.expect(1).out().lines().next().unwrap()).unwrap());
     let h = scan(&signed_png, &home, 0);
     assert_eq!(h["source"], "cached");
     assert_eq!(h["label"]["state"], "signed");

@@ -9,7 +9,7 @@
 use serde_json::Value;
 use std::path::Path;
 use tally_e2e::nginx::{Nginx, Proxy};
-use tally_e2e::{path_str, tally, Guard};
+use tally_e2e::{path_str, tally, warning_codes, Guard};
 use tally_tlog::tiles::{TileKind, TilePath, TILE_WIDTH};
 
 /// `tally history URI --json` on the phone at `home`.
@@ -19,18 +19,9 @@ fn history(uri: &str, home: &str) -> Value {
         .unwrap_or_else(|_| panic!("no history for {uri}: {}", run.out()))
 }
 
-fn codes(h: &Value) -> Vec<String> {
-    h["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// The warnings' codes but the note that some bookkeeper's answer was not used.
 fn problems(h: &Value) -> Vec<String> {
-    let mut c = codes(h);
+    let mut c = warning_codes(h);
     c.retain(|c| c != "partly_reachable");
     c
 }
@@ -176,7 +167,10 @@ fn every_demo_product_verifies_from_files_a_web_server_serves() {
         let (name, warnings) = (&label["name"], &h["warnings"]);
         assert_eq!(h["status"], label["expect"], "{name}: {warnings}");
         if let Some(w) = label["warning"].as_str() {
-            assert!(codes(&h).iter().any(|c| c == w), "{name}: {warnings}");
+            assert!(
+                warning_codes(&h).iter().any(|c| c == w),
+                "{name}: {warnings}"
+            );
         }
     }
     let asked: Vec<String> = nginx.requests().split_off(before);
