@@ -162,11 +162,10 @@ pub fn history(h: &History, now: i64, evidence: bool) -> String {
             let _ = writeln!(out, "      {}", d.join(" · "));
         }
         if s.withheld > 0 {
+            // Not how many: decoys hide the number from label holders.
             let _ = writeln!(
                 out,
-                "      {} more field{} kept private by the brand (entitled partners and regulators read them)",
-                s.withheld,
-                if s.withheld == 1 { "" } else { "s" }
+                "      fields kept private by the brand (entitled partners and regulators read them)"
             );
         }
         if !s.temperatures.is_empty() {

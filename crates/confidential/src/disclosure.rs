@@ -19,9 +19,15 @@
 //! Why not the `sd-jwt-payload` crate (the maintained Rust SD-JWT library): it draws salts from
 //! its own thread RNG, where this core takes the caller's (sans-I/O, testable), and it brings a
 //! JWT/JWS stack a Tally entry (Ed25519 over the exact event bytes) does not use; the format is
-//! the few lines below, checked against RFC 9901's published example. Decoy digests (RFC 9901
-//! §4.2.5) are left out: a bookkeeper refuses a digest nobody disclosed to it (it must check the
-//! whole event), and only label holders see how many fields are withheld.
+//! the few lines below, checked against RFC 9901's published example.
+//!
+//! **Decoy digests** (RFC 9901 §4.2.5): an object's `_sd` is padded with decoys to a multiple of
+//! [`DECOY_BUCKET`], so a label holder learns that one to four of its members are withheld, not
+//! how many. RFC 9901 makes a decoy the digest of a random value nobody can open; here a decoy is
+//! the digest of a disclosure of the reserved name [`DECOY`] (salted like any other, value
+//! `null`) that travels with the real ones in the withheld part. To a holder the two are the same
+//! (a digest of unknown text); the bookkeeper, which refuses a digest nobody disclosed to it (it
+//! checks the whole event), and the entitled recipients open the decoys and drop them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -37,6 +43,11 @@ pub const ALGORITHM: &str = "_sd_alg";
 const SHA_256: &str = "sha-256";
 /// The one nested object whose members are withheld one by one: lot master data.
 const ILMD: &str = "ilmd";
+/// An object's digests are padded with decoys to a multiple of this many.
+pub const DECOY_BUCKET: usize = 4;
+/// The member name a decoy's disclosure carries (value `null`): no EPCIS member starts with `_`,
+/// and [`withholdable`] refuses it, so no real member can pass for a decoy.
+pub const DECOY: &str = "_decoy";
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DisclosureError {
@@ -168,6 +179,11 @@ fn conceal(
         }
     }
     if !digests.is_empty() {
+        while digests.len() % DECOY_BUCKET != 0 {
+            let d = Disclosure::new(DECOY, &Value::Null, rng);
+            digests.push(d.digest());
+            out.push(d);
+        }
         // Sorted, so the order says nothing of which member each is (RFC 9901 §4.2.4.1).
         digests.sort();
         m.insert(
@@ -183,7 +199,8 @@ pub struct Revealed {
     /// The event as JSON text: the commitment form's members and every disclosed one, without
     /// `_sd` and `_sd_alg`.
     pub event: Vec<u8>,
-    /// How many members stay withheld (digests nobody disclosed).
+    /// How many digests nobody disclosed: the members that stay withheld and, for a holder,
+    /// the decoys among them (see the module docs).
     pub withheld: usize,
 }
 
@@ -207,6 +224,12 @@ pub fn reveal(event: &[u8], disclosures: &[Disclosure]) -> Result<Revealed, Disc
     for d in disclosures {
         let (name, value) = d.member()?;
         let digest = d.digest();
+        if name == DECOY {
+            if value.is_null() && (take(&mut top, &digest) || take(&mut ilmd, &digest)) {
+                continue;
+            }
+            return Err(DisclosureError::NoSuchDigest(name));
+        }
         let target = if take(&mut top, &digest) {
             if !withholdable(&name) {
                 return Err(DisclosureError::NotWithholdable(name));
@@ -307,11 +330,25 @@ mod tests {
         let text = String::from_utf8(commitment.clone()).unwrap();
         assert!(!text.contains("PO-77") && !text.contains("F-12"), "{text}");
         assert!(text.contains("countryOfOrigin"), "not withheld: {text}");
-        assert_eq!(ds.len(), 2);
-        let partial = reveal(&commitment, &ds[..1]).unwrap();
-        assert_eq!(partial.withheld, 1);
+        // One member withheld at the top and one in ilmd: each object shows four digests.
+        let c: Value = serde_json::from_slice(&commitment).unwrap();
+        assert_eq!(c[DIGESTS].as_array().unwrap().len(), DECOY_BUCKET);
+        assert_eq!(c[ILMD][DIGESTS].as_array().unwrap().len(), DECOY_BUCKET);
+        assert_eq!(ds.len(), 2 * DECOY_BUCKET);
+        let real: Vec<Disclosure> = (ds.iter())
+            .filter(|d| d.member().unwrap().0 != DECOY)
+            .cloned()
+            .collect();
+        assert_eq!(real.len(), 2);
+        // A holder cannot tell one withheld member from four.
+        assert_eq!(reveal(&commitment, &[]).unwrap().withheld, 2 * DECOY_BUCKET);
+        let partial = reveal(&commitment, &real[..1]).unwrap();
+        assert_eq!(partial.withheld, 2 * DECOY_BUCKET - 1);
         let full = reveal(&commitment, &ds).unwrap();
         assert_eq!(full.withheld, 0);
+        assert!(!String::from_utf8(full.event.clone())
+            .unwrap()
+            .contains(DECOY));
         let (a, b): (Value, Value) = (
             serde_json::from_slice(&full.event).unwrap(),
             serde_json::from_slice(&event()).unwrap(),
@@ -367,6 +404,28 @@ mod tests {
             reveal(e.as_bytes(), &[hidden]),
             Err(DisclosureError::NotWithholdable("bizStep".into()))
         );
+        // A decoy opens only its own digest, and only as a decoy (value null).
+        let (commitment, ds) =
+            withhold(&event(), &["bizTransactionList".into()], &mut OsRng).unwrap();
+        let decoy = (ds.iter())
+            .find(|d| d.member().unwrap().0 == DECOY)
+            .unwrap();
+        assert_eq!(reveal(&commitment, &[decoy.clone()]).unwrap().withheld, 3);
+        let stray = Disclosure::new(DECOY, &Value::Null, &mut OsRng);
+        assert!(matches!(
+            reveal(&commitment, &[stray]),
+            Err(DisclosureError::NoSuchDigest(_))
+        ));
+        let mut e: Value = serde_json::from_slice(&commitment).unwrap();
+        let valued = Disclosure::new(DECOY, &json!("x"), &mut OsRng);
+        e[DIGESTS]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(valued.digest()));
+        assert!(matches!(
+            reveal(e.to_string().as_bytes(), &[valued]),
+            Err(DisclosureError::NoSuchDigest(_))
+        ));
         for bad in ["", "bm90IGpzb24", "WyJhIiwiX3NkIiwxXQ"] {
             assert_eq!(Disclosure::parse(bad), Err(DisclosureError::Malformed));
         }

@@ -37,7 +37,8 @@ mod secret;
 mod submission;
 
 pub use disclosure::{
-    reveal, withhold, withholdable, Disclosure, DisclosureError, Revealed, ALGORITHM, DIGESTS,
+    reveal, withhold, withholdable, Disclosure, DisclosureError, Revealed, ALGORITHM, DECOY,
+    DECOY_BUCKET, DIGESTS,
 };
 pub use lookup::{lookup_key, LOOKUP_PREFIX};
 pub use recipient::{RecipientError, RecipientKey, RecipientSecret};

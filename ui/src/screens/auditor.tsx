@@ -241,7 +241,7 @@ function ActivityPanel() {
                 {activity.events.map((ev) => (
                   <tr><td>{ev.biz_step ?? ev.event_type}<br /><span class="muted small">{dateTime(lang, ev.time)}</span></td>
                     <td>{ev.place ?? "—"}</td><td>{ev.items}</td>
-                    <td class="documents small">{documentsOf(ev.event).join(", ") || "—"}{ev.withheld > 0 && <span class="muted"> {tr("withheld", { count: ev.withheld })}</span>}</td>
+                    <td class="documents small">{documentsOf(ev.event).join(", ") || "—"}{ev.withheld > 0 && <span class="muted"> {tr("withheld")}</span>}</td>
                     <td>{ev.bookkeepers.join(", ")}</td></tr>
                 ))}
               </tbody>

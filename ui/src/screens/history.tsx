@@ -196,7 +196,7 @@ export function Timeline(props: { h: History }) {
                     <dl>
                       {s.place && (<><dt>{tr("place")}</dt><dd>GLN {s.place}</dd></>)}
                       {s.details.map(([k, v]) => (<><dt>{detailLabel(lang, k)}</dt><dd class="detail" data-name={k}>{detailValue(lang, k, v)}</dd></>))}
-                      {s.withheld > 0 && (<><dt>{tr("private")}</dt><dd class="withheld">{tr("withheld", { count: s.withheld })}</dd></>)}
+                      {s.withheld > 0 && (<><dt>{tr("private")}</dt><dd class="withheld">{tr("withheld")}</dd></>)}
                       {s.temperatures.length > 0 && (
                         <><dt>{tr("cold_chain")}</dt>
                           <dd>{s.temperatures.map((t) => <span class={t.excursion ? "temp bad" : "temp"}>{t.celsius} °C </span>)}</dd></>
