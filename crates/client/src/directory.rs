@@ -1,12 +1,14 @@
 //! The registry as a warehouse screen needs it: which organisations are registered, and at which
-//! places their devices are certified, to pick a place and a counterparty from.
+//! places their devices are certified, to pick a place and a counterparty from; and the keys that
+//! may sign labels (GS1 AI 8030), which a phone keeps to check a label offline.
 //!
 //! It is read from the logs like anything else: every bookkeeper's `/history?key=registry`
-//! answer, each entry counted only with a valid inclusion proof under a checkpoint that carries
-//! the log's signature and enough independent cosignatures, in the logs of k distinct operators,
-//! with a valid signature; then `tally_trust::Registry::build` applies the records as the
-//! verdict does (a registration only from governance, a certification only from its
-//! organisation, revocations). The last directory read is kept, so the screen works offline.
+//! answer (or the same entries from its published files), each entry counted only with a valid
+//! inclusion proof under a checkpoint that carries the log's signature and enough independent
+//! cosignatures, in the logs of k distinct operators, with a valid signature; then
+//! `tally_trust::Registry::build` applies the records as the verdict does (a registration only
+//! from governance, a certification only from its organisation, revocations). The last directory
+//! read is kept, so the screen works offline.
 
 use crate::audit::checked_checkpoint;
 use crate::evidence::parse_history;
@@ -137,9 +139,18 @@ impl Client {
     /// Reads the registry from every bookkeeper at once and keeps it; when the bookkeepers of
     /// fewer than k operators answer, returns the one read last (`live: false`), or an empty one.
     pub async fn directory(&self, now: i64) -> Result<Directory, ClientError> {
+        // From the published files where the policy names them, as every other read.
         let fetches = self.policy.bookkeepers.iter().map(|bk| async move {
-            let body = self.http.history(bk, REGISTRY_KEY, 0, &[]).await.ok()?;
-            parse_history(&bk.name, &body, 0).ok()
+            match &bk.tiles {
+                Some(tiles) => (self.http)
+                    .tiled_history(bk, tiles, REGISTRY_KEY, 0, &[])
+                    .await
+                    .ok(),
+                None => {
+                    let body = self.http.history(bk, REGISTRY_KEY, 0, &[]).await.ok()?;
+                    parse_history(&bk.name, &body, 0).ok()
+                }
+            }
         });
         let answers: Vec<_> = futures_util::future::join_all(fetches)
             .await
