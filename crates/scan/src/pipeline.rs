@@ -24,6 +24,7 @@ pub enum Strategy {
     RqrrOnly,
     /// The per-frame work of a video [`crate::Session`]: the first pass, then retry pass
     /// number `n` (modulo the number of passes), so consecutive frames try different passes.
+    /// (A session also reads its recent frames fused, between the two; see [`crate::session`].)
     Frame(usize),
 }
 
@@ -253,7 +254,7 @@ fn warp_name(r: Retry) -> &'static str {
 /// zxing-cpp on the frame as given, never cut short; in pure-Rust builds rqrr, whose detector
 /// the meter may refuse a crowded frame.
 #[cfg_attr(feature = "zxing", allow(unused_variables))]
-fn first_pass(g: &Gray, meter: &mut Meter) -> Vec<Hit> {
+pub(crate) fn first_pass(g: &Gray, meter: &mut Meter) -> Vec<Hit> {
     #[cfg(feature = "zxing")]
     let found = engine::zxing::read(g, engine::zxing::Pass::DEFAULT);
     #[cfg(not(feature = "zxing"))]
@@ -365,10 +366,15 @@ pub(crate) fn run(g: &Gray, strategy: Strategy, meter: &mut Meter) -> Vec<Hit> {
             if !first.is_empty() || meter.out_of_time() {
                 return first;
             }
-            let (base, s) = retry_base(g);
-            hits(run_retry(&base, RETRIES[n % RETRIES.len()], meter), s)
+            frame_retry(g, n, meter)
         }
     }
+}
+
+/// Retry pass number `n` (modulo the number of passes) of [`Strategy::Frame`], on its own.
+pub(crate) fn frame_retry(g: &Gray, n: usize, meter: &mut Meter) -> Vec<Hit> {
+    let (base, s) = retry_base(g);
+    hits(run_retry(&base, RETRIES[n % RETRIES.len()], meter), s)
 }
 
 /// The first pass, then (if it read nothing) the tiles and the retry passes in order until one

@@ -4,13 +4,35 @@
 //! hunting, hand shake, a highlight sliding over a glossy can). A [`Session`] uses that:
 //!
 //! * **Per-frame work is bounded**: each frame gets zxing-cpp's first pass and *one* retry pass,
-//!   a different one on each frame ([`Strategy::Frame`]), so the whole retry list is covered over
-//!   consecutive frames at the cost of about two passes per frame; the retry and the module
-//!   voting run within [`SessionOptions::budget`] ([`Budget::FRAME`], 30 ms).
+//!   a different one on each frame ([`Strategy::Frame`](crate::Strategy::Frame)), so the whole
+//!   retry list is covered over consecutive frames at the cost of about two passes per frame;
+//!   frame fusion, the retry and the module voting run within [`SessionOptions::budget`]
+//!   ([`Budget::FRAME`], 30 ms), each started only while the time lasts.
+//! * **Frame fusion** (`fuse.rs`): a highlight slides over a glossy label as the hand tilts,
+//!   while the print stays where it is on the label, so every part of the code is seen unlit in
+//!   some frame even when no single frame shows all of it. A frame whose first pass reads nothing
+//!   is kept (the last [`SessionOptions::frame_window`], 8 by default: a quarter of a second),
+//!   registered to the previous kept frame (global translation, coarse to fine on a pyramid,
+//!   saturated pixels ignored, grey levels matched for exposure changes); from the third kept
+//!   frame on, the kept frames are aligned to the current one and combined per pixel by the
+//!   minimum of their unsaturated samples (a highlight only adds light: the darkest aligned
+//!   sample is the one it missed), and the first pass reads that fused frame before the frame's
+//!   retry pass runs. What it reads is Reed-Solomon-checked like any other read, has the pass
+//!   `zxing+frames` (pure Rust: `rqrr+frames`) and sets [`Read::fused`]. On 30-frame sequences
+//!   synthesised from the 62 real photos the pipeline reads at 720 px (`benches/frames.rs`;
+//!   hand shake, noise, a moving saturated highlight over the code), sessions read 53 of 62
+//!   with fusion against 10 without it (and 12 when every frame gets the whole image pipeline
+//!   with its 2 s), 54 against 12 with exposure swings too, no misread, a median of 4 frames to
+//!   the read; on the controls (no highlight; motion blur) fusion changes nothing (61/61,
+//!   50/50). It costs about 5 ms on an unread 720×540 frame (2 ms to keep and register it,
+//!   1.5 ms to fuse 8, 1 ms for the first pass on the fused frame) and nothing on a frame whose
+//!   first pass reads.
 //! * **Module voting across frames**: when rqrr locates a symbol but Reed-Solomon cannot correct
 //!   it, its sampled module grid is kept; once a few frames have given grids of the same size,
 //!   each module takes the majority value and the fused grid is decoded. Damage that moves
-//!   between frames (glare, noise, blur) is outvoted.
+//!   between frames (glare, noise, blur) is outvoted. It needs rqrr to locate the symbol in
+//!   each frame, and sessions with it but without frame fusion read 10 of the 62 highlight
+//!   sequences below.
 //! * **Stops at the first confident GS1 read**: a payload that decoded with error correction and
 //!   is a valid GS1 Digital Link or element string (check digits included) ends the session
 //!   (optionally only after `agreement` frames gave the same text). Non-GS1 codes are reported
@@ -18,8 +40,9 @@
 
 use crate::budget::{Budget, Limit, Meter};
 use crate::engine::{self, rqrr::Modules};
+use crate::fuse::Frames;
 use crate::gray::Gray;
-use crate::pipeline::{self, Strategy};
+use crate::pipeline;
 use crate::{classify, Code, Payload, ScanError};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,6 +54,9 @@ pub struct SessionOptions {
     pub agreement: u32,
     /// How many recent undecodable grids of one size take part in a vote (≥ 3).
     pub fusion_window: usize,
+    /// How many recent unread frames are registered and fused per pixel (see the module docs);
+    /// below 2, frames are not fused.
+    pub frame_window: usize,
     /// The retry work allowed per frame (default [`Budget::FRAME`]); module voting counts as
     /// retry work.
     pub budget: Budget,
@@ -41,6 +67,7 @@ impl Default for SessionOptions {
         SessionOptions {
             agreement: 1,
             fusion_window: 7,
+            frame_window: FRAME_WINDOW,
             budget: Budget::FRAME,
         }
     }
@@ -55,7 +82,8 @@ pub struct Read {
     pub payload: Payload,
     /// Frames pushed up to and including the one that completed the read.
     pub frames: u64,
-    /// Whether it came from module voting across frames rather than from one frame.
+    /// Whether it came from several frames (module voting, or frames fused per pixel: the
+    /// code's `pass` ends in `+frames`) rather than from one frame.
     pub fused: bool,
 }
 
@@ -67,6 +95,7 @@ pub struct Session {
     busy: Duration,
     votes: HashMap<String, u32>,
     grids: HashMap<usize, Vec<Modules>>,
+    ring: Frames,
     last: Vec<Code>,
     last_limit: Option<Limit>,
     done: Option<Read>,
@@ -131,7 +160,25 @@ impl Session {
     fn process(&mut self, g: &Gray, meter: &mut Meter) -> Option<Read> {
         self.frames += 1;
         let n = usize::try_from(self.frames - 1).unwrap_or(0);
-        let hits = pipeline::run(g, Strategy::Frame(n), meter);
+        // The first pass on the frame; when it reads nothing, the fused recent frames; when
+        // they read nothing either, this frame's retry pass (the time allowing).
+        let mut hits = pipeline::first_pass(g, meter);
+        let mut fused = false;
+        if hits.is_empty() && self.options.frame_window >= 2 {
+            self.ring.push(g, self.options.frame_window);
+            if self.ring.len() >= MIN_FUSED && !meter.out_of_time() {
+                if let Some(f) = self.ring.fused() {
+                    hits = pipeline::first_pass(&f, meter);
+                    for h in &mut hits {
+                        h.pass = fused_name(h.pass);
+                    }
+                    fused = !hits.is_empty();
+                }
+            }
+        }
+        if hits.is_empty() && !meter.out_of_time() {
+            hits = pipeline::frame_retry(g, n, meter);
+        }
         self.last = hits
             .into_iter()
             .map(|h| crate::to_code(h.found, h.pass))
@@ -148,7 +195,7 @@ impl Session {
                     code: code.clone(),
                     payload,
                     frames: self.frames,
-                    fused: false,
+                    fused,
                 });
             }
         }
@@ -239,6 +286,22 @@ impl Session {
     /// Forgets everything (frames, votes, grids, the read) for the next product.
     pub fn reset(&mut self) {
         *self = Session::with_options(self.options);
+    }
+}
+
+/// Frames kept for per-pixel fusion by default: about a quarter of a second at 30 frames per
+/// second, long enough for a highlight to slide off the modules it covers.
+const FRAME_WINDOW: usize = 8;
+
+/// Fewest kept frames that are fused.
+const MIN_FUSED: usize = 3;
+
+/// The pass name of a code read on fused frames.
+fn fused_name(pass: &'static str) -> &'static str {
+    if pass == "zxing" {
+        "zxing+frames"
+    } else {
+        "rqrr+frames"
     }
 }
 
