@@ -410,7 +410,12 @@ mod tests {
         let decoy = (ds.iter())
             .find(|d| d.member().unwrap().0 == DECOY)
             .unwrap();
-        assert_eq!(reveal(&commitment, &[decoy.clone()]).unwrap().withheld, 3);
+        assert_eq!(
+            reveal(&commitment, std::slice::from_ref(decoy))
+                .unwrap()
+                .withheld,
+            3
+        );
         let stray = Disclosure::new(DECOY, &Value::Null, &mut OsRng);
         assert!(matches!(
             reveal(&commitment, &[stray]),
