@@ -137,7 +137,7 @@ pub(crate) async fn serve(
             () = &mut shutdown => break,
         };
         let (acceptor, router, http) = (acceptor.clone(), router.clone(), http.clone());
-        let stopping = stopping.clone();
+        let mut stopping = stopping.clone();
         connections.spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
@@ -161,7 +161,19 @@ pub(crate) async fn serve(
             let conn = http
                 .serve_connection(TokioIo::new(tls), service)
                 .with_upgrades();
-            until_stopped(conn, stopping, peer).await;
+            tokio::pin!(conn);
+            // When the server stops, the request in flight is answered, then the connection
+            // closes.
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                _ = async { stopping.wait_for(|s| *s).await.is_ok() } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
         });
     }
     let _ = stop.send(true);
@@ -169,42 +181,4 @@ pub(crate) async fn serve(
         while connections.join_next().await.is_some() {}
     })
     .await;
-}
-
-/// Drives one connection; when the server stops, lets its request in flight finish, then closes.
-async fn until_stopped<C>(
-    conn: C,
-    mut stopping: tokio::sync::watch::Receiver<bool>,
-    peer: std::net::SocketAddr,
-) where
-    C: Future<Output = hyper::Result<()>> + ConnectionExt,
-{
-    tokio::pin!(conn);
-    let ended = tokio::select! {
-        ended = conn.as_mut() => ended,
-        _ = async { stopping.wait_for(|s| *s).await.is_ok() } => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
-    if let Err(e) = ended {
-        tracing::debug!(%peer, error = %e, "connection ended");
-    }
-}
-
-/// A hyper connection that can be asked to close after its request in flight.
-trait ConnectionExt {
-    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
-}
-
-impl<I, S> ConnectionExt for http1::UpgradeableConnection<I, S>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::HttpService<hyper::body::Incoming>,
-    S::ResBody: hyper::body::Body + 'static,
-    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
-        http1::UpgradeableConnection::graceful_shutdown(self)
-    }
 }

@@ -27,6 +27,9 @@
 //!
 //! Set `TALLY_BENCH_ONLY=zxing`, `=synth`, `=sheet` or `=real` to run one part.
 
+#[path = "../tests/common/corpus.rs"]
+mod corpus;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -146,43 +149,15 @@ fn bench_dir(name: &str, part: &str) -> Option<PathBuf> {
     }
 }
 
-/// The sub-folders of `root`, sorted.
-fn subdirs(root: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .expect("readable directory")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
 /// Every image of one folder (PNG, JPEG, GIF, sorted by name) with the expected text of the
 /// `.txt` beside it, grouped under the folder's name.
 fn load_dir(d: &Path) -> Vec<Image> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(d)
-        .expect("readable directory")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("png" | "jpg" | "gif")
-            )
-        })
-        .collect();
-    files.sort();
-    let group = d.file_name().unwrap().to_string_lossy().into_owned();
-    files
+    corpus::labelled(d)
         .into_iter()
-        .map(|f| {
-            let want = std::fs::read_to_string(f.with_extension("txt"))
-                .expect("expected text beside the image");
-            let bytes = std::fs::read(&f).expect("readable image");
+        .map(|l| {
+            let bytes = std::fs::read(&l.path).expect("readable image");
             let frame = tally_scan::load_luma(&bytes).expect("loadable image");
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            Image::new(group.clone(), name, frame, want)
+            Image::new(l.group, l.file, frame, l.want)
         })
         .collect()
 }
@@ -191,7 +166,10 @@ fn zxing_set() -> Vec<Image> {
     let Some(root) = bench_dir("zxing-blackbox", "the ZXing set") else {
         return Vec::new();
     };
-    subdirs(&root).iter().flat_map(|d| load_dir(d)).collect()
+    corpus::subdirs(&root)
+        .iter()
+        .flat_map(|d| load_dir(d))
+        .collect()
 }
 
 /// The real-photo sets, each image with its manifest tags and, on multi-code images, where the
@@ -201,7 +179,7 @@ fn real_set() -> Vec<Image> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for d in subdirs(&root) {
+    for d in corpus::subdirs(&root) {
         let manifest: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(d.join("manifest.json")).expect("manifest.json in each set"),
         )

@@ -20,7 +20,10 @@
 //! lying on the labelled code) and the share of single frames zxing-cpp reads alone.
 //! `TALLY_BENCH_VERBOSE=1` lists each sequence.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/common/corpus.rs"]
+mod corpus;
+
+use std::path::Path;
 use std::time::Instant;
 use tally_scan::sequence::{self, Motion, CAMERA_SIDE};
 use tally_scan::{decode_luma_report, Budget, Code, Session, SessionOptions, Strategy};
@@ -40,56 +43,19 @@ struct Still {
     multi: bool,
 }
 
-fn images(dir: &Path) -> Vec<(String, PathBuf, String)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("readable directory")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("png" | "jpg" | "gif")
-            )
-        })
-        .collect();
-    files.sort();
-    let group = dir.file_name().unwrap().to_string_lossy().into_owned();
-    files
-        .into_iter()
-        .map(|f| {
-            let want = std::fs::read_to_string(f.with_extension("txt")).expect("expected text");
-            let name = format!("{group}/{}", f.file_name().unwrap().to_string_lossy());
-            (name, f, want)
-        })
-        .collect()
-}
-
-fn subdirs(root: &Path) -> Vec<PathBuf> {
-    let mut d: Vec<PathBuf> = std::fs::read_dir(root)
-        .map(|r| {
-            r.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    d.sort();
-    d
-}
-
 /// The stills: camera-sized, with the labelled code located; and how many were skipped.
 fn stills(real: bool, zxing: bool) -> (Vec<Still>, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/qr-bench");
     let mut list = Vec::new();
     let photos = if real {
-        subdirs(&root.join("real-photos"))
+        corpus::subdirs(&root.join("real-photos"))
     } else {
         Vec::new()
     };
     for d in photos {
         let manifest = std::fs::read_to_string(d.join("manifest.json")).unwrap_or_default();
-        for (name, f, want) in images(&d) {
-            let file = f.file_name().unwrap().to_string_lossy().into_owned();
+        for l in corpus::labelled(&d) {
+            let (name, f, want, file) = (l.name(), l.path, l.want, l.file);
             // The manifest's entry for the image, to see whether it is tagged multi-code.
             let multi = manifest
                 .split("\"image\"")
@@ -99,11 +65,12 @@ fn stills(real: bool, zxing: bool) -> (Vec<Still>, Vec<String>) {
         }
     }
     if zxing {
-        for d in subdirs(&root.join("zxing-blackbox")) {
-            for (i, (name, f, want)) in images(&d).into_iter().enumerate() {
+        for d in corpus::subdirs(&root.join("zxing-blackbox")) {
+            for (i, l) in corpus::labelled(&d).into_iter().enumerate() {
                 if i % 4 == 0 {
+                    let name = l.name();
                     let multi = name.ends_with("qrcode-2/16.png");
-                    list.push((name, f, want, multi));
+                    list.push((name, l.path, l.want, multi));
                 }
             }
         }

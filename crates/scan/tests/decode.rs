@@ -1,6 +1,9 @@
 //! The pipeline on public and synthetic images: exact texts, corner positions, no misreads, no
 //! panics.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tally_scan::synth::{self, Category};
@@ -33,33 +36,11 @@ const DOUBLE_QR: (&str, &str) = (
 );
 
 fn images() -> Vec<(String, Vec<u8>, String)> {
-    let mut out = Vec::new();
-    for set in 1..=6 {
-        let dir = blackbox().join(format!("qrcode-{set}"));
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e} (../shared must sit beside the repository)",
-                    dir.display()
-                )
-            })
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("png" | "jpg" | "gif")
-                )
-            })
-            .collect();
-        files.sort();
-        for f in files {
-            let name = format!("qrcode-{set}/{}", f.file_name().unwrap().to_string_lossy());
-            let want = std::fs::read_to_string(f.with_extension("txt")).unwrap();
-            out.push((name, std::fs::read(&f).unwrap(), want));
-        }
-    }
-    out
+    corpus::subdirs(&blackbox())
+        .iter()
+        .flat_map(|d| corpus::labelled(d))
+        .map(|l| (l.name(), std::fs::read(&l.path).unwrap(), l.want))
+        .collect()
 }
 
 #[test]
