@@ -11,7 +11,10 @@
 //! Start-up options (for the demo and the end-to-end tests), as arguments or environment:
 //! `--data-dir DIR` / `TALLY_APP_DATA` (where the client database lives; default: the platform's
 //! app data directory), `--policy FILE` / `TALLY_APP_POLICY` (installed at start-up if the
-//! database has no policy yet).
+//! database has no policy yet), `--registry-secret FILE` / `TALLY_APP_REGISTRY_SECRET` (a
+//! confidential network's registry secret, which governance gives its members: a warehouse
+//! device reads the sealed registry with it, and wraps its events for the entitled recipients;
+//! installed at start-up once a policy is).
 #![forbid(unsafe_code)]
 
 pub mod camera;
@@ -27,16 +30,21 @@ use tauri::Manager;
 pub struct Options {
     pub data_dir: Option<PathBuf>,
     pub policy: Option<PathBuf>,
+    pub registry_secret: Option<PathBuf>,
 }
 
 impl Options {
-    /// Reads `--data-dir DIR`, `--data-dir=DIR`, `--policy FILE`, `--policy=FILE` from `args`
+    /// Reads `--data-dir DIR`, `--policy FILE`, `--registry-secret FILE` (or `--flag=VALUE`) from `args`
     /// (others are ignored: WebDriver and the platform may add their own), then the environment.
     pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Options {
         let mut o = Options::default();
         let mut it = args.iter().peekable();
         while let Some(a) = it.next() {
-            for (flag, slot) in [("--data-dir", &mut o.data_dir), ("--policy", &mut o.policy)] {
+            for (flag, slot) in [
+                ("--data-dir", &mut o.data_dir),
+                ("--policy", &mut o.policy),
+                ("--registry-secret", &mut o.registry_secret),
+            ] {
                 if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
                     *slot = Some(PathBuf::from(v));
                 } else if a == flag {
@@ -53,6 +61,9 @@ impl Options {
         o.policy = o
             .policy
             .or_else(|| env("TALLY_APP_POLICY").map(PathBuf::from));
+        o.registry_secret = o
+            .registry_secret
+            .or_else(|| env("TALLY_APP_REGISTRY_SECRET").map(PathBuf::from));
         o
     }
 }
@@ -82,6 +93,9 @@ pub fn run() {
             let state = state::AppState::new(dir);
             if let Some(policy) = &options.policy {
                 state.install_policy_file_if_none(policy)?;
+            }
+            if let Some(secret) = &options.registry_secret {
+                state.install_registry_secret_file(secret)?;
             }
             app.manage(state);
             if let Some(window) = app.get_webview_window("main") {
@@ -128,13 +142,21 @@ mod tests {
 
     #[test]
     fn options_come_from_arguments_first_then_the_environment() {
-        let args: Vec<String> = ["--automation", "--data-dir", "/d", "--policy=/p.json"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let args: Vec<String> = [
+            "--automation",
+            "--data-dir",
+            "/d",
+            "--policy=/p.json",
+            "--registry-secret",
+            "/r",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let o = Options::parse(&args, |_| Some("/env".into()));
         assert_eq!(o.data_dir, Some(PathBuf::from("/d")));
         assert_eq!(o.policy, Some(PathBuf::from("/p.json")));
+        assert_eq!(o.registry_secret, Some(PathBuf::from("/r")));
         let o = Options::parse(&[], |k| (k == "TALLY_APP_DATA").then(|| "/env".into()));
         assert_eq!(o.data_dir, Some(PathBuf::from("/env")));
         assert_eq!(o.policy, None);

@@ -83,6 +83,19 @@ impl AppState {
         self.install_policy(&json).map_err(|e| e.message)
     }
 
+    /// Installs the registry secret in `file` once a policy is installed (start-up option).
+    pub fn install_registry_secret_file(&self, file: &Path) -> Result<(), String> {
+        let Some(client) = self.client_opt() else {
+            return Ok(());
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let secret = tally_confidential::LabelSecret::parse(text.trim())
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        client
+            .install_registry_secret(&secret)
+            .map_err(|e| e.to_string())
+    }
+
     /// Forgets everything stored locally (policy included) and the unlocked key.
     pub fn reset(&self) -> CmdResult<()> {
         let mut store = LocalStore::open(self.db())?;

@@ -73,10 +73,13 @@ impl Shots {
     }
 }
 
-fn args(data: &Path, policy: Option<&Path>) -> Vec<String> {
+fn args(data: &Path, demo: Option<&Demo>) -> Vec<String> {
     let mut a = vec!["--data-dir".to_owned(), data.display().to_string()];
-    if let Some(p) = policy {
-        a.extend(["--policy".to_owned(), p.display().to_string()]);
+    if let Some(d) = demo {
+        a.extend(["--policy".to_owned(), d.policy.display().to_string()]);
+        // Governance gives its members the registry secret with the policy.
+        let secret = d.registry_secret.display().to_string();
+        a.extend(["--registry-secret".to_owned(), secret]);
     }
     a
 }
@@ -173,11 +176,12 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
         s.wait("#scan-title");
     }
 
-    // Every later run opens on the installed policy (the start-up option is then a no-op).
+    // Every later run opens on the installed policy (the start-up option is then a no-op), with
+    // the registry secret a member of the network is given.
     let s = Session::start(
         display.driver_port,
         &app_binary(),
-        &args(&data, Some(&demo.policy)),
+        &args(&data, Some(&demo)),
     );
     s.wait("#scan-title");
     shots.take(&s, "consumer-scan");

@@ -264,7 +264,13 @@ fn every_demo_scenario_gets_its_verdict_and_the_kept_network_serves_the_cli() {
             run.expect(if bk == bk_of(f) { 0 } else { 1 });
         }
     }
-    fsma_spreadsheet_from_the_logs(guard.0.path(), &home, regulator);
+    // The regulator's own device: governance gave it the registry secret with its entitlement,
+    // so it lists every registered organisation (the registry is sealed).
+    let office = path_str(&guard.0.path().join("regulator"));
+    let secret = summary["registry_secret"].as_str().unwrap();
+    let install = ["policy", "install", policy, "--registry-secret", secret];
+    tally(&[&install[..], &["--home", &office]].concat(), b"").expect(0);
+    fsma_spreadsheet_from_the_logs(guard.0.path(), &office, regulator);
     evidence_package_checks_offline_with_other_tools(
         guard.0.path(),
         &uri,
@@ -405,7 +411,7 @@ const TRADE: &[&str] = &[
 /// its metrics and evidence, and `/lookup` and `/history` of every product, lot, pallet,
 /// organisation and place of the demo — checked for the demo's trade data in every form a
 /// reader could derive without a key: plain, base64, hex and base64 of its SHA-256, and as a
-/// canonical Digital Link. Organisation names and GLNs may appear in registry records only.
+/// canonical Digital Link; and the registry's organisation names, GLNs and device keys.
 fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let get = |path: String| -> Vec<u8> {
@@ -416,7 +422,7 @@ fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
     };
     let checkpoint = String::from_utf8(get("/checkpoint".into())).unwrap();
     let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
-    let (mut served, mut registry, mut sealed) = (Vec::new(), Vec::new(), 0);
+    let (mut served, mut sealed) = (Vec::new(), 0);
     served.extend(checkpoint.as_bytes());
     for index in 0..size.div_ceil(256) {
         let width = (size - index * 256).min(256) as u32;
@@ -427,21 +433,14 @@ fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
         };
         let bundle = get(format!("/{}", tile.path()));
         for entry in tally_tlog::tiles::decode_entry_bundle(&bundle).unwrap() {
-            match tally_trust::Entry::decode(entry) {
-                Ok(e) => {
-                    assert_ne!(
-                        e.kind,
-                        tally_trust::EntryKind::Event,
-                        "an event in the clear"
-                    );
-                    registry.extend(entry);
-                }
-                Err(_) => {
-                    assert!(entry.starts_with(b"tally/sealed/v1\n"));
-                    sealed += 1;
-                    served.extend(entry);
-                }
-            }
+            // Events and registry records alike: nothing is logged in the clear.
+            assert!(
+                entry.starts_with(b"tally/sealed/v1\n"),
+                "an entry in the clear: {:?}",
+                tally_trust::Entry::decode(entry).map(|e| e.kind)
+            );
+            sealed += 1;
+            served.extend(entry);
         }
     }
     assert!(
@@ -477,26 +476,22 @@ fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
         keys.push(format!("serials:{lot}"));
         keys.push(lot);
     }
+    keys.push("registry".into());
     for k in &keys {
         let k = percent(k);
         for endpoint in ["lookup", "history"] {
             let body = get(format!("/{endpoint}?key={k}"));
             let v: Value = serde_json::from_slice(&body).unwrap();
             let b64 = base64::engine::general_purpose::STANDARD;
+            // Nothing answers a reader without a label or the registry secret: no event, no
+            // registry record (the registry is sealed too), sealed or not.
             let entries = v["entries"].as_array().unwrap();
-            // Only the public registry answers (an organisation's certifications are filed
-            // under its GLN); no event, sealed or not.
-            for e in entries {
-                let e = e.get("entry").unwrap_or(e).as_str().unwrap();
-                let kind = tally_trust::Entry::decode(&b64.decode(e).unwrap()).map(|e| e.kind);
-                assert!(
-                    kind.is_ok_and(|k| k != tally_trust::EntryKind::Event),
-                    "{endpoint} {k} answers a reader without a label with an event"
-                );
-            }
-            if entries.is_empty() {
-                served.extend(body);
-            }
+            assert!(
+                entries.is_empty(),
+                "{endpoint} {k} answers a reader without a label with {} entries",
+                entries.len()
+            );
+            served.extend(body);
         }
     }
     let text = String::from_utf8_lossy(&served).into_owned();
@@ -506,15 +501,22 @@ fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
         names.push(o["name"].as_str().unwrap().to_owned());
         names.push(o["gln"].as_str().unwrap().to_owned());
     }
+    // A device key too (the brand's label printer's), as text and as its raw bytes.
+    let printer = std::fs::read_to_string(summary["labelling"]["key"].as_str().unwrap()).unwrap();
+    let printer = tally_tlog::SignerKey::parse(printer.trim())
+        .unwrap()
+        .verifier();
+    let raw = printer.ed25519().to_bytes();
+    names.push(printer.to_string());
+    names.push(base64::engine::general_purpose::STANDARD.encode(raw));
+    assert!(
+        !served.windows(32).any(|w| w == raw),
+        "{url} serves the label printer's key"
+    );
     for name in names {
         for form in forms(&name) {
             assert!(!text.contains(&form), "{url} serves {name:?} as {form:?}");
         }
-    }
-    // The registry is public by design; it names organisations, never a product.
-    let registry = String::from_utf8_lossy(&registry).into_owned();
-    for name in &TRADE[..19] {
-        assert!(!registry.contains(name), "a registry record names {name}");
     }
 }
 
@@ -573,6 +575,10 @@ fn a_label_opens_its_own_chain_only(url: &str, summary: &Value) {
         left.retain(|b| match tally_confidential::open(b, &secrets) {
             Ok(o) => {
                 secrets.extend(o.links);
+                // The sealed registry records of its signers open as a holder's app opens them.
+                if let Ok(e) = tally_trust::Entry::decode(&o.entry) {
+                    secrets.extend(tally_trust::sealed_registry::opens_next(&e));
+                }
                 opened.push(o.entry);
                 false
             }
@@ -608,6 +614,24 @@ fn a_label_opens_its_own_chain_only(url: &str, summary: &Value) {
         }
     }
     assert!(text.contains("CIQ-2611-0931"), "the shown import clearance");
+    // The registry records of its own chain's participants, and no other: the customs
+    // authority (certified by governance: its registration opens through the certification's
+    // link), not the fish market of the seafood chain.
+    let name = |id: &str| -> String {
+        let orgs = summary["orgs"].as_array().unwrap();
+        let o = orgs.iter().find(|o| o["id"] == id).unwrap();
+        o["name"].as_str().unwrap().to_owned()
+    };
+    for id in ["processor", "customs"] {
+        assert!(
+            text.contains(&name(id)),
+            "the can's holder reads who {id} is"
+        );
+    }
+    assert!(
+        !text.contains(&name("fishmonger")),
+        "the can's holder reads a registration outside its chain"
+    );
 }
 
 /// `s` percent-encoded for a query value (every byte but RFC 3986's unreserved ones).

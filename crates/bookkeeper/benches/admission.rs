@@ -90,9 +90,13 @@ fn setup() -> (Policy, Registry, Vec<u8>) {
 
 fn admit(c: &mut Criterion) {
     let (policy, registry, entry) = setup();
-    admission::admit(&policy, &registry, &entry).expect("admissible");
+    let net = admission::Network {
+        policy: &policy,
+        registry_secret: None,
+    };
+    admission::admit(net, &registry, &entry).expect("admissible");
     c.bench_function("admit one shipping event (12 EPCs, 1 reading)", |b| {
-        b.iter(|| admission::admit(&policy, &registry, &entry).expect("admissible"))
+        b.iter(|| admission::admit(net, &registry, &entry).expect("admissible"))
     });
     let decoded = Entry::decode(&entry).expect("entry");
     c.bench_function("  of which: signature check", |b| {

@@ -335,6 +335,7 @@ impl Net {
             submissions_per_ip: None,
             publish: None,
             front_end: false,
+            registry_secret: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = server.spawn(tally_bookkeeper::run(config, async {

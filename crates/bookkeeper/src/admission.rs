@@ -8,7 +8,7 @@
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use std::borrow::Cow;
-use tally_confidential::{lookup_key, Disclosure, RecipientKey, Submission};
+use tally_confidential::{lookup_key, Disclosure, LabelSecret, RecipientKey, Submission};
 use tally_epcis::RawEvent;
 use tally_trust::custody::{self, Facts};
 use tally_trust::registry::AuthError;
@@ -27,16 +27,25 @@ pub struct Admitted {
     pub identity: Option<String>,
 }
 
-/// Checks `bytes` against the policy and the registry.
+/// What entries are checked against besides the registry: the network policy, and the
+/// network's registry secret, which every sealed registry record must be sealed for (a
+/// confidential network's bookkeepers hold it; see `tally_trust::sealed_registry`).
+#[derive(Clone, Copy)]
+pub struct Network<'a> {
+    pub policy: &'a Policy,
+    pub registry_secret: Option<&'a LabelSecret>,
+}
+
+/// Checks `bytes` against the network's rules and the registry.
 ///
 /// A registry record is checked against a copy of `registry`; the sequencer checks it again with
 /// [`admit_record`] against the registry that includes every record sequenced before it (records
 /// depend on earlier ones: a certification on its organisation's registration).
-pub fn admit(policy: &Policy, registry: &Registry, bytes: &[u8]) -> Result<Admitted, ApiError> {
+pub fn admit(net: Network, registry: &Registry, bytes: &[u8]) -> Result<Admitted, ApiError> {
     if Submission::is(bytes) {
-        return admit_sealed(policy, registry, bytes);
+        return admit_sealed(net, registry, bytes);
     }
-    admit_plain(policy, registry, bytes, None)
+    admit_plain(net.policy, registry, bytes, None)
 }
 
 /// What a sealed entry adds to the checks of the entry inside.
@@ -86,10 +95,10 @@ fn admit_plain(
             ))
         }
         EntryKind::Event => event_keys(registry, &entry, sealed)?,
-        _ if sealed.is_some() => {
+        _ if policy.confidential && sealed.is_none() => {
             return Err(unprocessable(
-                "sealed_record",
-                "registry records are public: submit them unsealed".to_owned(),
+                "plain_record_refused",
+                "this network seals its registry: seal the record for the registry secret and its subjects (see `tally_trust::sealed_registry`)".to_owned(),
             ))
         }
         EntryKind::Registration
@@ -108,11 +117,12 @@ fn admit_plain(
     })
 }
 
-/// A sealed submission: the entry inside must pass every check a plain one does, must be an
-/// event (registry records are public by design: they are what every verifier checks signers
-/// against), and is filed only under keys made with its labels' secrets ([`lookup_key`]), its
-/// identity too; the secrets are dropped when this returns.
-fn admit_sealed(policy: &Policy, registry: &Registry, body: &[u8]) -> Result<Admitted, ApiError> {
+/// A sealed submission: the entry inside must pass every check a plain one does, a registry
+/// record must be sealed exactly as `sealed_registry` says, and it is filed only under keys made
+/// with its labels' secrets ([`lookup_key`]), its identity too; the secrets are dropped when this
+/// returns.
+fn admit_sealed(net: Network, registry: &Registry, body: &[u8]) -> Result<Admitted, ApiError> {
+    let policy = net.policy;
     let sub = Submission::decode(body).map_err(|e| {
         ApiError::bad_request(
             "malformed_submission",
@@ -140,6 +150,9 @@ fn admit_sealed(policy: &Policy, registry: &Registry, body: &[u8]) -> Result<Adm
         withheld: opened.withheld.as_deref().unwrap_or_default(),
     };
     let plain = admit_plain(policy, registry, &opened.entry, Some(sealed))?;
+    if plain.entry.kind != EntryKind::Event {
+        check_record_sealing(net, registry, &plain.entry, &sub, &opened)?;
+    }
     let mut keys: Vec<String> = plain
         .keys
         .iter()
@@ -160,6 +173,41 @@ fn admit_sealed(policy: &Policy, registry: &Registry, body: &[u8]) -> Result<Adm
         keys,
         identity,
     })
+}
+
+/// A sealed registry record must be sealed for exactly the labels, and link exactly the secrets,
+/// that `sealed_registry` gives it, with the registry secret this bookkeeper holds: else a member
+/// could hide a certification from the holders who must check it, or the registry from the
+/// bookkeepers that rebuild it from their logs.
+fn check_record_sealing(
+    net: Network,
+    registry: &Registry,
+    entry: &Entry,
+    sub: &Submission,
+    opened: &tally_confidential::Opened,
+) -> Result<(), ApiError> {
+    let secret = net.registry_secret.ok_or_else(|| {
+        unprocessable(
+            "no_registry_secret",
+            "this bookkeeper holds no registry secret, so it cannot log a sealed registry record"
+                .to_owned(),
+        )
+    })?;
+    let org_key = |gln: &str| registry.org(gln).map(|o| *o.key.ed25519().as_bytes());
+    let want = tally_trust::sealed_registry::sealing(entry, secret, org_key);
+    let mut given = sub.secrets.clone();
+    given.sort_by_key(|s| *s.as_bytes());
+    let withheld = opened.withheld.as_deref().unwrap_or_default();
+    let ok = want.is_some_and(|w| w.seal_for == given && w.links == opened.links)
+        && sub.recipients.is_empty()
+        && withheld.is_empty();
+    match ok {
+        true => Ok(()),
+        false => Err(unprocessable(
+            "record_sealing",
+            "a registry record must be sealed for the registry secret and its subjects' keys, with no recipient and nothing withheld (see `tally_trust::sealed_registry`)".to_owned(),
+        )),
+    }
 }
 
 /// A sealed event must be wrapped for exactly the recipients entitled to it (in the registry's
@@ -204,7 +252,7 @@ pub fn logged_bytes(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// certifications and their events, in the order they must be logged (how broadcast forwards a
 /// log). The sequencer checks the records again against the registry of the log itself.
 pub fn admit_bundle<B: AsRef<[u8]>>(
-    policy: &Policy,
+    net: Network,
     registry: &Registry,
     bodies: &[B],
 ) -> Vec<Result<Admitted, ApiError>> {
@@ -212,11 +260,11 @@ pub fn admit_bundle<B: AsRef<[u8]>>(
     bodies
         .iter()
         .map(|body| {
-            let admitted = admit(policy, grown.as_ref().unwrap_or(registry), body.as_ref())?;
+            let admitted = admit(net, grown.as_ref().unwrap_or(registry), body.as_ref())?;
             if admitted.entry.kind != EntryKind::Event {
                 let local = grown.get_or_insert_with(|| registry.clone());
                 // `admit` just checked the record against this very registry.
-                let _ = local.admit(policy, &admitted.entry);
+                let _ = local.admit(net.policy, &admitted.entry);
             }
             Ok(admitted)
         })

@@ -60,6 +60,12 @@ pub struct Config {
     /// S3-compatible bucket configured as the AWS tools are (see `publish`).
     #[serde(default)]
     pub publish: Option<String>,
+    /// A file holding the network's registry secret (22 base64url characters), which governance
+    /// gives each member of a confidential network: every sealed registry record is sealed for
+    /// it, so this bookkeeper can rebuild the registry from its log and check how each new
+    /// record is sealed (see `tally_trust::sealed_registry`).
+    #[serde(default)]
+    pub registry_secret: Option<PathBuf>,
 }
 
 /// A checkpoint a second when the tree grew: what a config that says nothing gets.
@@ -157,4 +163,19 @@ pub(crate) fn load_key(path: &Path) -> Result<SignerKey, ServeError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     SignerKey::parse(text.trim()).map_err(|e| err(e.to_string()))
+}
+
+/// Reads the registry secret file a config names, if it names one.
+pub(crate) fn load_registry_secret(
+    path: Option<&Path>,
+) -> Result<Option<tally_confidential::LabelSecret>, ServeError> {
+    let Some(path) = path else { return Ok(None) };
+    let err = |reason: String| ServeError::Key {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    tally_confidential::LabelSecret::parse(text.trim())
+        .map(Some)
+        .map_err(|e| err(e.to_string()))
 }

@@ -80,7 +80,7 @@ async fn catch_up(shared: &Arc<Shared>, from: u64, to: u64) -> Result<(), ApiErr
     let reading = Arc::clone(shared);
     let registry = tokio::task::spawn_blocking(move || {
         reading.read(|s| {
-            crate::replay(s, &reading.policy, &mut registry, from..to)
+            crate::replay(s, reading.network(), &mut registry, from..to)
                 .map_err(ApiError::internal)?;
             Ok(registry)
         })

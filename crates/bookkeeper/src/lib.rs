@@ -48,13 +48,14 @@ mod shared;
 pub use config::Config;
 pub use error::{ApiError, ServeError};
 
+use admission::Network;
 use shared::{Peer, Shared};
 use std::future::Future;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tally_logstore::{LogStore, Store};
-use tally_trust::{Entry, EntryKind, Policy, Registry};
+use tally_trust::{Entry, EntryKind, Registry};
 use tally_witness::{LogConfig, Witness};
 use tokio::sync::{mpsc, watch};
 
@@ -113,8 +114,14 @@ pub async fn run(
     // The registry is rebuilt from the whole log before waiting for the lease: a standby then
     // replays only what its predecessor appended meanwhile when it takes over.
     let at = database.clone();
+    let registry_secret = config::load_registry_secret(config.registry_secret.as_deref())?;
+    let secret = registry_secret.clone();
     let (store, registry, policy, replayed) = tokio::task::spawn_blocking(move || {
-        let (store, registry, replayed) = open(&at, &policy, !front_end)?;
+        let net = Network {
+            policy: &policy,
+            registry_secret: secret.as_ref(),
+        };
+        let (store, registry, replayed) = open(&at, net, !front_end)?;
         Ok::<_, ServeError>((store, registry, policy, replayed))
     })
     .await??;
@@ -123,6 +130,7 @@ pub async fn run(
         false => lease::take(&database, &config.name).await?,
     };
     let fence = lease.as_ref().map(|l| l.epoch);
+    let secret = registry_secret.clone();
     let (store, readers, warmer, registry, policy, size, latest) =
         tokio::task::spawn_blocking(move || {
             let store = match fence {
@@ -131,7 +139,11 @@ pub async fn run(
             };
             let mut registry = registry;
             let size = store.size()?;
-            replay(&store, &policy, &mut registry, replayed..size)?;
+            let net = Network {
+                policy: &policy,
+                registry_secret: secret.as_ref(),
+            };
+            replay(&store, net, &mut registry, replayed..size)?;
             // One cache of the tree's upper levels for every reader: proofs mostly read it.
             let cache = Arc::new(tally_logstore::HashCache::new());
             let reader = || Store::open_reader(&database).map(|r| r.with_cache(Arc::clone(&cache)));
@@ -162,6 +174,7 @@ pub async fn run(
         next_reader: AtomicUsize::new(0),
         facts: facts::FactsCache::new(),
         policy,
+        registry_secret,
         registry: RwLock::new(Arc::new(registry)),
         log_key,
         witness,
@@ -256,7 +269,7 @@ async fn bind(
 /// records logged so far; returns how many entries that read.
 fn open(
     at: &tally_logstore::Location,
-    policy: &Policy,
+    net: Network,
     writer: bool,
 ) -> Result<(Store, Registry, u64), ServeError> {
     let store = match writer {
@@ -265,31 +278,43 @@ fn open(
     };
     let size = store.size()?;
     let mut registry = Registry::default();
-    replay(&store, policy, &mut registry, 0..size)?;
+    replay(&store, net, &mut registry, 0..size)?;
     Ok((store, registry, size))
 }
 
 /// Admits into `registry` the registry records among entries `range` of the log, in log order
-/// (the order in which they were admitted).
+/// (the order in which they were admitted). Sealed records are found under the registry
+/// secret's key for the registry and opened with it; other sealed entries are events.
 fn replay(
     store: &Store,
-    policy: &Policy,
+    net: Network,
     registry: &mut Registry,
     range: std::ops::Range<u64>,
 ) -> Result<(), ServeError> {
     const CHUNK: u64 = 4096;
+    let policy = net.policy;
+    let sealed_records: std::collections::BTreeSet<u64> = match net.registry_secret {
+        Some(m) => store
+            .lookup(&tally_confidential::lookup_key(m, admission::REGISTRY_KEY))?
+            .into_iter()
+            .collect(),
+        None => Default::default(),
+    };
     let (mut start, size) = (range.start, range.end);
     while start < size {
         let end = size.min(start + CHUNK);
         for (index, bytes) in (start..end).zip(store.entries(start..end)?) {
-            if tally_confidential::is_sealed(&bytes) {
-                // Sealed entries are events, never registry records (admission refuses both).
-                continue;
-            }
-            let entry = Entry::decode(&bytes).map_err(|e| ServeError::CorruptEntry {
-                index,
-                reason: e.to_string(),
-            })?;
+            let corrupt = |reason: String| ServeError::CorruptEntry { index, reason };
+            let bytes = match (tally_confidential::is_sealed(&bytes), net.registry_secret) {
+                (false, _) => bytes,
+                (true, Some(m)) if sealed_records.contains(&index) => {
+                    tally_confidential::open(&bytes, std::slice::from_ref(m))
+                        .map_err(|e| corrupt(e.to_string()))?
+                        .entry
+                }
+                (true, _) => continue,
+            };
+            let entry = Entry::decode(&bytes).map_err(|e| corrupt(e.to_string()))?;
             if entry.kind != EntryKind::Event {
                 // Admitted when it was logged, so a refusal now can only come from a policy change;
                 // the record then does not count, as for a client.

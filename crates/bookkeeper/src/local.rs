@@ -44,6 +44,12 @@ pub fn policy_path(dir: &Path) -> PathBuf {
     dir.join("policy.json")
 }
 
+/// The registry secret of a confidential network in `dir`: governance gives it to the network's
+/// members (never in the policy, which is public); every bookkeeper's config names it.
+pub fn registry_secret_path(dir: &Path) -> PathBuf {
+    dir.join("registry.secret")
+}
+
 /// The config file of bookkeeper `name` in `dir`.
 pub fn config_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.json"))
@@ -109,6 +115,15 @@ pub fn write_network(
     Policy::parse(policy.as_bytes()).map_err(|e| ServeError::Policy(e.to_string()))?;
     let policy_file = policy_path(&dir);
     write_file(&policy_file, policy.as_bytes(), 0o644).map_err(|e| io(&policy_file, e))?;
+    let registry_secret = match confidential {
+        true => {
+            let path = registry_secret_path(&dir);
+            let secret = tally_confidential::LabelSecret::random(&mut rand_core::OsRng);
+            write_file(&path, format!("{secret}\n").as_bytes(), 0o600).map_err(|e| io(&path, e))?;
+            Some(path)
+        }
+        false => None,
+    };
     for n in nodes {
         let log_key = dir.join(format!("{}.log.key", n.name));
         let witness_key = dir.join(format!("{}.witness.key", n.name));
@@ -138,6 +153,7 @@ pub fn write_network(
             "checkpoint_interval_ms": CHECKPOINT_INTERVAL_MS,
             "max_batch": 1024,
             "publish": publish.map(|p| crate::publish::under(&p.target, &n.name)),
+            "registry_secret": registry_secret,
         });
         let path = config_path(&dir, &n.name);
         write_file(&path, config.to_string().as_bytes(), 0o644).map_err(|e| io(&path, e))?;

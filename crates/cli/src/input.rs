@@ -94,3 +94,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> CliResult {
         .map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)
 }
+
+/// A registry secret file (22 base64url characters; surrounding whitespace ignored).
+pub fn registry_secret(path: &Path) -> CliResult<tally_confidential::LabelSecret> {
+    let text = String::from_utf8_lossy(&file(path)?).into_owned();
+    tally_confidential::LabelSecret::parse(text.trim())
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
+}

@@ -210,6 +210,10 @@ pub fn run(args: &OrgArgs) -> CliResult {
     }
     let client = args.home.client()?;
     let t = now().unix_timestamp();
+    if client.policy().confidential && matches!(args.action, OrgAction::Certify { .. }) {
+        // A sealed certification links its organisation's key: read from the registry.
+        block_on(client.directory(t))?.map_err(client_error)?;
+    }
     let queued = client
         .queue(vec![(entry, summary)], t)
         .map_err(client_error)?;

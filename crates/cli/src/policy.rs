@@ -21,6 +21,11 @@ enum PolicyAction {
     Install {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// The network's registry secret (a file), which governance gives the members of a
+        /// confidential network with its policy: it opens the sealed registry (the directory,
+        /// entitlements) and seals the registry records this device sends.
+        #[arg(long, value_name = "FILE")]
+        registry_secret: Option<PathBuf>,
     },
     /// Print the installed policy.
     Show,
@@ -60,9 +65,19 @@ enum PolicyAction {
 pub fn run(args: &PolicyArgs) -> CliResult {
     let db = args.home.db()?;
     match &args.action {
-        PolicyAction::Install { file } => {
+        PolicyAction::Install {
+            file,
+            registry_secret,
+        } => {
             let policy = tally_client::Client::install_policy(&db, &input::file(file)?)
                 .map_err(client_error)?;
+            if let Some(path) = registry_secret {
+                let secret = input::registry_secret(path)?;
+                (args.home.client()?)
+                    .install_registry_secret(&secret)
+                    .map_err(client_error)?;
+                outln!("installed the network's registry secret");
+            }
             outln!(
                 "installed network {}: {} bookkeepers, {} must agree, {} independent cosignature(s) per checkpoint",
                 policy.network,

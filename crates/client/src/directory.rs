@@ -15,7 +15,7 @@ use crate::evidence::parse_history;
 use crate::{Client, ClientError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use tally_confidential::RecipientKey;
+use tally_confidential::{LabelSecret, RecipientKey};
 use tally_tlog::{leaf_hash, merkle};
 use tally_trust::{Entry, LabelSigner, Registry};
 
@@ -24,6 +24,8 @@ pub use tally_trust::keys::REGISTRY as REGISTRY_KEY;
 
 /// The setting under which the last directory is kept.
 const CACHE_SETTING: &str = "directory";
+/// The setting under which the network's registry secret is kept.
+const SECRET_SETTING: &str = "registry_secret";
 
 /// A registered organisation and its places.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +35,9 @@ pub struct DirectoryOrg {
     pub name: String,
     /// ISO 3166 alpha-2.
     pub country: String,
+    /// Its verifier key: a certification a member seals links to its organisation's.
+    #[serde(default)]
+    pub key: String,
     /// GLNs where its devices are certified (now valid, not revoked), sorted.
     pub places: Vec<String>,
     /// Its devices with a certification valid now.
@@ -94,6 +99,7 @@ pub fn directory(registry: &Registry, now: i64, below_quorum: usize) -> Director
                 gln: o.gln.clone(),
                 name: o.name.clone(),
                 country: o.country.clone(),
+                key: o.key.to_string(),
                 places: places.into_iter().collect(),
                 devices: devices.len(),
             }
@@ -138,16 +144,98 @@ impl Directory {
 impl Client {
     /// Reads the registry from every bookkeeper at once and keeps it; when the bookkeepers of
     /// fewer than k operators answer, returns the one read last (`live: false`), or an empty one.
+    /// A confidential network's registry is sealed: a member reads it with the registry secret it
+    /// installed ([`Client::install_registry_secret`]); without it, this reads nothing.
     pub async fn directory(&self, now: i64) -> Result<Directory, ClientError> {
-        // From the published files where the policy names them, as every other read.
+        let secrets: Vec<LabelSecret> = self.registry_secret()?.into_iter().collect();
+        let Some((entries, below_quorum)) = self.read_registry(secrets, false).await else {
+            // The logs of fewer than k operators prove nothing: such a read would lose every
+            // record (entitlements too, and a device would then seal for nobody), so the last
+            // one stands.
+            return self.last_directory(now);
+        };
+        let refs: Vec<&Entry> = entries.iter().collect();
+        let dir = directory(&Registry::build(&self.policy, &refs), now, below_quorum);
+        if let Ok(json) = serde_json::to_string(&dir) {
+            self.store()?.set_setting(CACHE_SETTING, &json)?;
+        }
+        Ok(dir)
+    }
+
+    /// The registry records filed under `secrets` (none: the plain registry), each counted only
+    /// with a valid inclusion proof under a checkpoint that carries the log's signature and
+    /// enough cosignatures, in the logs of k operators, with a valid signature; sealed ones
+    /// opened. With `follow`, the secrets the records opened hand on are read in turn (a brand's
+    /// registration leads to its label printers, see `tally_trust::sealed_registry`), a few
+    /// rounds at most. `None` when the logs of fewer than k operators answered; else the entries
+    /// and how many served entries fell short of k logs.
+    pub(crate) async fn read_registry(
+        &self,
+        secrets: Vec<LabelSecret>,
+        follow: bool,
+    ) -> Option<(Vec<Entry>, usize)> {
+        /// Rounds of following: prefix → brand → label printers → their revocations.
+        const ROUNDS: usize = 4;
+        let mut known = secrets.clone();
+        let mut asking = secrets;
+        // Per leaf: its bytes and the operators whose logs prove it.
+        let mut proven: BTreeMap<[u8; 32], (Vec<u8>, BTreeSet<String>)> = BTreeMap::new();
+        let mut usable: BTreeSet<String> = BTreeSet::new();
+        for round in 0..ROUNDS {
+            for chunk in chunks(&asking, round) {
+                self.read_under(chunk, &mut proven, &mut usable).await;
+            }
+            if !follow {
+                break;
+            }
+            let opened = open_records(proven.values().map(|(b, _)| b.as_slice()), &known);
+            let next: Vec<LabelSecret> = opened
+                .iter()
+                .flat_map(tally_trust::sealed_registry::opens_next)
+                .filter(|s| !known.contains(s))
+                .collect();
+            if next.is_empty() {
+                break;
+            }
+            known.extend(next.iter().cloned());
+            asking = next;
+            asking.dedup();
+        }
+        if usable.len() < self.policy.log_quorum {
+            return None;
+        }
+        let below_quorum = proven
+            .values()
+            .filter(|(_, ops)| ops.len() < self.policy.log_quorum)
+            .count();
+        let counted = proven
+            .values()
+            .filter(|(_, ops)| ops.len() >= self.policy.log_quorum)
+            .map(|(b, _)| b.as_slice());
+        let entries = open_records(counted, &known)
+            .into_iter()
+            .filter(|e| e.kind != tally_trust::EntryKind::Event && e.verify_signature())
+            .collect();
+        Some((entries, below_quorum))
+    }
+
+    /// One read of the registry filed under `secrets` from every bookkeeper, from the published
+    /// files where the policy names them: the proven entries added to `proven`, the operators
+    /// whose checkpoints checked to `usable`.
+    async fn read_under(
+        &self,
+        secrets: &[LabelSecret],
+        proven: &mut BTreeMap<[u8; 32], (Vec<u8>, BTreeSet<String>)>,
+        usable: &mut BTreeSet<String>,
+    ) {
         let fetches = self.policy.bookkeepers.iter().map(|bk| async move {
             match &bk.tiles {
                 Some(tiles) => (self.http)
-                    .tiled_history(bk, tiles, REGISTRY_KEY, 0, &[])
+                    .tiled_history(bk, tiles, REGISTRY_KEY, 0, secrets)
                     .await
                     .ok(),
                 None => {
-                    let body = self.http.history(bk, REGISTRY_KEY, 0, &[]).await.ok()?;
+                    let body = self.http.history(bk, REGISTRY_KEY, 0, secrets).await.ok()?;
                     parse_history(&bk.name, &body, 0).ok()
                 }
             }
@@ -157,9 +245,6 @@ impl Client {
             .into_iter()
             .flatten()
             .collect();
-        // Per leaf: its bytes and the operators whose logs prove it.
-        let mut proven: BTreeMap<[u8; 32], (Vec<u8>, BTreeSet<String>)> = BTreeMap::new();
-        let mut usable: BTreeSet<&str> = BTreeSet::new();
         for ev in &answers {
             let Some(bk) = self.policy.bookkeeper(&ev.bookkeeper) else {
                 continue;
@@ -167,7 +252,7 @@ impl Client {
             let Ok((v, _)) = checked_checkpoint(&self.policy, bk, &ev.checkpoint) else {
                 continue;
             };
-            usable.insert(bk.operator.as_str());
+            usable.insert(bk.operator.clone());
             let cp = &v.checkpoint;
             for pe in &ev.entries {
                 let leaf = leaf_hash(&pe.bytes);
@@ -182,30 +267,21 @@ impl Client {
                 }
             }
         }
-        // The logs of fewer than k operators prove nothing: such a read would lose every record
-        // (entitlements too, and a device would then seal for nobody), so the last one stands.
-        if usable.len() < self.policy.log_quorum {
-            return self.last_directory(now);
-        }
-        let mut below_quorum = 0;
-        let mut entries = Vec::new();
-        for (bytes, operators) in proven.into_values() {
-            if operators.len() < self.policy.log_quorum {
-                below_quorum += 1;
-                continue;
-            }
-            if let Ok(e) = Entry::decode(&bytes) {
-                if e.verify_signature() {
-                    entries.push(e);
-                }
-            }
-        }
-        let refs: Vec<&Entry> = entries.iter().collect();
-        let dir = directory(&Registry::build(&self.policy, &refs), now, below_quorum);
-        if let Ok(json) = serde_json::to_string(&dir) {
-            self.store()?.set_setting(CACHE_SETTING, &json)?;
-        }
-        Ok(dir)
+    }
+
+    /// The network's registry secret, if this device was given it.
+    pub fn registry_secret(&self) -> Result<Option<LabelSecret>, ClientError> {
+        Ok(self
+            .store()?
+            .setting(SECRET_SETTING)?
+            .and_then(|s| LabelSecret::parse(&s).ok()))
+    }
+
+    /// Keeps the network's registry secret, which governance gives its members with the policy:
+    /// what opens a confidential network's sealed registry (see `tally_trust::sealed_registry`).
+    pub fn install_registry_secret(&self, secret: &LabelSecret) -> Result<(), ClientError> {
+        self.store()?
+            .set_setting(SECRET_SETTING, &secret.to_string())
     }
 
     /// The directory read last (`live: false`), or an empty one.
@@ -228,4 +304,26 @@ impl Client {
             .and_then(|s| serde_json::from_str::<Directory>(&s).ok())
             .map(|d| Directory { live: false, ..d }))
     }
+}
+
+/// The secrets of one round, in requests a bookkeeper accepts (at most 16 secrets each); the
+/// first round asks once even with none (the plain registry).
+fn chunks(secrets: &[LabelSecret], round: usize) -> Vec<&[LabelSecret]> {
+    match (secrets.is_empty(), round) {
+        (true, 0) => vec![&[]],
+        _ => secrets.chunks(16).collect(),
+    }
+}
+
+/// The entries among `logged` that are plain, or open with `secrets`, decoded.
+fn open_records<'a>(logged: impl Iterator<Item = &'a [u8]>, secrets: &[LabelSecret]) -> Vec<Entry> {
+    logged
+        .filter_map(|bytes| match tally_confidential::is_sealed(bytes) {
+            true => tally_confidential::open(bytes, secrets)
+                .ok()
+                .map(|o| o.entry),
+            false => Some(bytes.to_vec()),
+        })
+        .filter_map(|plain| Entry::decode(&plain).ok())
+        .collect()
 }

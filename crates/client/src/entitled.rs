@@ -55,22 +55,54 @@ impl Client {
                 slot.operators.insert(bk.operator.clone());
             }
         }
-        let registry = self.registry_of(&proven);
+        let registry = self.registry_of(&proven, &self.sealed_records_of(&proven).await?);
         let by_org = |e: &Entry| {
             e.kind != EntryKind::Event || registry.certifications(&e.signer).any(|d| d.org == gln)
         };
-        Ok(activity_of(self.policy.log_quorum, gln, proven, &by_org))
+        let mut activity = activity_of(self.policy.log_quorum, gln, proven, &by_org);
+        // A sealed registration is not among the entries read: named from the registry.
+        if activity.name.is_none() {
+            activity.name = registry.org(gln).map(|o| o.name.clone());
+        }
+        Ok(activity)
     }
 
-    /// The registry the records among `proven` build (those k operators' logs hold).
-    fn registry_of(&self, proven: &BTreeMap<[u8; 32], Proven>) -> Registry {
-        let records: Vec<Entry> = proven
+    /// The registry the records among `proven` (those k operators' logs hold) and `sealed` build.
+    fn registry_of(&self, proven: &BTreeMap<[u8; 32], Proven>, sealed: &[Entry]) -> Registry {
+        let mut records: Vec<Entry> = proven
             .values()
             .filter(|p| p.operators.len() >= self.policy.log_quorum)
             .filter_map(|p| Entry::decode(&p.bytes).ok())
             .filter(|e| e.kind != EntryKind::Event && e.verify_signature())
             .collect();
+        records.extend(sealed.iter().cloned());
         Registry::build(&self.policy, &records.iter().collect::<Vec<_>>())
+    }
+
+    /// On a confidential network, the sealed registry records of the signers of the events in
+    /// `proven`: read as a holder reads them, under each signer's secret and what those open
+    /// (`tally_trust::sealed_registry`), and under the registry secret if this device has it.
+    /// Nothing is indexed for a recipient, but these keys are a signer's, not the recipient's.
+    async fn sealed_records_of(
+        &self,
+        proven: &BTreeMap<[u8; 32], Proven>,
+    ) -> Result<Vec<Entry>, ClientError> {
+        if !self.policy.confidential {
+            return Ok(Vec::new());
+        }
+        let signers: std::collections::BTreeSet<[u8; 32]> = proven
+            .values()
+            .filter_map(|p| Entry::decode(&p.bytes).ok())
+            .filter(|e| e.kind == EntryKind::Event)
+            .map(|e| e.signer)
+            .collect();
+        let mut secrets: Vec<_> = self.registry_secret()?.into_iter().collect();
+        secrets.extend(signers.iter().map(tally_confidential::subject_secret));
+        Ok(self
+            .read_registry(secrets, true)
+            .await
+            .map(|(entries, _)| entries)
+            .unwrap_or_default())
     }
 
     /// Every entry of `bk`'s log under its latest checkpoint, which must carry the log's

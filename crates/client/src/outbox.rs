@@ -10,11 +10,12 @@ use crate::capture::{Handoff, Labels};
 use crate::fetch::BundleAnswers;
 use crate::{Client, ClientError};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tally_confidential::Submission;
 use tally_tlog::{Hash, SignerKey, VerifierKey};
 use tally_trust::policy::Bookkeeper;
 use tally_trust::receipt::{self, Promise};
-use tally_trust::Entry;
+use tally_trust::{Entry, EntryKind, Record};
 
 /// What the outbox sends: the body a bookkeeper takes (a plain entry, or a sealed submission),
 /// and the leaf hash of what it logs.
@@ -292,22 +293,83 @@ impl Client {
     }
 
     /// Queues signed entries (events, or registry records an organisation or governance signed)
-    /// for every bookkeeper, in one transaction, in order.
+    /// for every bookkeeper, in one transaction, in order. On a confidential network each
+    /// registry record is sealed as `tally_trust::sealed_registry` says, with the registry secret
+    /// this device installed.
     pub fn queue(
         &self,
         entries: Vec<(Entry, String)>,
         now: i64,
     ) -> Result<Vec<Queued>, ClientError> {
+        let orgs = self.org_keys(&entries)?;
         let out = entries
             .into_iter()
-            .map(|(e, summary)| Outgoing {
-                leaf: e.leaf_hash().to_string(),
-                body: e.encode(),
-                summary,
-                hash_id: e.hash_id,
+            .map(|(e, summary)| match e.kind {
+                EntryKind::Event => Ok(plain_outgoing(e, summary)),
+                _ if !self.policy.confidential => Ok(plain_outgoing(e, summary)),
+                _ => self.sealed_record(e, summary, &orgs),
             })
-            .collect();
+            .collect::<Result<_, ClientError>>()?;
         self.queue_outgoing(out, now)
+    }
+
+    /// Organisations' keys by GLN, from the registrations among `entries` and the directory read
+    /// last: a certification is sealed with a link to its organisation's.
+    fn org_keys(
+        &self,
+        entries: &[(Entry, String)],
+    ) -> Result<BTreeMap<String, [u8; 32]>, ClientError> {
+        let mut orgs: BTreeMap<String, [u8; 32]> = BTreeMap::new();
+        if let Some(dir) = self.cached_directory()? {
+            for o in dir.orgs {
+                if let Ok(k) = VerifierKey::parse(&o.key) {
+                    orgs.insert(o.gln, *k.ed25519().as_bytes());
+                }
+            }
+        }
+        for (e, _) in entries {
+            if let Ok(Record::Registration { gln, key, .. }) = serde_json::from_slice(&e.payload) {
+                if let Ok(k) = VerifierKey::parse(&key) {
+                    orgs.insert(gln, *k.ed25519().as_bytes());
+                }
+            }
+        }
+        Ok(orgs)
+    }
+
+    /// Registry record `e` sealed for the registry secret and its subjects.
+    fn sealed_record(
+        &self,
+        e: Entry,
+        summary: String,
+        orgs: &BTreeMap<String, [u8; 32]>,
+    ) -> Result<Outgoing, ClientError> {
+        let secret = self.registry_secret()?.ok_or_else(|| {
+            ClientError::Event(
+                "this network seals its registry: install the registry secret governance gave its members (tally policy install --registry-secret FILE)".into(),
+            )
+        })?;
+        let sealing = tally_trust::sealed_registry::sealing(&e, &secret, |gln| {
+            orgs.get(gln).copied()
+        })
+        .ok_or_else(|| {
+            ClientError::Event(
+                "cannot seal the record: its organisation is in no registry read yet (read the directory first)".into(),
+            )
+        })?;
+        let contents = tally_confidential::Contents {
+            entry: &e.encode(),
+            links: &sealing.links,
+            withheld: &[],
+        };
+        let sub = Submission::seal(&contents, &sealing.seal_for, &[], &mut rand_core::OsRng)
+            .map_err(|err| ClientError::Event(format!("cannot seal the record: {err}")))?;
+        Ok(Outgoing {
+            leaf: tally_tlog::leaf_hash(&sub.sealed).to_string(),
+            body: sub.encode(),
+            summary,
+            hash_id: None,
+        })
     }
 
     fn queue_outgoing(&self, out: Vec<Outgoing>, now: i64) -> Result<Vec<Queued>, ClientError> {
@@ -542,5 +604,15 @@ mod tests {
         // Without saying so, the receipt does not cover what was sent.
         answer.results[0].duplicate_of = None;
         assert!(check_receipts(&log.verifier(), &[sent.to_string()], &answer)[0].is_err());
+    }
+}
+
+/// An entry sent as it is.
+fn plain_outgoing(e: Entry, summary: String) -> Outgoing {
+    Outgoing {
+        leaf: e.leaf_hash().to_string(),
+        body: e.encode(),
+        summary,
+        hash_id: e.hash_id,
     }
 }

@@ -268,10 +268,37 @@ impl Client {
         let kept = self.kept_label_signers()?;
         match tally_trust::label::check(code, &kept) {
             LabelCheck::Forged { .. } | LabelCheck::Unchecked => {
-                Ok(self.directory(now.unix_timestamp()).await?.label_signers)
+                self.read_label_signers(code, now).await
             }
             _ => Ok(kept),
         }
+    }
+
+    /// The labelling keys read from the registry now. A device of a confidential network that
+    /// is no member (a shopper's phone) cannot read the sealed registry: it reads the records of
+    /// the brand that owns `code`'s company prefix, which the prefix opens, and keeps their keys
+    /// beside the others (see `tally_trust::sealed_registry`).
+    async fn read_label_signers(
+        &self,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<LabelSigner>, ClientError> {
+        if !self.policy.confidential || self.registry_secret()?.is_some() {
+            return Ok(self.directory(now.unix_timestamp()).await?.label_signers);
+        }
+        let candidates = tally_trust::sealed_registry::prefix_candidates(&product_key(code)?);
+        let Some((records, _)) = self.read_registry(candidates, true).await else {
+            return self.kept_label_signers();
+        };
+        let refs: Vec<&tally_trust::Entry> = records.iter().collect();
+        let read = tally_trust::Registry::build(&self.policy, &refs).label_signers();
+        let mut learned = self.learned_label_signers()?;
+        learned.retain(|l| !read.iter().any(|r| r.key == l.key));
+        learned.extend(read);
+        if let Ok(json) = serde_json::to_string(&learned) {
+            self.store()?.set_setting(LEARNED_SIGNERS, &json)?;
+        }
+        self.kept_label_signers()
     }
 
     /// The last history verified on this device for the product `code` names, if any, as
@@ -291,14 +318,30 @@ impl Client {
             }))
     }
 
-    /// The labelling keys kept from the registry read last.
+    /// The labelling keys kept from the registry read last, and those a phone read by prefix.
     fn kept_label_signers(&self) -> Result<Vec<LabelSigner>, ClientError> {
-        Ok(self
+        let mut kept = self
             .cached_directory()?
             .map(|d| d.label_signers)
+            .unwrap_or_default();
+        let learned = self.learned_label_signers()?;
+        kept.retain(|k| !learned.iter().any(|l| l.key == k.key));
+        kept.extend(learned);
+        Ok(kept)
+    }
+
+    /// The labelling keys read by company prefix (see [`Client::read_label_signers`]).
+    fn learned_label_signers(&self) -> Result<Vec<LabelSigner>, ClientError> {
+        Ok(self
+            .store()?
+            .setting(LEARNED_SIGNERS)?
+            .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default())
     }
 }
+
+/// The setting under which the labelling keys read by company prefix are kept.
+const LEARNED_SIGNERS: &str = "label_signers";
 
 fn status_word(h: &History) -> &'static str {
     match h.status {

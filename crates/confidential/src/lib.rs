@@ -31,6 +31,7 @@
 mod disclosure;
 mod lookup;
 mod recipient;
+mod registry;
 mod rewrap;
 mod seal;
 mod secret;
@@ -42,6 +43,7 @@ pub use disclosure::{
 };
 pub use lookup::{lookup_key, LOOKUP_PREFIX};
 pub use recipient::{RecipientError, RecipientKey, RecipientSecret};
+pub use registry::{prefix_secret, subject_secret};
 pub use seal::{
     open, open_as, seal, seal_for, Contents, Opened, RecipientSeed, SealError, Sealed, SealedEntry,
     WithheldKey, MAGIC as SEALED_MAGIC,

@@ -8,6 +8,8 @@
 //! - [`policy`]: the network policy file (bookkeepers, keys, operators, quorums).
 //! - [`entry`]: the versioned, domain-separated log entry encoding and its signatures.
 //! - [`registry`]: organisations, certified devices and revocations, themselves log entries.
+//! - [`sealed_registry`]: what a registry record is sealed for in a confidential network, and
+//!   what an opened entry lets its reader open next.
 //! - [`keys`]: the lookup keys bookkeepers index entries under.
 //! - [`receipt`]: a bookkeeper's signed promise that entries will be in a checkpoint.
 //! - [`state`]: the client's trusted checkpoints; fork and rollback detection.
@@ -26,6 +28,7 @@ pub mod policy;
 pub mod policy_history;
 pub mod receipt;
 pub mod registry;
+pub mod sealed_registry;
 pub mod state;
 pub mod tlog_proof;
 pub mod verdict;

@@ -39,6 +39,7 @@ pub struct Bookkeeper {
 
 pub struct Demo {
     pub policy: PathBuf,
+    pub registry_secret: PathBuf,
     /// The entitled regulator's recipient key file.
     pub regulator_key: PathBuf,
     /// The entitled trading partner's (the carrier's) recipient key file.
@@ -102,6 +103,7 @@ impl Demo {
             .unwrap_or_else(|| dir.join("net"));
         Demo {
             policy: PathBuf::from(s(&v["policy"])),
+            registry_secret: PathBuf::from(s(&v["registry_secret"])),
             regulator_key: PathBuf::from(s(&v["regulator"]["key"])),
             partner_key: PathBuf::from(s(&v["partner"]["key"])),
             labels,

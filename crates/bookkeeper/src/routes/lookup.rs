@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
-use tally_confidential::{is_sealed, lookup_key, LabelSecret, LABEL_SECRET_HEADER};
+use tally_confidential::{is_sealed, lookup_key, subject_secret, LabelSecret, LABEL_SECRET_HEADER};
 use tally_logstore::{LogStore, Store};
 use tally_trust::custody::{self, Actor, Facts};
 use tally_trust::{Entry, EntryKind, Record, Registry};
@@ -36,7 +36,7 @@ pub(crate) const PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Most label secrets one request presents ([`LABEL_SECRET_HEADER`]). The bookkeeper saw the
 /// entries they open when it admitted them; a label tells it nothing more than that someone
 /// scanned the product, and it is dropped with the request.
-const MAX_SECRETS: usize = 8;
+const MAX_SECRETS: usize = 16;
 
 /// The label secrets of one request, and those the sealed entries it opened link to (a pallet
 /// the product was packed onto, a batch's inputs): the keys under which its entries are filed,
@@ -367,7 +367,7 @@ fn history_entries(
             s, cache, opener, registry, key, &members, size,
         )?);
     }
-    let records = authorising_records(s, &found, size)?;
+    let records = authorising_records(s, registry, &found, size)?;
     let mut out: Vec<(u64, Vec<u8>)> = found.into_iter().map(|e| (e.index, e.bytes)).collect();
     out.extend(records);
     out.sort_by_key(|(i, _)| *i);
@@ -459,47 +459,57 @@ fn serial_evidence(
 }
 
 /// The registry records, within the first `size` entries, that decide whether the signers of the
-/// events in `found` were allowed to sign them.
+/// events in `found` were allowed to sign them: each signer's certifications and revocations, and
+/// its organisation's registration and revocations. Each is looked up under its plain key and,
+/// sealed, under the key made with its subject's secret (`tally_trust::sealed_registry`), which
+/// also opens it to follow a certification to its organisation.
 fn authorising_records(
     store: &dyn LogStore,
+    registry: &Registry,
     found: &[Found],
     size: u64,
 ) -> Result<Vec<(u64, Vec<u8>)>, tally_logstore::StoreError> {
-    let mut keys: BTreeSet<String> = BTreeSet::new();
+    // (plain key, the key of the participant it is about)
+    let mut keys: BTreeSet<(String, [u8; 32])> = BTreeSet::new();
     for f in found {
         if let Ok(e) = Entry::decode(&f.plain) {
             if e.kind == EntryKind::Event {
-                keys.insert(certification_key(&e.signer));
-                keys.insert(revocation_key(&e.signer));
+                keys.insert((certification_key(&e.signer), e.signer));
+                keys.insert((revocation_key(&e.signer), e.signer));
             }
         }
     }
     let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
-    // Certifications name organisations; registrations name the organisation's key.
-    let mut asked: BTreeSet<String> = BTreeSet::new();
-    while let Some(key) = keys.pop_first() {
-        if !asked.insert(key.clone()) {
+    let mut asked: BTreeSet<(String, [u8; 32])> = BTreeSet::new();
+    while let Some((key, subject)) = keys.pop_first() {
+        if !asked.insert((key.clone(), subject)) {
             continue;
         }
-        for index in store.lookup(&key)?.into_iter().filter(|&i| i < size) {
-            let Some(bytes) = store.entry(index)? else {
-                continue;
-            };
-            let record = Entry::decode(&bytes)
-                .ok()
-                .and_then(|e| serde_json::from_slice::<Record>(&e.payload).ok());
-            match record {
-                Some(Record::Certification { org, .. }) => {
-                    keys.insert(registration_key(&org));
-                }
-                Some(Record::Registration { key: org_key, .. }) => {
-                    if let Ok(k) = tally_tlog::VerifierKey::parse(&org_key) {
-                        keys.insert(revocation_key(k.ed25519().as_bytes()));
+        let secret = subject_secret(&subject);
+        for lookup in [key.clone(), lookup_key(&secret, &key)] {
+            for index in store.lookup(&lookup)?.into_iter().filter(|&i| i < size) {
+                let Some(bytes) = store.entry(index)? else {
+                    continue;
+                };
+                let plain = match is_sealed(&bytes) {
+                    true => tally_confidential::open(&bytes, std::slice::from_ref(&secret))
+                        .ok()
+                        .map(|o| o.entry),
+                    false => Some(bytes.clone()),
+                };
+                let record = plain
+                    .and_then(|p| Entry::decode(&p).ok())
+                    .and_then(|e| serde_json::from_slice::<Record>(&e.payload).ok());
+                // A certification names its organisation: its registration and revocations.
+                if let Some(Record::Certification { org, .. }) = record {
+                    if let Some(o) = registry.org(&org) {
+                        let k = *o.key.ed25519().as_bytes();
+                        keys.insert((registration_key(&org), k));
+                        keys.insert((revocation_key(&k), k));
                     }
                 }
-                _ => {}
+                out.push((index, bytes));
             }
-            out.push((index, bytes));
         }
     }
     Ok(out)

@@ -225,7 +225,7 @@ fn check(shared: &Shared, entries: &[Bytes], leaves: &[Hash]) -> Vec<Result<Chec
         Ok(r) => r,
         Err(e) => return entries.iter().map(|_| Err(e.clone())).collect(),
     };
-    let mut admitted = admission::admit_bundle(&shared.policy, &registry, &new).into_iter();
+    let mut admitted = admission::admit_bundle(shared.network(), &registry, &new).into_iter();
     known
         .into_iter()
         .zip(leaves)

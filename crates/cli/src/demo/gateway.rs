@@ -39,6 +39,7 @@ pub fn write_config(
     dir: &Path,
     name: &str,
     policy: &[u8],
+    registry_secret: &tally_confidential::LabelSecret,
     device: &SignerKey,
     labels: &[String],
     now: i64,
@@ -48,6 +49,7 @@ pub fn write_config(
     let db = home.join("client.db");
     Client::install_policy(&db, policy).map_err(client_error)?;
     let client = Client::open(&db, Limits::default()).map_err(client_error)?;
+    (client.install_registry_secret(registry_secret)).map_err(client_error)?;
     let passphrase = random_hex(16);
     let sealed = identity::seal(device, &passphrase).map_err(client_error)?;
     let public = device.verifier().to_string();
@@ -97,6 +99,7 @@ impl Fleet {
     pub fn start(
         dir: &Path,
         policy: &[u8],
+        registry_secret: &tally_confidential::LabelSecret,
         orgs: &[(&str, &SignerKey)],
         now: i64,
     ) -> CliResult<Fleet> {
@@ -112,7 +115,15 @@ impl Fleet {
             stop: Vec::new(),
         };
         for (id, device) in orgs {
-            let w = write_config(dir, &format!("gateways/{id}"), policy, device, &[], now)?;
+            let w = write_config(
+                dir,
+                &format!("gateways/{id}"),
+                policy,
+                registry_secret,
+                device,
+                &[],
+                now,
+            )?;
             let config = tally_gateway::Config::load(&w.config).map_err(CliError::bad_input)?;
             let gateway = (fleet.rt)
                 .block_on(tally_gateway::Gateway::bind(&config))

@@ -170,6 +170,10 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     let desk_db = dir.join("desk.db");
     Client::install_policy(&desk_db, &policy).map_err(client_error)?;
     let desk = Client::open(&desk_db, Limits::default()).map_err(client_error)?;
+    // The network seals its registry: governance gives its members the registry secret.
+    let registry_secret =
+        crate::input::registry_secret(&tally_bookkeeper::local::registry_secret_path(net))?;
+    (desk.install_registry_secret(&registry_secret)).map_err(client_error)?;
     let governance = crate::input::signer_key(&net.join("governance.key"))?;
 
     say("2. Governance registers thirteen organisations; each certifies a device, and governance certifies those of the two authorities (a laboratory, customs)");
@@ -279,6 +283,7 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
             Some(gateway::Fleet::start(
                 dir,
                 &policy,
+                &registry_secret,
                 &each,
                 t.unix_timestamp(),
             )?)
@@ -617,7 +622,14 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
         failed += 1;
     }
     let gateway = match args.keep {
-        true => Some(keep_gateway(dir, &policy, &orgs, &devices, &products)?),
+        true => Some(keep_gateway(
+            dir,
+            &policy,
+            &registry_secret,
+            &orgs,
+            &devices,
+            &products,
+        )?),
         false => None,
     };
     write_summary(
@@ -649,6 +661,7 @@ const GATEWAY_ORG: &str = "processor";
 fn keep_gateway(
     dir: &Path,
     policy: &[u8],
+    registry_secret: &tally_confidential::LabelSecret,
     orgs: &[Org],
     devices: &[(SignerKey, Entry)],
     products: &[Product],
@@ -662,6 +675,7 @@ fn keep_gateway(
         dir,
         "gateway",
         policy,
+        registry_secret,
         &devices[i].0,
         &links,
         now().unix_timestamp(),
@@ -951,6 +965,7 @@ fn write_summary(
         .collect();
     let summary = json!({
         "policy": tally_bookkeeper::local::policy_path(net),
+        "registry_secret": tally_bookkeeper::local::registry_secret_path(net),
         "labels": labels,
         "warehouse": {
             "org": orgs[w].gln,

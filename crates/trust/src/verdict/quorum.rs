@@ -110,8 +110,8 @@ pub(super) fn count(
 }
 
 /// Each copy with its plain entry bytes: itself, or opened. Opening can hand on secrets (a pallet
-/// the product was packed onto), so it is repeated until nothing more opens; each round opens
-/// at least one more copy or ends it.
+/// the product was packed onto, the signer's sealed registry records), so it is repeated until
+/// nothing more opens; each round opens at least one more copy or ends it.
 fn open_all(copies: Vec<Copy>, secrets: &[LabelSecret]) -> (Vec<(Copy, Vec<u8>)>, Unopened) {
     let mut keys: Vec<LabelSecret> = secrets.to_vec();
     let mut plain: Vec<Option<Vec<u8>>> = copies
@@ -127,7 +127,12 @@ fn open_all(copies: Vec<Copy>, secrets: &[LabelSecret]) -> (Vec<(Copy, Vec<u8>)>
             .filter(|(_, p)| p.is_none())
         {
             if let Ok(opened) = tally_confidential::open(&c.bytes, &keys) {
-                for link in opened.links {
+                // Its links (a pallet's secret), and the registry records it points to (its
+                // signer's certification, an organisation's registration: `sealed_registry`).
+                let next = crate::Entry::decode(&opened.entry)
+                    .map(|e| crate::sealed_registry::opens_next(&e))
+                    .unwrap_or_default();
+                for link in opened.links.into_iter().chain(next) {
                     if !keys.contains(&link) {
                         keys.push(link);
                     }
