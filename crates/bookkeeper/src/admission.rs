@@ -149,10 +149,11 @@ fn admit_sealed(net: Network, registry: &Registry, body: &[u8]) -> Result<Admitt
         recipients: &sub.recipient_keys(),
         withheld: opened.withheld.as_deref().unwrap_or_default(),
     };
-    let plain = admit_plain(policy, registry, &opened.entry, Some(sealed))?;
-    if plain.entry.kind != EntryKind::Event {
-        check_record_sealing(net, registry, &plain.entry, &sub, &opened)?;
+    if let Some(record) = (Entry::decode(&opened.entry).ok()).filter(|e| e.kind != EntryKind::Event)
+    {
+        check_record_sealing(net, registry, &record, &sub, &opened)?;
     }
+    let plain = admit_plain(policy, registry, &opened.entry, Some(sealed))?;
     let mut keys: Vec<String> = plain
         .keys
         .iter()

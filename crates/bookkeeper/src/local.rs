@@ -225,6 +225,10 @@ mod tests {
         .unwrap();
         let policy = crate::config::load_policy(&policy_file).unwrap();
         assert_eq!((policy.log_quorum, policy.witness_threshold), (2, 1));
+        assert!(
+            !registry_secret_path(dir.path()).exists(),
+            "a plain network has none"
+        );
         assert_eq!(policy.cold_chain, vec![rule]);
         for n in &nodes {
             let config = crate::Config::load(&config_path(dir.path(), &n.name)).unwrap();
@@ -240,6 +244,24 @@ mod tests {
                     .verifier(),
                 me.witness_key
             );
+            assert_eq!(config.registry_secret, None);
+        }
+        // A confidential network's registry secret: private to its owner, named by every config.
+        let confidential = tempfile::tempdir().unwrap();
+        let rules: &[ColdChainRule] = &[];
+        write_network(confidential.path(), &gov, &nodes, rules, true, None, None).unwrap();
+        let path = registry_secret_path(&confidential.path().canonicalize().unwrap());
+        let secret = crate::config::load_registry_secret(Some(&path)).unwrap();
+        assert!(secret.is_some());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+        for n in &nodes {
+            let config = crate::Config::load(&config_path(confidential.path(), &n.name)).unwrap();
+            assert_eq!(config.registry_secret.as_deref(), Some(path.as_path()));
         }
     }
 }

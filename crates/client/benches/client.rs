@@ -5,6 +5,8 @@
 //!    stored durably) — for a 20-event history proven in 3 logs: median and p90 over many scans;
 //!    and the same for a confidential history (every event sealed for the unit's label: the
 //!    bookkeepers open and filter with the label the scan presents, the client opens every copy);
+//!    the registry is sealed as a confidential network's is, so both scans open the records of
+//!    the history's signers under their keys;
 //! 2. the client's peak RSS while doing it;
 //! 3. outbox flush of 10,000 queued entries to all three bookkeepers: entries/s.
 //!
@@ -41,7 +43,9 @@ fn main() {
         let net = Network::with_quorums(3, 2, 1);
         let nodes = net.start_all().await;
         let p = &net.parties;
-        let mut entries = p.registry_entries();
+        // The registry sealed, as a confidential network's is: both scans below open the
+        // records of the history's signers (`tally_trust::sealed_registry`).
+        let mut entries = sealed_registry(&net);
         // A 20-event history of unit 1: commissioned, then shipped and received nine times, and
         // packed onto a pallet at the end.
         entries.extend(twenty_events(p, &unit(1), &sscc(1)));
@@ -214,4 +218,30 @@ fn outbox_flush(rt: &tokio::runtime::Runtime, client: &Client, now: OffsetDateTi
         verdict(rate >= 2000.0)
     );
     println!("client peak RSS after the flush: {:.1} MB", peak_rss_mb());
+}
+
+/// The parties' registry records, each sealed for the network's registry secret and its subjects.
+fn sealed_registry(net: &Network) -> Vec<Vec<u8>> {
+    let member = net.registry_secret();
+    let org = *net.parties.org.verifier().ed25519().as_bytes();
+    (net.parties.registry_entries().iter())
+        .map(|bytes| {
+            let entry = tally_trust::Entry::decode(bytes).expect("an entry");
+            let rule = tally_trust::sealed_registry::sealing(&entry, &member, |_| Some(org))
+                .expect("a registry record");
+            let contents = tally_confidential::Contents {
+                entry: bytes,
+                links: &rule.links,
+                withheld: &[],
+            };
+            tally_confidential::Submission::seal(
+                &contents,
+                &rule.seal_for,
+                &[],
+                &mut rand_core::OsRng,
+            )
+            .expect("seal")
+            .encode()
+        })
+        .collect()
 }

@@ -77,6 +77,9 @@ async fn world_with(fields: serde_json::Value, entitlements: &[RecipientKey]) ->
     let db = home.path().join("client.db");
     Client::install_policy(&db, &net.policy_json()).unwrap();
     let client = Client::open(&db, limits()).unwrap();
+    client
+        .install_registry_secret(&net.registry_secret())
+        .unwrap();
     let records: Vec<(tally_trust::Entry, String)> = net
         .parties
         .registry_entries()
@@ -426,10 +429,44 @@ async fn a_bookkeeper_checks_a_sealed_entry_before_it_logs_it() {
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
     let (status, body) = w.net.submit(0, &sealed_with(&withheld)).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    // Registry records are public: never sealed.
+    // A registry record sealed for a label, not as the sealed registry says, is refused.
     let record = p.registry_entries()[0].clone();
-    let (status, _) = w.net.submit(0, &seal(&record, vec![s.clone()])).await;
+    let (status, body) = w.net.submit(0, &seal(&record, vec![s.clone()])).await;
     assert_eq!(status, 422);
+    assert!(String::from_utf8_lossy(&body).contains("record_sealing"));
+    // Sealed as the sealed registry says, a certification is admitted; sealed without the secret
+    // of the device it certifies (so that no holder of the device's events could check it), or
+    // without the registry secret (so that no bookkeeper could rebuild it), it is refused.
+    let cert = Entry::decode(&p.registry_entries()[1]).unwrap();
+    let member = w.net.registry_secret();
+    let org = *p.org.verifier().ed25519().as_bytes();
+    let rule = tally_trust::sealed_registry::sealing(&cert, &member, |_| Some(org)).unwrap();
+    let sealed_for = |labels: &[LabelSecret]| {
+        let contents = tally_confidential::Contents {
+            entry: &cert.encode(),
+            links: &rule.links,
+            withheld: &[],
+        };
+        Submission::seal(&contents, labels, &[], &mut rand_core::OsRng)
+            .unwrap()
+            .encode()
+    };
+    let device = tally_confidential::subject_secret(p.device.verifier().ed25519().as_bytes());
+    for left_out in [device, member] {
+        let short: Vec<LabelSecret> = rule
+            .seal_for
+            .iter()
+            .filter(|x| **x != left_out)
+            .cloned()
+            .collect();
+        assert_eq!(short.len() + 1, rule.seal_for.len());
+        let (status, body) = w.net.submit(0, &sealed_for(&short)).await;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("record_sealing"), "{body}");
+    }
+    let (status, body) = w.net.submit(0, &sealed_for(&rule.seal_for)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     // The same event sealed twice (other nonces, other bytes) is logged once.
     let size = w.net.log_size(0).await;
     let good = by(&p.device);

@@ -293,6 +293,8 @@ impl Network {
             "cold_chain": [],
         });
         std::fs::write(dir.path().join("policy.json"), policy.to_string()).unwrap();
+        let secret = Self::registry_secret_of();
+        std::fs::write(dir.path().join("registry.secret"), secret.to_string()).unwrap();
         let postgres = on_postgres().then(tally_testkit::postgres::Postgres::start);
         for i in 0..n {
             let p = dir.path();
@@ -311,6 +313,7 @@ impl Network {
                 "witness_key": p.join(format!("bk{i}.witness.key")),
                 "checkpoint_interval_ms": 100,
                 "max_batch": 256,
+                "registry_secret": p.join("registry.secret"),
             });
             let mut config = config;
             if let Some(server) = &postgres {
@@ -328,6 +331,16 @@ impl Network {
             ports,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// The network's registry secret (every bookkeeper's config names it): what a member
+    /// installs to read and seal a confidential network's registry.
+    pub fn registry_secret(&self) -> tally_confidential::LabelSecret {
+        Self::registry_secret_of()
+    }
+
+    fn registry_secret_of() -> tally_confidential::LabelSecret {
+        tally_confidential::LabelSecret::from_bytes([7; 16])
     }
 
     /// Sets fields of the network policy (before the bookkeepers start).

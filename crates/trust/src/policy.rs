@@ -36,7 +36,8 @@
 //! A network whose members keep their trade data confidential says `"confidential": true`: its
 //! bookkeepers then log sealed events only (see `tally-confidential`), and its devices refuse to
 //! record a handoff none of whose codes carries a label, so that no careless device puts a plain
-//! event into a public log.
+//! event into a public log. Its registry records are sealed too (see `sealed_registry`), for a
+//! registry secret governance gives its members beside this policy, never in it.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

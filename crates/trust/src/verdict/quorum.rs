@@ -118,6 +118,18 @@ fn open_all(copies: Vec<Copy>, secrets: &[LabelSecret]) -> (Vec<(Copy, Vec<u8>)>
         .iter()
         .map(|c| (!is_sealed(&c.bytes)).then(|| c.bytes.clone()))
         .collect();
+    if plain.iter().any(Option::is_none) {
+        // Plain events' signers too: their registry records may be sealed.
+        let signers: BTreeSet<[u8; 32]> = (plain.iter().flatten())
+            .filter_map(|p| Entry::decode(p).ok())
+            .map(|e| e.signer)
+            .collect();
+        for k in signers.iter().map(tally_confidential::subject_secret) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
     let mut progress = true;
     while progress {
         progress = false;
@@ -129,7 +141,7 @@ fn open_all(copies: Vec<Copy>, secrets: &[LabelSecret]) -> (Vec<(Copy, Vec<u8>)>
             if let Ok(opened) = tally_confidential::open(&c.bytes, &keys) {
                 // Its links (a pallet's secret), and the registry records it points to (its
                 // signer's certification, an organisation's registration: `sealed_registry`).
-                let next = crate::Entry::decode(&opened.entry)
+                let next = Entry::decode(&opened.entry)
                     .map(|e| crate::sealed_registry::opens_next(&e))
                     .unwrap_or_default();
                 for link in opened.links.into_iter().chain(next) {
