@@ -149,9 +149,11 @@ fn admit_sealed(net: Network, registry: &Registry, body: &[u8]) -> Result<Admitt
         recipients: &sub.recipient_keys(),
         withheld: opened.withheld.as_deref().unwrap_or_default(),
     };
-    if let Some(record) = (Entry::decode(&opened.entry).ok()).filter(|e| e.kind != EntryKind::Event)
-    {
-        check_record_sealing(net, registry, &record, &sub, &opened)?;
+    // A registry record's sealing is checked before the registry sees it.
+    if EntryKind::of(&opened.entry).is_some_and(|k| k != EntryKind::Event) {
+        if let Ok(record) = Entry::decode(&opened.entry) {
+            check_record_sealing(net, registry, &record, &sub, &opened)?;
+        }
     }
     let plain = admit_plain(policy, registry, &opened.entry, Some(sealed))?;
     let mut keys: Vec<String> = plain

@@ -56,6 +56,11 @@ impl EntryKind {
         }
     }
 
+    /// The kind of the encoded entry `bytes`, read without decoding the rest.
+    pub fn of(bytes: &[u8]) -> Option<Self> {
+        Self::from_byte(*bytes.strip_prefix(MAGIC)?.first()?)
+    }
+
     fn from_byte(b: u8) -> Option<Self> {
         Some(match b {
             1 => EntryKind::Event,
