@@ -482,7 +482,6 @@ fn anonymous_crawl_finds_no_trade_data(url: &str, summary: &Value) {
         for endpoint in ["lookup", "history"] {
             let body = get(format!("/{endpoint}?key={k}"));
             let v: Value = serde_json::from_slice(&body).unwrap();
-            let b64 = base64::engine::general_purpose::STANDARD;
             // Nothing answers a reader without a label or the registry secret: no event, no
             // registry record (the registry is sealed too), sealed or not.
             let entries = v["entries"].as_array().unwrap();

@@ -509,6 +509,16 @@ impl Client {
     }
 }
 
+/// An entry sent as it is.
+fn plain_outgoing(e: Entry, summary: String) -> Outgoing {
+    Outgoing {
+        leaf: e.leaf_hash().to_string(),
+        body: e.encode(),
+        summary,
+        hash_id: e.hash_id,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,15 +614,5 @@ mod tests {
         // Without saying so, the receipt does not cover what was sent.
         answer.results[0].duplicate_of = None;
         assert!(check_receipts(&log.verifier(), &[sent.to_string()], &answer)[0].is_err());
-    }
-}
-
-/// An entry sent as it is.
-fn plain_outgoing(e: Entry, summary: String) -> Outgoing {
-    Outgoing {
-        leaf: e.leaf_hash().to_string(),
-        body: e.encode(),
-        summary,
-        hash_id: e.hash_id,
     }
 }
