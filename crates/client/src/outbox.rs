@@ -282,6 +282,11 @@ impl Client {
         &self,
         json: &[u8],
     ) -> Result<Vec<tally_confidential::RecipientKey>, ClientError> {
+        if self.policy.confidential && self.registry_secret()?.is_none() {
+            return Err(ClientError::Event(
+                "this network seals its registry: install the registry secret governance gave its members (tally policy install --registry-secret FILE), so that the event is wrapped for every entitled recipient".into(),
+            ));
+        }
         let Some(dir) = self.cached_directory()? else {
             return Ok(Vec::new());
         };

@@ -518,6 +518,29 @@ async fn a_confidential_network_logs_no_plain_event() {
         .await
         .unwrap();
     assert_eq!(h.status, Status::Verified, "{:?}", h.warnings);
+    // A phone that is no member: the registry is sealed, yet it verifies the can, opening the
+    // records of its signers with what it opened; it reads no directory, and records nothing.
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("client.db");
+    Client::install_policy(&db, &w.net.policy_json()).unwrap();
+    let phone = Client::open(&db, limits()).unwrap();
+    let can1 = w.lot_secret.add_to_link(&can(1));
+    let h = phone
+        .verify(&can1, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(h.status, Status::Verified, "{:?}", h.warnings);
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    assert!(phone.directory(now).await.unwrap().orgs.is_empty());
+    let labelled = Handoff {
+        items: vec![w.lot_secret.add_to_link(&can(77))],
+        ..unlabelled
+    };
+    let refused = phone
+        .record(&p.device, &labelled, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("registry secret"), "{refused}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
