@@ -5,6 +5,7 @@
 const COMMANDS: &[&str] = &[
     "app_status",
     "install_policy",
+    "install_registry_secret",
     "set_preference",
     "reset_data",
     "decode_image",

@@ -74,6 +74,10 @@ pub struct AppStatus {
     pub lang: Option<String>,
     pub device: Option<DeviceInfo>,
     pub data_dir: String,
+    /// Whether the network seals its events and registry.
+    pub confidential: bool,
+    /// Whether this device holds the network's registry secret (a member's).
+    pub registry_secret: bool,
 }
 
 fn device_info(state: &AppState) -> CmdResult<Option<DeviceInfo>> {
@@ -155,7 +159,22 @@ pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
         lang: setting("app.lang"),
         device: device_info(&state)?,
         data_dir: state.db().display().to_string(),
+        confidential: client.as_ref().is_some_and(|c| c.policy().confidential),
+        registry_secret: client
+            .as_ref()
+            .is_some_and(|c| c.registry_secret().ok().flatten().is_some()),
     })
+}
+
+/// Installs the network's registry secret (the text of the file governance gave its members):
+/// a warehouse device of a confidential network reads the sealed registry with it, and wraps its
+/// events for the entitled recipients.
+#[tauri::command]
+pub fn install_registry_secret(state: State<'_, AppState>, text: String) -> CmdResult<AppStatus> {
+    let secret = tally_confidential::LabelSecret::parse(text.trim())
+        .map_err(|e| CommandError::new("bad_input", format!("not a registry secret: {e}")))?;
+    state.client()?.install_registry_secret(&secret)?;
+    app_status(state)
 }
 
 /// Installs a network policy (the JSON text of a policy file).

@@ -106,6 +106,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::install_policy,
+            commands::install_registry_secret,
             commands::set_preference,
             commands::reset_data,
             commands::decode_image,

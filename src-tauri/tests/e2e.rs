@@ -7,7 +7,8 @@
 //! 2. open the milk-powder can's label photo → Verified, the journey from its origin, evidence;
 //! 3. the cloned can's label → Warning "already sold";
 //! 4. switch to Chinese and back;
-//! 5. warehouse: import the device key and certification, record a receipt of an inbound item,
+//! 5. warehouse: import the device key, its certification and the network's registry secret,
+//!    record a receipt of an inbound item,
 //!    see every bookkeeper's receipt, then see the step in the item's history;
 //! 6. auditor: bookkeepers' status, trace, activity, evidence export; a forked bookkeeper raises
 //!    the alert with both checkpoints;
@@ -77,9 +78,6 @@ fn args(data: &Path, demo: Option<&Demo>) -> Vec<String> {
     let mut a = vec!["--data-dir".to_owned(), data.display().to_string()];
     if let Some(d) = demo {
         a.extend(["--policy".to_owned(), d.policy.display().to_string()]);
-        // Governance gives its members the registry secret with the policy.
-        let secret = d.registry_secret.display().to_string();
-        a.extend(["--registry-secret".to_owned(), secret]);
     }
     a
 }
@@ -176,8 +174,7 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
         s.wait("#scan-title");
     }
 
-    // Every later run opens on the installed policy (the start-up option is then a no-op), with
-    // the registry secret a member of the network is given.
+    // Every later run opens on the installed policy (the start-up option is then a no-op).
     let s = Session::start(
         display.driver_port,
         &app_binary(),
@@ -407,7 +404,17 @@ fn the_app_verifies_records_and_audits_against_a_real_network() {
         &std::fs::read(&wh.certification).unwrap(),
     );
     s.wait_text("#certified-for", "receiving");
+    // The network seals its registry: until the device holds the registry secret governance
+    // gave its members, it can neither list the members nor wrap for the regulator.
+    s.wait("#registry-secret-state[data-installed='false']");
     shots.take(&s, "warehouse-device-certified");
+    s.choose_file(
+        "#registry-secret-file",
+        "registry.secret",
+        &std::fs::read(&demo.registry_secret).unwrap(),
+    );
+    s.wait("#registry-secret-state[data-installed='true']");
+    shots.take(&s, "warehouse-device-member");
     s.click("#wh-tab-record");
     s.click("#step-receive");
     let item = wh.items.first().expect("an inbound item").clone();

@@ -94,6 +94,10 @@ export interface AppStatus {
   lang: string | null;
   device: DeviceInfo | null;
   data_dir: string;
+  /** The network seals its events and its registry. */
+  confidential: boolean;
+  /** This device holds the network's registry secret (a member's). */
+  registry_secret: boolean;
 }
 
 /** `label`: the product key with its label's secret (`tk`), when the code carries one. */
@@ -210,6 +214,7 @@ export function isCommandError(e: unknown): e is CommandError {
 export const api = {
   status: () => invoke<AppStatus>("app_status"),
   installPolicy: (json: string) => invoke<AppStatus>("install_policy", { json }),
+  installRegistrySecret: (text: string) => invoke<AppStatus>("install_registry_secret", { text }),
   setPreference: (key: "role" | "lang", value: string) => invoke<null>("set_preference", { key, value }),
   reset: () => invoke<AppStatus>("reset_data"),
   decodeImage: (bytes: Uint8Array) => invoke<Decoded[]>("decode_image", bytes),

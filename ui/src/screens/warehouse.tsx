@@ -137,6 +137,22 @@ function DevicePanel() {
             onChange={(e) => void readFile(e).then((text) => { if (text) void run(() => api.deviceCertify(text)); })} />
         </section>
       )}
+      {status.confidential && (
+        <section class="card" aria-labelledby="membership-title">
+          <h2 id="membership-title">{tr("membership")}</h2>
+          <p id="registry-secret-state" data-installed={String(status.registry_secret)}
+            class={status.registry_secret ? "ok" : "muted"}>
+            {status.registry_secret ? `✓ ${tr("registry_secret_installed")}` : tr("registry_secret_missing")}
+          </p>
+          {!status.registry_secret && (
+            <>
+              <label for="registry-secret-file" class="button">{tr("registry_secret_import")}</label>
+              <input id="registry-secret-file" type="file" class="visually-hidden"
+                onChange={(e) => void readFile(e).then((text) => { if (text) void run(() => api.installRegistrySecret(text)); })} />
+            </>
+          )}
+        </section>
+      )}
       {d && d.unlocked && !d.certification && (
         <section class="card" aria-labelledby="enrol-title">
           <h2 id="enrol-title">{tr("enrolment")}</h2>
