@@ -99,3 +99,113 @@ fn raw(key: &str) -> Option<[u8; 32]> {
         .ok()
         .map(|k| *k.ed25519().as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_tlog::{KeyType, SignerKey};
+    use time::macros::datetime;
+
+    fn key(name: &str, seed: u8) -> SignerKey {
+        SignerKey::from_seed(name, KeyType::Ed25519, &[seed; 32]).unwrap()
+    }
+
+    fn signed(record: &Record, by: &SignerKey) -> Entry {
+        Entry::sign(record.kind(), record.to_payload(), None, by).unwrap()
+    }
+
+    fn certification(device: &SignerKey, roles: &[&str]) -> Record {
+        Record::Certification {
+            org: "9506000000005".into(),
+            device: device.verifier().to_string(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            places: vec!["9506000000012".into()],
+            valid_from: datetime!(2026-01-01 0:00 UTC),
+            expires: datetime!(2027-01-01 0:00 UTC),
+        }
+    }
+
+    #[test]
+    fn each_record_is_sealed_for_its_subjects_and_the_registry_secret_only() {
+        let member = LabelSecret::from_bytes([7; 16]);
+        let (gov, org, device) = (key("gov", 1), key("org", 2), key("device", 3));
+        let raw = |k: &SignerKey| *k.verifier().ed25519().as_bytes();
+        let s = |k: &SignerKey| subject_secret(&raw(k));
+        let org_key = |gln: &str| (gln == "9506000000005").then(|| raw(&org));
+        let rule = |r: &Record, by: &SignerKey| sealing(&signed(r, by), &member, org_key).unwrap();
+        let sorted = |mut v: Vec<LabelSecret>| {
+            v.sort_by_key(|s| *s.as_bytes());
+            v
+        };
+        let registration = Record::Registration {
+            gln: "9506000000005".into(),
+            name: "Waikato Dairy".into(),
+            country: "NZ".into(),
+            key: org.verifier().to_string(),
+            domains: vec![],
+            prefixes: vec!["9506000100".into()],
+        };
+        let r = rule(&registration, &gov);
+        let want = vec![member.clone(), s(&org), prefix_secret("9506000100")];
+        assert_eq!((r.seal_for, r.links), (sorted(want), vec![]));
+        // A label printer's certification opens with its organisation's key too (how a phone
+        // reaches it from the brand); a shipping device's does not. Both link the organisation.
+        let printer = rule(&certification(&device, &[LABELLING]), &org);
+        assert_eq!(
+            printer.seal_for,
+            sorted(vec![member.clone(), s(&device), s(&org)])
+        );
+        assert_eq!(printer.links, vec![s(&org)]);
+        let shipper = rule(&certification(&device, &["shipping"]), &gov);
+        assert_eq!(shipper.seal_for, sorted(vec![member.clone(), s(&device)]));
+        assert_eq!(shipper.links, vec![s(&org)]);
+        let revocation = Record::Revocation {
+            key: device.verifier().to_string(),
+            since: datetime!(2026-06-01 0:00 UTC),
+            reason: "lost".into(),
+        };
+        let r = rule(&revocation, &org);
+        assert_eq!(r.seal_for, sorted(vec![member.clone(), s(&device)]));
+        let entitlement = Record::Entitlement {
+            recipient: "Food Safety Authority".into(),
+            key: "tally-recipient:AAAA".into(),
+            scope: vec![],
+        };
+        assert_eq!(rule(&entitlement, &gov).seal_for, vec![member.clone()]);
+        // A certification of an organisation nobody registered cannot be sealed.
+        let mut stranger = certification(&device, &["shipping"]);
+        if let Record::Certification { org, .. } = &mut stranger {
+            *org = "9506000000999".into();
+        }
+        assert!(sealing(&signed(&stranger, &gov), &member, org_key).is_none());
+    }
+
+    #[test]
+    fn an_opened_entry_hands_on_its_signers_and_its_subjects_secrets() {
+        let (org, device) = (key("org", 2), key("device", 3));
+        let raw = |k: &SignerKey| *k.verifier().ed25519().as_bytes();
+        let cert = signed(&certification(&device, &["shipping"]), &org);
+        let next = opens_next(&cert);
+        assert_eq!(
+            next,
+            vec![subject_secret(&raw(&org)), subject_secret(&raw(&device))]
+        );
+        let event = Entry::sign(
+            EntryKind::Event,
+            b"{}".to_vec(),
+            Some("ni:///x".into()),
+            &device,
+        )
+        .unwrap();
+        assert_eq!(opens_next(&event), vec![subject_secret(&raw(&device))]);
+    }
+
+    #[test]
+    fn a_label_is_tried_under_each_company_prefix_length() {
+        let c = prefix_candidates("https://id.gs1.org/01/09506000134352/21/7");
+        assert_eq!(c.len(), 9);
+        assert_eq!(c[0], prefix_secret("9506"));
+        assert_eq!(c[8], prefix_secret("950600013435"));
+        assert!(prefix_candidates("https://example.com/not-gs1").is_empty());
+    }
+}
