@@ -171,9 +171,9 @@ pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
 /// events for the entitled recipients.
 #[tauri::command]
 pub fn install_registry_secret(state: State<'_, AppState>, text: String) -> CmdResult<AppStatus> {
-    let secret = tally_confidential::LabelSecret::parse(text.trim())
-        .map_err(|e| CommandError::new("bad_input", format!("not a registry secret: {e}")))?;
-    state.client()?.install_registry_secret(&secret)?;
+    state
+        .install_registry_secrets(&text)
+        .map_err(|e| CommandError::new("bad_input", e))?;
     app_status(state)
 }
 

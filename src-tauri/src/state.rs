@@ -85,15 +85,29 @@ impl AppState {
 
     /// Installs the registry secret in `file` once a policy is installed (start-up option).
     pub fn install_registry_secret_file(&self, file: &Path) -> Result<(), String> {
-        let Some(client) = self.client_opt() else {
+        if self.client_opt().is_none() {
             return Ok(());
-        };
+        }
         let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let secret = tally_confidential::LabelSecret::parse(text.trim())
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-        client
-            .install_registry_secret(&secret)
-            .map_err(|e| e.to_string())
+        self.install_registry_secrets(&text)
+            .map_err(|e| format!("{}: {e}", file.display()))
+    }
+
+    /// Installs the registry secrets of a registry secret file's `text` (newest first).
+    pub fn install_registry_secrets(&self, text: &str) -> Result<(), String> {
+        let client = self.client().map_err(|e| e.message)?;
+        let secrets = tally_confidential::registry_secrets(text)
+            .map_err(|e| format!("not a registry secret: {e}"))?;
+        if secrets.is_empty() {
+            return Err("not a registry secret: the file is empty".into());
+        }
+        // Oldest first, so that the newest ends up the one this device seals for.
+        for s in secrets.iter().rev() {
+            client
+                .install_registry_secret(s)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// Forgets everything stored locally (policy included) and the unlocked key.

@@ -92,7 +92,7 @@ fn admit(c: &mut Criterion) {
     let (policy, registry, entry) = setup();
     let net = admission::Network {
         policy: &policy,
-        registry_secret: None,
+        registry_secrets: &[],
     };
     admission::admit(net, &registry, &entry).expect("admissible");
     c.bench_function("admit one shipping event (12 EPCs, 1 reading)", |b| {

@@ -28,12 +28,13 @@ pub struct Admitted {
 }
 
 /// What entries are checked against besides the registry: the network policy, and the
-/// network's registry secret, which every sealed registry record must be sealed for (a
-/// confidential network's bookkeepers hold it; see `tally_trust::sealed_registry`).
+/// network's registry secrets, newest first: every new sealed registry record must be sealed for
+/// the newest (a confidential network's bookkeepers hold them; see
+/// `tally_trust::sealed_registry`), and the older ones open what was sealed before a rotation.
 #[derive(Clone, Copy)]
 pub struct Network<'a> {
     pub policy: &'a Policy,
-    pub registry_secret: Option<&'a LabelSecret>,
+    pub registry_secrets: &'a [LabelSecret],
 }
 
 /// Checks `bytes` against the network's rules and the registry.
@@ -189,7 +190,7 @@ fn check_record_sealing(
     sub: &Submission,
     opened: &tally_confidential::Opened,
 ) -> Result<(), ApiError> {
-    let secret = net.registry_secret.ok_or_else(|| {
+    let secret = net.registry_secrets.first().ok_or_else(|| {
         unprocessable(
             "no_registry_secret",
             "this bookkeeper holds no registry secret, so it cannot log a sealed registry record"

@@ -63,7 +63,9 @@ pub struct Config {
     /// A file holding the network's registry secret (22 base64url characters), which governance
     /// gives each member of a confidential network: every sealed registry record is sealed for
     /// it, so this bookkeeper can rebuild the registry from its log and check how each new
-    /// record is sealed (see `tally_trust::sealed_registry`).
+    /// record is sealed (see `tally_trust::sealed_registry`). After a rotation the file holds one
+    /// secret per line, the newest first: new records must be sealed for it, the older ones open
+    /// the records logged before.
     #[serde(default)]
     pub registry_secret: Option<PathBuf>,
 }
@@ -165,17 +167,21 @@ pub(crate) fn load_key(path: &Path) -> Result<SignerKey, ServeError> {
     SignerKey::parse(text.trim()).map_err(|e| err(e.to_string()))
 }
 
-/// Reads the registry secret file a config names, if it names one.
-pub(crate) fn load_registry_secret(
+/// Reads the registry secrets (newest first) of the file a config names, if it names one.
+pub(crate) fn load_registry_secrets(
     path: Option<&Path>,
-) -> Result<Option<tally_confidential::LabelSecret>, ServeError> {
-    let Some(path) = path else { return Ok(None) };
+) -> Result<Vec<tally_confidential::LabelSecret>, ServeError> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
     let err = |reason: String| ServeError::Key {
         path: path.display().to_string(),
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    tally_confidential::LabelSecret::parse(text.trim())
-        .map(Some)
-        .map_err(|e| err(e.to_string()))
+    let secrets = tally_confidential::registry_secrets(&text).map_err(|e| err(e.to_string()))?;
+    match secrets.is_empty() {
+        true => Err(err("no registry secret in the file".into())),
+        false => Ok(secrets),
+    }
 }

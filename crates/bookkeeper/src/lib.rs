@@ -114,12 +114,12 @@ pub async fn run(
     // The registry is rebuilt from the whole log before waiting for the lease: a standby then
     // replays only what its predecessor appended meanwhile when it takes over.
     let at = database.clone();
-    let registry_secret = config::load_registry_secret(config.registry_secret.as_deref())?;
-    let secret = registry_secret.clone();
+    let registry_secrets = config::load_registry_secrets(config.registry_secret.as_deref())?;
+    let secrets = registry_secrets.clone();
     let (store, registry, policy, replayed) = tokio::task::spawn_blocking(move || {
         let net = Network {
             policy: &policy,
-            registry_secret: secret.as_ref(),
+            registry_secrets: &secrets,
         };
         let (store, registry, replayed) = open(&at, net, !front_end)?;
         Ok::<_, ServeError>((store, registry, policy, replayed))
@@ -130,7 +130,7 @@ pub async fn run(
         false => lease::take(&database, &config.name).await?,
     };
     let fence = lease.as_ref().map(|l| l.epoch);
-    let secret = registry_secret.clone();
+    let secrets = registry_secrets.clone();
     let (store, readers, warmer, registry, policy, size, latest) =
         tokio::task::spawn_blocking(move || {
             let store = match fence {
@@ -141,7 +141,7 @@ pub async fn run(
             let size = store.size()?;
             let net = Network {
                 policy: &policy,
-                registry_secret: secret.as_ref(),
+                registry_secrets: &secrets,
             };
             replay(&store, net, &mut registry, replayed..size)?;
             // One cache of the tree's upper levels for every reader: proofs mostly read it.
@@ -174,7 +174,7 @@ pub async fn run(
         next_reader: AtomicUsize::new(0),
         facts: facts::FactsCache::new(),
         policy,
-        registry_secret,
+        registry_secrets,
         registry: RwLock::new(Arc::new(registry)),
         log_key,
         witness,
@@ -293,26 +293,24 @@ fn replay(
 ) -> Result<(), ServeError> {
     const CHUNK: u64 = 4096;
     let policy = net.policy;
-    let sealed_records: std::collections::BTreeSet<u64> = match net.registry_secret {
-        Some(m) => store
-            .lookup(&tally_confidential::lookup_key(m, admission::REGISTRY_KEY))?
-            .into_iter()
-            .collect(),
-        None => Default::default(),
-    };
+    let mut sealed_records: std::collections::BTreeSet<u64> = Default::default();
+    for m in net.registry_secrets {
+        let key = tally_confidential::lookup_key(m, admission::REGISTRY_KEY);
+        sealed_records.extend(store.lookup(&key)?);
+    }
     let (mut start, size) = (range.start, range.end);
     while start < size {
         let end = size.min(start + CHUNK);
         for (index, bytes) in (start..end).zip(store.entries(start..end)?) {
             let corrupt = |reason: String| ServeError::CorruptEntry { index, reason };
-            let bytes = match (tally_confidential::is_sealed(&bytes), net.registry_secret) {
-                (false, _) => bytes,
-                (true, Some(m)) if sealed_records.contains(&index) => {
-                    tally_confidential::open(&bytes, std::slice::from_ref(m))
+            let bytes = match tally_confidential::is_sealed(&bytes) {
+                false => bytes,
+                true if sealed_records.contains(&index) => {
+                    tally_confidential::open(&bytes, net.registry_secrets)
                         .map_err(|e| corrupt(e.to_string()))?
                         .entry
                 }
-                (true, _) => continue,
+                true => continue,
             };
             let entry = Entry::decode(&bytes).map_err(|e| corrupt(e.to_string()))?;
             if entry.kind != EntryKind::Event {

@@ -50,6 +50,29 @@ pub fn registry_secret_path(dir: &Path) -> PathBuf {
     dir.join("registry.secret")
 }
 
+/// Rotates the registry secret of the confidential network in `dir`: a new random secret becomes
+/// the first line of its file, before the older ones (see `tally_confidential::registry_secrets`).
+/// The nodes read the file when they start; members are given the new file.
+pub fn rotate_registry_secret(dir: &Path) -> Result<tally_confidential::LabelSecret, ServeError> {
+    let path = registry_secret_path(dir);
+    let err = |reason: String| ServeError::Key {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+    let old = tally_confidential::registry_secrets(&text).map_err(|e| err(e.to_string()))?;
+    let new = tally_confidential::LabelSecret::random(&mut rand_core::OsRng);
+    let lines: Vec<String> = std::iter::once(&new)
+        .chain(&old)
+        .map(|s| s.to_string())
+        .collect();
+    let tmp = path.with_extension("secret.new");
+    write_file(&tmp, format!("{}\n", lines.join("\n")).as_bytes(), 0o600)
+        .map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| err(e.to_string()))?;
+    Ok(new)
+}
+
 /// The config file of bookkeeper `name` in `dir`.
 pub fn config_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.json"))
@@ -251,8 +274,8 @@ mod tests {
         let rules: &[ColdChainRule] = &[];
         write_network(confidential.path(), &gov, &nodes, rules, true, None, None).unwrap();
         let path = registry_secret_path(&confidential.path().canonicalize().unwrap());
-        let secret = crate::config::load_registry_secret(Some(&path)).unwrap();
-        assert!(secret.is_some());
+        let secrets = crate::config::load_registry_secrets(Some(&path)).unwrap();
+        assert_eq!(secrets.len(), 1);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -263,5 +286,9 @@ mod tests {
             let config = crate::Config::load(&config_path(confidential.path(), &n.name)).unwrap();
             assert_eq!(config.registry_secret.as_deref(), Some(path.as_path()));
         }
+        // A rotation puts a new secret first and keeps the older one after it.
+        let new = rotate_registry_secret(confidential.path()).unwrap();
+        let rotated = crate::config::load_registry_secrets(Some(&path)).unwrap();
+        assert_eq!(rotated, vec![new, secrets[0].clone()]);
     }
 }

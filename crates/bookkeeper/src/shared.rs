@@ -40,8 +40,9 @@ pub(crate) struct Shared {
     /// Parsed events by index, for the custody walks of `/lookup` and `/history`.
     pub facts: crate::facts::FactsCache,
     pub policy: Policy,
-    /// The network's registry secret, when it seals its registry (see `admission::Network`).
-    pub registry_secret: Option<tally_confidential::LabelSecret>,
+    /// The network's registry secrets, newest first, when it seals its registry (see
+    /// `admission::Network`).
+    pub registry_secrets: Vec<tally_confidential::LabelSecret>,
     /// Who may sign, as of the last sequenced batch. Only the sequencer writes it, by swapping in
     /// a new snapshot; checks take the current one and let go of the lock at once. (A bundle's
     /// check lasts tens of milliseconds, and a writer waiting on a reader blocks every new reader.)
@@ -80,7 +81,7 @@ impl Shared {
     pub fn network(&self) -> crate::admission::Network<'_> {
         crate::admission::Network {
             policy: &self.policy,
-            registry_secret: self.registry_secret.as_ref(),
+            registry_secrets: &self.registry_secrets,
         }
     }
 

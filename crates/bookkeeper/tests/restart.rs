@@ -50,23 +50,8 @@ async fn a_sealed_registry_is_rebuilt_with_the_registry_secret() {
     let node = net.start(0).await;
     let p = &net.parties;
     let member = net.registry_secret();
-    let org = *p.org.verifier().ed25519().as_bytes();
     for bytes in p.registry_entries() {
-        let entry = tally_trust::Entry::decode(&bytes).unwrap();
-        let rule = tally_trust::sealed_registry::sealing(&entry, &member, |_| Some(org)).unwrap();
-        let contents = tally_confidential::Contents {
-            entry: &bytes,
-            links: &rule.links,
-            withheld: &[],
-        };
-        let sub = tally_confidential::Submission::seal(
-            &contents,
-            &rule.seal_for,
-            &[],
-            &mut rand_core::OsRng,
-        )
-        .unwrap();
-        let (status, body) = net.submit(0, &sub.encode()).await;
+        let (status, body) = net.submit(0, &net.sealed_record(&bytes, &member)).await;
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
     // A plain record is refused on this network.
@@ -74,18 +59,7 @@ async fn a_sealed_registry_is_rebuilt_with_the_registry_secret() {
     assert_eq!(status, 422);
     assert!(String::from_utf8_lossy(&body).contains("plain_record_refused"));
     node.stop().await;
-    let label = tally_confidential::LabelSecret::from_bytes([9; 16]);
-    let sealed = |n: u32| {
-        let event = p.commission(n);
-        let contents = tally_confidential::Contents {
-            entry: &event,
-            ..Default::default()
-        };
-        let labels = std::slice::from_ref(&label);
-        (tally_confidential::Submission::seal(&contents, labels, &[], &mut rand_core::OsRng))
-            .unwrap()
-            .encode()
-    };
+    let sealed = |n: u32| sealed_event(&p.commission(n));
     let node = net.start(0).await;
     let (status, body) = net.submit(0, &sealed(1)).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
@@ -94,5 +68,73 @@ async fn a_sealed_registry_is_rebuilt_with_the_registry_secret() {
     let node = net.start(0).await;
     let (status, body) = net.submit(0, &sealed(2)).await;
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+    node.stop().await;
+}
+
+/// Event `event` sealed for a label, as a device submits it.
+fn sealed_event(event: &[u8]) -> Vec<u8> {
+    let label = tally_confidential::LabelSecret::from_bytes([9; 16]);
+    let contents = tally_confidential::Contents {
+        entry: event,
+        ..Default::default()
+    };
+    let labels = std::slice::from_ref(&label);
+    (tally_confidential::Submission::seal(&contents, labels, &[], &mut rand_core::OsRng))
+        .unwrap()
+        .encode()
+}
+
+/// Governance rotates the registry secret. The bookkeeper, restarted with the new file, still
+/// rebuilds what was sealed for the old secret; it refuses a record sealed for the old secret
+/// only, and admits one sealed for the new. A former member, who holds only the old secret,
+/// finds none of the records logged after the rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_registry_secret_seals_what_comes_after() {
+    let net = Network::with_quorums(1, 1, 0);
+    net.set_policy(serde_json::json!({"confidential": true}));
+    let node = net.start(0).await;
+    let (p, old) = (&net.parties, net.registry_secret());
+    let records = p.registry_entries();
+    for bytes in &records[..2] {
+        let (status, body) = net.submit(0, &net.sealed_record(bytes, &old)).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+    node.stop().await;
+    let new = tally_confidential::LabelSecret::from_bytes([8; 16]);
+    net.set_registry_secrets(&[new.clone(), old.clone()]);
+    let node = net.start(0).await;
+    // The device certified before the rotation still signs.
+    let (status, body) = net.submit(0, &sealed_event(&p.commission(1))).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (status, body) = net.submit(0, &net.sealed_record(&records[2], &old)).await;
+    assert_eq!(status, 422);
+    assert!(String::from_utf8_lossy(&body).contains("record_sealing"));
+    let (status, body) = net.submit(0, &net.sealed_record(&records[2], &new)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let found = |secrets: &[&tally_confidential::LabelSecret]| {
+        let header: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+        let url = format!("{}/lookup?key=registry", net.url(0));
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("tally-label-secret", header.join(","));
+            let v: serde_json::Value = r.send().await.unwrap().json().await.unwrap();
+            let indices = v["indices"].as_array().unwrap().iter();
+            indices.map(|i| i.as_u64().unwrap()).collect::<Vec<u64>>()
+        }
+    };
+    // Logged: 0 the registration, 1 a certification, 2 an event, 3 the certification sealed
+    // after the rotation (whose link to the organisation opens the registration too).
+    assert_eq!(
+        found(&[&old]).await,
+        [0, 1],
+        "the former member reads what came before"
+    );
+    assert_eq!(
+        found(&[&new]).await,
+        [0, 3],
+        "a member reads what came after"
+    );
+    assert_eq!(found(&[&new, &old]).await, [0, 1, 3]);
     node.stop().await;
 }

@@ -95,9 +95,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> CliResult {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-/// A registry secret file (22 base64url characters; surrounding whitespace ignored).
-pub fn registry_secret(path: &Path) -> CliResult<tally_confidential::LabelSecret> {
+/// A registry secret file: one secret (22 base64url characters) per line, the newest first.
+pub fn registry_secrets(path: &Path) -> CliResult<Vec<tally_confidential::LabelSecret>> {
     let text = String::from_utf8_lossy(&file(path)?).into_owned();
-    tally_confidential::LabelSecret::parse(text.trim())
-        .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))
+    let bad = |why: String| CliError::bad_input(format!("{}: {why}", path.display()));
+    let secrets = tally_confidential::registry_secrets(&text).map_err(|e| bad(e.to_string()))?;
+    match secrets.is_empty() {
+        true => Err(bad("no registry secret in the file".into())),
+        false => Ok(secrets),
+    }
 }

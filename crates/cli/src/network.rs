@@ -30,6 +30,18 @@ const ATTEMPTS: u32 = 600;
 pub enum NetworkCommand {
     Up(UpArgs),
     Down(DownArgs),
+    RotateSecret(RotateArgs),
+}
+
+/// As governance of a confidential network, rotate its registry secret: a new secret becomes the
+/// first line of DIR/registry.secret, before the older ones. Restart the nodes (`down`, `up`) to
+/// seal new records for it, and give the members the new file: a former member, who keeps only
+/// the old secrets, reads nothing of the registry logged from then on.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The directory given to `tally network up --confidential`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Create (if DIR has no network yet) and start a local network of N bookkeepers on 127.0.0.1.
@@ -115,6 +127,15 @@ pub fn run(cmd: &NetworkCommand) -> CliResult {
     match cmd {
         NetworkCommand::Up(args) => up(args).map(drop),
         NetworkCommand::Down(args) => down(args),
+        NetworkCommand::RotateSecret(args) => {
+            local::rotate_registry_secret(&args.dir).map_err(CliError::bad_input)?;
+            let path = local::registry_secret_path(&args.dir);
+            outln!(
+                "rotated the registry secret: {} (the nodes use it once restarted; give members this file)",
+                path.display()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -72,10 +72,13 @@ pub fn run(args: &PolicyArgs) -> CliResult {
             let policy = tally_client::Client::install_policy(&db, &input::file(file)?)
                 .map_err(client_error)?;
             if let Some(path) = registry_secret {
-                let secret = input::registry_secret(path)?;
-                (args.home.client()?)
-                    .install_registry_secret(&secret)
-                    .map_err(client_error)?;
+                let client = args.home.client()?;
+                // Oldest first, so that the newest ends up the one this device seals for.
+                for secret in input::registry_secrets(path)?.iter().rev() {
+                    client
+                        .install_registry_secret(secret)
+                        .map_err(client_error)?;
+                }
                 outln!("installed the network's registry secret");
             }
             outln!(

@@ -45,7 +45,10 @@ fn main() {
         let p = &net.parties;
         // The registry sealed, as a confidential network's is: both scans below open the
         // records of the history's signers (`tally_trust::sealed_registry`).
-        let mut entries = sealed_registry(&net);
+        let member = net.registry_secret();
+        let mut entries: Vec<Vec<u8>> = (p.registry_entries().iter())
+            .map(|e| net.sealed_record(e, &member))
+            .collect();
         // A 20-event history of unit 1: commissioned, then shipped and received nine times, and
         // packed onto a pallet at the end.
         entries.extend(twenty_events(p, &unit(1), &sscc(1)));
@@ -218,30 +221,4 @@ fn outbox_flush(rt: &tokio::runtime::Runtime, client: &Client, now: OffsetDateTi
         verdict(rate >= 2000.0)
     );
     println!("client peak RSS after the flush: {:.1} MB", peak_rss_mb());
-}
-
-/// The parties' registry records, each sealed for the network's registry secret and its subjects.
-fn sealed_registry(net: &Network) -> Vec<Vec<u8>> {
-    let member = net.registry_secret();
-    let org = *net.parties.org.verifier().ed25519().as_bytes();
-    (net.parties.registry_entries().iter())
-        .map(|bytes| {
-            let entry = tally_trust::Entry::decode(bytes).expect("an entry");
-            let rule = tally_trust::sealed_registry::sealing(&entry, &member, |_| Some(org))
-                .expect("a registry record");
-            let contents = tally_confidential::Contents {
-                entry: bytes,
-                links: &rule.links,
-                withheld: &[],
-            };
-            tally_confidential::Submission::seal(
-                &contents,
-                &rule.seal_for,
-                &[],
-                &mut rand_core::OsRng,
-            )
-            .expect("seal")
-            .encode()
-        })
-        .collect()
 }

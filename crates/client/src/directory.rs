@@ -147,7 +147,7 @@ impl Client {
     /// A confidential network's registry is sealed: a member reads it with the registry secret it
     /// installed ([`Client::install_registry_secret`]); without it, this reads nothing.
     pub async fn directory(&self, now: i64) -> Result<Directory, ClientError> {
-        let secrets: Vec<LabelSecret> = self.registry_secret()?.into_iter().collect();
+        let secrets = self.registry_secrets()?;
         let Some((entries, below_quorum)) = self.read_registry(secrets, false).await else {
             // The logs of fewer than k operators prove nothing: such a read would lose every
             // record (entitlements too, and a device would then seal for nobody), so the last
@@ -269,19 +269,27 @@ impl Client {
         }
     }
 
-    /// The network's registry secret, if this device was given it.
+    /// The network's registry secret, if this device was given it: the newest, which it seals
+    /// the registry records it sends for.
     pub fn registry_secret(&self) -> Result<Option<LabelSecret>, ClientError> {
-        Ok(self
-            .store()?
-            .setting(SECRET_SETTING)?
-            .and_then(|s| LabelSecret::parse(&s).ok()))
+        Ok(self.registry_secrets()?.into_iter().next())
+    }
+
+    /// Every registry secret this device was given, the newest first: the older ones open what
+    /// was logged before governance rotated the secret.
+    pub fn registry_secrets(&self) -> Result<Vec<LabelSecret>, ClientError> {
+        let text = self.store()?.setting(SECRET_SETTING)?.unwrap_or_default();
+        Ok(tally_confidential::registry_secrets(&text).unwrap_or_default())
     }
 
     /// Keeps the network's registry secret, which governance gives its members with the policy:
     /// what opens a confidential network's sealed registry (see `tally_trust::sealed_registry`).
+    /// It becomes the newest; the ones installed before are kept after it.
     pub fn install_registry_secret(&self, secret: &LabelSecret) -> Result<(), ClientError> {
-        self.store()?
-            .set_setting(SECRET_SETTING, &secret.to_string())
+        let mut all = vec![secret.clone()];
+        all.extend(self.registry_secrets()?.into_iter().filter(|s| s != secret));
+        let text: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        self.store()?.set_setting(SECRET_SETTING, &text.join("\n"))
     }
 
     /// The directory read last (`live: false`), or an empty one.

@@ -96,7 +96,7 @@ impl Client {
             .filter(|e| e.kind == EntryKind::Event)
             .map(|e| e.signer)
             .collect();
-        let mut secrets: Vec<_> = self.registry_secret()?.into_iter().collect();
+        let mut secrets = self.registry_secrets()?;
         secrets.extend(signers.iter().map(tally_confidential::subject_secret));
         Ok(self
             .read_registry(secrets, true)

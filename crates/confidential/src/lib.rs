@@ -43,7 +43,7 @@ pub use disclosure::{
 };
 pub use lookup::{lookup_key, LOOKUP_PREFIX};
 pub use recipient::{RecipientError, RecipientKey, RecipientSecret};
-pub use registry::{prefix_secret, subject_secret};
+pub use registry::{prefix_secret, registry_secrets, subject_secret};
 pub use seal::{
     open, open_as, seal, seal_for, Contents, Opened, RecipientSeed, SealError, Sealed, SealedEntry,
     WithheldKey, MAGIC as SEALED_MAGIC,

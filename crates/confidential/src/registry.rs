@@ -27,14 +27,25 @@
 //! member's X25519 key in the registry (which is what is being hidden) and a re-seal of the whole
 //! registry at each new member; one shared secret per network is what consortia use (Hyperledger
 //! Fabric's channel keys), at the cost that a former member keeps what it read until governance
-//! rotates the secret.
+//! rotates the secret ([`registry_secrets`]).
 
-use crate::LabelSecret;
+use crate::{LabelSecret, SecretError};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
 const SUBJECT_INFO: &[u8] = b"tally/registry-subject/v1\n";
 const PREFIX_INFO: &[u8] = b"tally/registry-prefix/v1\n";
+
+/// The registry secrets of a registry secret file: one per line, the newest first (blank lines
+/// ignored). Governance rotates the secret by giving its members a file with a new first line:
+/// records are sealed for the newest from then on, and a former member, who kept only the old
+/// ones, reads nothing logged after. The older lines open what was logged before.
+pub fn registry_secrets(text: &str) -> Result<Vec<LabelSecret>, SecretError> {
+    (text.lines().map(str::trim))
+        .filter(|l| !l.is_empty())
+        .map(LabelSecret::parse)
+        .collect()
+}
 
 /// The secret that opens the registry records about Ed25519 key `key` (a device's
 /// certification, an organisation's registration, a revocation of it): HKDF-SHA256 with `key` as
@@ -77,6 +88,18 @@ mod tests {
 
     const SUBJECT_VECTOR: &str = "43bf37c4780cd61893333e31e93b63c7";
     const PREFIX_VECTOR: &str = "e4b74c0e2a58ce4b5343f4a9a47680b5";
+
+    #[test]
+    fn a_secret_file_lists_the_newest_first_and_refuses_a_bad_line() {
+        let (new, old) = (
+            LabelSecret::from_bytes([2; 16]),
+            LabelSecret::from_bytes([1; 16]),
+        );
+        let text = format!("{new}\n\n  {old}  \n");
+        assert_eq!(registry_secrets(&text).unwrap(), vec![new, old]);
+        assert!(registry_secrets("not a secret\n").is_err());
+        assert!(registry_secrets("").unwrap().is_empty());
+    }
 
     #[test]
     fn secrets_differ_by_key_and_by_kind() {

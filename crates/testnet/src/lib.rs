@@ -343,6 +343,30 @@ impl Network {
         tally_confidential::LabelSecret::from_bytes([7; 16])
     }
 
+    /// Replaces the registry secret file the configs name (newest first): a rotation, which the
+    /// bookkeepers read when they start.
+    pub fn set_registry_secrets(&self, secrets: &[tally_confidential::LabelSecret]) {
+        let lines: Vec<String> = secrets.iter().map(|s| s.to_string()).collect();
+        std::fs::write(self.dir.path().join("registry.secret"), lines.join("\n")).unwrap();
+    }
+
+    /// Registry record `bytes` (of [`Parties`]) as a member with registry secret `member` submits
+    /// it: sealed as `tally_trust::sealed_registry` says.
+    pub fn sealed_record(&self, bytes: &[u8], member: &tally_confidential::LabelSecret) -> Vec<u8> {
+        let entry = Entry::decode(bytes).unwrap();
+        let org = *self.parties.org.verifier().ed25519().as_bytes();
+        let rule = tally_trust::sealed_registry::sealing(&entry, member, |_| Some(org)).unwrap();
+        let contents = tally_confidential::Contents {
+            entry: bytes,
+            links: &rule.links,
+            withheld: &[],
+        };
+        let labels = &rule.seal_for;
+        (tally_confidential::Submission::seal(&contents, labels, &[], &mut rand_core::OsRng))
+            .unwrap()
+            .encode()
+    }
+
     /// Sets fields of the network policy (before the bookkeepers start).
     pub fn set_policy(&self, fields: Value) {
         let path = self.dir.path().join("policy.json");

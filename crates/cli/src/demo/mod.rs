@@ -172,7 +172,8 @@ fn demo(args: &DemoArgs, dir: &Path, net: &Path) -> CliResult {
     let desk = Client::open(&desk_db, Limits::default()).map_err(client_error)?;
     // The network seals its registry: governance gives its members the registry secret.
     let registry_secret =
-        crate::input::registry_secret(&tally_bookkeeper::local::registry_secret_path(net))?;
+        crate::input::registry_secrets(&tally_bookkeeper::local::registry_secret_path(net))?
+            .remove(0);
     (desk.install_registry_secret(&registry_secret)).map_err(client_error)?;
     let governance = crate::input::signer_key(&net.join("governance.key"))?;
 
