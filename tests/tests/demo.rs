@@ -377,7 +377,7 @@ fn h_product(run: &tally_e2e::Run) -> String {
 }
 
 /// The demo's trade data: every product, lot, serial, pallet and business document its events
-/// name, and the organisations and places (which only the public registry may name).
+/// name, and the organisations and places (which only the sealed registry names).
 const TRADE: &[&str] = &[
     "09506000100012",
     "09506000100029",

@@ -283,8 +283,8 @@ fn open(
 }
 
 /// Admits into `registry` the registry records among entries `range` of the log, in log order
-/// (the order in which they were admitted). Sealed records are found under the registry
-/// secret's key for the registry and opened with it; other sealed entries are events.
+/// (the order in which they were admitted). Sealed records are found under each registry
+/// secret's key for the registry and opened with the secrets; other sealed entries are events.
 fn replay(
     store: &Store,
     net: Network,

@@ -20,6 +20,8 @@
 //! query tells it what is scanned in the clear; HPKE (RFC 9180) wraps to a recipient's public
 //! key, the tool for auditors and regulators (their entitlements), not for a shopper, who has no
 //! key but the label.
+//! - [`subject_secret`], [`prefix_secret`], [`registry_secrets`]: what a confidential
+//!   network's sealed registry records are opened with (see the `registry` module).
 //! - [`withhold`]/[`reveal`]: per-field salted commitments in the style of SD-JWT (RFC 9901): the
 //!   fields a brand keeps from label holders (purchase orders, master data for partners) are
 //!   replaced by digests before the event is signed, and their disclosures sealed in a part only
