@@ -93,17 +93,19 @@ async fn forward(
     if history && mode == Mode::Garbage {
         return (StatusCode::OK, "<html>not a bookkeeper answer</html>").into_response();
     }
-    if history && mode == Mode::Replay {
-        if let Some(old) = p.recorded.lock().unwrap().get(&path) {
-            return (StatusCode::OK, old.clone()).into_response();
-        }
-    }
-    let url = format!("{}{path}", p.upstream);
     let label = headers
         .get(LABEL)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    // An answer is replayed for the same request: the same URL with the same label secrets.
+    let asked = format!("{path}#{label}");
+    if history && mode == Mode::Replay {
+        if let Some(old) = p.recorded.lock().unwrap().get(&asked) {
+            return (StatusCode::OK, old.clone()).into_response();
+        }
+    }
+    let url = format!("{}{path}", p.upstream);
     let sent = match method {
         Method::POST => p.http.post(url).body(body).send().await,
         _ => p.http.get(url).header(LABEL, label).send().await,
@@ -120,7 +122,7 @@ async fn forward(
     mutate(&p, mode, &mut v).await;
     let out = serde_json::to_vec(&v).unwrap();
     if mode == Mode::Record {
-        p.recorded.lock().unwrap().insert(path, out.clone());
+        p.recorded.lock().unwrap().insert(asked, out.clone());
     }
     (StatusCode::OK, out).into_response()
 }
@@ -129,7 +131,8 @@ fn is_event(e: &Value) -> bool {
     let bytes = B64
         .decode(e["entry"].as_str().unwrap_or(""))
         .unwrap_or_default();
-    // The demo's events are sealed (registry records never are).
+    // Every sealed entry: the demo's events, and its registry records, which a bookkeeper that
+    // holds no label cannot tell from them.
     bytes.starts_with(b"tally/sealed/v1\n")
         || Entry::decode(&bytes).is_ok_and(|e| e.kind == EntryKind::Event)
 }

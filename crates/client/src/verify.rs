@@ -145,7 +145,6 @@ impl Client {
         let product = product_key(code)?;
         let host = link_host(code);
         let secrets = labels_of(code);
-        let signers = self.label_signers(code, now).await?;
         let state = self.store()?.trust_state()?;
         let mut requests = tokio::task::JoinSet::new();
         for bk in &self.policy.bookkeepers {
@@ -167,6 +166,8 @@ impl Client {
                 (bk.name, answer, started.elapsed().as_millis() as u64)
             });
         }
+        // While the bookkeepers answer: the keys the label's own signature is checked with.
+        let signers = self.label_signers(code, now).await?;
         let (mut logs, mut unreachable, mut fetches) = (Vec::new(), Vec::new(), Vec::new());
         let mut malformed: Vec<(String, String)> = Vec::new();
         while let Some(done) = requests.join_next().await {
